@@ -1,0 +1,42 @@
+# Every target runs on Node 24 from node_modules (the machine's own node may be older).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+SHELL := /bin/bash
+
+NODE_TEST := node --test --test-reporter=spec --test-concurrency=2
+UNIT_TESTS := 'operator/**/*.test.ts' 'images/**/*.test.ts'
+
+.PHONY: all install lint format typecheck test test-unit crds docs demo clean
+
+all: test
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+lint: install
+	eslint .
+	prettier --check .
+
+format: install
+	prettier --write .
+
+typecheck: install
+	tsc -p tsconfig.json
+
+test-unit: install
+	$(NODE_TEST) $(UNIT_TESTS)
+
+# The whole suite: what CI runs.
+test: lint typecheck test-unit
+
+# Regenerate what is derived from the zod schemas.
+crds: install
+	node operator/src/api/generate.ts
+
+demo: install
+	@bash examples/demo.sh
+
+clean:
+	rm -rf node_modules .cache out
