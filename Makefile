@@ -29,7 +29,7 @@ test-unit: install
 	$(NODE_TEST) $(UNIT_TESTS)
 
 # The whole suite: what CI runs.
-test: lint typecheck test-unit
+test: lint typecheck test-unit test-integration
 
 # Regenerate what is derived from the zod schemas.
 crds: install
@@ -40,3 +40,5 @@ demo: install
 
 clean:
 	rm -rf node_modules .cache out
+
+include e2e/cluster/cluster.mk

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiextensionsV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorStatus, expectApiError } from './api-errors.ts';
-import { applyManifests, createTestNamespace, kubectl, testKubeConfig, waitForCRDEstablished } from './index.ts';
+import {
+  applyManifests,
+  createTestNamespace,
+  kubectl,
+  testKubeConfig,
+  waitForCRDEstablished,
+} from './index.ts';
 
 const widgetCRD = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -26,6 +32,8 @@ const widgetCRD = {
               spec: {
                 type: 'object',
                 description: 'What the widget should be.',
+                // Plain-manifest keys that a typed client would drop: proves applyManifests sends them.
+                'x-kubernetes-validations': [{ rule: 'self.size <= 10', message: 'at most 10 parts' }],
                 properties: {
                   size: { type: 'integer', minimum: 1, description: 'How many parts the widget has.' },
                   colour: { type: 'string', default: 'grey', description: 'Paint, if any.' },
@@ -41,14 +49,21 @@ const widgetCRD = {
 };
 
 function widget(namespace: string, name: string, spec: Record<string, unknown>): KubernetesObject {
-  return { apiVersion: 'itest.mtopo.dev/v1', kind: 'Widget', metadata: { name, namespace }, spec } as KubernetesObject;
+  return {
+    apiVersion: 'itest.mtopo.dev/v1',
+    kind: 'Widget',
+    metadata: { name, namespace },
+    spec,
+  } as KubernetesObject;
 }
 
-test('a CRD applied server-side is served, documented and validated', async (t) => {
+void test('a CRD applied server-side is served, documented and validated', async (t) => {
   const kubeConfig = testKubeConfig();
   await applyManifests(kubeConfig, [widgetCRD]);
   t.after(async () => {
-    await kubeConfig.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: widgetCRD.metadata.name });
+    await kubeConfig
+      .makeApiClient(ApiextensionsV1Api)
+      .deleteCustomResourceDefinition({ name: widgetCRD.metadata.name });
   });
   await waitForCRDEstablished(kubeConfig, widgetCRD.metadata.name);
   const namespace = await createTestNamespace(t);
@@ -59,7 +74,9 @@ test('a CRD applied server-side is served, documented and validated', async (t) 
   });
 
   await t.test('a dry run returns the defaulted object and stores nothing', async () => {
-    const [answer] = await applyManifests(kubeConfig, [widget(namespace, 'dry', { size: 3 })], { dryRun: true });
+    const [answer] = await applyManifests(kubeConfig, [widget(namespace, 'dry', { size: 3 })], {
+      dryRun: true,
+    });
     assert.equal((answer as { spec?: { colour?: string } }).spec?.colour, 'grey');
     const probe = await kubectl(['get', 'widget', 'dry', '-n', namespace], { check: false });
     assert.notEqual(probe.exitCode, 0);
@@ -67,8 +84,16 @@ test('a CRD applied server-side is served, documented and validated', async (t) 
   });
 
   await t.test('an invalid object is rejected with 422 and the reason', async () => {
-    const message = await expectApiError(applyManifests(kubeConfig, [widget(namespace, 'bad', { size: 0 })]), 422);
+    const message = await expectApiError(
+      applyManifests(kubeConfig, [widget(namespace, 'bad', { size: 0 })]),
+      422,
+    );
     assert.match(message, /spec\.size/);
+    const celMessage = await expectApiError(
+      applyManifests(kubeConfig, [widget(namespace, 'big', { size: 11 })]),
+      422,
+    );
+    assert.match(celMessage, /at most 10 parts/);
   });
 
   await t.test('a valid object is stored, and re-applying it is a no-op', async () => {

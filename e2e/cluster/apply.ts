@@ -1,13 +1,12 @@
 // Putting manifests into the test control plane the way the operator and `kubectl apply
-// --server-side` do (server-side apply), and waiting for CustomResourceDefinitions to be served.
+// --server-side` do: server-side apply, optionally as a dry run.
 import {
-  ApiextensionsV1Api,
+  HttpMethod,
   KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { waitFor } from './wait.ts';
 
 export interface ApplyOptions {
   /** Validate and admit, but store nothing (`dryRun=All`): what the server would make of them. */
@@ -15,6 +14,35 @@ export interface ApplyOptions {
   readonly fieldManager?: string;
   /** Take over fields owned by other managers instead of failing with a conflict. */
   readonly force?: boolean;
+}
+
+/**
+ * KubernetesObjectApi.patch() runs each object through the typed model serializer, which reads
+ * TypeScript property names: a plain manifest's `default`, `x-kubernetes-validations`, `$ref` …
+ * (model names `_default`, `xKubernetesValidations`, `$ref`) are silently dropped from a CRD. This
+ * sends the manifest exactly as given, keeping the class's discovery (kind → resource URL) and auth.
+ */
+class ServerSideApplyApi extends KubernetesObjectApi {
+  static forConfig(kubeConfig: KubeConfig): ServerSideApplyApi {
+    const client = kubeConfig.makeApiClient(ServerSideApplyApi);
+    client.setDefaultNamespace(kubeConfig);
+    return client;
+  }
+
+  async apply(object: KubernetesObject, options: Required<ApplyOptions>): Promise<KubernetesObject> {
+    const request = this.configuration.baseServer.makeRequestContext(
+      await this.specUriPath(object, 'patch'),
+      HttpMethod.PATCH,
+    );
+    request.setHeaderParam('Accept', 'application/json');
+    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    request.setQueryParam('fieldManager', options.fieldManager);
+    request.setQueryParam('force', String(options.force));
+    if (options.dryRun) request.setQueryParam('dryRun', 'All');
+    request.setBody(JSON.stringify(object));
+    // A type name the serializer does not know: the answer comes back as plain JSON too.
+    return this.requestPromise(request, 'RawKubernetesObject');
+  }
 }
 
 /**
@@ -28,36 +56,10 @@ export async function applyManifests(
   options: ApplyOptions = {},
 ): Promise<KubernetesObject[]> {
   const { dryRun = false, fieldManager = 'mtopo-test', force = true } = options;
-  const client = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const client = ServerSideApplyApi.forConfig(kubeConfig);
   const applied: KubernetesObject[] = [];
   for (const object of objects) {
-    applied.push(
-      await client.patch(
-        object,
-        undefined,
-        dryRun ? 'All' : undefined,
-        fieldManager,
-        force,
-        PatchStrategy.ServerSideApply,
-      ),
-    );
+    applied.push(await client.apply(object, { dryRun, fieldManager, force }));
   }
   return applied;
-}
-
-/** Waits until the CRD `name` (plural.group) is Established, i.e. its resources are served. */
-export async function waitForCRDEstablished(
-  kubeConfig: KubeConfig,
-  name: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  await waitFor(
-    `CustomResourceDefinition ${name} to be Established`,
-    async () => {
-      const crd = await extensions.readCustomResourceDefinition({ name });
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
-    },
-    { timeoutMs },
-  );
 }

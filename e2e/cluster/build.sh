@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test control plane (etcd, kube-apiserver, kube-controller-manager, kubectl) from the
 # Go modules pinned in go.mod, once: the binaries are cached under
-# ~/.cache/mtopo/cluster-<kubernetes version>-<hash of the pinning files>/bin, so only the first run
-# (or a change to go.mod, go.sum or cmd/) pays for the build. Prints that bin directory on stdout;
-# everything else goes to stderr.
+# ~/.cache/mtopo/cluster-<kubernetes version>-<hash of the build inputs>/bin, so only the first run
+# (or a change to go.mod, go.sum, cmd/ or this script) pays for the build. Prints that bin
+# directory on stdout; everything else goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,15 +11,16 @@ cd "$(dirname "$0")"
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH=/usr/local/go/bin:$PATH
 fi
-# Never rewrite go.mod/go.sum during a build, and never fetch another Go toolchain.
-export GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+# Never rewrite go.mod/go.sum or stamp the repo's git state into a build, and never fetch another Go toolchain.
+export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
 
 kube_version=$(awk '$1 == "k8s.io/kubernetes" { print $2 }' go.mod)
 if [ -z "$kube_version" ]; then
   echo "build.sh: k8s.io/kubernetes is not in go.mod" >&2
   exit 1
 fi
-inputs_hash=$(cat go.mod go.sum cmd/etcd/*.go | sha256sum | cut -c1-12)
+# Everything that decides what gets built: the pins, our etcd main, and this script's flags.
+inputs_hash=$(cat go.mod go.sum cmd/etcd/*.go build.sh | sha256sum | cut -c1-12)
 cache_root=${MTOPO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mtopo}
 cluster_dir=$cache_root/cluster-$kube_version-$inputs_hash
 bin_dir=$cluster_dir/bin

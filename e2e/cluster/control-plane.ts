@@ -121,11 +121,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     waitFor(what, probe, {
       timeoutMs: readyTimeoutMs,
       intervalMs: 200,
-      abortIf: () => (server.hasExited() ? `${server.name} exited; its log ends:\n${server.logTail()}` : undefined),
+      abortIf: () =>
+        server.hasExited() ? `${server.name} exited; its log ends:\n${server.logTail()}` : undefined,
     });
 
   try {
-    const [etcdClientPort, etcdPeerPort, apiserverPort] = (await pickFreeLoopbackPorts(3)) as [number, number, number];
+    const [etcdClientPort, etcdPeerPort, apiserverPort] = (await pickFreeLoopbackPorts(3)) as [
+      number,
+      number,
+      number,
+    ];
     const credentials = writeControlPlaneCredentials(dir);
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;

@@ -33,7 +33,15 @@ export function writeControlPlaneCredentials(dir: string): ControlPlaneCredentia
   // system:masters bypasses RBAC, like a cluster's bootstrap admin.
   const adminToken = randomBytes(24).toString('hex');
   const tokenFilePath = path.join(dir, 'tokens.csv');
-  writeFileSync(tokenFilePath, `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
+  writeFileSync(tokenFilePath, `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, {
+    mode: 0o600,
+  });
 
-  return { serviceAccountKeyPath, serviceAccountPublicKeyPath, tokenFilePath, adminUser: ADMIN_USER, adminToken };
+  return {
+    serviceAccountKeyPath,
+    serviceAccountPublicKeyPath,
+    tokenFilePath,
+    adminUser: ADMIN_USER,
+    adminToken,
+  };
 }

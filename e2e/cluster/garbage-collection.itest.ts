@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { apiErrorStatus } from './api-errors.ts';
-import { createTestNamespace, testKubeConfig, waitFor } from './index.ts';
+import { apiErrorStatus, createTestNamespace, testKubeConfig, waitFor } from './index.ts';
 
-test('deleting an owner garbage-collects its dependents', async (t) => {
+void test('deleting an owner garbage-collects its dependents', async (t) => {
   const namespace = await createTestNamespace(t);
   const core = testKubeConfig().makeApiClient(CoreV1Api);
   const owner = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'owner' } } });

@@ -21,7 +21,9 @@ export async function globalSetup(): Promise<void> {
   });
   process.env[KUBECONFIG_ENV] = controlPlane.kubeconfigPath;
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  console.error(`e2e/cluster: control plane at ${controlPlane.server} ready in ${seconds}s (${controlPlane.dir})`);
+  console.error(
+    `e2e/cluster: control plane at ${controlPlane.server} ready in ${seconds}s (${controlPlane.dir})`,
+  );
 }
 
 export async function globalTeardown(): Promise<void> {

@@ -22,7 +22,10 @@ function nameFromTitle(title: string): string {
  * Creates a namespace named after the test (plus a random suffix) and deletes it when the test ends.
  * Deletion is not awaited to completion: the namespace controller finishes it in the background.
  */
-export async function createTestNamespace(t: TestContext, kubeConfig: KubeConfig = testKubeConfig()): Promise<string> {
+export async function createTestNamespace(
+  t: TestContext,
+  kubeConfig: KubeConfig = testKubeConfig(),
+): Promise<string> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const created = await core.createNamespace({
     body: {

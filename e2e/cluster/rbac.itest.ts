@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { expectApiError } from './api-errors.ts';
-import { clientWithRole, createTestNamespace, kubectl } from './index.ts';
+import { clientWithRole, createTestNamespace, expectApiError, kubectl } from './index.ts';
 
-test('a client with a Role of given rules can do exactly that', async (t) => {
+void test('a client with a Role of given rules can do exactly that', async (t) => {
   const namespace = await createTestNamespace(t);
   const otherNamespace = await createTestNamespace(t);
   const client = await clientWithRole(t, {
@@ -32,12 +31,15 @@ test('a client with a Role of given rules can do exactly that', async (t) => {
   assert.equal(canI.stdout.trim(), 'no');
 });
 
-test('a client bound to the built-in view ClusterRole reads but cannot write', async (t) => {
+void test('a client bound to the built-in view ClusterRole reads but cannot write', async (t) => {
   const namespace = await createTestNamespace(t);
   const client = await clientWithRole(t, { namespace, role: { kind: 'ClusterRole', name: 'view' } });
   const core = client.kubeConfig.makeApiClient(CoreV1Api);
 
   await core.listNamespacedConfigMap({ namespace });
-  await expectApiError(core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'nope' } } }), 403);
+  await expectApiError(
+    core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'nope' } } }),
+    403,
+  );
   await expectApiError(core.listNamespacedSecret({ namespace }), 403);
 });

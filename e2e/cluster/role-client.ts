@@ -122,7 +122,13 @@ export async function clientWithRole(
     token,
     namespace,
   });
-  return { kubeConfig: loadKubeConfig(kubeconfigPath), kubeconfigPath, userName, serviceAccountName: name, token };
+  return {
+    kubeConfig: loadKubeConfig(kubeconfigPath),
+    kubeconfigPath,
+    userName,
+    serviceAccountName: name,
+    token,
+  };
 }
 
 /**

@@ -34,7 +34,9 @@ const env = {
 let exitCode = 0;
 const [program, ...args] = command;
 if (program === undefined) {
-  console.log(`export KUBECONFIG=${controlPlane.kubeconfigPath} ${KUBECONFIG_ENV}=${controlPlane.kubeconfigPath}`);
+  console.log(
+    `export KUBECONFIG=${controlPlane.kubeconfigPath} ${KUBECONFIG_ENV}=${controlPlane.kubeconfigPath}`,
+  );
   console.log(`export PATH=${binDir}:$PATH`);
   console.error('Ctrl-C stops it.');
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

@@ -47,6 +47,18 @@ export function startSupervisedProcess(
   // orphan reaper end these processes then.
   child.unref();
 
+  // The child is unref'd, so a pending timer is what keeps the event loop alive while we wait for
+  // it; the timer is cancelled as soon as the process ends so it holds nothing open afterwards.
+  const exitsWithin = async (ms: number): Promise<boolean> => {
+    const timer = new AbortController();
+    const outcome = await Promise.race([
+      exited.then(() => true),
+      sleep(ms, false, { signal: timer.signal }).catch(() => true),
+    ]);
+    timer.abort();
+    return outcome;
+  };
+
   const signalNow = (signal: NodeJS.Signals): void => {
     if (ended) return;
     try {
@@ -66,17 +78,9 @@ export function startSupervisedProcess(
     async stop(graceMs = 10_000): Promise<void> {
       if (ended) return;
       signalNow('SIGTERM');
-      // The grace timer is cancelled once the process ends, so it does not hold the event loop open.
-      const graceTimer = new AbortController();
-      const stopped = await Promise.race([
-        exited.then(() => true),
-        sleep(graceMs, false, { signal: graceTimer.signal }).catch(() => true),
-      ]);
-      graceTimer.abort();
-      if (!stopped) {
-        signalNow('SIGKILL');
-        await exited;
-      }
+      if (await exitsWithin(graceMs)) return;
+      signalNow('SIGKILL');
+      await exitsWithin(graceMs);
     },
     logTail(lineCount = 30): string {
       try {

@@ -40,7 +40,9 @@ export const cidr = z
   .string()
   .max(64)
   .refine(isCidr, { message: 'must be a CIDR such as "10.0.0.0/8" or "2001:db8::/32"' })
-  .meta({ 'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'must be a CIDR such as "10.0.0.0/8"' }] });
+  .meta({
+    'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'must be a CIDR such as "10.0.0.0/8"' }],
+  });
 
 export const cidrList = (what: string) => z.array(cidr).max(64).describe(what);
 
@@ -117,7 +119,9 @@ export const localObjectRef = z
 export const storage = (defaultSize: string) =>
   z
     .strictObject({
-      size: byteQuantity.default(defaultSize).describe(`Size of each replica's volume. Default "${defaultSize}".`),
+      size: byteQuantity
+        .default(defaultSize)
+        .describe(`Size of each replica's volume. Default "${defaultSize}".`),
       storageClassName: z
         .string()
         .max(253)
@@ -155,12 +159,14 @@ export const service = (defaults: { type: string }) =>
       externalTrafficPolicy: z
         .enum(['Local', 'Cluster'])
         .optional()
-        .describe('"Local" keeps the client\'s source address (default for load balancers); "Cluster" spreads load.'),
+        .describe(
+          '"Local" keeps the client\'s source address (default for load balancers); "Cluster" spreads load.',
+        ),
       proxyProtocol: proxyProtocol.default('none'),
       annotations: z
         .record(z.string().max(253), z.string().max(4096))
         .optional()
-        .describe('Annotations for the Service, such as a cloud load balancer\'s settings.'),
+        .describe("Annotations for the Service, such as a cloud load balancer's settings."),
     })
     .describe('How the tier is exposed.');
 
@@ -171,7 +177,11 @@ export const condition = z.strictObject({
   status: conditionStatus.describe('True, False or Unknown.'),
   reason: z.string().max(1024).describe('A CamelCase word a program can match on.'),
   message: z.string().max(32768).describe('What is wrong and how to fix it, for a person.'),
-  observedGeneration: z.int().min(0).optional().describe('The .metadata.generation this condition describes.'),
+  observedGeneration: z
+    .int()
+    .min(0)
+    .optional()
+    .describe('The .metadata.generation this condition describes.'),
   lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
 });
 
@@ -192,7 +202,9 @@ export const conditions = z
   .array(condition)
   .max(8)
   .meta(listMapKeyedBy('type'))
-  .describe('Ready, Progressing and Degraded, with observedGeneration, as `kubectl wait --for=condition=Ready` expects.');
+  .describe(
+    'Ready, Progressing and Degraded, with observedGeneration, as `kubectl wait --for=condition=Ready` expects.',
+  );
 
 export const objectMeta = z
   .object({

@@ -5,7 +5,7 @@
 // API server refuses at install time.
 // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
 import { z } from 'zod';
-import { CATEGORY, GROUP, VERSION, type KindDefinition } from './kinds.ts';
+import { CATEGORY, GROUP, VERSION, type KindDefinition, type PrinterColumn } from './kinds.ts';
 
 /** An OpenAPI v3 schema as apiextensions.k8s.io/v1 JSONSchemaProps spells it. */
 export type JSONSchemaProps = { [keyword: string]: unknown };
@@ -125,10 +125,7 @@ function collapseUnion(branches: Record<string, unknown>[], walk: Walk): Record<
   if (branches.every((b) => Array.isArray(b.enum) && typeof b.type === 'string' && b.type === types[0])) {
     return { type: types[0], enum: branches.flatMap((b) => b.enum as unknown[]) };
   }
-  const intOrString =
-    branches.length === 2 &&
-    types.includes('string') &&
-    (types.includes('integer') || types.includes('number'));
+  const intOrString = branches.length === 2 && types.includes('string') && types.includes('integer');
   if (intOrString) return { 'x-kubernetes-int-or-string': true };
   throw new UnsupportedSchema(walk.path, `a union of ${JSON.stringify(types)}`);
 }
@@ -151,18 +148,19 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
   }
 
   // Unions: drop `null` branches (→ nullable), then collapse what remains.
-  const union = (node.anyOf ?? node.oneOf) as unknown;
-  let intOrString = false;
+  const union = node.anyOf ?? node.oneOf;
+  let intOrString: Record<string, unknown>[] | undefined;
   if (Array.isArray(union)) {
     const branches = union.filter(isRecord).map((b) => resolveRef(b, walk));
     const nonNull = branches.filter((b) => b.type !== 'null');
     nullable ||= nonNull.length < branches.length;
     const { anyOf: _a, oneOf: _o, ...outer } = node;
-    const inner = nonNull.length === 1 ? (nonNull[0] as Record<string, unknown>) : collapseUnion(nonNull, walk);
+    const inner =
+      nonNull.length === 1 ? (nonNull[0] as Record<string, unknown>) : collapseUnion(nonNull, walk);
+    if (inner['x-kubernetes-int-or-string'] === true) intOrString = nonNull;
     // The outer keywords (description, default) win over the branch's.
     node = { ...inner, ...outer };
     type = node.type;
-    intOrString = node['x-kubernetes-int-or-string'] === true;
   }
 
   if ('const' in node) {
@@ -182,7 +180,8 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
   for (const keyword of VALUE_KEYWORDS) {
     const value = node[keyword];
     if (value === undefined) continue;
-    if ((keyword === 'minimum' || keyword === 'maximum') && SAFE_INTEGER_BOUNDS.has(value as number)) continue;
+    if ((keyword === 'minimum' || keyword === 'maximum') && SAFE_INTEGER_BOUNDS.has(value as number))
+      continue;
     if ((keyword === 'exclusiveMinimum' || keyword === 'exclusiveMaximum') && typeof value === 'number') {
       // JSON Schema 2020-12 form; OpenAPI v3.0 says `minimum: n, exclusiveMinimum: true`.
       out[keyword === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = value;
@@ -196,7 +195,8 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
   }
 
   if (type === 'array') {
-    if (!isRecord(node.items)) throw new UnsupportedSchema(walk.path, 'an array without a single item schema');
+    if (!isRecord(node.items))
+      throw new UnsupportedSchema(walk.path, 'an array without a single item schema');
     out.items = convertNode(node.items, { ...walk, path: `${walk.path}[]` });
   }
 
@@ -211,7 +211,8 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
         converted[name] = convertNode(schema, { ...walk, path: walk.path ? `${walk.path}.${name}` : name });
       }
       out.properties = converted;
-      if (Array.isArray(node.required) && node.required.length > 0) out.required = [...node.required];
+      const required = Array.isArray(node.required) ? node.required.filter((r) => typeof r === 'string') : [];
+      if (required.length > 0) out.required = required;
       // additionalProperties: false (z.strictObject) is what pruning does anyway; {} (.loose())
       // means "keep what you do not know".
       if (isRecord(additional) && Object.keys(additional).length === 0) {
@@ -228,8 +229,15 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
   }
 
   if (intOrString) {
+    // The one place a structural schema allows `type` inside anyOf; each branch keeps its own
+    // value validations (a pattern for the string, bounds for the integer).
     out['x-kubernetes-int-or-string'] = true;
-    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+    out.anyOf = intOrString
+      .map((branch) => {
+        const { description: _d, default: _def, ...converted } = convertNode(branch, walk);
+        return converted;
+      })
+      .sort((a, b) => String(a.type).localeCompare(String(b.type)));
   } else if (out.type === undefined && out['x-kubernetes-preserve-unknown-fields'] === undefined) {
     // z.unknown() / z.any(): any value at all.
     out['x-kubernetes-preserve-unknown-fields'] = true;
@@ -249,7 +257,9 @@ function convertNode(input: Record<string, unknown>, walk: Walk): JSONSchemaProp
  */
 export function toRE2Pattern(source: string, flags = ''): string {
   const refuse = (what: string) => {
-    throw new Error(`pattern ${JSON.stringify(source)}: ${what} is not RE2 syntax (Kubernetes uses Go regexp)`);
+    throw new Error(
+      `pattern ${JSON.stringify(source)}: ${what} is not RE2 syntax (Kubernetes uses Go regexp)`,
+    );
   };
   let out = '';
   for (let i = 0; i < source.length; i++) {
@@ -288,8 +298,8 @@ export function toRE2Pattern(source: string, flags = ''): string {
 function visitZodSchema(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
   const def = (ctx.zodSchema as { _zod?: { def?: { checks?: unknown[] } } })._zod?.def;
   for (const check of def?.checks ?? []) {
-    const checkDef = (check as { _zod?: { def?: { format?: string; pattern?: unknown; error?: unknown } } })._zod
-      ?.def;
+    const checkDef = (check as { _zod?: { def?: { format?: string; pattern?: unknown; error?: unknown } } })
+      ._zod?.def;
     if (checkDef?.format !== 'regex' || !(checkDef.pattern instanceof RegExp)) continue;
     if (ctx.jsonSchema.pattern === checkDef.pattern.source) {
       ctx.jsonSchema.pattern = toRE2Pattern(checkDef.pattern.source, checkDef.pattern.flags);
@@ -311,17 +321,31 @@ export function toStructuralSchema(schema: z.ZodType, options: ConvertOptions = 
     unrepresentable: 'throw',
     override: (ctx) => visitZodSchema(ctx as Parameters<typeof visitZodSchema>[0]),
   }) as Record<string, unknown>;
-  const defs = { ...(json.definitions as object | undefined), ...(json.$defs as object | undefined) };
+  const defs: Record<string, unknown> = {
+    ...(json.definitions as object | undefined),
+    ...(json.$defs as object | undefined),
+  };
   const { $defs: _d, definitions: _defs, ...root } = json;
-  return convertNode(root, { path: '', defs: defs as Record<string, unknown>, resolving: new Set(), options });
+  return convertNode(root, {
+    path: '',
+    defs,
+    resolving: new Set(),
+    options,
+  });
 }
 
 /** Child objects append suffixes such as "-config" or "-0" to the resource name; 40 leaves room. */
 export const MAX_NAME_LENGTH = 40;
 
+/**
+ * metadata.name is the one metadata field CEL sees from the root. The fieldPath makes the API
+ * server say "metadata.name: Invalid value: must be at most 40 characters: …" rather than "<nil>: …";
+ * it is accepted only because the root schema declares metadata.name (see objectSchema).
+ */
 export const nameLengthRule = {
   rule: `size(self.metadata.name) <= ${MAX_NAME_LENGTH}`,
-  message: `metadata.name must be at most ${MAX_NAME_LENGTH} characters: child objects add suffixes to the name`,
+  message: `must be at most ${MAX_NAME_LENGTH} characters: child objects add suffixes to the name`,
+  fieldPath: '.metadata.name',
 };
 
 /** The schema of a whole object of this kind: apiVersion, kind, metadata, spec and status. */
@@ -340,14 +364,14 @@ export function objectSchema(kind: KindDefinition, options: ConvertOptions = {})
           'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
         type: 'string',
       },
-      // The root metadata schema may restrict only name and generateName; the API server
-      // supplies ObjectMeta itself (and kubectl explain shows it).
-      metadata: { type: 'object' },
+      // The root metadata schema may say something only about name and generateName; the API
+      // server supplies ObjectMeta itself (and kubectl explain shows its descriptions). name is
+      // declared so that the name rule's fieldPath resolves.
+      metadata: { type: 'object', properties: { name: { type: 'string' } } },
       spec: toStructuralSchema(kind.spec, options),
       status: toStructuralSchema(kind.status, options),
     },
     required: ['spec'],
-    // metadata.name is the one metadata field CEL can see from the root.
     'x-kubernetes-validations': [nameLengthRule],
   };
 }
@@ -356,7 +380,33 @@ export function crdName(kind: KindDefinition): string {
   return `${kind.plural}.${GROUP}`;
 }
 
-export function renderCustomResourceDefinition(kind: KindDefinition): Record<string, unknown> {
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string };
+  spec: {
+    group: string;
+    names: {
+      kind: string;
+      listKind: string;
+      plural: string;
+      singular: string;
+      shortNames: string[];
+      categories: string[];
+    };
+    scope: 'Namespaced';
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+      schema: { openAPIV3Schema: JSONSchemaProps };
+    }[];
+  };
+}
+
+export function renderCustomResourceDefinition(kind: KindDefinition): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

@@ -55,7 +55,12 @@ export const KINDS: readonly KindDefinition[] = [
     printerColumns: [
       { name: 'Domains', type: 'string', jsonPath: '.spec.domains', description: 'Hosted mail domains.' },
       { name: 'Stores', type: 'integer', jsonPath: '.spec.stores.replicas', description: 'Message stores.' },
-      { name: 'Tiers', type: 'string', jsonPath: '.status.ready', description: 'Ready tiers over all tiers.' },
+      {
+        name: 'Tiers',
+        type: 'string',
+        jsonPath: '.status.ready',
+        description: 'Ready tiers over all tiers.',
+      },
       {
         name: 'Ready',
         type: 'string',
@@ -74,10 +79,30 @@ export const KINDS: readonly KindDefinition[] = [
     spec: mtaRelaySpec,
     status: mtaRelayStatus,
     printerColumns: [
-      { name: 'Topology', type: 'string', jsonPath: '.spec.topologyRef.name', description: 'Owning topology.' },
-      { name: 'Role', type: 'string', jsonPath: '.spec.role', description: 'internet, inbound, outbound or gateway.' },
-      { name: 'Replicas', type: 'string', jsonPath: '.status.ready', description: 'Ready over desired replicas.' },
-      { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', description: 'Where the tier is reached.' },
+      {
+        name: 'Topology',
+        type: 'string',
+        jsonPath: '.spec.topologyRef.name',
+        description: 'Owning topology.',
+      },
+      {
+        name: 'Role',
+        type: 'string',
+        jsonPath: '.spec.role',
+        description: 'internet, inbound, outbound or gateway.',
+      },
+      {
+        name: 'Replicas',
+        type: 'string',
+        jsonPath: '.status.ready',
+        description: 'Ready over desired replicas.',
+      },
+      {
+        name: 'Endpoint',
+        type: 'string',
+        jsonPath: '.status.endpoint',
+        description: 'Where the tier is reached.',
+      },
       ...readyColumns,
     ],
   },
@@ -86,14 +111,30 @@ export const KINDS: readonly KindDefinition[] = [
     plural: 'mmppools',
     singular: 'mmppool',
     shortNames: ['mmp'],
-    description: 'A pool of Messaging Multiplexors: IMAP/POP (and optionally SMTP submission) proxies behind a load balancer.',
+    description:
+      'A pool of Messaging Multiplexors: IMAP/POP (and optionally SMTP submission) proxies behind a load balancer.',
     spec: mmpPoolSpec,
     status: mmpPoolStatus,
     printerColumns: [
-      { name: 'Topology', type: 'string', jsonPath: '.spec.topologyRef.name', description: 'Owning topology.' },
+      {
+        name: 'Topology',
+        type: 'string',
+        jsonPath: '.spec.topologyRef.name',
+        description: 'Owning topology.',
+      },
       { name: 'Protocols', type: 'string', jsonPath: '.spec.protocols', description: 'Protocols served.' },
-      { name: 'Replicas', type: 'string', jsonPath: '.status.ready', description: 'Ready over desired replicas.' },
-      { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', description: 'Where clients connect.' },
+      {
+        name: 'Replicas',
+        type: 'string',
+        jsonPath: '.status.ready',
+        description: 'Ready over desired replicas.',
+      },
+      {
+        name: 'Endpoint',
+        type: 'string',
+        jsonPath: '.status.endpoint',
+        description: 'Where clients connect.',
+      },
       ...readyColumns,
     ],
   },

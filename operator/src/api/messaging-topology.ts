@@ -28,14 +28,35 @@ const ldapUrl = z
     'must be "ldap://host[:port]" or "ldaps://host[:port]"',
   );
 
+// Label syntax is checked here and by the operator, not by the CRD (as Kubernetes checks selectors
+// in code, not in its OpenAPI schema): a bad key reaches the operator and is reported as InvalidSpec.
+const labelKey = z
+  .string()
+  .max(317)
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'must be a label key such as "dept" or "example.com/dept"',
+  );
+const labelValue = z
+  .string()
+  .max(63)
+  .regex(
+    /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/,
+    'must be a label value: letters, digits, "-", "_" and "."',
+  );
+
 const matchLabels = z
-  .record(z.string().max(317), z.string().max(63))
+  .record(labelKey, labelValue)
   .optional()
   .describe('Labels a namespace must carry, all of them, to be selected.');
 
 const directoryAttributes = z
   .strictObject({
-    mail: z.string().max(64).default('mail').describe('Attribute holding the primary address. Default "mail".'),
+    mail: z
+      .string()
+      .max(64)
+      .default('mail')
+      .describe('Attribute holding the primary address. Default "mail".'),
     aliases: z
       .string()
       .max(64)
@@ -50,39 +71,43 @@ const directoryAttributes = z
       .string()
       .max(64)
       .default('mailHost')
-      .describe("Attribute naming the store that holds the user's mailbox. Default \"mailHost\"."),
+      .describe('Attribute naming the store that holds the user\'s mailbox. Default "mailHost".'),
     uid: z.string().max(64).default('uid').describe('Attribute holding the login name. Default "uid".'),
   })
   .describe('Names of the directory attributes the mail system reads.');
 
 const directory = z
-    .strictObject({
-      urls: z
-        .array(ldapUrl)
-        .min(1)
-        .max(8)
-        .describe('LDAP servers, tried in order: "ldaps://ldap-1.corp.example".'),
-      baseDN: z.string().min(1).max(1024).describe('Where users are searched: "o=siroe.example".'),
-      bindSecretRef: localObjectRef
-        .extend({
-          bindDNKey: z.string().max(253).default('bindDN').describe('Key holding the bind DN. Default "bindDN".'),
-          passwordKey: z
-            .string()
-            .max(253)
-            .default('password')
-            .describe('Key holding the bind password. Default "password".'),
-        })
-        .describe('Secret with the DN and password the mail programs bind with (read-only access suffices).'),
-      attributes: directoryAttributes.prefault({}),
-      cacheTTL: duration.default('60s').describe('How long a lookup result is reused. Default "60s".'),
-      cidrs: cidrList('Where the directory servers are, for the firewall: only tiers that need them may reach these.').min(
-        1,
-      ),
-      caSecretRef: localObjectRef
-        .optional()
-        .describe('Secret whose "ca.crt" verifies the directory\'s certificate; the system roots when unset.'),
-    })
-    .describe('The LDAP directory that says which addresses are hosted and where each mailbox lives.');
+  .strictObject({
+    urls: z
+      .array(ldapUrl)
+      .min(1)
+      .max(8)
+      .describe('LDAP servers, tried in order: "ldaps://ldap-1.corp.example".'),
+    baseDN: z.string().min(1).max(1024).describe('Where users are searched: "o=siroe.example".'),
+    bindSecretRef: localObjectRef
+      .extend({
+        bindDNKey: z
+          .string()
+          .max(253)
+          .default('bindDN')
+          .describe('Key holding the bind DN. Default "bindDN".'),
+        passwordKey: z
+          .string()
+          .max(253)
+          .default('password')
+          .describe('Key holding the bind password. Default "password".'),
+      })
+      .describe('Secret with the DN and password the mail programs bind with (read-only access suffices).'),
+    attributes: directoryAttributes.prefault({}),
+    cacheTTL: duration.default('60s').describe('How long a lookup result is reused. Default "60s".'),
+    cidrs: cidrList(
+      'Where the directory servers are, for the firewall: only tiers that need them may reach these.',
+    ).min(1),
+    caSecretRef: localObjectRef
+      .optional()
+      .describe('Secret whose "ca.crt" verifies the directory\'s certificate; the system roots when unset.'),
+  })
+  .describe('The LDAP directory that says which addresses are hosted and where each mailbox lives.');
 
 const clientZone = withRules(
   z
@@ -102,7 +127,7 @@ const clientZone = withRules(
     .describe('A group of mail clients, by address or by namespace, and what they may use.'),
   [
     {
-      cel: "has(self.cidrs) || has(self.namespaceSelector)",
+      cel: 'has(self.cidrs) || has(self.namespaceSelector)',
       path: [],
       message: 'a client zone needs "cidrs", "namespaceSelector" or both, to say who is in it',
       holds: (zone) => zone.cidrs !== undefined || zone.namespaceSelector !== undefined,
@@ -125,10 +150,9 @@ const legacySystem = z
 
 const network = z
   .strictObject({
-    internetCIDRs: cidrList('What counts as the internet. Default everything; the cluster, directory, legacy and client-zone ranges are always cut out.').default([
-      '0.0.0.0/0',
-      '::/0',
-    ]),
+    internetCIDRs: cidrList(
+      'What counts as the internet. Default everything; the cluster, directory, legacy and client-zone ranges are always cut out.',
+    ).default(['0.0.0.0/0', '::/0']),
     clusterCIDRs: cidrList(
       'Pod and Service ranges of the cluster, cut out of the internet ranges so that "the internet" never means another pod.',
     ).default([]),
@@ -149,7 +173,11 @@ const network = z
       .describe('Legacy mail systems behind the gateway.'),
     dns: z
       .strictObject({
-        namespace: z.string().max(63).default('kube-system').describe('Namespace of the cluster DNS. Default "kube-system".'),
+        namespace: z
+          .string()
+          .max(63)
+          .default('kube-system')
+          .describe('Namespace of the cluster DNS. Default "kube-system".'),
         podLabels: z
           .record(z.string().max(317), z.string().max(63))
           .default({ 'k8s-app': 'kube-dns' })
@@ -221,7 +249,9 @@ export const messagingTopologySpec = withRules(
         .strictObject({
           mxHostname: domainName
             .optional()
-            .describe('Host name of the MX record, pointing at the internet-facing MTAs. Default "mx.<first domain>".'),
+            .describe(
+              'Host name of the MX record, pointing at the internet-facing MTAs. Default "mx.<first domain>".',
+            ),
           clientHostname: domainName
             .optional()
             .describe('Host name clients use for IMAP, POP and submission. Default "mail.<first domain>".'),
@@ -233,7 +263,10 @@ export const messagingTopologySpec = withRules(
           mta: image.optional(),
           store: image.optional(),
           mmp: image.optional(),
-          pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Image pull policy.'),
+          pullPolicy: z
+            .enum(['Always', 'IfNotPresent', 'Never'])
+            .default('IfNotPresent')
+            .describe('Image pull policy.'),
         })
         .prefault({})
         .describe('Images of the programs; the release defaults when unset.'),
@@ -256,7 +289,8 @@ export const messagingTopologySpec = withRules(
       cel: 'self.network.legacySystems.all(l, self.network.legacySystems.exists_one(y, y.name == l.name))',
       path: ['network', 'legacySystems'],
       message: 'legacy system names must be unique',
-      holds: (s) => new Set(s.network.legacySystems.map((l) => l.name)).size === s.network.legacySystems.length,
+      holds: (s) =>
+        new Set(s.network.legacySystems.map((l) => l.name)).size === s.network.legacySystems.length,
     },
   ],
 );

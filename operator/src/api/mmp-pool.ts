@@ -2,7 +2,16 @@
 // directory and connect each user to the store named by their mailHost; optionally an SMTP
 // submission proxy in front of the outbound MTA. Never an MX target.
 import { z } from 'zod';
-import { conditions, dnsLabel, duration, image, localObjectRef, objectMeta, resources, service } from './common.ts';
+import {
+  conditions,
+  dnsLabel,
+  duration,
+  image,
+  localObjectRef,
+  objectMeta,
+  resources,
+  service,
+} from './common.ts';
 import { withRules } from './rules.ts';
 
 export const MMP_PROTOCOLS = ['imap', 'imaps', 'pop3', 'pop3s'] as const;
@@ -17,22 +26,35 @@ export const mmpPoolSpec = withRules(
         .min(1)
         .max(4)
         .default([...MMP_PROTOCOLS])
-        .describe('Protocols served: imap (143, STARTTLS), imaps (993), pop3 (110, STLS), pop3s (995). Default all.'),
+        .describe(
+          'Protocols served: imap (143, STARTTLS), imaps (993), pop3 (110, STLS), pop3s (995). Default all.',
+        ),
       smtpProxy: z
         .strictObject({
-          enabled: z.boolean().default(false).describe('Serve submission (587, 465) and pass it to the outbound MTA.'),
+          enabled: z
+            .boolean()
+            .default(false)
+            .describe('Serve submission (587, 465) and pass it to the outbound MTA.'),
           popBeforeSmtp: z
             .strictObject({
-              window: duration.default('10m').describe('How long a POP or IMAP login allows SMTP from that address.'),
+              window: duration
+                .default('10m')
+                .describe('How long a POP or IMAP login allows SMTP from that address.'),
             })
             .optional()
-            .describe('Let clients that logged in by POP or IMAP recently submit without AUTH, from the same address.'),
+            .describe(
+              'Let clients that logged in by POP or IMAP recently submit without AUTH, from the same address.',
+            ),
           outboundRef: localObjectRef
             .optional()
-            .describe("The outbound MTARelay to hand mail to; the topology's only outbound relay when unset."),
+            .describe(
+              "The outbound MTARelay to hand mail to; the topology's only outbound relay when unset.",
+            ),
         })
         .prefault({})
-        .describe('An SMTP submission proxy: STARTTLS offload, POP-before-SMTP, client identity passed by XCLIENT.'),
+        .describe(
+          'An SMTP submission proxy: STARTTLS offload, POP-before-SMTP, client identity passed by XCLIENT.',
+        ),
       access: z
         .strictObject({
           zones: z
@@ -49,7 +71,12 @@ export const mmpPoolSpec = withRules(
         .describe('Who may connect, on top of each zone\'s own "allow" list.'),
       limits: z
         .strictObject({
-          maxConnections: z.int().min(1).max(200000).default(10000).describe('Concurrent connections per replica.'),
+          maxConnections: z
+            .int()
+            .min(1)
+            .max(200000)
+            .default(10000)
+            .describe('Concurrent connections per replica.'),
           maxConnectionsPerClient: z
             .int()
             .min(1)
@@ -62,7 +89,9 @@ export const mmpPoolSpec = withRules(
             .max(10000)
             .default(10)
             .describe('Failed logins one client address may make per minute before it is slowed down.'),
-          idleTimeout: duration.default('30m').describe('Idle IMAP sessions are closed after this (RFC 3501: at least 30m).'),
+          idleTimeout: duration
+            .default('30m')
+            .describe('Idle IMAP sessions are closed after this (RFC 3501: at least 30m).'),
         })
         .prefault({})
         .describe('Limits that protect the pool and the stores behind it.'),
@@ -73,13 +102,13 @@ export const mmpPoolSpec = withRules(
     .describe('A pool of Messaging Multiplexors behind a load balancer.'),
   [
     {
-      cel: "!has(self.smtpProxy.popBeforeSmtp) || self.smtpProxy.enabled",
+      cel: '!has(self.smtpProxy.popBeforeSmtp) || self.smtpProxy.enabled',
       path: ['smtpProxy', 'popBeforeSmtp'],
       message: 'popBeforeSmtp needs smtpProxy.enabled: true',
       holds: (s) => s.smtpProxy.popBeforeSmtp === undefined || s.smtpProxy.enabled,
     },
     {
-      cel: "!has(self.smtpProxy.outboundRef) || self.smtpProxy.enabled",
+      cel: '!has(self.smtpProxy.outboundRef) || self.smtpProxy.enabled',
       path: ['smtpProxy', 'outboundRef'],
       message: 'outboundRef needs smtpProxy.enabled: true',
       holds: (s) => s.smtpProxy.outboundRef === undefined || s.smtpProxy.enabled,

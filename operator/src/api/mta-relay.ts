@@ -56,13 +56,20 @@ export const mtaRelaySpec = withRules(
     .strictObject({
       topologyRef: localObjectRef.describe('The MessagingTopology this tier belongs to.'),
       role: mtaRole,
-      replicas: z.int().min(1).max(32).default(2).describe('Number of MTA replicas, each with its own queue volume.'),
+      replicas: z
+        .int()
+        .min(1)
+        .max(32)
+        .default(2)
+        .describe('Number of MTA replicas, each with its own queue volume.'),
       queue: z
         .strictObject({
           storage: storage('5Gi').prefault({}),
           lifetime: duration
             .default('5d')
-            .describe('How long a message is retried before it is returned to its sender (RFC 3464 DSN). Default "5d".'),
+            .describe(
+              'How long a message is retried before it is returned to its sender (RFC 3464 DSN). Default "5d".',
+            ),
           retryInitial: duration.default('1m').describe('First retry delay; doubles each try. Default "1m".'),
           retryMax: duration.default('1h').describe('Longest retry delay. Default "1h".'),
         })
@@ -70,7 +77,9 @@ export const mtaRelaySpec = withRules(
         .describe('The on-disk queue. A message is fsynced here before it is acknowledged.'),
       limits: z
         .strictObject({
-          maxMessageSize: byteQuantity.default('25Mi').describe('Largest message accepted (SIZE). Default "25Mi".'),
+          maxMessageSize: byteQuantity
+            .default('25Mi')
+            .describe('Largest message accepted (SIZE). Default "25Mi".'),
           maxRecipients: z
             .int()
             .min(1)
@@ -115,7 +124,9 @@ export const mtaRelaySpec = withRules(
           acceptFromClients: z
             .boolean()
             .default(true)
-            .describe('Clients in zones allowing submission reach this tier directly; false: only through an MMP SMTP proxy.'),
+            .describe(
+              'Clients in zones allowing submission reach this tier directly; false: only through an MMP SMTP proxy.',
+            ),
         })
         .prefault({})
         .describe('Outbound role: mail submission on 587 (STARTTLS) and 465 (implicit TLS).'),
@@ -129,12 +140,14 @@ export const mtaRelaySpec = withRules(
       cel: "!(self.role in ['inbound', 'gateway']) || !has(self.service.type) || self.service.type == 'ClusterIP'",
       path: ['service', 'type'],
       message: 'inbound and gateway tiers are internal: service.type must be ClusterIP',
-      holds: (s) => !(s.role === 'inbound' || s.role === 'gateway') || (s.service.type ?? 'ClusterIP') === 'ClusterIP',
+      holds: (s) =>
+        !(s.role === 'inbound' || s.role === 'gateway') || (s.service.type ?? 'ClusterIP') === 'ClusterIP',
     },
     {
       cel: "!has(self.routes) || self.role in ['gateway', 'outbound']",
       path: ['routes'],
-      message: 'routes are for the gateway and outbound roles; the internet and inbound roles route by the directory',
+      message:
+        'routes are for the gateway and outbound roles; the internet and inbound roles route by the directory',
       holds: (s) => s.routes === undefined || s.role === 'gateway' || s.role === 'outbound',
     },
     {
@@ -159,7 +172,10 @@ export const mtaRelayStatus = z
     replicas: z.int().optional().describe('Desired replicas.'),
     readyReplicas: z.int().optional().describe('Replicas ready to accept mail.'),
     ready: z.string().optional().describe('Ready over desired replicas, e.g. "2/2" (for kubectl get).'),
-    endpoint: z.string().optional().describe('Where this tier is reached: load balancer address or Service name.'),
+    endpoint: z
+      .string()
+      .optional()
+      .describe('Where this tier is reached: load balancer address or Service name.'),
   })
   .describe('What the operator observed.');
 

@@ -1,6 +1,6 @@
 // Turns untrusted documents (YAML files, objects from the API server) into typed resources with
 // defaults applied, or into problems that name the field and say what is allowed.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { API_VERSION } from './common.ts';
 import { messagingTopology, type MessagingTopology } from './messaging-topology.ts';
 import { mmpPool, type MMPPool } from './mmp-pool.ts';
@@ -39,9 +39,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  }
   if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return 'is required';
   return issue.message;
 }
@@ -67,6 +64,15 @@ export function parseResource(doc: unknown, index: number): ParseResult {
   if (result.success) return { ok: true, resource: result.data };
   return {
     ok: false,
-    problems: result.error.issues.map((issue) => ({ object, field: formatPath(issue.path), message: describeIssue(issue) })),
+    // An unknown field is reported at its own path, as kubectl does: "spec.replica", not "spec".
+    problems: result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            object,
+            field: formatPath([...issue.path, key]),
+            message: 'is not a field of this kind; check its spelling in docs/api.md',
+          }))
+        : [{ object, field: formatPath(issue.path), message: describeIssue(issue) }],
+    ),
   };
 }

@@ -14,10 +14,7 @@ export interface CrossFieldRule<T> {
   readonly holds: (value: T) => boolean;
 }
 
-export function withRules<S extends z.ZodType>(
-  schema: S,
-  rules: readonly CrossFieldRule<z.output<S>>[],
-): S {
+export function withRules<S extends z.ZodType>(schema: S, rules: readonly CrossFieldRule<z.output<S>>[]): S {
   const refined = schema.superRefine((value, ctx) => {
     for (const rule of rules) {
       if (!rule.holds(value)) ctx.addIssue({ code: 'custom', path: [...rule.path], message: rule.message });
@@ -27,10 +24,13 @@ export function withRules<S extends z.ZodType>(
   const inherited = (existing['x-kubernetes-validations'] as unknown[] | undefined) ?? [];
   return refined.meta({
     ...existing,
-    'x-kubernetes-validations': [...inherited, ...rules.map((rule) => ({
-      rule: rule.cel,
-      message: rule.message,
-      ...(rule.path.length > 0 ? { fieldPath: rule.path.map((p) => `.${p}`).join('') } : {}),
-    }))],
-  }) as unknown as S;
+    'x-kubernetes-validations': [
+      ...inherited,
+      ...rules.map((rule) => ({
+        rule: rule.cel,
+        message: rule.message,
+        ...(rule.path.length > 0 ? { fieldPath: rule.path.map((p) => `.${p}`).join('') } : {}),
+      })),
+    ],
+  });
 }

@@ -8,12 +8,14 @@ import { siteFlows } from '../render/firewall/flows.ts';
 import { renderSite } from '../render/render.ts';
 import { formatProblem, loadFiles, type LoadedSites } from './manifests.ts';
 import { toJsonList, toYaml } from './output.ts';
+import { renderPlan } from './plan.ts';
 
 const USAGE = `mtopo: the messaging topology operator's offline tools
 
 Usage:
   mtopo render   -f FILE... [-o yaml|json]     the Kubernetes objects a topology creates
   mtopo validate -f FILE...                    check resources; exit 1 with field paths if invalid
+  mtopo plan     -f FILE...                    what will be created: tiers, firewall flows, DNS records
   mtopo diagram  -f FILE... [--format mermaid|svg|dot] [--out FILE]
                                                the topology as a picture: tiers, flows, firewall zones
 
@@ -80,7 +82,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
         warnings += found.length;
       }
       const count = loaded.inputs.length;
-      io.stdout(`${count} topolog${count > 1 ? 'ies' : 'y'} valid${warnings ? `, ${warnings} warning(s)` : ''}\n`);
+      io.stdout(
+        `${count} topolog${count > 1 ? 'ies' : 'y'} valid${warnings ? `, ${warnings} warning(s)` : ''}\n`,
+      );
+      return 0;
+    }
+    case 'plan': {
+      const loaded = load(files, io);
+      if (!loaded) return 1;
+      for (const input of loaded.inputs) {
+        const { site, objects, warnings } = renderSite(input);
+        io.stdout(renderPlan(site, objects, siteFlows(site), warnings));
+      }
       return 0;
     }
     case 'render': {

@@ -17,14 +17,20 @@ export interface LoadedSites {
   problems: FileProblem[];
 }
 
-export function parseDocuments(text: string, file: string): { resources: Resource[]; problems: FileProblem[] } {
+export function parseDocuments(
+  text: string,
+  file: string,
+): { resources: Resource[]; problems: FileProblem[] } {
   const resources: Resource[] = [];
   const problems: FileProblem[] = [];
   let docs: unknown[];
   try {
     docs = loadAll(text).filter((d) => d !== null && d !== undefined);
   } catch (error) {
-    return { resources, problems: [{ file, object: '(file)', field: '(yaml)', message: (error as Error).message }] };
+    return {
+      resources,
+      problems: [{ file, object: '(file)', field: '(yaml)', message: (error as Error).message }],
+    };
   }
   docs.forEach((doc, index) => {
     const result = parseResource(doc, index);
@@ -46,7 +52,13 @@ export function groupBySite(resources: readonly Resource[], file = '(input)'): L
   const seen = new Set<string>();
   for (const r of resources) {
     const id = `${r.kind}/${key(r.metadata.namespace, r.metadata.name)}`;
-    if (seen.has(id)) problems.push({ file, object: `${r.kind}/${r.metadata.name}`, field: 'metadata.name', message: 'appears twice' });
+    if (seen.has(id))
+      problems.push({
+        file,
+        object: `${r.kind}/${r.metadata.name}`,
+        field: 'metadata.name',
+        message: 'appears twice',
+      });
     seen.add(id);
   }
   for (const r of [...relays, ...pools]) {
@@ -61,7 +73,8 @@ export function groupBySite(resources: readonly Resource[], file = '(input)'): L
   }
   const inputs = topologies.map((topology) => {
     const mine = (r: MTARelay | MMPPool) =>
-      r.spec.topologyRef.name === topology.metadata.name && r.metadata.namespace === topology.metadata.namespace;
+      r.spec.topologyRef.name === topology.metadata.name &&
+      r.metadata.namespace === topology.metadata.namespace;
     return { topology, relays: relays.filter(mine), pools: pools.filter(mine) };
   });
   return { inputs, problems };

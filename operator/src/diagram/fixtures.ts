@@ -16,7 +16,8 @@ export function resourcesFromYaml(yaml: string): Resource[] {
     .filter((doc) => doc !== null && doc !== undefined)
     .map((doc, index) => {
       const result = parseResource(doc, index);
-      if (!result.ok) throw new Error(result.problems.map((p) => `${p.object} ${p.field}: ${p.message}`).join('\n'));
+      if (!result.ok)
+        throw new Error(result.problems.map((p) => `${p.object} ${p.field}: ${p.message}`).join('\n'));
       return result.resource;
     });
 }
@@ -34,3 +35,15 @@ export function siteFromYaml(yaml: string): { site: Site; flows: Flow[] } {
 export function loadExample(name: ExampleName): { site: Site; flows: Flow[] } {
   return siteFromYaml(readFileSync(new URL(`../../../examples/${name}.yaml`, import.meta.url), 'utf8'));
 }
+
+/** A topology with no relays and no pools: only its stores. */
+export const BARE_SITE = `
+apiVersion: mtopo.dev/v1alpha1
+kind: MessagingTopology
+metadata: {name: bare, namespace: mail}
+spec:
+  domains: [bare.example]
+  directory: {urls: ['ldap://ldap.bare.example'], baseDN: dc=bare, bindSecretRef: {name: b}, cidrs: [192.0.2.1/32]}
+  stores: {replicas: 2}
+  tls: {secretRef: {name: t}}
+`;

@@ -4,7 +4,14 @@
 // allowed flows; thick arrows pass a firewall wall, dotted ones run from a load balancer to its tier.
 import type { Flow } from '../render/firewall/flows.ts';
 import type { Site } from '../render/site.ts';
-import { buildModel, type AreaId, type DiagramEdge, type DiagramNode, type ModelOptions, type Palette } from './model.ts';
+import {
+  buildModel,
+  type AreaId,
+  type DiagramEdge,
+  type DiagramNode,
+  type ModelOptions,
+  type Palette,
+} from './model.ts';
 
 export interface MermaidOptions extends ModelOptions {
   /** Draw the legend node (default true). */
@@ -72,18 +79,29 @@ export function renderMermaid(site: Site, flows: readonly Flow[], options: Merma
   for (const area of model.areas) {
     const members = model.nodes.filter((n) => n.area === area.id);
     out.push(`  subgraph area_${area.id}["${text([AREA_TITLES[area.id] ?? area.title])}"]`);
-    out.push('    direction LR');
     for (const node of members) out.push(`    ${nodeLine(node)}`);
     out.push('  end');
   }
 
   out.push('');
   for (const edge of model.edges) out.push(`  ${edgeLine(edge)}`);
+  // Mail leaving for the internet would pull the internet to the right of the outbound MTA, and Mermaid
+  // has no arrow drawn backwards. An invisible link the other way makes a cycle that the layout breaks
+  // by turning the egress around, so the internet stays on the left. After the real edges, so that
+  // linkStyle indices below still count only those.
+  const band = new Map(model.areas.map((a) => [a.id, a.band]));
+  const nodeBand = new Map(model.nodes.map((n) => [n.id, band.get(n.area)]));
+  const backwards = model.edges.filter(
+    (e) => nodeBand.get(e.to) === 'outside' && nodeBand.get(e.from) !== 'outside',
+  );
+  for (const edge of backwards) out.push(`  ${edge.to} ~~~ ${edge.from}`);
 
   const legend = options.legend ?? true;
   if (legend) {
     out.push('');
-    out.push(`  legend["${text(['Legend', ...model.legend, 'Thick arrows pass a firewall wall; dotted: load balancer to its pods.'])}"]`);
+    out.push(
+      `  legend["${text(['Legend', ...model.legend, 'Thick arrows pass a firewall wall; dotted: load balancer to its pods.'])}"]`,
+    );
   }
 
   out.push('');

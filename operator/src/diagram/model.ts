@@ -4,12 +4,14 @@
 // each other and with the firewall model they come from. Pure: the same site and flows give the same
 // model, in the same order.
 import type { Flow, FlowEnd, FlowPort } from '../render/firewall/flows.ts';
+import { poolServiceType, relayServiceType } from '../render/services.ts';
 import { allTiers, publishedHostnames, type Site, type Tier, type TierRole } from '../render/site.ts';
 
 /** Where an area sits, left to right: outside, between the walls, inside, and the services behind. */
 export type Band = 'outside' | 'perimeter' | 'inside' | 'behind';
 
-export type AreaId = 'internet' | 'clients' | 'dmz' | 'access' | 'internal' | 'directory' | 'legacy' | 'cluster' | 'other';
+export type AreaId =
+  'internet' | 'clients' | 'dmz' | 'access' | 'internal' | 'directory' | 'legacy' | 'cluster' | 'other';
 
 /** The colour family an area is drawn in. */
 export type Palette = 'external' | 'dmz' | 'internal' | 'access';
@@ -41,7 +43,8 @@ export const WALL_TITLES: Record<Wall, string> = { outer: 'outer firewall', inne
 export type NodeKind = 'tier' | 'balancer' | 'external';
 
 /** A hint for the shape: what the node is, not how a renderer draws it. */
-export type NodeShape = 'mta' | 'store' | 'mmp' | 'balancer' | 'internet' | 'clients' | 'directory' | 'legacy' | 'peer';
+export type NodeShape =
+  'mta' | 'store' | 'mmp' | 'balancer' | 'internet' | 'clients' | 'directory' | 'legacy' | 'peer';
 
 export interface DiagramNode {
   /** Safe in Mermaid and DOT: starts with a letter, then letters, digits and underscores. */
@@ -108,20 +111,19 @@ export function safeId(prefix: string, name: string): string {
   return `${prefix}_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
 }
 
-/** The Service type a tier's pods are published with (DESIGN §1: load balancers in front of the
- * internet-facing MTAs and of the MMPs; everything else stays inside the cluster by default). */
+/** The Service type a tier is published with, as the Service builder decides it. */
 export function serviceTypeOf(site: Site, tier: Tier): string {
   const relay = site.relays.find((r) => r.name === tier.name);
-  if (relay) return relay.relay.spec.service.type ?? (relay.role === 'internet' ? 'LoadBalancer' : 'ClusterIP');
+  if (relay) return relayServiceType(relay);
   const pool = site.pools.find((p) => p.name === tier.name);
-  if (pool) return pool.pool.spec.service.type ?? 'LoadBalancer';
+  if (pool) return poolServiceType(pool);
   return 'ClusterIP';
 }
 
 function proxyProtocolOf(site: Site, tier: Tier): string {
   const relay = site.relays.find((r) => r.name === tier.name);
   const pool = site.pools.find((p) => p.name === tier.name);
-  return (relay?.relay.spec.service.proxyProtocol ?? pool?.pool.spec.service.proxyProtocol) ?? 'none';
+  return relay?.relay.spec.service.proxyProtocol ?? pool?.pool.spec.service.proxyProtocol ?? 'none';
 }
 
 function areaOfZone(zone: string): AreaId {
@@ -157,12 +159,18 @@ function zoneText(site: Site, zone: string): { title: string; details: string[] 
   if (zone === 'directory') {
     const { directory } = site.topology.spec;
     const hosts = directory.urls.map((u) => u.replace(/^ldaps?:\/\//, '').replace(/[/:].*$/, ''));
-    return { title: 'directory (LDAP)', details: [...summarize(hosts, 2), summarize(directory.cidrs).join(' ')] };
+    return {
+      title: 'directory (LDAP)',
+      details: [...summarize(hosts, 2), summarize(directory.cidrs).join(' ')],
+    };
   }
   if (zone.startsWith('legacy:')) {
     const name = zone.slice('legacy:'.length);
     const system = network.legacySystems.find((l) => l.name === name);
-    return { title: name, details: ['legacy mail system', ...(system ? [summarize(system.cidrs).join(' ')] : [])] };
+    return {
+      title: name,
+      details: ['legacy mail system', ...(system ? [summarize(system.cidrs).join(' ')] : [])],
+    };
   }
   if (zone.startsWith('clients:')) {
     const name = zone.slice('clients:'.length);
@@ -272,7 +280,9 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
   const tierIds = new Map<string, string>();
   const balancerIds = new Map<string, string>();
   const tiers = allTiers(site).sort(
-    (a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    (a, b) =>
+      ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
   for (const tier of tiers) {
     const area = AREA_OF_ZONE[tier.zone];
@@ -289,7 +299,15 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
     if (balanced) {
       const id = unique(safeId('lb', tier.name));
       balancerIds.set(tier.name, id);
-      nodes.push({ id, kind: 'balancer', area, shape: 'balancer', title: 'load balancer', details: published, tier });
+      nodes.push({
+        id,
+        kind: 'balancer',
+        area,
+        shape: 'balancer',
+        title: 'load balancer',
+        details: published,
+        tier,
+      });
     }
     const id = unique(safeId('tier', tier.name));
     tierIds.set(tier.name, id);
@@ -332,7 +350,9 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
   const idOf = (end: FlowEnd): string => {
     const id = end.kind === 'tier' ? tierIds.get(end.tier.name) : zones.get(end.zone);
     if (id === undefined) {
-      throw new Error(`the flow model names ${end.kind === 'tier' ? `tier ${end.tier.name}` : `zone ${end.zone}`}, which the site does not have`);
+      throw new Error(
+        `the flow model names ${end.kind === 'tier' ? `tier ${end.tier.name}` : `zone ${end.zone}`}, which the site does not have`,
+      );
     }
     return id;
   };
@@ -362,7 +382,8 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
   for (const flow of flows) {
     const from = idOf(flow.from);
     const to = idOf(flow.to);
-    const balancer = flow.from.kind === 'zone' && flow.to.kind === 'tier' ? balancerIds.get(flow.to.tier.name) : undefined;
+    const balancer =
+      flow.from.kind === 'zone' && flow.to.kind === 'tier' ? balancerIds.get(flow.to.tier.name) : undefined;
     if (balancer) {
       add(from, balancer, 'flow', flow, flow.purpose);
       add(balancer, to, 'balancer', flow, 'spread connections over the replicas');
@@ -407,6 +428,8 @@ function legendLines(site: Site, hostnames: { mx: string; clients: string }): st
 /** The node a flow end is drawn as. */
 export function nodeOfEnd(model: DiagramModel, end: FlowEnd): DiagramNode | undefined {
   return model.nodes.find((n) =>
-    end.kind === 'tier' ? n.kind === 'tier' && n.tier?.name === end.tier.name : n.kind === 'external' && n.zone === end.zone,
+    end.kind === 'tier'
+      ? n.kind === 'tier' && n.tier?.name === end.tier.name
+      : n.kind === 'external' && n.zone === end.zone,
   );
 }

@@ -28,10 +28,21 @@ export function dnsRecords(site: Site, addresses: LoadBalancerAddresses): DnsRec
   const edges = relaysWithRole(site, 'internet').filter((t) => relayServiceType(t) === 'LoadBalancer');
   const records: DnsRecord[] = [];
   if (edges.length > 0) {
-    for (const domain of site.topology.spec.domains) records.push({ type: 'MX', name: domain, value: mx, priority: 10 });
-    records.push(...addressRecords(mx, edges.flatMap((t) => addresses.get(t.name) ?? [])));
+    for (const domain of site.topology.spec.domains)
+      records.push({ type: 'MX', name: domain, value: mx, priority: 10 });
+    records.push(
+      ...addressRecords(
+        mx,
+        edges.flatMap((t) => addresses.get(t.name) ?? []),
+      ),
+    );
   }
   const pools = site.pools.filter((p) => poolServiceType(p) === 'LoadBalancer');
-  records.push(...addressRecords(clients, pools.flatMap((p) => addresses.get(p.name) ?? [])));
+  records.push(
+    ...addressRecords(
+      clients,
+      pools.flatMap((p) => addresses.get(p.name) ?? []),
+    ),
+  );
   return records;
 }

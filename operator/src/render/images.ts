@@ -8,5 +8,7 @@ export const IMAGE_REGISTRY = 'docker.io/mtopo';
 
 export function imageFor(site: Site, role: TierRole, override: string | undefined): string {
   const component = componentOf(role) as 'mta' | 'store' | 'mmp';
-  return override ?? site.topology.spec.images[component] ?? `${IMAGE_REGISTRY}/${component}:${RELEASE_VERSION}`;
+  return (
+    override ?? site.topology.spec.images[component] ?? `${IMAGE_REGISTRY}/${component}:${RELEASE_VERSION}`
+  );
 }

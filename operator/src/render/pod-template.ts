@@ -3,7 +3,6 @@
 // escalation, RuntimeDefault seccomp), with its config, certificate and secrets mounted read-only.
 import type { V1Container, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { PATHS, PORTS, type PortKey } from '../../../images/lib/ports.ts';
-import type { MMPPool } from '../api/mmp-pool.ts';
 import type { MTARelay } from '../api/mta-relay.ts';
 import { ANNOTATION_CONFIG_HASH, componentOf, selectorLabels, tierLabels } from './labels.ts';
 import { imageFor } from './images.ts';
@@ -19,7 +18,7 @@ export interface PodTemplateInput {
   readonly configHash: string;
   readonly ports: readonly PortKey[];
   readonly image: string | undefined;
-  readonly resources: MTARelay['spec']['resources'] | MMPPool['spec']['resources'];
+  readonly resources: MTARelay['spec']['resources'];
   /** A claim template's name, mounted at the program's data path (spool or mailboxes). */
   readonly dataVolume?: { name: string; mountPath: string };
   readonly needsDirectory: boolean;
@@ -59,20 +58,31 @@ function volumes(site: Site, input: PodTemplateInput): { volumes: V1Volume[]; mo
     if (directory.caSecretRef) {
       out.volumes.push({
         name: 'directory-ca',
-        secret: { secretName: directory.caSecretRef.name, defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+        secret: {
+          secretName: directory.caSecretRef.name,
+          defaultMode: 0o440,
+          items: [{ key: 'ca.crt', path: 'ca.crt' }],
+        },
       });
       out.mounts.push({ name: 'directory-ca', mountPath: PATHS.directoryCaDir, readOnly: true });
     }
   }
   if (input.needsInternalSecret) {
-    out.volumes.push({ name: 'internal', secret: { secretName: internalSecretName(site), defaultMode: 0o440 } });
+    out.volumes.push({
+      name: 'internal',
+      secret: { secretName: internalSecretName(site), defaultMode: 0o440 },
+    });
     out.mounts.push({ name: 'internal', mountPath: PATHS.internalSecretDir, readOnly: true });
   }
   if (input.smarthostSecret) {
-    out.volumes.push({ name: 'smarthost', secret: { secretName: input.smarthostSecret, defaultMode: 0o440 } });
+    out.volumes.push({
+      name: 'smarthost',
+      secret: { secretName: input.smarthostSecret, defaultMode: 0o440 },
+    });
     out.mounts.push({ name: 'smarthost', mountPath: PATHS.smarthostSecretDir, readOnly: true });
   }
-  if (input.dataVolume) out.mounts.push({ name: input.dataVolume.name, mountPath: input.dataVolume.mountPath });
+  if (input.dataVolume)
+    out.mounts.push({ name: input.dataVolume.name, mountPath: input.dataVolume.mountPath });
   return out;
 }
 

@@ -82,11 +82,17 @@ function gatewayOf(site: Site): MtaConfig['gateway'] {
 export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
   const spec = tier.relay.spec;
   const role = spec.role;
-  const limits = { maxConnections: spec.limits.maxConnections, maxConnectionsPerClient: spec.limits.maxConnectionsPerClient };
+  const limits = {
+    maxConnections: spec.limits.maxConnections,
+    maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
+  };
   const proxy = spec.service.proxyProtocol;
   const listeners: ListenerConfig[] =
     role === 'outbound'
-      ? [listener('submission', 'starttls', limits, proxy), listener('submissions', 'implicit', limits, proxy)]
+      ? [
+          listener('submission', 'starttls', limits, proxy),
+          listener('submissions', 'implicit', limits, proxy),
+        ]
       : [listener('smtp', 'starttls', limits, role === 'internet' ? proxy : 'none')];
   const inbound = relaysWithRole(site, 'inbound')[0];
   const usesDirectory = role === 'inbound' || role === 'outbound';
@@ -96,12 +102,20 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
     role,
     // The internet-facing and outbound tiers speak to the world under the published MX name, which
     // their certificate covers; internal tiers use their Service's name.
-    common: common(role === 'internet' || role === 'outbound' ? publishedHostnames(site).mx : serviceFqdn(site, tier.name)),
+    common: common(
+      role === 'internet' || role === 'outbound' ? publishedHostnames(site).mx : serviceFqdn(site, tier.name),
+    ),
     listeners,
     domains: [...site.topology.spec.domains],
     ...(usesDirectory ? { directory: directory(site) } : {}),
     ...(role === 'internet' && inbound
-      ? { relayTo: { host: serviceFqdn(site, inbound.name), port: PORTS.smtp.service, tls: 'opportunistic' as const } }
+      ? {
+          relayTo: {
+            host: serviceFqdn(site, inbound.name),
+            port: PORTS.smtp.service,
+            tls: 'opportunistic' as const,
+          },
+        }
       : {}),
     stores: usesDirectory ? storeMap(site) : {},
     ...(usesDirectory && gatewayOf(site) ? { gateway: gatewayOf(site) } : {}),
@@ -121,7 +135,9 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
           },
         }
       : {}),
-    ...(xclient ? { xclient: { secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}` } } : {}),
+    ...(xclient
+      ? { xclient: { secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}` } }
+      : {}),
     limits: {
       maxMessageBytes: parseByteQuantity(spec.limits.maxMessageSize),
       maxRecipients: spec.limits.maxRecipients,
@@ -147,23 +163,36 @@ export function storeProgramConfig(site: Site): StoreConfig {
   return storeConfig.parse({
     program: 'store',
     common: common(serviceFqdn(site, site.store.name)),
-    listeners: [listener('lmtp', 'starttls', limits), listener('imap', 'starttls', limits), listener('pop3', 'starttls', limits)],
+    listeners: [
+      listener('lmtp', 'starttls', limits),
+      listener('imap', 'starttls', limits),
+      listener('pop3', 'starttls', limits),
+    ],
     domains: [...site.topology.spec.domains],
     dataDir: PATHS.mail,
-    proxyAuth: { username: STORE_PROXY_USER, passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}` },
+    proxyAuth: {
+      username: STORE_PROXY_USER,
+      passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}`,
+    },
     maxMessageBytes: largest,
   });
 }
 
 export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
   const spec = tier.pool.spec;
-  const limits = { maxConnections: spec.limits.maxConnections, maxConnectionsPerClient: spec.limits.maxConnectionsPerClient };
+  const limits = {
+    maxConnections: spec.limits.maxConnections,
+    maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
+  };
   const proxy = spec.service.proxyProtocol;
   const tlsOf = (p: string): ListenerConfig['tls'] => (p.endsWith('s') ? 'implicit' : 'starttls');
   const listeners = spec.protocols.map((p) => listener(p, tlsOf(p), limits, proxy));
   const target = tier.smtpProxyTarget;
   if (target) {
-    listeners.push(listener('submission', 'starttls', limits, proxy), listener('submissions', 'implicit', limits, proxy));
+    listeners.push(
+      listener('submission', 'starttls', limits, proxy),
+      listener('submissions', 'implicit', limits, proxy),
+    );
   }
   return mmpConfig.parse({
     program: 'mmp',
@@ -172,17 +201,25 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
     domains: [...site.topology.spec.domains],
     directory: directory(site),
     stores: storeMap(site),
-    proxyAuth: { username: STORE_PROXY_USER, passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}` },
+    proxyAuth: {
+      username: STORE_PROXY_USER,
+      passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}`,
+    },
     ...(target
       ? {
           smtpProxy: {
             outbound: { host: serviceFqdn(site, target.name), port: PORTS.submission.service },
             xclientSecretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}`,
-            ...(spec.smtpProxy.popBeforeSmtp ? { popBeforeSmtpSeconds: seconds(spec.smtpProxy.popBeforeSmtp.window) } : {}),
+            ...(spec.smtpProxy.popBeforeSmtp
+              ? { popBeforeSmtpSeconds: seconds(spec.smtpProxy.popBeforeSmtp.window) }
+              : {}),
           },
         }
       : {}),
-    limits: { loginFailuresPerMinute: spec.limits.loginFailuresPerMinute, idleTimeoutSeconds: seconds(spec.limits.idleTimeout) },
+    limits: {
+      loginFailuresPerMinute: spec.limits.loginFailuresPerMinute,
+      idleTimeoutSeconds: seconds(spec.limits.idleTimeout),
+    },
   });
 }
 

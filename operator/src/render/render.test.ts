@@ -20,7 +20,10 @@ const find = <T extends KubernetesObject>(objects: KubernetesObject[], kind: str
 const podTemplates = (objects: KubernetesObject[]) =>
   objects
     .filter((o) => o.kind === 'StatefulSet' || o.kind === 'Deployment')
-    .map((o) => ({ name: o.metadata?.name, template: (o as { spec: { template: V1PodTemplateSpec } }).spec.template }));
+    .map((o) => ({
+      name: o.metadata?.name,
+      template: (o as { spec: { template: V1PodTemplateSpec } }).spec.template,
+    }));
 
 describe('renderSite', () => {
   for (const example of EXAMPLES) {
@@ -28,13 +31,21 @@ describe('renderSite', () => {
       const yaml = toYaml(renderSite(loadExample(example)).objects);
       const golden = `${REPO_ROOT}operator/src/render/testdata/${example}.golden.yaml`;
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, yaml);
-      assert.equal(yaml, readFileSync(golden, 'utf8'), `run UPDATE_GOLDEN=1 make test-unit to accept the new output`);
+      assert.equal(
+        yaml,
+        readFileSync(golden, 'utf8'),
+        `run UPDATE_GOLDEN=1 make test-unit to accept the new output`,
+      );
     });
   }
 
   it('gives the same output whatever order the relays and pools arrive in', () => {
     const input = loadExample('siroe');
-    const shuffled: RenderInput = { ...input, relays: [...input.relays].reverse(), pools: [...input.pools].reverse() };
+    const shuffled: RenderInput = {
+      ...input,
+      relays: [...input.relays].reverse(),
+      pools: [...input.pools].reverse(),
+    };
     assert.equal(toYaml(renderSite(shuffled).objects), toYaml(renderSite(input).objects));
   });
 
@@ -42,11 +53,14 @@ describe('renderSite', () => {
     const { objects } = renderSite(loadExample('siroe'));
     const sets = objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata?.name);
     assert.deepEqual(sets, ['edge-mta', 'inbound-mta', 'legacy-gw-mta', 'outbound-mta', 'siroe-store']);
-    const store = find<{ spec: { replicas: number; volumeClaimTemplates: { spec: { resources: { requests: { storage: string } } } }[] } } & KubernetesObject>(
-      objects,
-      'StatefulSet',
-      'siroe-store',
-    );
+    const store = find<
+      {
+        spec: {
+          replicas: number;
+          volumeClaimTemplates: { spec: { resources: { requests: { storage: string } } } }[];
+        };
+      } & KubernetesObject
+    >(objects, 'StatefulSet', 'siroe-store');
     assert.equal(store.spec.replicas, 3);
     assert.equal(store.spec.volumeClaimTemplates[0]?.spec.resources.requests.storage, '200Gi');
     assert.deepEqual(
@@ -68,9 +82,14 @@ describe('renderSite', () => {
           assert.equal(sc.readOnlyRootFilesystem, true, `${name}: read-only root`);
           assert.equal(sc.allowPrivilegeEscalation, false, `${name}: no escalation`);
           assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${name}: capabilities dropped`);
-          assert.ok(c.readinessProbe?.httpGet?.path === '/readyz' && c.livenessProbe?.httpGet?.path === '/healthz');
+          assert.ok(
+            c.readinessProbe?.httpGet?.path === '/readyz' && c.livenessProbe?.httpGet?.path === '/healthz',
+          );
           assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory, `${name}: resource requests`);
-          assert.ok(c.ports!.every((p) => p.containerPort >= 1024), `${name}: unprivileged ports`);
+          assert.ok(
+            c.ports!.every((p) => p.containerPort >= 1024),
+            `${name}: unprivileged ports`,
+          );
         }
       }
       for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) {
@@ -82,7 +101,11 @@ describe('renderSite', () => {
   it('labels every object with the recommended labels and its topology', () => {
     const { objects } = renderSite(loadExample('siroe'));
     for (const o of objects) {
-      assert.equal(o.metadata?.labels?.['app.kubernetes.io/managed-by'], 'mtopo', `${o.kind}/${o.metadata?.name}`);
+      assert.equal(
+        o.metadata?.labels?.['app.kubernetes.io/managed-by'],
+        'mtopo',
+        `${o.kind}/${o.metadata?.name}`,
+      );
       assert.equal(o.metadata?.labels?.['mtopo.dev/topology'], 'siroe', `${o.kind}/${o.metadata?.name}`);
       assert.equal(o.metadata?.namespace, 'mail');
     }
@@ -96,7 +119,10 @@ describe('renderSite', () => {
     assert.equal(type('inbound-mta'), 'ClusterIP');
     assert.equal(type('legacy-gw-mta'), 'ClusterIP');
     const edge = find<V1Service>(objects, 'Service', 'edge-mta');
-    assert.deepEqual(edge.spec?.ports?.map((p) => [p.port, p.targetPort]), [[25, 'smtp']]);
+    assert.deepEqual(
+      edge.spec?.ports?.map((p) => [p.port, p.targetPort]),
+      [[25, 'smtp']],
+    );
     assert.equal(edge.spec?.externalTrafficPolicy, 'Local', 'keeps the client address for policy and logs');
     const mmp = find<V1Service>(objects, 'Service', 'access-mmp');
     assert.deepEqual(mmp.spec?.loadBalancerSourceRanges, ['10.40.0.0/16', '10.50.0.0/16']);
@@ -109,7 +135,11 @@ describe('renderSite', () => {
       JSON.parse(find<V1ConfigMap>(objects, 'ConfigMap', `${name}-config`).data!['config.json']!) as unknown;
     const edge = mtaConfig.parse(config('edge-mta'));
     assert.equal(edge.directory, undefined, 'the DMZ knows no directory');
-    assert.deepEqual(edge.relayTo, { host: 'inbound-mta.mail.svc.cluster.local', port: 25, tls: 'opportunistic' });
+    assert.deepEqual(edge.relayTo, {
+      host: 'inbound-mta.mail.svc.cluster.local',
+      port: 25,
+      tls: 'opportunistic',
+    });
     assert.equal(edge.listeners[0]?.proxyProtocol, 'v2');
     const inbound = mtaConfig.parse(config('inbound-mta'));
     assert.ok(inbound.directory);
@@ -124,21 +154,31 @@ describe('renderSite', () => {
     const outbound = mtaConfig.parse(config('outbound-mta'));
     assert.equal(outbound.limits.maxMessageBytes, 50 * 1024 * 1024);
     assert.ok(outbound.xclient, 'outbound trusts XCLIENT from the MMP proxy');
-    assert.deepEqual(outbound.listeners.map((l) => [l.protocol, l.tls]), [
-      ['submission', 'starttls'],
-      ['submissions', 'implicit'],
-    ]);
+    assert.deepEqual(
+      outbound.listeners.map((l) => [l.protocol, l.tls]),
+      [
+        ['submission', 'starttls'],
+        ['submissions', 'implicit'],
+      ],
+    );
     const mmp = mmpConfig.parse(config('access-mmp'));
     assert.equal(mmp.smtpProxy?.popBeforeSmtpSeconds, 600);
     assert.equal(mmp.smtpProxy?.outbound.host, 'outbound-mta.mail.svc.cluster.local');
     const store = storeConfig.parse(config('siroe-store'));
-    assert.equal(store.maxMessageBytes, 50 * 1024 * 1024, 'the store takes the largest message any relay accepts');
+    assert.equal(
+      store.maxMessageBytes,
+      50 * 1024 * 1024,
+      'the store takes the largest message any relay accepts',
+    );
   });
 
   it('rolls the pods when their config changes, and only then', () => {
     const hash = (input: RenderInput) =>
-      (find(renderSite(input).objects, 'StatefulSet', 'inbound-mta') as unknown as { spec: { template: V1PodTemplateSpec } })
-        .spec.template.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
+      (
+        find(renderSite(input).objects, 'StatefulSet', 'inbound-mta') as unknown as {
+          spec: { template: V1PodTemplateSpec };
+        }
+      ).spec.template.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
     const input = loadExample('siroe');
     const before = hash(input);
     assert.match(before ?? '', /^[0-9a-f]{16}$/);
@@ -149,11 +189,9 @@ describe('renderSite', () => {
   });
 
   it('asks cert-manager for a certificate only when an issuer is named', () => {
-    const certificate = find<KubernetesObject & { spec: { dnsNames: string[]; issuerRef: { kind: string } } }>(
-      renderSite(loadExample('siroe')).objects,
-      'Certificate',
-      'siroe-tls',
-    );
+    const certificate = find<
+      KubernetesObject & { spec: { dnsNames: string[]; issuerRef: { kind: string } } }
+    >(renderSite(loadExample('siroe')).objects, 'Certificate', 'siroe-tls');
     assert.equal(certificate.spec.issuerRef.kind, 'ClusterIssuer');
     assert.ok(certificate.spec.dnsNames.includes('mx.siroe.example'));
     assert.ok(certificate.spec.dnsNames.includes('*.siroe-store.mail.svc.cluster.local'));
@@ -167,7 +205,9 @@ describe('renderSite', () => {
       .filter((doc) => !/name: inbound\n/.test(doc))
       .join('---');
     const { warnings } = renderSite(loadManifest(withoutInbound));
-    assert.deepEqual(warnings, ['topology small has an internet-facing MTARelay but no inbound MTARelay to hand mail to']);
+    assert.deepEqual(warnings, [
+      'topology small has an internet-facing MTARelay but no inbound MTARelay to hand mail to',
+    ]);
   });
 });
 

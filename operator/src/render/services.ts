@@ -31,7 +31,13 @@ function headless(site: Site, tier: Tier, ports: readonly PortKey[]): V1Service 
 
 type ServiceSettings = RelayTier['relay']['spec']['service'];
 
-function exposed(site: Site, tier: Tier, ports: readonly PortKey[], settings: ServiceSettings, defaultType: string): V1Service {
+function exposed(
+  site: Site,
+  tier: Tier,
+  ports: readonly PortKey[],
+  settings: ServiceSettings,
+  defaultType: string,
+): V1Service {
   const type = settings.type ?? defaultType;
   const external = type === 'LoadBalancer' || type === 'NodePort';
   return {
@@ -51,7 +57,9 @@ function exposed(site: Site, tier: Tier, ports: readonly PortKey[], settings: Se
       ...(type === 'LoadBalancer' && settings.loadBalancerSourceRanges
         ? { loadBalancerSourceRanges: [...settings.loadBalancerSourceRanges] }
         : {}),
-      ...(type === 'LoadBalancer' && settings.loadBalancerClass ? { loadBalancerClass: settings.loadBalancerClass } : {}),
+      ...(type === 'LoadBalancer' && settings.loadBalancerClass
+        ? { loadBalancerClass: settings.loadBalancerClass }
+        : {}),
     },
   };
 }
@@ -66,7 +74,10 @@ export function relayServiceType(tier: RelayTier): string {
 
 export function renderRelayServices(site: Site, tier: RelayTier): V1Service[] {
   const ports = relayPorts(tier);
-  return [exposed(site, tier, ports, tier.relay.spec.service, relayServiceType(tier)), headless(site, tier, ports)];
+  return [
+    exposed(site, tier, ports, tier.relay.spec.service, relayServiceType(tier)),
+    headless(site, tier, ports),
+  ];
 }
 
 export function poolServiceType(tier: PoolTier): string {

@@ -71,7 +71,9 @@ export function resolveSite(
   const warnings: string[] = [];
   const name = topology.metadata.name;
   const namespace = topology.metadata.namespace ?? 'default';
-  const ours = <T extends { spec: { topologyRef: { name: string } }; metadata: { namespace?: string | undefined } }>(
+  const ours = <
+    T extends { spec: { topologyRef: { name: string } }; metadata: { namespace?: string | undefined } },
+  >(
     o: T,
   ) => o.spec.topologyRef.name === name && (o.metadata.namespace ?? namespace) === namespace;
 
@@ -110,7 +112,9 @@ export function resolveSite(
       const zones = new Set(topology.spec.network.clientZones.map((z) => z.name));
       for (const zone of pool.spec.access.zones ?? []) {
         if (!zones.has(zone)) {
-          warnings.push(`MMPPool ${pool.metadata.name}: access.zones names "${zone}", which is not a client zone of topology ${name}`);
+          warnings.push(
+            `MMPPool ${pool.metadata.name}: access.zones names "${zone}", which is not a client zone of topology ${name}`,
+          );
         }
       }
       return {

@@ -31,7 +31,12 @@ describe('connectionAllowed', () => {
       policy('db', {
         podSelector: { matchLabels: { app: 'db' } },
         policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: { app: 'web' } } }],
+            ports: [{ protocol: 'TCP', port: 5432 }],
+          },
+        ],
       }),
     ];
     assert.equal(connectionAllowed(policies, { from: web, to: db, port: 5432, protocol: 'TCP' }), true);
@@ -49,7 +54,12 @@ describe('connectionAllowed', () => {
     const denyEgress = policy('deny', { podSelector: {}, policyTypes: ['Egress'], egress: [] });
     assert.equal(connectionAllowed([denyEgress], { from: web, to: db, port: 80, protocol: 'TCP' }), false);
     assert.equal(
-      connectionAllowed([denyEgress], { from: { kind: 'external', ip: '192.0.2.1' }, to: db, port: 80, protocol: 'TCP' }),
+      connectionAllowed([denyEgress], {
+        from: { kind: 'external', ip: '192.0.2.1' },
+        to: db,
+        port: 80,
+        protocol: 'TCP',
+      }),
       true,
     );
   });
@@ -59,13 +69,27 @@ describe('connectionAllowed', () => {
       policy('out', {
         podSelector: {},
         policyTypes: ['Egress'],
-        egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ protocol: 'TCP', port: 25 }] }],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }],
+            ports: [{ protocol: 'TCP', port: 25 }],
+          },
+        ],
       }),
     ];
     const to = (ip: string) => ({ kind: 'external' as const, ip });
-    assert.equal(connectionAllowed(policies, { from: web, to: to('192.0.2.1'), port: 25, protocol: 'TCP' }), true);
-    assert.equal(connectionAllowed(policies, { from: web, to: to('10.3.2.1'), port: 25, protocol: 'TCP' }), false);
-    assert.equal(connectionAllowed(policies, { from: web, to: to('2001:db8::1'), port: 25, protocol: 'TCP' }), false);
+    assert.equal(
+      connectionAllowed(policies, { from: web, to: to('192.0.2.1'), port: 25, protocol: 'TCP' }),
+      true,
+    );
+    assert.equal(
+      connectionAllowed(policies, { from: web, to: to('10.3.2.1'), port: 25, protocol: 'TCP' }),
+      false,
+    );
+    assert.equal(
+      connectionAllowed(policies, { from: web, to: to('2001:db8::1'), port: 25, protocol: 'TCP' }),
+      false,
+    );
   });
 
   it('matches a namespace selector against namespace labels, not the policy namespace', () => {

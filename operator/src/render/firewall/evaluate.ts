@@ -29,7 +29,10 @@ export interface Connection {
   protocol: 'TCP' | 'UDP';
 }
 
-export function matchesSelector(selector: V1LabelSelector | undefined, labels: Record<string, string>): boolean {
+export function matchesSelector(
+  selector: V1LabelSelector | undefined,
+  labels: Record<string, string>,
+): boolean {
   if (!selector) return true;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const expr of selector.matchExpressions ?? []) {
@@ -55,7 +58,9 @@ function inCidr(ip: string, cidr: string): boolean {
 
 function peerMatches(peer: NetworkPolicyPeer, policyNamespace: string, other: Endpoint): boolean {
   if (peer.ipBlock) {
-    return inCidr(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((e) => inCidr(other.ip, e));
+    return (
+      inCidr(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((e) => inCidr(other.ip, e))
+    );
   }
   if (other.kind !== 'pod') return false;
   const namespaceOk = peer.namespaceSelector
@@ -105,7 +110,9 @@ function ingressAllowed(policies: readonly NetworkPolicy[], c: Connection): bool
     (p.spec?.ingress ?? []).some(
       (rule) =>
         portMatches(rule.ports, c.port, c.protocol) &&
-        (!rule.from || rule.from.length === 0 || rule.from.some((peer) => peerMatches(peer, pod.namespace, c.from))),
+        (!rule.from ||
+          rule.from.length === 0 ||
+          rule.from.some((peer) => peerMatches(peer, pod.namespace, c.from))),
     ),
   );
 }

@@ -14,7 +14,14 @@ const PROBE_PORTS = [
   ...new Set([
     ...Object.values(PORTS).map((p) => p.container),
     ...Object.values(PORTS).map((p) => p.service),
-    22, 53, 80, 389, 443, 636, 3306, 6443,
+    22,
+    53,
+    80,
+    389,
+    443,
+    636,
+    3306,
+    6443,
   ]),
 ].sort((a, b) => a - b);
 
@@ -59,9 +66,9 @@ function build(example: string) {
     const template = (o as { spec: { template: V1PodTemplateSpec } }).spec.template;
     tiers.set(o.metadata!.name!, {
       kind: 'pod',
-      namespace: 'mail',
+      namespace: o.metadata!.namespace!,
       labels: template.metadata!.labels!,
-      namespaceLabels: { 'kubernetes.io/metadata.name': 'mail' },
+      namespaceLabels: { 'kubernetes.io/metadata.name': o.metadata!.namespace! },
       ip: `10.244.1.${n++}`,
     });
   }
@@ -123,7 +130,12 @@ describe('the firewall of examples/siroe.yaml', () => {
       .flatMap(([name, pod]) =>
         PROBE_PORTS.filter((p) => fw.allowed(pod, fw.tier('siroe-store'), p)).map((p) => `${name}:${p}`),
       );
-    assert.deepEqual(callers.sort(), ['access-mmp:1110', 'access-mmp:1143', 'inbound-mta:2424', 'outbound-mta:2424']);
+    assert.deepEqual(callers.sort(), [
+      'access-mmp:1110',
+      'access-mmp:1143',
+      'inbound-mta:2424',
+      'outbound-mta:2424',
+    ]);
     for (const source of [...Object.values(outside), strangerPod, engineeringPod]) {
       assert.deepEqual(
         PROBE_PORTS.filter((p) => fw.allowed(source, fw.tier('siroe-store'), p)),
@@ -134,7 +146,9 @@ describe('the firewall of examples/siroe.yaml', () => {
   });
 
   it('lets only the outbound MTA reach the internet on port 25', () => {
-    const senders = [...fw.tiers].filter(([, pod]) => fw.allowed(pod, outside.internet, 25)).map(([name]) => name);
+    const senders = [...fw.tiers]
+      .filter(([, pod]) => fw.allowed(pod, outside.internet, 25))
+      .map(([name]) => name);
     assert.deepEqual(senders, ['outbound-mta']);
   });
 
@@ -166,7 +180,14 @@ describe('the firewall of examples/siroe.yaml', () => {
       'access-mmp:1993',
       'access-mmp:1995',
     ]);
-    const engineering = ['access-mmp:1110', 'access-mmp:1143', 'access-mmp:1465', 'access-mmp:1587', 'access-mmp:1993', 'access-mmp:1995'];
+    const engineering = [
+      'access-mmp:1110',
+      'access-mmp:1143',
+      'access-mmp:1465',
+      'access-mmp:1587',
+      'access-mmp:1993',
+      'access-mmp:1995',
+    ];
     assert.deepEqual(fw.tiersReachableBy(outside.engineer), engineering);
     assert.deepEqual(fw.tiersReachableBy(engineeringPod), engineering, 'the zone by namespace too');
   });

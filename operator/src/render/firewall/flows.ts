@@ -45,7 +45,12 @@ const tcp = (key: PortKey): FlowPort => ({
   protocol: 'TCP',
   label: key,
 });
-const external = (port: number, label: string): FlowPort => ({ port, wellKnown: port, protocol: 'TCP', label });
+const external = (port: number, label: string): FlowPort => ({
+  port,
+  wellKnown: port,
+  protocol: 'TCP',
+  label,
+});
 const tierEnd = (tier: Tier): FlowEnd => ({ kind: 'tier', tier });
 
 function ipBlocks(cidrs: readonly string[], except: readonly string[] = []): ExternalPeer[] {
@@ -112,7 +117,12 @@ function poolIngress(site: Site, pool: PoolTier): Flow[] {
   for (const zone of zones) {
     const ports = zone.allow.filter(served).map((p) => tcp(p));
     if (ports.length > 0) {
-      flows.push({ from: clientZoneEnd(zone), to: tierEnd(pool), ports, purpose: 'clients read and send mail' });
+      flows.push({
+        from: clientZoneEnd(zone),
+        to: tierEnd(pool),
+        ports,
+        purpose: 'clients read and send mail',
+      });
     }
   }
   if (spec.access.internet) {
@@ -156,36 +166,83 @@ export function siteFlows(site: Site): Flow[] {
   }));
 
   for (const edge of relaysWithRole(site, 'internet')) {
-    flows.push({ from: internetEnd(site), to: tierEnd(edge), ports: [tcp('smtp')], purpose: 'mail from the internet' });
+    flows.push({
+      from: internetEnd(site),
+      to: tierEnd(edge),
+      ports: [tcp('smtp')],
+      purpose: 'mail from the internet',
+    });
     for (const next of inbound) {
-      flows.push({ from: tierEnd(edge), to: tierEnd(next), ports: [tcp('smtp')], purpose: 'hand accepted mail inward' });
+      flows.push({
+        from: tierEnd(edge),
+        to: tierEnd(next),
+        ports: [tcp('smtp')],
+        purpose: 'hand accepted mail inward',
+      });
     }
   }
   for (const relay of inbound) {
     for (const { end } of legacyEnds) {
-      flows.push({ from: end, to: tierEnd(relay), ports: [tcp('smtp')], purpose: 'legacy systems deliver to migrated users' });
+      flows.push({
+        from: end,
+        to: tierEnd(relay),
+        ports: [tcp('smtp')],
+        purpose: 'legacy systems deliver to migrated users',
+      });
     }
-    flows.push({ from: tierEnd(relay), to: tierEnd(site.store), ports: [tcp('lmtp')], purpose: 'deliver to mailboxes' });
+    flows.push({
+      from: tierEnd(relay),
+      to: tierEnd(site.store),
+      ports: [tcp('lmtp')],
+      purpose: 'deliver to mailboxes',
+    });
     for (const gw of gateways) {
-      flows.push({ from: tierEnd(relay), to: tierEnd(gw), ports: [tcp('smtp')], purpose: 'mail for legacy users' });
+      flows.push({
+        from: tierEnd(relay),
+        to: tierEnd(gw),
+        ports: [tcp('smtp')],
+        purpose: 'mail for legacy users',
+      });
     }
     flows.push(directoryFlow(site, relay));
   }
   for (const relay of outbound) {
     if (relay.relay.spec.submission.acceptFromClients) {
       for (const zone of network.clientZones) {
-        const ports = (['submission', 'submissions'] as const).filter((p) => allowed(zone, p)).map((p) => tcp(p));
+        const ports = (['submission', 'submissions'] as const)
+          .filter((p) => allowed(zone, p))
+          .map((p) => tcp(p));
         if (ports.length > 0) {
-          flows.push({ from: clientZoneEnd(zone), to: tierEnd(relay), ports, purpose: 'clients submit mail' });
+          flows.push({
+            from: clientZoneEnd(zone),
+            to: tierEnd(relay),
+            ports,
+            purpose: 'clients submit mail',
+          });
         }
       }
     }
     for (const pool of site.pools.filter((p) => p.smtpProxyTarget === relay)) {
-      flows.push({ from: tierEnd(pool), to: tierEnd(relay), ports: [tcp('submission')], purpose: 'proxied submission (XCLIENT)' });
+      flows.push({
+        from: tierEnd(pool),
+        to: tierEnd(relay),
+        ports: [tcp('submission')],
+        purpose: 'proxied submission (XCLIENT)',
+      });
     }
-    flows.push({ from: tierEnd(relay), to: tierEnd(site.store), ports: [tcp('lmtp')], purpose: 'deliver to local mailboxes' });
+    flows.push({
+      from: tierEnd(relay),
+      to: tierEnd(site.store),
+      ports: [tcp('lmtp')],
+      purpose: 'deliver to local mailboxes',
+    });
     for (const gw of gateways) {
-      flows.push({ from: tierEnd(relay), to: tierEnd(gw), ports: [tcp('smtp')], purpose: 'mail for legacy users' });
+      flows.push({
+        from: tierEnd(relay),
+        to: tierEnd(gw),
+        ports: [tcp('smtp')],
+        purpose: 'mail for legacy users',
+      });
     }
     flows.push(directoryFlow(site, relay));
     flows.push(outboundEgressToInternet(site, relay));
@@ -204,7 +261,12 @@ export function siteFlows(site: Site): Flow[] {
     flows.push(...poolIngress(site, pool));
     const storePorts = storeProtocolsFor(pool);
     if (storePorts.length > 0) {
-      flows.push({ from: tierEnd(pool), to: tierEnd(site.store), ports: storePorts, purpose: "proxy to the user's store" });
+      flows.push({
+        from: tierEnd(pool),
+        to: tierEnd(site.store),
+        ports: storePorts,
+        purpose: "proxy to the user's store",
+      });
     }
     flows.push(directoryFlow(site, pool));
   }
@@ -237,7 +299,11 @@ export function infrastructureFlows(site: Site, tiers: readonly Tier[]): Flow[] 
     });
     if (network.monitoringNamespaceSelector) {
       flows.push({
-        from: { kind: 'zone', zone: 'monitoring', peers: [{ namespaceSelector: network.monitoringNamespaceSelector }] },
+        from: {
+          kind: 'zone',
+          zone: 'monitoring',
+          peers: [{ namespaceSelector: network.monitoringNamespaceSelector }],
+        },
         to: tierEnd(tier),
         ports: [tcp('http')],
         purpose: 'scrape metrics',

@@ -33,7 +33,10 @@ export function renderNetworkPolicies(site: Site): NetworkPolicy[] {
         name: defaultDenyPolicyName(site),
         namespace: site.namespace,
         labels: topologyLabels(site),
-        annotations: { 'mtopo.dev/description': 'Deny all traffic to and from the mail system unless a tier policy admits it.' },
+        annotations: {
+          'mtopo.dev/description':
+            'Deny all traffic to and from the mail system unless a tier policy admits it.',
+        },
       },
       spec: {
         podSelector: { matchLabels: { [LABEL_TOPOLOGY]: site.topology.metadata.name } },
@@ -44,8 +47,12 @@ export function renderNetworkPolicies(site: Site): NetworkPolicy[] {
     },
   ];
   for (const tier of tiers) {
-    const ingress = flows.filter((f) => isTier(f.to, tier)).map((f) => ({ from: peers(site, f.from), ports: ports(f) }));
-    const egress = flows.filter((f) => isTier(f.from, tier)).map((f) => ({ to: peers(site, f.to), ports: ports(f) }));
+    const ingress = flows
+      .filter((f) => isTier(f.to, tier))
+      .map((f) => ({ from: peers(site, f.from), ports: ports(f) }));
+    const egress = flows
+      .filter((f) => isTier(f.from, tier))
+      .map((f) => ({ to: peers(site, f.to), ports: ports(f) }));
     policies.push({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',

@@ -1,11 +1,6 @@
 // The NetworkPolicy wire format. @kubernetes/client-node's model names the ingress field `_from`
 // (its serializer renames it), so objects written as plain JSON need their own type.
-import type {
-  V1IPBlock,
-  V1LabelSelector,
-  V1NetworkPolicyPort,
-  V1ObjectMeta,
-} from '@kubernetes/client-node';
+import type { V1IPBlock, V1LabelSelector, V1NetworkPolicyPort, V1ObjectMeta } from '@kubernetes/client-node';
 
 export interface NetworkPolicyPeer {
   ipBlock?: V1IPBlock;

@@ -1,0 +1,182 @@
+// A list-then-watch cache of one kind. The watch is restarted with jittered backoff when it fails or
+// goes silent; "410 Gone" (the resourceVersion has been compacted away) means relist. Each change is
+// handed to `onChange` with the object before and after, so a relay that moves to another topology
+// enqueues both.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KubeApiError, type KubeClient } from './kube/rest-client.ts';
+
+export type ChangeHandler = (
+  before: KubernetesObject | undefined,
+  after: KubernetesObject | undefined,
+) => void;
+
+export interface InformerOptions {
+  kind: string;
+  /** Namespace to watch; all namespaces when undefined. */
+  namespace: string | undefined;
+  labelSelector?: string;
+  onChange: ChangeHandler;
+  onRestart: (kind: string, reason: string) => void;
+  log: Logger;
+  /** A kind whose CRD may be absent (cert-manager's Certificate): treated as empty until it appears. */
+  optional?: boolean;
+  silenceMs?: number;
+  watchTimeoutSeconds?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+export class Informer {
+  readonly #client: KubeClient;
+  readonly #options: Required<Omit<InformerOptions, 'labelSelector' | 'namespace'>> &
+    Pick<InformerOptions, 'labelSelector' | 'namespace'>;
+  readonly #store = new Map<string, KubernetesObject>();
+  readonly #stop = new AbortController();
+  #synced = false;
+  #loop: Promise<void> | undefined;
+  #syncedWaiters: (() => void)[] = [];
+
+  constructor(client: KubeClient, options: InformerOptions) {
+    this.#client = client;
+    this.#options = {
+      optional: false,
+      silenceMs: 5 * 60_000,
+      watchTimeoutSeconds: 300,
+      backoffBaseMs: 250,
+      backoffMaxMs: 30_000,
+      ...options,
+    };
+  }
+
+  get kind(): string {
+    return this.#options.kind;
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  get(namespace: string, name: string): KubernetesObject | undefined {
+    return this.#store.get(`${namespace}/${name}`);
+  }
+
+  list(namespace?: string): KubernetesObject[] {
+    const all = [...this.#store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve) => this.#syncedWaiters.push(resolve));
+  }
+
+  /** Replaces the store with a fresh list, reporting what changed since the last one. */
+  async #relist(): Promise<string> {
+    const { kind, namespace, labelSelector, onChange } = this.#options;
+    const { items, resourceVersion } = await this.#client.list(
+      kind,
+      namespace,
+      labelSelector ? { labelSelector } : {},
+    );
+    const fresh = new Map(items.map((o) => [keyOf(o), o]));
+    for (const [key, old] of this.#store) if (!fresh.has(key)) onChange(old, undefined);
+    for (const [key, object] of fresh) {
+      const old = this.#store.get(key);
+      if (old?.metadata?.resourceVersion !== object.metadata?.resourceVersion) onChange(old, object);
+    }
+    this.#store.clear();
+    for (const [key, object] of fresh) this.#store.set(key, object);
+    this.#markSynced();
+    return resourceVersion;
+  }
+
+  #markSynced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    for (const wake of this.#syncedWaiters.splice(0)) wake();
+  }
+
+  async #run(): Promise<void> {
+    const { kind, namespace, labelSelector, onChange, onRestart, log } = this.#options;
+    let failures = 0;
+    let resourceVersion: string | undefined;
+    while (!this.#stop.signal.aborted) {
+      try {
+        resourceVersion ??= await this.#relist();
+        let sawEvent = false;
+        for await (const event of this.#client.watch(kind, namespace, {
+          resourceVersion,
+          ...(labelSelector ? { labelSelector } : {}),
+          signal: this.#stop.signal,
+          silenceMs: this.#options.silenceMs,
+          timeoutSeconds: this.#options.watchTimeoutSeconds,
+        })) {
+          sawEvent = true;
+          failures = 0;
+          if (event.type === 'ERROR') {
+            if (event.object.code === 410)
+              throw new KubeApiError(410, 'Expired', event.object.message ?? 'resourceVersion too old');
+            throw new KubeApiError(
+              event.object.code ?? 500,
+              event.object.reason ?? 'WatchError',
+              event.object.message ?? 'watch error',
+            );
+          }
+          resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+          if (event.type === 'BOOKMARK') continue;
+          const key = keyOf(event.object);
+          const before = this.#store.get(key);
+          if (event.type === 'DELETED') {
+            this.#store.delete(key);
+            onChange(before, undefined);
+          } else {
+            this.#store.set(key, event.object);
+            onChange(before, event.object);
+          }
+        }
+        // The server ends every watch after timeoutSeconds, or it went silent: resume from where we are.
+        if (!this.#stop.signal.aborted) onRestart(kind, sawEvent ? 'closed' : 'silent');
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        const gone = error instanceof KubeApiError && error.status === 410;
+        if (this.#options.optional && error instanceof KubeApiError && error.status === 404) {
+          this.#markSynced();
+          failures = Math.max(failures, 10);
+        }
+        if (gone) resourceVersion = undefined;
+        failures++;
+        const delay = Math.min(
+          this.#options.backoffMaxMs,
+          this.#options.backoffBaseMs * 2 ** Math.min(failures - 1, 10),
+        );
+        const jittered = delay / 2 + Math.random() * (delay / 2);
+        onRestart(kind, gone ? 'expired' : 'error');
+        log.warn(
+          { kind, err: (error as Error).message, retryInMs: Math.round(jittered) },
+          gone ? 'watch expired; relisting' : 'watch failed; retrying',
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, jittered);
+          this.#stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+      }
+    }
+  }
+
+  /** Lists again now (periodic resync): reports objects that changed while a watch was blind. */
+  async resync(): Promise<void> {
+    await this.#relist();
+  }
+}

@@ -1,0 +1,284 @@
+// A small Kubernetes REST client that sends and receives objects as plain JSON. The generated
+// client's model serializer renames and drops fields it does not know (`from` → `_from`, CRD
+// `default`, unknown kinds), which server-side apply cannot afford: what we send must be exactly the
+// object we rendered. Auth and TLS come from @kubernetes/client-node's KubeConfig.
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
+
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly details: unknown;
+  constructor(status: number, reason: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+export interface ListResult<T extends KubernetesObject = KubernetesObject> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubernetesObject & { code?: number; reason?: string; message?: string };
+}
+
+/** Requests by verb, so tests and metrics can count what the operator did. */
+export type RequestCounter = (verb: string, kind: string) => void;
+
+interface RequestInit {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export class KubeClient {
+  readonly #config: KubeConfig;
+  readonly #server: string;
+  readonly #fieldManager: string;
+  readonly #count: RequestCounter;
+
+  constructor(config: KubeConfig, options: { fieldManager: string; onRequest?: RequestCounter }) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig names no current cluster');
+    this.#config = config;
+    this.#server = cluster.server.replace(/\/$/, '');
+    this.#fieldManager = options.fieldManager;
+    this.#count = options.onRequest ?? (() => {});
+  }
+
+  get fieldManager(): string {
+    return this.#fieldManager;
+  }
+
+  async #request(method: HttpMethod, path: string, init: RequestInit = {}) {
+    const url = new URL(this.#server + path);
+    for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
+    const context = new RequestContext(url.toString(), method);
+    await this.#config.applySecurityAuthentication(context);
+    const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
+    if (init.body !== undefined) headers['Content-Type'] = init.contentType ?? 'application/json';
+    const response = await fetch(url, {
+      method,
+      headers,
+      dispatcher: context.getDispatcher(),
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+    return response;
+  }
+
+  async #json<T>(method: HttpMethod, verb: string, kind: string, path: string, init: RequestInit = {}) {
+    this.#count(verb, kind);
+    const response = await this.#request(method, path, init);
+    const text = await response.text();
+    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    if (!response.ok) {
+      throw new KubeApiError(
+        response.status,
+        typeof body.reason === 'string' ? body.reason : response.statusText,
+        typeof body.message === 'string' ? body.message : `${method} ${path}: HTTP ${response.status}`,
+        body.details,
+      );
+    }
+    return body as T;
+  }
+
+  async get<T extends KubernetesObject>(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.#json<T>(HttpMethod.GET, 'get', kind, objectPath(resourceOf(kind), namespace, name));
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubernetesObject>(
+    kind: string,
+    namespace: string | undefined,
+    options: { labelSelector?: string } = {},
+  ): Promise<ListResult<T>> {
+    const query: Record<string, string> = {};
+    if (options.labelSelector) query.labelSelector = options.labelSelector;
+    const type = resourceOf(kind);
+    const body = await this.#json<{ items: T[]; metadata: { resourceVersion: string } }>(
+      HttpMethod.GET,
+      'list',
+      kind,
+      collectionPath(type, namespace),
+      { query },
+    );
+    // Lists carry no kind on their items; the rest of the operator relies on it.
+    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    const items = body.items.map((item) => ({ ...item, apiVersion, kind }));
+    return { items, resourceVersion: body.metadata.resourceVersion };
+  }
+
+  /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */
+  async apply<T extends KubernetesObject>(
+    object: KubernetesObject,
+    options: { dryRun?: boolean } = {},
+  ): Promise<T> {
+    const kind = object.kind ?? '';
+    const query: Record<string, string> = { fieldManager: this.#fieldManager, force: 'true' };
+    if (options.dryRun) query.dryRun = 'All';
+    return this.#json<T>(
+      HttpMethod.PATCH,
+      'apply',
+      kind,
+      objectPath(resourceOf(kind), object.metadata?.namespace, object.metadata?.name ?? ''),
+      { body: object, contentType: 'application/apply-patch+yaml', query },
+    );
+  }
+
+  /** Server-side apply of the status subresource. */
+  async applyStatus<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+    const kind = object.kind ?? '';
+    return this.#json<T>(
+      HttpMethod.PATCH,
+      'apply-status',
+      kind,
+      `${objectPath(resourceOf(kind), object.metadata?.namespace, object.metadata?.name ?? '')}/status`,
+      {
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: this.#fieldManager, force: 'true' },
+      },
+    );
+  }
+
+  async create<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+    const kind = object.kind ?? '';
+    return this.#json<T>(
+      HttpMethod.POST,
+      'create',
+      kind,
+      collectionPath(resourceOf(kind), object.metadata?.namespace),
+      {
+        body: object,
+      },
+    );
+  }
+
+  async merge<T extends KubernetesObject>(
+    kind: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+  ): Promise<T> {
+    return this.#json<T>(HttpMethod.PATCH, 'patch', kind, objectPath(resourceOf(kind), namespace, name), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  /** PUT of a Lease with its resourceVersion: fails with 409 if someone else wrote it first. */
+  async replaceLease<T extends KubernetesObject>(lease: KubernetesObject): Promise<T> {
+    return this.#json<T>(
+      HttpMethod.PUT,
+      'update',
+      'Lease',
+      objectPath(resourceOf('Lease'), lease.metadata?.namespace, lease.metadata?.name ?? ''),
+      { body: lease },
+    );
+  }
+
+  /** Deletes with a precondition on uid, so a same-named object created meanwhile survives. */
+  async delete(kind: string, namespace: string | undefined, name: string, uid?: string): Promise<boolean> {
+    try {
+      await this.#json(HttpMethod.DELETE, 'delete', kind, objectPath(resourceOf(kind), namespace, name), {
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: 'Background',
+          ...(uid ? { preconditions: { uid } } : {}),
+        },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeApiError && (error.status === 404 || error.status === 409)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Opens a watch from a resourceVersion and yields its events until the server closes it, the
+   * signal aborts, or no line arrives for `silenceMs` (a watch that went quiet is indistinguishable
+   * from a dead connection, so it is restarted).
+   */
+  async *watch(
+    kind: string,
+    namespace: string | undefined,
+    options: {
+      resourceVersion: string;
+      labelSelector?: string;
+      signal: AbortSignal;
+      silenceMs: number;
+      timeoutSeconds: number;
+    },
+  ): AsyncGenerator<WatchEvent> {
+    const type: ResourceType = resourceOf(kind);
+    const query: Record<string, string> = {
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: String(options.timeoutSeconds),
+    };
+    if (options.labelSelector) query.labelSelector = options.labelSelector;
+    const local = new AbortController();
+    const abort = () => local.abort();
+    options.signal.addEventListener('abort', abort, { once: true });
+    let silence: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => local.abort(), options.silenceMs);
+    };
+    try {
+      this.#count('watch', kind);
+      arm();
+      const response = await this.#request(HttpMethod.GET, collectionPath(type, namespace), {
+        query,
+        signal: local.signal,
+      });
+      if (!response.ok || !response.body) {
+        const text = await response.text();
+        throw new KubeApiError(
+          response.status,
+          response.statusText,
+          `watch ${kind}: HTTP ${response.status}: ${text}`,
+        );
+      }
+      const lines = createInterface({ input: Readable.fromWeb(response.body) });
+      for await (const line of lines) {
+        arm();
+        if (!line.trim()) continue;
+        const event = JSON.parse(line) as WatchEvent;
+        if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') {
+          event.object.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
+          event.object.kind ??= kind;
+        }
+        yield event;
+      }
+    } catch (error) {
+      if (local.signal.aborted) return;
+      throw error;
+    } finally {
+      clearTimeout(silence);
+      options.signal.removeEventListener('abort', abort);
+      local.abort();
+    }
+  }
+}

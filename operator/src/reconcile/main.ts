@@ -1,0 +1,70 @@
+// The operator's entry point: `node operator/src/reconcile/main.ts` (or `make run`) against the
+// current kubeconfig, or in-cluster with its ServiceAccount.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { startHealthServer } from './health-server.ts';
+import { operatorMetrics } from './metrics.ts';
+import { Operator } from './operator.ts';
+
+const { values } = parseArgs({
+  options: {
+    namespace: { type: 'string', default: process.env.WATCH_NAMESPACE ?? '' },
+    workers: { type: 'string', default: '4' },
+    'resync-seconds': { type: 'string', default: '600' },
+    'health-port': { type: 'string', default: '8081' },
+    'health-address': { type: 'string', default: '0.0.0.0' },
+    'leader-elect': { type: 'boolean', default: false },
+    'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'mtopo-system' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+
+const log = pino({ level: values['log-level'], base: { component: 'mtopo-operator' } });
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const metrics = operatorMetrics();
+const operator = new Operator({
+  kubeConfig,
+  namespace: values.namespace || undefined,
+  workers: Number(values.workers),
+  resyncMs: Number(values['resync-seconds']) * 1000,
+  fieldManager: 'mtopo-operator',
+  leaderElection: values['leader-elect']
+    ? {
+        enabled: true,
+        namespace: values['lease-namespace'],
+        name: 'mtopo-operator',
+        identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+        leaseDurationSeconds: 15,
+        renewIntervalMs: 5_000,
+      }
+    : { enabled: false },
+  log,
+  metrics,
+});
+const server = await startHealthServer(
+  Number(values['health-port']),
+  values['health-address'],
+  metrics.registry,
+  () => operator.readiness(),
+);
+log.info(
+  { port: Number(values['health-port']), namespace: values.namespace || '(all)' },
+  'mtopo operator starting',
+);
+operator.start(() => {
+  log.error('leadership lost; exiting so a fresh replica campaigns again');
+  process.exit(1);
+});
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void operator.stop().finally(() => server.close(() => process.exit(0)));
+  });
+}

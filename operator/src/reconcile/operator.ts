@@ -1,0 +1,186 @@
+// The operator: informers feed a work queue keyed by site ("namespace/topology"); workers reconcile
+// one site at a time per key; a periodic resync relists and re-checks every site; only the elected
+// leader runs informers and workers.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
+import { EventRecorder } from './events.ts';
+import { Informer } from './informer.ts';
+import { CHILD_KINDS } from './kube/resources.ts';
+import { KubeClient } from './kube/rest-client.ts';
+import { LeaderElector } from './leader-election.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { SiteReconciler, type Cache } from './site-reconciler.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Watch one namespace; all namespaces when undefined. */
+  namespace: string | undefined;
+  workers: number;
+  resyncMs: number;
+  fieldManager: string;
+  leaderElection:
+    | { enabled: false }
+    | {
+        enabled: true;
+        namespace: string;
+        name: string;
+        identity: string;
+        leaseDurationSeconds: number;
+        renewIntervalMs: number;
+      };
+  log: Logger;
+  metrics: OperatorMetrics;
+  /** Informer timings; tests shorten them. */
+  watch?: { silenceMs?: number; timeoutSeconds?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+}
+
+const OWN_KINDS = ['MessagingTopology', 'MTARelay', 'MMPPool'] as const;
+
+function siteKeysOf(object: KubernetesObject | undefined): string[] {
+  if (!object) return [];
+  const namespace = object.metadata?.namespace ?? '';
+  if (object.kind === 'MessagingTopology') return [`${namespace}/${object.metadata?.name}`];
+  const ref = (object as { spec?: { topologyRef?: { name?: string } } }).spec?.topologyRef?.name;
+  if (ref) return [`${namespace}/${ref}`];
+  const label = object.metadata?.labels?.[LABEL_TOPOLOGY];
+  return label ? [`${namespace}/${label}`] : [];
+}
+
+export class Operator {
+  readonly client: KubeClient;
+  readonly queue: WorkQueue;
+  readonly #options: OperatorOptions;
+  readonly #informers = new Map<string, Informer>();
+  readonly #reconciler: SiteReconciler;
+  readonly #elector: LeaderElector | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #workers: Promise<void> | undefined;
+  #started = false;
+
+  constructor(options: OperatorOptions) {
+    this.#options = options;
+    const { metrics, log } = options;
+    this.client = new KubeClient(options.kubeConfig, {
+      fieldManager: options.fieldManager,
+      onRequest: (verb, kind) => metrics.apiRequests.inc({ verb, kind }),
+    });
+    this.queue = new WorkQueue({
+      baseDelayMs: 250,
+      maxDelayMs: 5 * 60_000,
+      retriesPerSecond: 10,
+      retryBurst: 100,
+    });
+    const enqueue = (before: KubernetesObject | undefined, after: KubernetesObject | undefined) => {
+      for (const key of new Set([...siteKeysOf(before), ...siteKeysOf(after)])) this.queue.add(key);
+      metrics.queueDepth.set(this.queue.depth);
+    };
+    const informer = (kind: string, extra: { labelSelector?: string; optional?: boolean } = {}) =>
+      this.#informers.set(
+        kind,
+        new Informer(this.client, {
+          kind,
+          namespace: options.namespace,
+          onChange: enqueue,
+          onRestart: (k, reason) => metrics.watchRestarts.inc({ kind: k, reason }),
+          log,
+          ...options.watch,
+          ...extra,
+        }),
+      );
+    for (const kind of OWN_KINDS) informer(kind);
+    for (const kind of CHILD_KINDS) {
+      informer(kind, {
+        labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+        optional: kind === 'Certificate',
+      });
+    }
+    const cache: Cache = {
+      get: (kind, namespace, name) => this.#informers.get(kind)?.get(namespace, name),
+      list: (kind, namespace) => this.#informers.get(kind)?.list(namespace) ?? [],
+    };
+    this.#reconciler = new SiteReconciler(this.client, cache, new EventRecorder(this.client, log), log);
+    const election = options.leaderElection;
+    this.#elector = election.enabled ? new LeaderElector(this.client, { ...election, log }) : undefined;
+  }
+
+  get leading(): boolean {
+    return this.#elector ? this.#elector.leading : this.#started;
+  }
+
+  /** Ready when this replica leads with synced caches, or stands by ready to take over. */
+  readiness(): { ok: boolean; reason: string } {
+    if (this.#elector && !this.#elector.leading)
+      return { ok: true, reason: 'standby: another replica leads' };
+    const unsynced = [...this.#informers.values()].filter((i) => !i.synced).map((i) => i.kind);
+    return unsynced.length === 0
+      ? { ok: true, reason: 'leading; caches synced' }
+      : { ok: false, reason: `syncing ${unsynced.join(', ')}` };
+  }
+
+  start(onLeadershipLost: () => void = () => {}): void {
+    if (this.#elector) {
+      void this.#elector.run(
+        () => this.#lead(),
+        () => {
+          this.#options.metrics.leader.set(0);
+          onLeadershipLost();
+        },
+      );
+    } else {
+      this.#lead();
+    }
+  }
+
+  #lead(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const { log, metrics, workers, resyncMs } = this.#options;
+    metrics.leader.set(1);
+    for (const informer of this.#informers.values()) informer.start();
+    this.#workers = (async () => {
+      await Promise.all([...this.#informers.values()].map((i) => i.waitForSync()));
+      log.info({ namespace: this.#options.namespace ?? '(all)' }, 'caches synced; reconciling');
+      await this.queue.run(
+        workers,
+        (key) => this.#reconcileKey(key),
+        (key, error) => {
+          metrics.reconciles.inc({ kind: 'MessagingTopology', result: 'error' });
+          log.error({ site: key, err: (error as Error).message }, 'reconcile failed');
+        },
+      );
+    })();
+    this.#resyncTimer = setInterval(() => void this.resync(), resyncMs);
+    this.#resyncTimer.unref();
+  }
+
+  async #reconcileKey(key: string): Promise<'done' | 'retry'> {
+    const { metrics } = this.#options;
+    const [namespace = '', name = ''] = key.split('/');
+    const timer = metrics.reconcileDuration.startTimer({ kind: 'MessagingTopology' });
+    const result = await this.#reconciler.reconcile(namespace, name);
+    timer();
+    metrics.reconciles.inc({ kind: 'MessagingTopology', result });
+    if (result === 'retry') metrics.retries.inc();
+    metrics.queueDepth.set(this.queue.depth);
+    return result;
+  }
+
+  /** Relists every kind and re-checks every site: drift that a watch missed is corrected here. */
+  async resync(): Promise<void> {
+    await Promise.allSettled([...this.#informers.values()].map((i) => i.resync()));
+    for (const topology of this.#informers.get('MessagingTopology')?.list() ?? []) {
+      for (const key of siteKeysOf(topology)) this.queue.add(key);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#resyncTimer);
+    this.queue.shutdown();
+    await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+    await this.#workers;
+    await this.#elector?.release();
+    this.#options.metrics.leader.set(0);
+  }
+}

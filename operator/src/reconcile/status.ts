@@ -1,0 +1,274 @@
+// What the operator reports, computed from what it rendered and what the cluster says about the
+// children. Pure: the reconciler fetches, this decides, and the reconciler writes only on change.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Condition } from '../api/common.ts';
+import { dnsRecords, type DnsRecord } from '../render/dns-records.ts';
+import { poolServiceType, relayServiceType } from '../render/services.ts';
+import { allTiers, type Site, type Tier } from '../render/site.ts';
+import { mergeConditions, type ConditionInput } from './conditions.ts';
+
+interface WorkloadStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+}
+
+interface ServiceStatus {
+  loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] };
+}
+
+/** The children as last seen: "Kind/name" → object (with its status). */
+export type Observed = ReadonlyMap<string, KubernetesObject>;
+
+export interface TierState {
+  tier: Tier;
+  replicas: number;
+  readyReplicas: number;
+  ready: boolean;
+  rollingOut: boolean;
+  /** LoadBalancer addresses, or the in-cluster Service name for internal tiers. */
+  addresses: string[];
+}
+
+const workloadKind = (tier: Tier) => (tier.role === 'mmp' ? 'Deployment' : 'StatefulSet');
+
+function loadBalancerAddresses(service: KubernetesObject | undefined): string[] {
+  const ingress = (service as { status?: ServiceStatus } | undefined)?.status?.loadBalancer?.ingress ?? [];
+  return ingress.map((i) => i.ip ?? i.hostname ?? '').filter((a) => a !== '');
+}
+
+function serviceTypeOf(site: Site, tier: Tier): string {
+  const relay = site.relays.find((r) => r.name === tier.name);
+  if (relay) return relayServiceType(relay);
+  const pool = site.pools.find((p) => p.name === tier.name);
+  return pool ? poolServiceType(pool) : 'ClusterIP';
+}
+
+export function tierState(site: Site, tier: Tier, observed: Observed): TierState {
+  const workload: (KubernetesObject & { status?: WorkloadStatus }) | undefined = observed.get(
+    `${workloadKind(tier)}/${tier.name}`,
+  );
+  const status = workload?.status ?? {};
+  const current = (status.observedGeneration ?? 0) >= (workload?.metadata?.generation ?? 1);
+  const readyReplicas = current ? (status.readyReplicas ?? 0) : 0;
+  const updated = status.updatedReplicas ?? 0;
+  const serviceType = serviceTypeOf(site, tier);
+  const addresses =
+    serviceType === 'LoadBalancer'
+      ? loadBalancerAddresses(observed.get(`Service/${tier.name}`))
+      : [`${tier.name}.${site.namespace}.svc`];
+  return {
+    tier,
+    replicas: tier.replicas,
+    readyReplicas,
+    ready: workload !== undefined && current && readyReplicas >= tier.replicas && updated >= tier.replicas,
+    rollingOut: workload === undefined || !current || updated < tier.replicas,
+    addresses,
+  };
+}
+
+function summary(states: readonly TierState[]): string {
+  return states
+    .filter((s) => !s.ready)
+    .map((s) => `${s.tier.name} ${s.readyReplicas}/${s.replicas} ready`)
+    .join('; ');
+}
+
+/** Ready, Progressing and Degraded from the tiers' states, the site's warnings and apply errors. */
+export function siteConditions(
+  states: readonly TierState[],
+  warnings: readonly string[],
+  applyErrors: readonly string[],
+  generation: number,
+): ConditionInput[] {
+  const allReady = states.every((s) => s.ready);
+  const rolling = states.filter((s) => s.rollingOut);
+  return [
+    allReady
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: 'AllTiersReady',
+          message: `All ${states.length} tiers are ready.`,
+          observedGeneration: generation,
+        }
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: 'TiersNotReady',
+          message: `Waiting for ${summary(states)}.`,
+          observedGeneration: generation,
+        },
+    rolling.length > 0
+      ? {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'RollingOut',
+          message: `Rolling out ${rolling.map((s) => s.tier.name).join(', ')}.`,
+          observedGeneration: generation,
+        }
+      : {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'Stable',
+          message: 'Every tier runs the desired spec.',
+          observedGeneration: generation,
+        },
+    applyErrors.length > 0
+      ? {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'ApplyFailed',
+          message: applyErrors.join('; '),
+          observedGeneration: generation,
+        }
+      : warnings.length > 0
+        ? {
+            type: 'Degraded',
+            status: 'True',
+            reason: 'IncompleteTopology',
+            message: warnings.join('; '),
+            observedGeneration: generation,
+          }
+        : {
+            type: 'Degraded',
+            status: 'False',
+            reason: 'AsExpected',
+            message: 'No problems found.',
+            observedGeneration: generation,
+          },
+  ];
+}
+
+export function invalidSpecConditions(message: string, generation: number): ConditionInput[] {
+  return [
+    { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation },
+    {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'InvalidSpec',
+      message: 'Nothing is changed until the spec is fixed; what runs is left running.',
+      observedGeneration: generation,
+    },
+    { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation },
+  ];
+}
+
+export interface TopologyStatus {
+  observedGeneration: number;
+  conditions: Condition[];
+  tiers: { name: string; kind: string; role: string; replicas: number; readyReplicas: number }[];
+  ready: string;
+  endpoints: { name: string; address: string; ports: number[] }[];
+  dnsRecords: DnsRecord[];
+}
+
+export function topologyStatus(
+  site: Site,
+  observed: Observed,
+  warnings: readonly string[],
+  applyErrors: readonly string[],
+  previous: readonly Condition[] | undefined,
+  now: string,
+): TopologyStatus {
+  const generation = site.topology.metadata.generation ?? 0;
+  const states = allTiers(site).map((t) => tierState(site, t, observed));
+  const addresses = new Map(states.map((s) => [s.tier.name, s.addresses]));
+  const endpoints: TopologyStatus['endpoints'] = [];
+  for (const s of states.filter((x) => x.tier.role === 'internet')) {
+    for (const address of s.addresses) endpoints.push({ name: 'mx', address, ports: [25] });
+  }
+  for (const s of states.filter((x) => x.tier.role === 'mmp')) {
+    for (const address of s.addresses)
+      endpoints.push({ name: 'clients', address, ports: [143, 993, 110, 995] });
+  }
+  for (const s of states.filter((x) => x.tier.role === 'outbound')) {
+    for (const address of s.addresses) endpoints.push({ name: 'submission', address, ports: [587, 465] });
+  }
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(previous, siteConditions(states, warnings, applyErrors, generation), now),
+    tiers: states.map((s) => ({
+      name: s.tier.name,
+      kind: s.tier.owner.kind,
+      role: s.tier.role,
+      replicas: s.replicas,
+      readyReplicas: s.readyReplicas,
+    })),
+    ready: `${states.filter((s) => s.ready).length}/${states.length}`,
+    endpoints,
+    dnsRecords: dnsRecords(site, addresses),
+  };
+}
+
+export interface MemberStatus {
+  observedGeneration: number;
+  conditions: Condition[];
+  replicas: number;
+  readyReplicas: number;
+  ready: string;
+  endpoint?: string;
+}
+
+export function memberStatus(
+  site: Site,
+  tier: Tier,
+  generation: number,
+  observed: Observed,
+  warnings: readonly string[],
+  applyErrors: readonly string[],
+  previous: readonly Condition[] | undefined,
+  now: string,
+): MemberStatus {
+  const state = tierState(site, tier, observed);
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(previous, siteConditions([state], warnings, applyErrors, generation), now),
+    replicas: state.replicas,
+    readyReplicas: state.readyReplicas,
+    ready: `${state.readyReplicas}/${state.replicas}`,
+    ...(state.addresses.length > 0 ? { endpoint: state.addresses.join(',') } : {}),
+  };
+}
+
+export function orphanStatus(
+  kind: 'MTARelay' | 'MMPPool',
+  topologyName: string,
+  namespace: string,
+  generation: number,
+  previous: readonly Condition[] | undefined,
+  now: string,
+): { observedGeneration: number; conditions: Condition[] } {
+  const message = `MessagingTopology "${topologyName}" does not exist in namespace ${namespace}: create it, or set spec.topologyRef.name to an existing one. This ${kind} waits and is reconciled as soon as it appears.`;
+  return {
+    observedGeneration: generation,
+    conditions: mergeConditions(
+      previous,
+      [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'TopologyNotFound',
+          message,
+          observedGeneration: generation,
+        },
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'TopologyNotFound',
+          message,
+          observedGeneration: generation,
+        },
+        {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'TopologyNotFound',
+          message,
+          observedGeneration: generation,
+        },
+      ],
+      now,
+    ),
+  };
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkQueue } from './work-queue.ts';
+
+const options = { baseDelayMs: 10, maxDelayMs: 1000, retriesPerSecond: 1000, retryBurst: 100 };
+
+describe('WorkQueue', () => {
+  it('holds a waiting key once however often it is added', async () => {
+    const queue = new WorkQueue(options);
+    const seen: string[] = [];
+    for (const key of ['a', 'b', 'a', 'a', 'b']) queue.add(key);
+    assert.equal(queue.depth, 2);
+    const running = queue.run(
+      1,
+      (key) => (seen.push(key), Promise.resolve('done' as const)),
+      () => {},
+    );
+    await sleep(20);
+    queue.shutdown();
+    await running;
+    assert.deepEqual(seen, ['a', 'b']);
+  });
+
+  it('never gives one key to two workers, and reruns a key added while it ran', async () => {
+    const queue = new WorkQueue(options);
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const running = queue.run(
+      4,
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        runs++;
+        if (runs === 1) queue.add('k');
+        await sleep(15);
+        active--;
+        return 'done';
+      },
+      () => {},
+    );
+    queue.add('k');
+    queue.add('k');
+    await sleep(80);
+    queue.shutdown();
+    await running;
+    assert.equal(maxActive, 1);
+    assert.equal(runs, 2, 'the add during the first run causes exactly one more');
+  });
+
+  it('backs off exponentially per key and forgets on success', () => {
+    const queue = new WorkQueue(options);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => queue.retryDelay('x')),
+      [10, 20, 40, 80],
+    );
+    assert.equal(queue.retryDelay('y'), 10, 'keys back off independently');
+    queue.forget('x');
+    assert.equal(queue.retryDelay('x'), 10);
+  });
+
+  it('caps the backoff', () => {
+    const queue = new WorkQueue(options);
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = queue.retryDelay('x');
+    assert.equal(last, 1000);
+  });
+
+  it('spaces retries out globally once the burst is spent', () => {
+    let now = 0;
+    const queue = new WorkQueue({
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+      retriesPerSecond: 10,
+      retryBurst: 2,
+      now: () => now,
+    });
+    const delays = ['a', 'b', 'c', 'd'].map((k) => queue.retryDelay(k));
+    assert.deepEqual(delays, [1, 1, 100, 200]);
+    now = 10_000;
+    assert.equal(queue.retryDelay('e'), 1, 'the bucket refills over time');
+  });
+
+  it('retries a failing key until it succeeds', async () => {
+    const queue = new WorkQueue(options);
+    let attempts = 0;
+    const errors: unknown[] = [];
+    const running = queue.run(
+      1,
+      () => {
+        attempts++;
+        if (attempts < 3) return Promise.reject(new Error('API server unavailable'));
+        return Promise.resolve('done' as const);
+      },
+      (_key, error) => errors.push(error),
+    );
+    queue.add('k');
+    await sleep(100);
+    queue.shutdown();
+    await running;
+    assert.equal(attempts, 3);
+    assert.equal(errors.length, 2);
+    assert.equal(queue.retries, 2);
+  });
+});
