@@ -57,7 +57,7 @@ function widget(namespace: string, name: string, spec: Record<string, unknown>):
   } as KubernetesObject;
 }
 
-void test('a CRD applied server-side is served, documented and validated', async (t) => {
+test('a CRD applied server-side is served, documented and validated', async (t) => {
   const kubeConfig = testKubeConfig();
   await applyManifests(kubeConfig, [widgetCRD]);
   t.after(async () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { apiErrorStatus, createTestNamespace, testKubeConfig, waitFor } from './index.ts';
 
-void test('deleting an owner garbage-collects its dependents', async (t) => {
+test('deleting an owner garbage-collects its dependents', async (t) => {
   const namespace = await createTestNamespace(t);
   const core = testKubeConfig().makeApiClient(CoreV1Api);
   const owner = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'owner' } } });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { clientWithRole, createTestNamespace, expectApiError, kubectl } from './index.ts';
 
-void test('a client with a Role of given rules can do exactly that', async (t) => {
+test('a client with a Role of given rules can do exactly that', async (t) => {
   const namespace = await createTestNamespace(t);
   const otherNamespace = await createTestNamespace(t);
   const client = await clientWithRole(t, {
@@ -31,7 +31,7 @@ void test('a client with a Role of given rules can do exactly that', async (t) =
   assert.equal(canI.stdout.trim(), 'no');
 });
 
-void test('a client bound to the built-in view ClusterRole reads but cannot write', async (t) => {
+test('a client bound to the built-in view ClusterRole reads but cannot write', async (t) => {
   const namespace = await createTestNamespace(t);
   const client = await clientWithRole(t, { namespace, role: { kind: 'ClusterRole', name: 'view' } });
   const core = client.kubeConfig.makeApiClient(CoreV1Api);

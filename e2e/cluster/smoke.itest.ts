@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import { CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { createTestNamespace, kubectl, testKubeConfig } from './index.ts';
 
-void test('serves the pinned Kubernetes version', async () => {
+test('serves the pinned Kubernetes version', async () => {
   const version = await testKubeConfig().makeApiClient(VersionApi).getCode();
   assert.match(version.gitVersion, /^v1\.\d+\.\d+$/);
 });
 
-void test('stores a ConfigMap in a fresh namespace', async (t) => {
+test('stores a ConfigMap in a fresh namespace', async (t) => {
   const namespace = await createTestNamespace(t);
   const core = testKubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespacedConfigMap({

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createTestNamespace, testKubeConfig, waitFor } from './index.ts';
 
-void test('a Deployment gets a ReplicaSet and Pending Pods', async (t) => {
+test('a Deployment gets a ReplicaSet and Pending Pods', async (t) => {
   const namespace = await createTestNamespace(t);
   const kubeConfig = testKubeConfig();
   const apps = kubeConfig.makeApiClient(AppsV1Api);

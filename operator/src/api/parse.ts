@@ -36,6 +36,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  // A map key that fails its own schema: say what the key must be, not just that it is invalid.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return describeIssue(issue.issues[0]);
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }

@@ -152,8 +152,10 @@ export class Informer {
         if (this.#stop.signal.aborted) break;
         const gone = error instanceof KubeApiError && error.status === 410;
         if (this.#options.optional && error instanceof KubeApiError && error.status === 404) {
+          // The kind's CRD is not installed: nothing to cache. Look again now and then, quietly.
           this.#markSynced();
-          failures = Math.max(failures, 10);
+          await this.#pause(this.#options.backoffMaxMs);
+          continue;
         }
         if (gone) resourceVersion = undefined;
         failures++;
@@ -167,12 +169,16 @@ export class Informer {
           { kind, err: (error as Error).message, retryInMs: Math.round(jittered) },
           gone ? 'watch expired; relisting' : 'watch failed; retrying',
         );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, jittered);
-          this.#stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
+        await this.#pause(jittered);
       }
     }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
   }
 
   /** Lists again now (periodic resync): reports objects that changed while a watch was blind. */

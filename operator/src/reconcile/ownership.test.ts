@@ -77,6 +77,18 @@ describe('containsDesired', () => {
     );
   });
 
+  it('takes an empty list or object as the absent field the server stores for it', () => {
+    assert.equal(
+      containsDesired(
+        { spec: { policyTypes: ['Ingress'] } },
+        { spec: { policyTypes: ['Ingress'], ingress: [] } },
+      ),
+      true,
+    );
+    assert.equal(containsDesired({ spec: {} }, { spec: { selector: {} } }), true);
+    assert.equal(containsDesired({ spec: { ingress: [{}] } }, { spec: { ingress: [] } }), false);
+  });
+
   it('is false on a changed value, a missing field or a list of another length', () => {
     assert.equal(containsDesired({ a: { b: 1 } }, { a: { b: 2 } }), false);
     assert.equal(containsDesired({ a: {} }, { a: { b: 1 } }), false);

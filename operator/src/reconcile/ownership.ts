@@ -53,6 +53,8 @@ export function prunable(
  * change nothing then, so the reconcile makes no request: a resync with nothing to do writes nothing.
  */
 export function containsDesired(live: unknown, desired: unknown): boolean {
+  // The API server omits empty lists and objects (omitempty): `ingress: []` comes back absent.
+  if (live === undefined && isEmpty(desired)) return true;
   if (desired === null || typeof desired !== 'object') return live === desired;
   if (Array.isArray(desired)) {
     return (
@@ -66,4 +68,9 @@ export function containsDesired(live: unknown, desired: unknown): boolean {
   return Object.entries(desired as Record<string, unknown>).every(([k, v]) =>
     containsDesired(liveRecord[k], v),
   );
+}
+
+function isEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 0;
 }

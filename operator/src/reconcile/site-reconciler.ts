@@ -53,6 +53,12 @@ export class SiteReconciler {
   readonly #events: EventRecorder;
   readonly #log: Logger;
   readonly #now: () => string;
+  /**
+   * What the server answered to our last apply of each object: if the live object is still that
+   * version and we would apply the same thing again, there is nothing to do, even where the server
+   * normalises a value (a quantity, a dropped empty field) so the live object reads differently.
+   */
+  readonly #lastApplied = new Map<string, { desired: string; resourceVersion: string | undefined }>();
   /** Topologies (by uid) whose internal Secret is known to exist: created, or found by a 409. */
   readonly #internalSecrets = new Set<string>();
 
@@ -148,9 +154,20 @@ export class SiteReconciler {
       const kind = object.kind ?? '';
       const objectName = object.metadata?.name ?? '';
       const live = this.#cache.get(kind, namespace, objectName);
-      if (live && containsDesired(live, object)) continue;
+      const key = `${kind}/${namespace}/${objectName}`;
+      const serialized = JSON.stringify(object);
+      const last = this.#lastApplied.get(key);
+      const unchangedSinceOurApply =
+        last !== undefined &&
+        last.desired === serialized &&
+        last.resourceVersion === live?.metadata?.resourceVersion;
+      if (live && (unchangedSinceOurApply || containsDesired(live, object))) continue;
       try {
-        await this.#client.apply(object);
+        const answer = await this.#client.apply(object);
+        this.#lastApplied.set(key, {
+          desired: serialized,
+          resourceVersion: answer.metadata?.resourceVersion,
+        });
         const reason = live ? 'Updated' : 'Created';
         this.#log.info({ topology: `${namespace}/${name}`, kind, name: objectName }, reason.toLowerCase());
         await this.#events.record(rawTopology, 'Normal', reason, `${reason} ${kind} ${objectName}`);

@@ -34,6 +34,16 @@ export interface WatchEvent {
 /** Requests by verb, so tests and metrics can count what the operator did. */
 export type RequestCounter = (verb: string, kind: string) => void;
 
+/** The API server answers in JSON, except for some errors ("404 page not found" for an unknown group). */
+function parseBody(text: string): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { message: text.trim() };
+  }
+}
+
 interface RequestInit {
   body?: unknown;
   contentType?: string;
@@ -81,7 +91,7 @@ export class KubeClient {
     this.#count(verb, kind);
     const response = await this.#request(method, path, init);
     const text = await response.text();
-    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const body = parseBody(text);
     if (!response.ok) {
       throw new KubeApiError(
         response.status,

@@ -1,0 +1,366 @@
+// The operator against a real kube-apiserver and controller-manager (e2e/cluster): every child is
+// created as rendered, kept as declared, pruned when no longer wanted, and status tells the user
+// how the site is doing. Each test runs its own operator on its own namespace.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { load, loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import {
+  applyManifests,
+  clientWithRole,
+  createTestNamespace,
+  kubectl,
+  testKubeConfig,
+  waitFor,
+  waitForCRDEstablished,
+} from '../../../e2e/cluster/index.ts';
+import { renderSite } from '../render/render.ts';
+import { loadManifest, REPO_ROOT } from '../render/test-support.ts';
+import { KubeClient } from './kube/rest-client.ts';
+import { operatorMetrics } from './metrics.ts';
+import { Operator } from './operator.ts';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES } from './rbac.ts';
+
+const admin = testKubeConfig();
+const log = pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' });
+const WRITE_VERBS = new Set(['apply', 'apply-status', 'create', 'patch', 'update', 'delete']);
+
+function exampleIn(namespace: string): KubernetesObject[] {
+  const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
+  return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+}
+
+function startOperator(
+  t: TestContext,
+  namespace: string,
+  options: { kubeConfig?: KubeConfig; leaderElection?: boolean; identity?: string } = {},
+) {
+  const metrics = operatorMetrics();
+  const operator = new Operator({
+    kubeConfig: options.kubeConfig ?? admin,
+    namespace,
+    workers: 2,
+    resyncMs: 3_600_000,
+    fieldManager: 'mtopo-operator',
+    leaderElection: options.leaderElection
+      ? {
+          enabled: true,
+          namespace,
+          name: 'mtopo-operator',
+          identity: options.identity ?? 'a',
+          leaseDurationSeconds: 4,
+          renewIntervalMs: 500,
+        }
+      : { enabled: false },
+    log,
+    metrics,
+    watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
+  });
+  operator.start();
+  t.after(() => operator.stop());
+  const byLabel = async () =>
+    Object.fromEntries(
+      (await metrics.apiRequests.get()).values.map((v) => [`${v.labels.verb} ${v.labels.kind}`, v.value]),
+    );
+  const requests = async (verbs?: Set<string>) => {
+    const values = (await metrics.apiRequests.get()).values;
+    return values
+      .filter((v) => !verbs || verbs.has(String(v.labels.verb)))
+      .reduce((sum, v) => sum + v.value, 0);
+  };
+  return { operator, metrics, writes: () => requests(WRITE_VERBS), requests, byLabel };
+}
+
+const client = new KubeClient(admin, { fieldManager: 'test-user' });
+const get = (kind: string, namespace: string, name: string) => client.get(kind, namespace, name);
+type Status = {
+  status?: {
+    observedGeneration?: number;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    tiers?: unknown[];
+  };
+};
+
+async function converged(namespace: string, objects: KubernetesObject[], generation = 1) {
+  const desired = renderSite(
+    loadManifest(objects.map((o) => `---\n${JSON.stringify(o)}`).join('\n')),
+  ).objects;
+  await waitFor(
+    `${desired.length} children and status of generation ${generation}`,
+    async () => {
+      for (const o of desired) if (!(await get(o.kind!, namespace, o.metadata!.name!))) return false;
+      const topology = (await get('MessagingTopology', namespace, 'small')) as Status | undefined;
+      return topology?.status?.observedGeneration === generation;
+    },
+    { timeoutMs: 60_000 },
+  );
+  return desired;
+}
+
+describe('the operator on a real API server', () => {
+  before(async () => {
+    const crds = readdirSync(`${REPO_ROOT}crds`)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => load(readFileSync(`${REPO_ROOT}crds/${f}`, 'utf8')) as KubernetesObject);
+    await applyManifests(admin, crds);
+    for (const crd of crds) await waitForCRDEstablished(admin, crd.metadata!.name!);
+  });
+  after(() => {});
+
+  it('creates every child as rendered, owned by its resource, and reports status', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    const desired = await converged(namespace, objects);
+    const live = (await get('StatefulSet', namespace, 'edge-mta'))!;
+    assert.equal(live.metadata?.ownerReferences?.[0]?.kind, 'MTARelay');
+    assert.equal(live.metadata?.ownerReferences?.[0]?.name, 'edge');
+    assert.equal(
+      (await get('StatefulSet', namespace, 'small-store'))!.metadata?.ownerReferences?.[0]?.kind,
+      'MessagingTopology',
+    );
+    assert.ok(await get('Secret', namespace, 'small-internal'), 'the internal Secret is generated');
+    const topology = (await get('MessagingTopology', namespace, 'small')) as Status;
+    const ready = topology.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'False', 'no node runs the pods here');
+    assert.equal(ready?.reason, 'TiersNotReady');
+    assert.match(ready?.message ?? '', /small-store 0\/1 ready/);
+    assert.equal(topology.status?.tiers?.length, 5);
+    const relay = (await get('MTARelay', namespace, 'edge')) as Status & { status?: { ready?: string } };
+    assert.equal(relay.status?.ready, '0/1');
+    assert.ok(desired.length > 30);
+    const table = await kubectl(['get', 'mtopo,mta,mmp', '-n', namespace]);
+    assert.match(table.stdout, /small\s+\["small.example"\]\s+1\s+0\/5\s+False\s+TiersNotReady/);
+  });
+
+  it('follows spec changes and observedGeneration', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    const topology = structuredClone(objects[0]!) as KubernetesObject & {
+      spec: { stores?: { replicas?: number } };
+    };
+    topology.spec.stores = { replicas: 3 };
+    await applyManifests(admin, [topology], { fieldManager: 'kubectl' });
+    await converged(namespace, [topology, ...objects.slice(1)], 2);
+    await waitFor('the store StatefulSet scaled to 3', async () => {
+      const set = (await get('StatefulSet', namespace, 'small-store')) as
+        { spec?: { replicas?: number } } | undefined;
+      return set?.spec?.replicas === 3;
+    });
+  });
+
+  it('recreates a deleted child and reverts a hand edit', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    const before = (await get('ConfigMap', namespace, 'inbound-mta-config'))!;
+    await client.delete('ConfigMap', namespace, 'inbound-mta-config');
+    await waitFor('the ConfigMap recreated', async () => {
+      const now = await get('ConfigMap', namespace, 'inbound-mta-config');
+      return now && now.metadata?.uid !== before.metadata?.uid;
+    });
+    await client.merge('Service', namespace, 'edge-mta', { spec: { externalTrafficPolicy: 'Cluster' } });
+    await waitFor('the hand edit reverted', async () => {
+      const svc = (await get('Service', namespace, 'edge-mta')) as {
+        spec?: { externalTrafficPolicy?: string };
+      };
+      return svc.spec?.externalTrafficPolicy === 'Local';
+    });
+  });
+
+  it('removes the children of a deleted relay and prunes what it owns but no longer wants', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    const topology = (await get('MessagingTopology', namespace, 'small'))!;
+    const leftover = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'small-leftover',
+        namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'mtopo', 'mtopo.dev/topology': 'small' },
+        ownerReferences: [
+          {
+            apiVersion: 'mtopo.dev/v1alpha1',
+            kind: 'MessagingTopology',
+            name: 'small',
+            uid: topology.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      data: { from: 'an older version' },
+    };
+    const unowned = {
+      ...leftover,
+      metadata: { ...leftover.metadata, name: 'users-own', ownerReferences: [] },
+    };
+    await applyManifests(admin, [leftover, unowned], { fieldManager: 'someone' });
+    await waitFor(
+      'the owned leftover pruned',
+      async () => !(await get('ConfigMap', namespace, 'small-leftover')),
+    );
+    assert.ok(
+      await get('ConfigMap', namespace, 'users-own'),
+      'an object without our owner reference is never pruned',
+    );
+
+    await client.delete('MMPPool', namespace, 'access');
+    await waitFor(
+      'the pool children gone',
+      async () => {
+        for (const [kind, name] of [
+          ['Deployment', 'access-mmp'],
+          ['Service', 'access-mmp'],
+          ['NetworkPolicy', 'access-mmp'],
+          ['ConfigMap', 'access-mmp-config'],
+        ]) {
+          if (await get(kind!, namespace, name!)) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const status = (await get('MessagingTopology', namespace, 'small')) as Status;
+    await waitFor(
+      'the topology counts four tiers',
+      async () =>
+        ((await get('MessagingTopology', namespace, 'small')) as Status).status?.tiers?.length === 4,
+    );
+    assert.ok(status);
+  });
+
+  it('reports an invalid spec plainly and deletes nothing', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    const count = async () =>
+      (await client.list('ConfigMap', namespace, { labelSelector: 'mtopo.dev/topology=small' })).items.length;
+    const before = await count();
+    const topology = structuredClone(objects[0]!) as KubernetesObject & {
+      spec: { network: { clientZones: { name: string; namespaceSelector?: unknown }[] } };
+    };
+    topology.spec.network.clientZones[0]!.namespaceSelector = { matchLabels: { 'Dept Name': 'x' } };
+    await applyManifests(admin, [topology], { fieldManager: 'kubectl' });
+    const ready = await waitFor('Ready=False InvalidSpec', async () => {
+      const live = (await get('MessagingTopology', namespace, 'small')) as Status;
+      const condition = live.status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.reason === 'InvalidSpec' && live.status?.observedGeneration === 2 && condition;
+    });
+    assert.match(
+      ready.message,
+      /spec\.network\.clientZones\[0\]\.namespaceSelector\.matchLabels\.Dept Name: must be a label key such as "dept" or "example.com\/dept"/,
+    );
+    await sleep(1000);
+    assert.equal(await count(), before, 'nothing was deleted');
+    assert.ok(await get('StatefulSet', namespace, 'small-store'));
+    const waited = await kubectl([
+      'wait',
+      '--for=condition=Ready=False',
+      'mtopo/small',
+      '-n',
+      namespace,
+      '--timeout=10s',
+    ]);
+    assert.equal(waited.exitCode, 0, waited.stderr);
+  });
+
+  it('makes zero writes on a resync with nothing to do', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { operator, writes, requests, byLabel } = startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    // Let the controller-manager's status updates (ReplicaSets, StatefulSets) settle and be reflected.
+    let previous = -1;
+    await waitFor(
+      'writes to settle',
+      async () => {
+        const now = await writes();
+        const settled = now === previous;
+        previous = now;
+        return settled;
+      },
+      { intervalMs: 1500, timeoutMs: 30_000 },
+    );
+    const writesBefore = await writes();
+    const labelsBefore = await byLabel();
+    const requestsBefore = await requests();
+    await operator.resync();
+    await waitFor('the resync reconciled', async () => (await requests()) > requestsBefore);
+    await sleep(1500);
+    const labelsAfter = await byLabel();
+    const changed = Object.entries(labelsAfter).filter(([k, v]) => v !== (labelsBefore[k] ?? 0));
+    assert.equal(
+      (await writes()) - writesBefore,
+      0,
+      `a resync with nothing to do writes nothing: ${JSON.stringify(changed)}`,
+    );
+  });
+
+  it('reports a relay whose topology is missing, and recovers when it appears', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects.slice(1), { fieldManager: 'kubectl' });
+    const condition = await waitFor('TopologyNotFound', async () => {
+      const relay = (await get('MTARelay', namespace, 'edge')) as Status;
+      return relay.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'TopologyNotFound');
+    });
+    assert.match(condition.message, /MessagingTopology "small" does not exist in namespace/);
+    await applyManifests(admin, objects.slice(0, 1), { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await waitFor('the relay reconciled', async () => {
+      const relay = (await get('MTARelay', namespace, 'edge')) as Status;
+      return relay.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'TiersNotReady';
+    });
+  });
+
+  it('lets exactly one of two replicas reconcile, and the other take over', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const a = startOperator(t, namespace, { leaderElection: true, identity: 'replica-a' });
+    await waitFor('replica a leads', () => a.operator.leading);
+    const b = startOperator(t, namespace, { leaderElection: true, identity: 'replica-b' });
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    assert.equal(b.operator.leading, false);
+    assert.equal(await b.writes(), 0, 'the standby wrote nothing');
+    assert.ok((await a.writes()) > 0);
+    await a.operator.stop();
+    await waitFor('replica b takes over', () => b.operator.leading, { timeoutMs: 15_000 });
+    await client.delete('ConfigMap', namespace, 'edge-mta-config');
+    await waitFor(
+      'b recreates a deleted child',
+      async () => await get('ConfigMap', namespace, 'edge-mta-config'),
+    );
+  });
+
+  it('works as a ServiceAccount with exactly its RBAC', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const role = await clientWithRole(t, { namespace, rules: [...OPERATOR_RULES, ...LEADER_ELECTION_RULES] });
+    startOperator(t, namespace, { kubeConfig: role.kubeConfig, leaderElection: true });
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    const topology = (await get('MessagingTopology', namespace, 'small')) as Status;
+    assert.ok(
+      !topology.status?.conditions?.some((c) => c.reason === 'ApplyFailed'),
+      JSON.stringify(topology.status),
+    );
+  });
+});
