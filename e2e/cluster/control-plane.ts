@@ -25,6 +25,8 @@ export interface ControlPlane {
   /** PEM bundle that verifies the apiserver's serving certificate. */
   readonly certificateAuthorityPath: string;
   readonly processes: readonly SupervisedProcess[];
+  /** Stops kube-apiserver and starts it again on the same port and etcd: watches break, data stays. */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const { binDir, keepDir = false, readyTimeoutMs = 120_000 } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mtopo-cluster-'));
   const processes: SupervisedProcess[] = [];
-  let reaperPid: number | undefined;
+  const reaperPids: number[] = [];
 
   // If the test runner exits without calling stop() (an uncaught error, process.exit()), end the
   // servers anyway; nothing asynchronous can run here, so only signal them.
@@ -100,9 +102,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const stop = async (): Promise<void> => {
     process.off('exit', signalAllOnExit);
-    if (reaperPid !== undefined) {
+    for (const pid of reaperPids.splice(0)) {
       try {
-        process.kill(reaperPid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
       } catch {
         // Already gone.
       }
@@ -153,7 +155,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const certDir = path.join(dir, 'apiserver-certs');
     // kube-apiserver writes a CA and a serving certificate for 127.0.0.1 here; the .crt holds both.
     const certificateAuthorityPath = path.join(certDir, 'apiserver.crt');
-    const apiserver = start('kube-apiserver', [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -170,15 +172,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // the API rejects (loopback), logging an error every few seconds; nothing needs that endpoint.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
-    ]);
+    ];
     const adminProbe = { certificateAuthorityPath, token: credentials.adminToken };
-    await waitUntilReady(
-      apiserver,
-      'kube-apiserver /readyz',
-      async () =>
-        existsSync(certificateAuthorityPath) &&
-        (await httpsStatus({ ...adminProbe, url: `${server}/readyz` })) === 200,
-    );
+    const startApiServer = async (): Promise<SupervisedProcess> => {
+      const apiserver = start('kube-apiserver', apiserverArgs);
+      await waitUntilReady(
+        apiserver,
+        'kube-apiserver /readyz',
+        async () =>
+          existsSync(certificateAuthorityPath) &&
+          (await httpsStatus({ ...adminProbe, url: `${server}/readyz` })) === 200,
+      );
+      return apiserver;
+    };
+    let apiserver = await startApiServer();
+    const restartApiServer = async (): Promise<void> => {
+      await apiserver.stop();
+      processes.splice(processes.indexOf(apiserver), 1);
+      apiserver = await startApiServer();
+      reaperPids.push(startOrphanReaper({ watchedPid: process.pid, pids: [apiserver.pid] }));
+    };
 
     const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
     writeKubeconfig(kubeconfigPath, {
@@ -209,12 +222,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         })) === 200,
     );
 
-    reaperPid = startOrphanReaper({
-      watchedPid: process.pid,
-      pids: processes.map((p) => p.pid),
-      ...(keepDir ? {} : { dir }),
-    });
-    return { dir, binDir, server, kubeconfigPath, certificateAuthorityPath, processes, stop };
+    reaperPids.push(
+      startOrphanReaper({
+        watchedPid: process.pid,
+        pids: processes.map((p) => p.pid),
+        ...(keepDir ? {} : { dir }),
+      }),
+    );
+    return {
+      dir,
+      binDir,
+      server,
+      kubeconfigPath,
+      certificateAuthorityPath,
+      processes,
+      restartApiServer,
+      stop,
+    };
   } catch (error) {
     // The directory (and the logs) go with stop(): keep what explains the failure in the error.
     const logs = processes.map((p) => `--- ${p.name} log (last lines) ---\n${p.logTail()}`).join('\n');

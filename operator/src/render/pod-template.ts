@@ -109,7 +109,8 @@ export function podTemplate(site: Site, input: PodTemplateInput): V1PodTemplateS
       containerPort: PORTS[key].container,
       protocol: 'TCP',
     })),
-    resources: { ...DEFAULT_RESOURCES, ...input.resources },
+    // Defaults only when the user sets nothing: mixing theirs with ours could put a request above a limit.
+    resources: input.resources ?? DEFAULT_RESOURCES,
     startupProbe: probe('/healthz', 30),
     livenessProbe: probe('/healthz', 3),
     readinessProbe: probe('/readyz', 2),

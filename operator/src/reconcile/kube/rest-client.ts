@@ -271,7 +271,13 @@ export class KubeClient {
           `watch ${kind}: HTTP ${response.status}: ${text}`,
         );
       }
-      const lines = createInterface({ input: Readable.fromWeb(response.body) });
+      // Aborting the request (stop, silence, or leaving the loop) errors the body stream; keep that
+      // error here so it never surfaces as an unhandled 'error' event, and rethrow a real one below.
+      const input = Readable.fromWeb(response.body);
+      let streamError: unknown;
+      input.on('error', (error) => (streamError = error));
+      const lines = createInterface({ input, crlfDelay: Infinity });
+      lines.on('error', (error) => (streamError = error));
       for await (const line of lines) {
         arm();
         if (!line.trim()) continue;
@@ -282,6 +288,7 @@ export class KubeClient {
         }
         yield event;
       }
+      if (streamError !== undefined && !local.signal.aborted) throw streamError;
     } catch (error) {
       if (local.signal.aborted) return;
       throw error;
