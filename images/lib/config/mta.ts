@@ -30,7 +30,18 @@ export const mtaConfig = z.strictObject({
     .extend({ usernameFile: z.string().optional(), passwordFile: z.string().optional() })
     .optional(),
   /** Outbound: XCLIENT is honoured only from peers that present this shared secret (the MMP SMTP proxy). */
-  xclient: z.strictObject({ secretFile: z.string().min(1) }).optional(),
+  xclient: z
+    .strictObject({
+      secretFile: z.string().min(1),
+      /** Where the proxy's connections come from (the cluster's pod CIDRs). Absent: loopback and private ranges. */
+      peerCidrs: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /**
+   * Inbound and gateway: the only client addresses served (the tiers that feed this one, i.e. the
+   * cluster's pod CIDRs); others get 554 at connect. Absent: loopback and private ranges.
+   */
+  acceptFrom: z.array(z.string()).optional(),
   limits: z.strictObject({
     maxMessageBytes: z.int().min(1),
     maxRecipients: z.int().min(1),

@@ -274,7 +274,7 @@ export class KubeClient {
       // Aborting the request (stop, silence, or leaving the loop) errors the body stream; keep that
       // error here so it never surfaces as an unhandled 'error' event, and rethrow a real one below.
       const input = Readable.fromWeb(response.body);
-      let streamError: unknown;
+      let streamError: Error | undefined;
       input.on('error', (error) => (streamError = error));
       const lines = createInterface({ input, crlfDelay: Infinity });
       lines.on('error', (error) => (streamError = error));
