@@ -1,7 +1,11 @@
 // Waiting for a CustomResourceDefinition to be usable: its resources served (Established) and its
 // schema published in the OpenAPI document, which `kubectl explain` and clients' validation read.
+import { readdirSync, readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
-import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import path from 'node:path';
+import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { load } from 'js-yaml';
+import { applyManifests } from './apply.ts';
 import { waitFor } from './wait.ts';
 
 async function getJson(kubeConfig: KubeConfig, path: string): Promise<unknown> {
@@ -62,4 +66,13 @@ export async function waitForCRDEstablished(
       { timeoutMs },
     );
   }
+}
+
+/** Server-side applies every CRD file of a folder (one CRD per file) and waits until each is usable. */
+export async function installCrdsFrom(kubeConfig: KubeConfig, dir: string): Promise<void> {
+  const crds = readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => load(readFileSync(path.join(dir, file), 'utf8')) as KubernetesObject);
+  await applyManifests(kubeConfig, crds);
+  for (const crd of crds) await waitForCRDEstablished(kubeConfig, crd.metadata?.name ?? '');
 }

@@ -218,4 +218,20 @@ export const objectMeta = z
   })
   .loose();
 
+/** The status of a tier's own resource (MTARelay, MMPPool); the words differ, the shape does not. */
+export const tierResourceStatus = (words: { readyReplicas: string; endpoint: string; example: string }) =>
+  z
+    .strictObject({
+      observedGeneration: z.int().optional().describe('The .metadata.generation last acted on.'),
+      conditions: conditions.optional(),
+      replicas: z.int().optional().describe('Desired replicas.'),
+      readyReplicas: z.int().optional().describe(words.readyReplicas),
+      ready: z
+        .string()
+        .optional()
+        .describe(`Ready over desired replicas, e.g. "${words.example}" (for kubectl get).`),
+      endpoint: z.string().optional().describe(words.endpoint),
+    })
+    .describe('What the operator observed.');
+
 export type Condition = z.infer<typeof condition>;

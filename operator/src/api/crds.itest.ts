@@ -2,17 +2,17 @@
 // server refuses what the schemas and CEL rules refuse (and `mtopo validate` refuses the same
 // things), server defaults equal zod's, and everything `mtopo render` prints is accepted.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { load, loadAll } from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import {
   applyManifests,
   createTestNamespace,
   expectApiError,
   kubectl,
   testKubeConfig,
-  waitForCRDEstablished,
+  installCrdsFrom,
 } from '../../../e2e/cluster/index.ts';
 import { renderSite } from '../render/render.ts';
 import { EXAMPLES, loadManifest, REPO_ROOT } from '../render/test-support.ts';
@@ -141,11 +141,7 @@ const INVALID: { title: string; make: (ns: string) => Doc; field: string; says: 
 
 describe('the CRDs on a real API server', () => {
   before(async () => {
-    const crds = readdirSync(`${REPO_ROOT}crds`)
-      .filter((f) => f.endsWith('.yaml'))
-      .map((f) => load(readFileSync(`${REPO_ROOT}crds/${f}`, 'utf8')) as KubernetesObject);
-    await applyManifests(admin, crds);
-    for (const crd of crds) await waitForCRDEstablished(admin, crd.metadata!.name!);
+    await installCrdsFrom(admin, `${REPO_ROOT}crds`);
   });
 
   it('shows the field docs in kubectl explain', async () => {

@@ -3,7 +3,7 @@
 // submission proxy in front of the outbound MTA. Never an MX target.
 import { z } from 'zod';
 import {
-  conditions,
+  tierResourceStatus,
   dnsLabel,
   duration,
   image,
@@ -116,16 +116,11 @@ export const mmpPoolSpec = withRules(
   ],
 );
 
-export const mmpPoolStatus = z
-  .strictObject({
-    observedGeneration: z.int().optional().describe('The .metadata.generation last acted on.'),
-    conditions: conditions.optional(),
-    replicas: z.int().optional().describe('Desired replicas.'),
-    readyReplicas: z.int().optional().describe('Replicas ready to serve.'),
-    ready: z.string().optional().describe('Ready over desired replicas, e.g. "3/3" (for kubectl get).'),
-    endpoint: z.string().optional().describe('Where clients connect: load balancer address or Service name.'),
-  })
-  .describe('What the operator observed.');
+export const mmpPoolStatus = tierResourceStatus({
+  readyReplicas: 'Replicas ready to serve.',
+  endpoint: 'Where clients connect: load balancer address or Service name.',
+  example: '3/3',
+});
 
 export const mmpPool = z.strictObject({
   apiVersion: z.literal('mtopo.dev/v1alpha1'),

@@ -2,8 +2,8 @@
 // the firewall model (render/firewall) draws its walls from the role.
 import { z } from 'zod';
 import {
+  tierResourceStatus,
   byteQuantity,
-  conditions,
   domainName,
   duration,
   image,
@@ -165,19 +165,11 @@ export const mtaRelaySpec = withRules(
   ],
 );
 
-export const mtaRelayStatus = z
-  .strictObject({
-    observedGeneration: z.int().optional().describe('The .metadata.generation last acted on.'),
-    conditions: conditions.optional(),
-    replicas: z.int().optional().describe('Desired replicas.'),
-    readyReplicas: z.int().optional().describe('Replicas ready to accept mail.'),
-    ready: z.string().optional().describe('Ready over desired replicas, e.g. "2/2" (for kubectl get).'),
-    endpoint: z
-      .string()
-      .optional()
-      .describe('Where this tier is reached: load balancer address or Service name.'),
-  })
-  .describe('What the operator observed.');
+export const mtaRelayStatus = tierResourceStatus({
+  readyReplicas: 'Replicas ready to accept mail.',
+  endpoint: 'Where this tier is reached: load balancer address or Service name.',
+  example: '2/2',
+});
 
 export const mtaRelay = z.strictObject({
   apiVersion: z.literal('mtopo.dev/v1alpha1'),

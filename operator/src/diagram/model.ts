@@ -153,7 +153,7 @@ function summarize(items: readonly string[], max = 3): string[] {
 function zoneText(site: Site, zone: string): { title: string; details: string[] } {
   const network = site.topology.spec.network;
   if (zone === 'internet') {
-    const cut = network.clusterCIDRs.length > 0 ? ['except the cluster'] : [];
+    const cut = network.clusterCIDRs.length > 0 ? ['except internal ranges'] : [];
     return { title: 'internet', details: [summarize(network.internetCIDRs).join(' '), ...cut] };
   }
   if (zone === 'directory') {

@@ -2,13 +2,13 @@
 // and it converges again. This file starts a control plane of its own so that restarting the API
 // server does not disturb the tests that share the suite's.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { load, loadAll } from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../../../e2e/cluster/control-plane.ts';
-import { applyManifests, clusterBinDir, waitFor, waitForCRDEstablished } from '../../../e2e/cluster/index.ts';
+import { applyManifests, clusterBinDir, waitFor, installCrdsFrom } from '../../../e2e/cluster/index.ts';
 import { REPO_ROOT } from '../render/test-support.ts';
 import { KubeClient } from './kube/rest-client.ts';
 import { startHealthServer } from './health-server.ts';
@@ -23,11 +23,7 @@ describe('the operator across an API server restart', () => {
     controlPlane = await startControlPlane({ binDir: clusterBinDir() });
     kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    const crds = readdirSync(`${REPO_ROOT}crds`).map(
-      (f) => load(readFileSync(`${REPO_ROOT}crds/${f}`, 'utf8')) as KubernetesObject,
-    );
-    await applyManifests(kubeConfig, crds);
-    for (const crd of crds) await waitForCRDEstablished(kubeConfig, crd.metadata!.name!);
+    await installCrdsFrom(kubeConfig, `${REPO_ROOT}crds`);
   });
   after(() => controlPlane?.stop());
 

@@ -2,11 +2,11 @@
 // created as rendered, kept as declared, pruned when no longer wanted, and status tells the user
 // how the site is doing. Each test runs its own operator on its own namespace.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { load, loadAll } from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import {
   applyManifests,
@@ -15,7 +15,7 @@ import {
   kubectl,
   testKubeConfig,
   waitFor,
-  waitForCRDEstablished,
+  installCrdsFrom,
 } from '../../../e2e/cluster/index.ts';
 import { renderSite } from '../render/render.ts';
 import { loadManifest, REPO_ROOT } from '../render/test-support.ts';
@@ -102,11 +102,7 @@ async function converged(namespace: string, objects: KubernetesObject[], generat
 
 describe('the operator on a real API server', () => {
   before(async () => {
-    const crds = readdirSync(`${REPO_ROOT}crds`)
-      .filter((f) => f.endsWith('.yaml'))
-      .map((f) => load(readFileSync(`${REPO_ROOT}crds/${f}`, 'utf8')) as KubernetesObject);
-    await applyManifests(admin, crds);
-    for (const crd of crds) await waitForCRDEstablished(admin, crd.metadata!.name!);
+    await installCrdsFrom(admin, `${REPO_ROOT}crds`);
   });
   after(() => {});
 

@@ -8,7 +8,7 @@ import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { CHILD_KINDS } from './kube/resources.ts';
 import { KubeClient } from './kube/rest-client.ts';
-import { LeaderElector } from './leader-election.ts';
+import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { SiteReconciler, type Cache } from './site-reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -20,16 +20,7 @@ export interface OperatorOptions {
   workers: number;
   resyncMs: number;
   fieldManager: string;
-  leaderElection:
-    | { enabled: false }
-    | {
-        enabled: true;
-        namespace: string;
-        name: string;
-        identity: string;
-        leaseDurationSeconds: number;
-        renewIntervalMs: number;
-      };
+  leaderElection: { enabled: false } | ({ enabled: true } & Omit<LeaderElectionOptions, 'log'>);
   log: Logger;
   metrics: OperatorMetrics;
   /** Informer timings; tests shorten them. */

@@ -27,8 +27,11 @@ export interface RenderOutput {
   warnings: string[];
 }
 
-/** Apply order by kind, the way kubectl and Helm order installs. */
-const KIND_ORDER = [
+/**
+ * Every kind the renderer produces, in apply order (the way kubectl and Helm order installs):
+ * NetworkPolicies first so no pod ever runs unwalled, then what pods need, then the pods.
+ */
+export const CHILD_KINDS = [
   'NetworkPolicy',
   'ServiceAccount',
   'ConfigMap',
@@ -37,7 +40,9 @@ const KIND_ORDER = [
   'PodDisruptionBudget',
   'StatefulSet',
   'Deployment',
-];
+] as const;
+
+export type ChildKind = (typeof CHILD_KINDS)[number];
 
 export function renderSite(input: RenderInput): RenderOutput {
   const { site, warnings } = resolveSite(input.topology, input.relays, input.pools);
@@ -64,7 +69,7 @@ export function renderSite(input: RenderInput): RenderOutput {
   const certificate = renderCertificate(site);
   if (certificate) objects.push(certificate);
 
-  const rank = (o: KubernetesObject) => KIND_ORDER.indexOf(o.kind ?? '');
+  const rank = (o: KubernetesObject) => CHILD_KINDS.indexOf(o.kind as ChildKind);
   const name = (o: KubernetesObject) => o.metadata?.name ?? '';
   objects.sort((a, b) => rank(a) - rank(b) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   return { site, objects, warnings };

@@ -70,19 +70,8 @@ export function objectPath(type: ResourceType, namespace: string | undefined, na
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
 }
 
-/** Child kinds the renderer produces; the operator watches and prunes exactly these. */
-export const CHILD_KINDS = [
-  'NetworkPolicy',
-  'ServiceAccount',
-  'ConfigMap',
-  'Certificate',
-  'Service',
-  'PodDisruptionBudget',
-  'StatefulSet',
-  'Deployment',
-] as const satisfies readonly Kind[];
-
-export type ChildKind = (typeof CHILD_KINDS)[number];
+/** The renderer's kinds are the ones the operator watches and prunes. */
+export { CHILD_KINDS, type ChildKind } from '../../render/render.ts';
 
 export function objectKey(o: KubernetesObject): string {
   return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

@@ -153,6 +153,20 @@ function outboundEgressToInternet(site: Site, relay: RelayTier): Flow {
   };
 }
 
+/** What the inbound and outbound relays share: stores by LMTP, legacy users by the gateway, the directory. */
+function localDeliveryFlows(site: Site, relay: RelayTier, gateways: readonly RelayTier[]): Flow[] {
+  return [
+    { from: tierEnd(relay), to: tierEnd(site.store), ports: [tcp('lmtp')], purpose: 'deliver to mailboxes' },
+    ...gateways.map((gw) => ({
+      from: tierEnd(relay),
+      to: tierEnd(gw),
+      ports: [tcp('smtp')],
+      purpose: 'mail for legacy users',
+    })),
+    directoryFlow(site, relay),
+  ];
+}
+
 /** Every flow of the site, in a stable order. */
 export function siteFlows(site: Site): Flow[] {
   const flows: Flow[] = [];
@@ -190,21 +204,7 @@ export function siteFlows(site: Site): Flow[] {
         purpose: 'legacy systems deliver to migrated users',
       });
     }
-    flows.push({
-      from: tierEnd(relay),
-      to: tierEnd(site.store),
-      ports: [tcp('lmtp')],
-      purpose: 'deliver to mailboxes',
-    });
-    for (const gw of gateways) {
-      flows.push({
-        from: tierEnd(relay),
-        to: tierEnd(gw),
-        ports: [tcp('smtp')],
-        purpose: 'mail for legacy users',
-      });
-    }
-    flows.push(directoryFlow(site, relay));
+    flows.push(...localDeliveryFlows(site, relay, gateways));
   }
   for (const relay of outbound) {
     if (relay.relay.spec.submission.acceptFromClients) {
@@ -230,21 +230,7 @@ export function siteFlows(site: Site): Flow[] {
         purpose: 'proxied submission (XCLIENT)',
       });
     }
-    flows.push({
-      from: tierEnd(relay),
-      to: tierEnd(site.store),
-      ports: [tcp('lmtp')],
-      purpose: 'deliver to local mailboxes',
-    });
-    for (const gw of gateways) {
-      flows.push({
-        from: tierEnd(relay),
-        to: tierEnd(gw),
-        ports: [tcp('smtp')],
-        purpose: 'mail for legacy users',
-      });
-    }
-    flows.push(directoryFlow(site, relay));
+    flows.push(...localDeliveryFlows(site, relay, gateways));
     flows.push(outboundEgressToInternet(site, relay));
   }
   for (const gw of gateways) {
