@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=2
 UNIT_TESTS := 'operator/**/*.test.ts' 'images/**/*.test.ts'
 
-.PHONY: all install lint format typecheck test test-unit crds docs demo clean
+.PHONY: all install lint format typecheck test test-unit crds docs demo run clean
 
 all: test
 
@@ -37,6 +37,10 @@ crds: install
 
 demo: install
 	@bash examples/demo.sh
+
+# The operator against the current kubeconfig (all namespaces; NAMESPACE=x watches one).
+run: install
+	node operator/src/reconcile/main.ts --namespace '$(NAMESPACE)' --health-address 127.0.0.1 --log-level info
 
 clean:
 	rm -rf node_modules .cache out

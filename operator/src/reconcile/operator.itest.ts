@@ -275,6 +275,35 @@ describe('the operator on a real API server', () => {
     assert.equal(waited.exitCode, 0, waited.stderr);
   });
 
+  it('changes nothing while paused, and catches up when resumed', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await client.merge('MessagingTopology', namespace, 'small', {
+      metadata: { annotations: { 'mtopo.dev/paused': 'true' } },
+    });
+    await waitFor('Progressing=False Paused', async () => {
+      const live = (await get('MessagingTopology', namespace, 'small')) as Status;
+      return live.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'Paused');
+    });
+    await client.delete('ConfigMap', namespace, 'small-store-config');
+    await sleep(1500);
+    assert.equal(
+      await get('ConfigMap', namespace, 'small-store-config'),
+      undefined,
+      'nothing recreated while paused',
+    );
+    await client.merge('MessagingTopology', namespace, 'small', {
+      metadata: { annotations: { 'mtopo.dev/paused': null } },
+    });
+    await waitFor(
+      'recreated once resumed',
+      async () => await get('ConfigMap', namespace, 'small-store-config'),
+    );
+  });
+
   it('makes zero writes on a resync with nothing to do', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
