@@ -1,0 +1,108 @@
+// Tests that need a control plane of their own: the API server going away mid-watch (restarting the
+// shared one would disturb every other test), and the cluster-wide mode (which would otherwise
+// reconcile every other test's namespace).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { startControlPlane, type ControlPlane } from '../../../e2e/cluster/control-plane.ts';
+import { applyManifests, clusterBinDir, installCrdsFrom, waitFor } from '../../../e2e/cluster/index.ts';
+import { REPO_ROOT } from '../render/test-support.ts';
+import { startHealthServer } from './health-server.ts';
+import { KubeClient } from './kube/rest-client.ts';
+import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { Operator } from './operator.ts';
+
+const exampleIn = (namespace: string): KubernetesObject[] =>
+  (loadAll(readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8')) as KubernetesObject[]).map((d) => ({
+    ...d,
+    metadata: { ...d.metadata, namespace },
+  }));
+
+describe('the operator on a control plane of its own', () => {
+  let controlPlane: ControlPlane;
+  let kubeConfig: KubeConfig;
+  let client: KubeClient;
+
+  const createNamespaces = (...names: string[]) =>
+    applyManifests(
+      kubeConfig,
+      names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    );
+  const operatorFor = (namespace: string | undefined, metrics: OperatorMetrics) =>
+    new Operator({
+      kubeConfig,
+      namespace,
+      workers: 2,
+      resyncMs: 3_600_000,
+      fieldManager: 'mtopo-operator',
+      leaderElection: { enabled: false },
+      log: pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' }),
+      metrics,
+      watch: { backoffBaseMs: 100, backoffMaxMs: 1_000 },
+    });
+
+  before(async () => {
+    controlPlane = await startControlPlane({ binDir: clusterBinDir() });
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    client = new KubeClient(kubeConfig, { fieldManager: 'test-user' });
+    await installCrdsFrom(kubeConfig, `${REPO_ROOT}crds`);
+  });
+  after(() => controlPlane?.stop());
+
+  it('reconciles every namespace in cluster-wide mode', async (t) => {
+    await createNamespaces('wide-a', 'wide-b');
+    const operator = operatorFor(undefined, operatorMetrics());
+    operator.start();
+    t.after(() => operator.stop());
+    for (const namespace of ['wide-a', 'wide-b']) {
+      await applyManifests(kubeConfig, exampleIn(namespace), { fieldManager: 'kubectl' });
+    }
+    for (const namespace of ['wide-a', 'wide-b']) {
+      await waitFor(`the site in ${namespace}`, () => client.get('Deployment', namespace, 'access-mmp'), {
+        timeoutMs: 30_000,
+      });
+    }
+  });
+
+  it('recovers its watches and converges on changes made after an API server restart', async (t) => {
+    const namespace = 'restart';
+    await createNamespaces(namespace);
+    const metrics = operatorMetrics();
+    const operator = operatorFor(namespace, metrics);
+    const health = await startHealthServer(0, '127.0.0.1', metrics.registry, () => operator.readiness());
+    const port = (health.address() as { port: number }).port;
+    operator.start();
+    t.after(async () => {
+      await operator.stop();
+      health.close();
+    });
+    await applyManifests(kubeConfig, exampleIn(namespace), { fieldManager: 'kubectl' });
+    await waitFor('the first convergence', () => client.get('StatefulSet', namespace, 'edge-mta'), {
+      timeoutMs: 30_000,
+    });
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+
+    await controlPlane.restartApiServer();
+
+    // A change the operator can only see through a watch re-established after the restart.
+    await client.delete('ConfigMap', namespace, 'edge-mta-config');
+    await waitFor(
+      'the deleted ConfigMap recreated after the restart',
+      () => client.get('ConfigMap', namespace, 'edge-mta-config'),
+      { timeoutMs: 30_000 },
+    );
+    const restarts = (await metrics.watchRestarts.get()).values.reduce((sum, v) => sum + v.value, 0);
+    assert.ok(restarts > 0, 'the watches noticed the restart');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(
+      text,
+      /^mtopo_watch_restarts_total\{kind="[A-Za-z]+",reason="(error|closed|silent|expired)"\} [1-9]/m,
+    );
+    assert.match(text, /^mtopo_reconcile_total\{kind="MessagingTopology",result="done"\} [1-9]/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  });
+});
