@@ -46,3 +46,4 @@ clean:
 	rm -rf node_modules .cache out
 
 include e2e/cluster/cluster.mk
+include charts/charts.mk

@@ -112,7 +112,9 @@ function main(args: readonly string[]): number {
   }
   const written = writeChartFiles(root);
   console.log(
-    written.length > 0 ? `wrote ${written.join(', ')}` : `${CHART_DIRECTORY}'s generated files are up to date`,
+    written.length > 0
+      ? `wrote ${written.join(', ')}`
+      : `${CHART_DIRECTORY}'s generated files are up to date`,
   );
   return 0;
 }
