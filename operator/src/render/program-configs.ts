@@ -97,6 +97,16 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
   const inbound = relaysWithRole(site, 'inbound')[0];
   const usesDirectory = role === 'inbound' || role === 'outbound';
   const xclient = role === 'outbound' && site.pools.some((p) => p.smtpProxyTarget === tier);
+  // Behind the NetworkPolicies, a second check in the program itself: the internal tiers serve only
+  // the cluster's pods (and, for the inbound tier, the legacy systems). Without known cluster ranges
+  // the program's own default (loopback and private ranges) applies.
+  const { clusterCIDRs, legacySystems } = site.topology.spec.network;
+  const internalPeers =
+    clusterCIDRs.length === 0
+      ? undefined
+      : role === 'inbound'
+        ? [...clusterCIDRs, ...legacySystems.flatMap((l) => l.cidrs)]
+        : [...clusterCIDRs];
   const config = {
     program: 'mta' as const,
     role,
@@ -136,8 +146,14 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
         }
       : {}),
     ...(xclient
-      ? { xclient: { secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}` } }
+      ? {
+          xclient: {
+            secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}`,
+            ...(internalPeers ? { peerCidrs: internalPeers } : {}),
+          },
+        }
       : {}),
+    ...((role === 'inbound' || role === 'gateway') && internalPeers ? { acceptFrom: internalPeers } : {}),
     limits: {
       maxMessageBytes: parseByteQuantity(spec.limits.maxMessageSize),
       maxRecipients: spec.limits.maxRecipients,

@@ -151,9 +151,19 @@ describe('renderSite', () => {
       pop3Port: 1110,
     });
     assert.deepEqual(inbound.gateway?.domains, ['legacy.siroe.example']);
+    assert.deepEqual(
+      inbound.acceptFrom,
+      ['10.244.0.0/16', '10.96.0.0/12', '10.30.5.10/32'],
+      'the inbound tier serves the cluster and the legacy systems, nobody else',
+    );
+    assert.equal(edge.acceptFrom, undefined, 'the internet-facing tier serves everyone');
     const outbound = mtaConfig.parse(config('outbound-mta'));
     assert.equal(outbound.limits.maxMessageBytes, 50 * 1024 * 1024);
-    assert.ok(outbound.xclient, 'outbound trusts XCLIENT from the MMP proxy');
+    assert.deepEqual(
+      outbound.xclient?.peerCidrs,
+      ['10.244.0.0/16', '10.96.0.0/12'],
+      'XCLIENT only from pods',
+    );
     assert.deepEqual(
       outbound.listeners.map((l) => [l.protocol, l.tls]),
       [
