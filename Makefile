@@ -29,7 +29,7 @@ test-unit: install
 	$(NODE_TEST) $(UNIT_TESTS)
 
 # The whole suite: what CI runs.
-test: lint typecheck test-unit test-integration
+test: lint typecheck test-unit test-integration test-protocol
 
 # Regenerate what is derived from the zod schemas.
 crds: install
@@ -47,3 +47,4 @@ clean:
 
 include e2e/cluster/cluster.mk
 include charts/charts.mk
+include images/mta/mta.mk

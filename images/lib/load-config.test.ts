@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { mtaConfig } from './config/mta.ts';
+import { isMtopoError } from './errors.ts';
+import { loadConfigFile } from './load-config.ts';
+import { makeTempDir } from './testing/temp-dir.ts';
+
+const temp = makeTempDir('config');
+after(() => temp.remove());
+
+const write = (name: string, text: string) => {
+  const path = join(temp.path, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('loadConfigFile', () => {
+  it('names every field that does not match the schema', () => {
+    const path = write('bad.json', JSON.stringify({ program: 'mta', role: 'relay', listeners: [] }));
+    assert.throws(
+      () => loadConfigFile(path, mtaConfig),
+      (error: unknown) =>
+        isMtopoError(error, 'ECONFIG') &&
+        /role: /.test(error.message) &&
+        /listeners: /.test(error.message) &&
+        /common: /.test(error.message) &&
+        error.message.includes(path),
+    );
+  });
+
+  it('says when the file is not JSON, or is missing', () => {
+    assert.throws(() => loadConfigFile(write('broken.json', '{"program":'), mtaConfig), /is not JSON/);
+    assert.throws(() => loadConfigFile(join(temp.path, 'absent.json'), mtaConfig), /cannot read config file/);
+  });
+});

@@ -1,0 +1,127 @@
+// A raw SMTP/LMTP client for transcript tests: it sends exactly the bytes a test gives it (bare LF,
+// early talk, pipelined commands after STARTTLS) and reads replies one at a time. Real clients
+// (swaks, curl, smtplib, Nodemailer) cover well-formed sessions; this covers the malformed ones they
+// refuse to produce.
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+
+export interface Reply {
+  code: number;
+  lines: string[];
+  text: string;
+}
+
+export class SmtpTranscript {
+  #socket: Socket | TLSSocket;
+  #buffer = '';
+  #waiters: (() => void)[] = [];
+  #closed = false;
+
+  private constructor(socket: Socket | TLSSocket) {
+    this.#socket = socket;
+    this.#attach(socket);
+  }
+
+  static open(port: number, options: { tls?: boolean; host?: string } = {}): Promise<SmtpTranscript> {
+    const host = options.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      const socket = options.tls
+        ? tlsConnect({ port, host, rejectUnauthorized: false }, () => resolve(new SmtpTranscript(socket)))
+        : connect({ port, host }, () => resolve(new SmtpTranscript(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  #attach(socket: Socket | TLSSocket): void {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes bytes as given (latin1, so every byte value is possible). */
+  write(data: string | Buffer): void {
+    this.#socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** The next complete reply; rejects when the connection closes first or after `timeoutMs`. */
+  async read(timeoutMs = 5000): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const reply = this.#takeReply();
+      if (reply) return reply;
+      if (this.#closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.#buffer)}`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`no reply within ${timeoutMs} ms; unread: ${JSON.stringify(this.#buffer)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #takeReply(): Reply | undefined {
+    const lines: string[] = [];
+    let offset = 0;
+    for (;;) {
+      const end = this.#buffer.indexOf('\r\n', offset);
+      if (end < 0) return undefined;
+      const line = this.#buffer.slice(offset, end);
+      lines.push(line);
+      offset = end + 2;
+      if (/^\d{3}(?: |$)/.test(line)) {
+        this.#buffer = this.#buffer.slice(offset);
+        return { code: Number(line.slice(0, 3)), lines, text: lines.map((l) => l.slice(4)).join('\n') };
+      }
+    }
+  }
+
+  /** Sends one command line (CRLF added) and reads its reply. */
+  async command(line: string, timeoutMs?: number): Promise<Reply> {
+    this.write(`${line}\r\n`);
+    return this.read(timeoutMs);
+  }
+
+  /** Upgrades the connection after a 220 reply to STARTTLS. */
+  async startTls(): Promise<void> {
+    const plain = this.#socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    const secure = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = tlsConnect({ socket: plain, rejectUnauthorized: false }, () => resolve(s));
+      s.once('error', reject);
+    });
+    this.#buffer = '';
+    this.#socket = secure;
+    this.#attach(secure);
+  }
+
+  /** Bytes received but not yet read as a reply. */
+  get pending(): string {
+    return this.#buffer;
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The MTA program. One binary, four roles (the config says which):
+//   mta [serve] --config FILE [--listen-host ADDRESS]   run the MTA
+//   mta route ADDRESS --config FILE [--json]            say where ADDRESS would go, and why
+import { parseArgs } from 'node:util';
+import { mtaConfig } from '../lib/config/mta.ts';
+import { PATHS } from '../lib/ports.ts';
+import { DirectoryClient } from '../lib/directory/directory-client.ts';
+import { describeError } from '../lib/errors.ts';
+import { loadConfigFile } from '../lib/load-config.ts';
+import { createLogger } from '../lib/log.ts';
+import { createRegistry } from '../lib/metrics.ts';
+import { directoryLookup, startMta } from './mta-server.ts';
+import { explainRoute, formatExplanation } from './route-command.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    config: { type: 'string', default: PATHS.config },
+    'listen-host': { type: 'string', default: '0.0.0.0' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const command = positionals[0] ?? 'serve';
+
+async function serve(): Promise<void> {
+  const config = loadConfigFile(values.config, mtaConfig);
+  const logger = createLogger({
+    program: 'mta',
+    level: config.common.logLevel,
+    base: { role: config.role, host: config.common.hostname },
+  });
+  const registry = createRegistry('mta');
+  const mta = await startMta({ config, logger, registry, listenHost: values['listen-host'] });
+  logger.info({ ports: mta.ports, httpPort: mta.httpPort }, 'mta started');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    mta.stop().then(
+      () => {
+        logger.info('stopped; the queue stays on disk');
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: describeError(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function route(address: string | undefined): Promise<void> {
+  if (!address) {
+    process.stderr.write('usage: mta route ADDRESS --config FILE [--json]\n');
+    process.exit(2);
+  }
+  const config = loadConfigFile(values.config, mtaConfig);
+  const directory = config.directory ? new DirectoryClient({ config: config.directory }) : undefined;
+  try {
+    const explanation = await explainRoute(config, address, directoryLookup(directory));
+    process.stdout.write(
+      values.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(config.role, explanation),
+    );
+  } finally {
+    await directory?.close();
+  }
+}
+
+const run = command === 'route' ? () => route(positionals[1]) : command === 'serve' ? serve : undefined;
+if (!run) {
+  process.stderr.write(`unknown command ${command}; try "serve" or "route ADDRESS"\n`);
+  process.exit(2);
+}
+run().catch((error: unknown) => {
+  process.stderr.write(`mta: ${describeError(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { after, describe, it } from 'node:test';
+import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { newQueueId, type Envelope } from '../core/envelope.ts';
+import { DirectorySync } from './directory-sync.ts';
+import { Spool } from './spool.ts';
+
+const temp = makeTempDir('spool');
+after(() => temp.remove());
+
+const envelope = (): Envelope => ({
+  id: newQueueId(),
+  sender: 'a@example.test',
+  recipients: ['b@example.test'],
+  arrivedAt: Date.now(),
+  bodyType: '7bit',
+  smtpUtf8: false,
+  client: { address: '127.0.0.1', helo: 'test' },
+});
+
+describe('Spool', () => {
+  it('puts nothing in the queue before commit, and the whole message after', async () => {
+    const spool = await Spool.open(join(temp.path, 'a'));
+    const e = envelope();
+    const writer = await spool.create(e);
+    await writer.write(Buffer.from('Subject: hi\r\n\r\n'));
+    await writer.write(Buffer.from('body\r\n'));
+    assert.deepEqual(await spool.recover(() => assert.fail()), []);
+    const stored = await writer.commit();
+    const [recovered] = await spool.recover(() => assert.fail());
+    assert.deepEqual(recovered?.envelope, e);
+    assert.equal(recovered?.size, 21);
+    assert.equal(await text(spool.openBody(stored)), 'Subject: hi\r\n\r\nbody\r\n');
+    await spool.close();
+  });
+
+  it('keeps a small message in memory for its first attempt, and a large one only on disk', async () => {
+    const spool = await Spool.open(join(temp.path, 'memory'));
+    const small = await spool.store(envelope(), Buffer.from('Subject: small\r\n\r\nx\r\n'));
+    assert.equal(small.content?.toString(), 'Subject: small\r\n\r\nx\r\n');
+    const large = await spool.store(envelope(), Buffer.alloc(200 * 1024, 'a'));
+    assert.equal(large.content, undefined);
+    assert.equal((await text(spool.openBody(large))).length, 200 * 1024);
+    await spool.close();
+  });
+
+  it('keeps the delivery state beside the message, and removes both', async () => {
+    const spool = await Spool.open(join(temp.path, 'b'));
+    const stored = await spool.store(envelope(), Buffer.from('x\r\n'));
+    const state = { failures: 2, nextAttemptAt: 5, done: ['c@example.test'], lastErrors: {} };
+    await spool.writeState(stored.envelope.id, state);
+    assert.deepEqual((await spool.recover(() => assert.fail()))[0]?.state, state);
+    await spool.remove(stored.envelope.id);
+    assert.deepEqual(readdirSync(join(temp.path, 'b', 'queue')), []);
+    await spool.close();
+  });
+
+  it('drops half-written messages at start: they were never acknowledged', async () => {
+    const dir = join(temp.path, 'c');
+    const spool = await Spool.open(dir);
+    const writer = await spool.create(envelope());
+    await writer.write(Buffer.from('partial'));
+    await spool.close();
+    const reopened = await Spool.open(dir);
+    assert.equal(existsSync(join(dir, 'tmp', writer.envelope.id)), false);
+    assert.deepEqual(await reopened.recover(() => assert.fail()), []);
+    await reopened.close();
+  });
+
+  it('reports a damaged file instead of delivering it', async () => {
+    const dir = join(temp.path, 'd');
+    const spool = await Spool.open(dir);
+    writeFileSync(join(dir, 'queue', 'BROKEN.msg'), 'not an envelope\n');
+    const damaged: string[] = [];
+    assert.deepEqual(await spool.recover((file) => damaged.push(file)), []);
+    assert.deepEqual(damaged, ['BROKEN.msg']);
+    await spool.close();
+  });
+
+  it('aborts leave nothing behind', async () => {
+    const dir = join(temp.path, 'e');
+    const spool = await Spool.open(dir);
+    const writer = await spool.create(envelope());
+    await writer.abort();
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+    await spool.close();
+  });
+});
+
+describe('DirectorySync', () => {
+  it('shares one fsync among callers that arrive together', async () => {
+    const sync = new DirectorySync(temp.path);
+    await Promise.all(Array.from({ length: 50 }, () => sync.sync()));
+    assert.ok(sync.syncs <= 3, `${sync.syncs} fsyncs for 50 callers`);
+    await sync.close();
+  });
+
+  it('never lets a caller finish on a sync that started before it asked', async () => {
+    const sync = new DirectorySync(temp.path);
+    const first = sync.sync();
+    const second = sync.sync();
+    await first;
+    assert.equal(sync.syncs, 1);
+    await second;
+    assert.equal(sync.syncs, 2);
+    await sync.close();
+  });
+});
