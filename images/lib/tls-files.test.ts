@@ -39,13 +39,16 @@ describe('TLS files', () => {
       50,
     );
     try {
+      // watchFile takes its baseline stat asynchronously; on a busy machine it could otherwise be
+      // taken after the renames below, and then no change would ever be seen.
+      await new Promise((resolve) => setTimeout(resolve, 500));
       // Replace both files the way a Secret update does: whole files, atomically.
       renameSync(renewed.keyFile, files.keyFile);
       renameSync(renewed.certFile, files.certFile);
       await waitFor(
         'the watcher to load the new pair',
         () => loaded?.cert.equals(readFileSync(files.certFile)) === true,
-        5000,
+        15_000,
       );
     } finally {
       stop();
