@@ -9,12 +9,18 @@
 //   node operator/src/reconcile/chart.ts           write the files
 //   node operator/src/reconcile/chart.ts --check   write nothing; exit 1 naming each stale file
 //   … --root DIR                                    the same for another checkout
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { GENERATED_NOTICE } from '../api/api-docs.ts';
-import { generatedFiles, REPOSITORY_ROOT, type StaleFile } from '../api/generate.ts';
+import { generatedFiles } from '../api/generate.ts';
+import {
+  REPOSITORY_ROOT,
+  runGenerator,
+  staleFilesOf,
+  writeFilesOf,
+  type GeneratedSet,
+  type StaleFile,
+} from '../generated-files.ts';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from './rbac.ts';
 
 export const CHART_DIRECTORY = 'charts/mtopo';
@@ -62,61 +68,23 @@ export function chartFiles(generated: ReadonlyMap<string, string> = generatedFil
   return files;
 }
 
-/** Files in the chart's crds/ that nothing generates (Helm would install them all). */
-function leftoverCrds(root: string, files: ReadonlyMap<string, string>): string[] {
-  const directory = join(root, CHART_CRD_DIRECTORY);
-  if (!existsSync(directory)) return [];
-  return readdirSync(directory)
-    .map((name) => `${CHART_CRD_DIRECTORY}/${name}`)
-    .filter((path) => !files.has(path))
-    .sort();
+/** The chart's crds/ is owned: Helm would install any file left in it. */
+function chartSet(files = chartFiles()): GeneratedSet {
+  return { files, ownedDirectories: [CHART_CRD_DIRECTORY] };
 }
 
-/** The chart's files on disk that differ from what would be generated now. */
 export function staleChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): StaleFile[] {
-  const stale: StaleFile[] = [];
-  for (const [path, content] of files) {
-    const full = join(root, path);
-    if (!existsSync(full)) stale.push({ path, why: 'missing' });
-    else if (readFileSync(full, 'utf8') !== content) stale.push({ path, why: 'differs' });
-  }
-  for (const path of leftoverCrds(root, files)) stale.push({ path, why: 'not generated' });
-  return stale;
+  return staleFilesOf(root, chartSet(files));
 }
 
 export function writeChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): string[] {
-  const written: string[] = [];
-  for (const [path, content] of files) {
-    const full = join(root, path);
-    if (existsSync(full) && readFileSync(full, 'utf8') === content) continue;
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, content);
-    written.push(path);
-  }
-  for (const path of leftoverCrds(root, files)) {
-    rmSync(join(root, path));
-    written.push(`${path} (removed)`);
-  }
-  return written;
+  return writeFilesOf(root, chartSet(files));
 }
 
-function main(args: readonly string[]): number {
-  const rootAt = args.indexOf('--root');
-  const root = rootAt >= 0 && args[rootAt + 1] ? args[rootAt + 1] : REPOSITORY_ROOT;
-  if (args.includes('--check')) {
-    const stale = staleChartFiles(root);
-    if (stale.length === 0) return 0;
-    for (const file of stale) console.error(`stale: ${file.path} (${file.why})`);
-    console.error('run `make crds` and commit the result');
-    return 1;
-  }
-  const written = writeChartFiles(root);
-  console.log(
-    written.length > 0
-      ? `wrote ${written.join(', ')}`
-      : `${CHART_DIRECTORY}'s generated files are up to date`,
+if (import.meta.main) {
+  process.exitCode = runGenerator(
+    process.argv.slice(2),
+    `${CHART_DIRECTORY}'s generated files are`,
+    chartSet,
   );
-  return 0;
 }
-
-if (import.meta.main) process.exitCode = main(process.argv.slice(2));
