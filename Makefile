@@ -48,3 +48,4 @@ clean:
 include e2e/cluster/cluster.mk
 include charts/charts.mk
 include images/mta/mta.mk
+include bench/operator/operator.mk

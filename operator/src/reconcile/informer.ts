@@ -29,11 +29,57 @@ export interface InformerOptions {
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
+/** managedFields is the bulk of most objects and the operator never reads it: don't keep it. */
+function withoutManagedFields(o: KubernetesObject): KubernetesObject {
+  if (o.metadata?.managedFields) delete o.metadata.managedFields;
+  return o;
+}
+
+/** Objects by namespace, then by "namespace/name": listing one namespace never scans the others. */
+class NamespacedStore {
+  readonly #byNamespace = new Map<string, Map<string, KubernetesObject>>();
+
+  get(key: string): KubernetesObject | undefined {
+    return this.#byNamespace.get(key.slice(0, key.indexOf('/')))?.get(key);
+  }
+
+  set(key: string, object: KubernetesObject): void {
+    const namespace = key.slice(0, key.indexOf('/'));
+    let objects = this.#byNamespace.get(namespace);
+    if (!objects) this.#byNamespace.set(namespace, (objects = new Map<string, KubernetesObject>()));
+    objects.set(key, object);
+  }
+
+  delete(key: string): void {
+    const namespace = key.slice(0, key.indexOf('/'));
+    const objects = this.#byNamespace.get(namespace);
+    objects?.delete(key);
+    if (objects?.size === 0) this.#byNamespace.delete(namespace);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  entries(): [string, KubernetesObject][] {
+    return [...this.#byNamespace.values()].flatMap((objects) => [...objects]);
+  }
+
+  list(namespace?: string): KubernetesObject[] {
+    if (namespace !== undefined) return [...(this.#byNamespace.get(namespace)?.values() ?? [])];
+    return [...this.#byNamespace.values()].flatMap((objects) => [...objects.values()]);
+  }
+
+  clear(): void {
+    this.#byNamespace.clear();
+  }
+}
+
 export class Informer {
   readonly #client: KubeClient;
   readonly #options: Required<Omit<InformerOptions, 'labelSelector' | 'namespace'>> &
     Pick<InformerOptions, 'labelSelector' | 'namespace'>;
-  readonly #store = new Map<string, KubernetesObject>();
+  readonly #store = new NamespacedStore();
   readonly #stop = new AbortController();
   #synced = false;
   #loop: Promise<void> | undefined;
@@ -64,8 +110,7 @@ export class Informer {
   }
 
   list(namespace?: string): KubernetesObject[] {
-    const all = [...this.#store.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+    return this.#store.list(namespace);
   }
 
   start(): void {
@@ -90,8 +135,8 @@ export class Informer {
       namespace,
       labelSelector ? { labelSelector } : {},
     );
-    const fresh = new Map(items.map((o) => [keyOf(o), o]));
-    for (const [key, old] of this.#store) if (!fresh.has(key)) onChange(old, undefined);
+    const fresh = new Map(items.map((o) => [keyOf(o), withoutManagedFields(o)]));
+    for (const [key, old] of this.#store.entries()) if (!fresh.has(key)) onChange(old, undefined);
     for (const [key, object] of fresh) {
       const old = this.#store.get(key);
       if (old?.metadata?.resourceVersion !== object.metadata?.resourceVersion) onChange(old, object);
@@ -142,7 +187,7 @@ export class Informer {
             this.#store.delete(key);
             onChange(before, undefined);
           } else {
-            this.#store.set(key, event.object);
+            this.#store.set(key, withoutManagedFields(event.object));
             onChange(before, event.object);
           }
         }

@@ -149,6 +149,7 @@ export class SiteReconciler {
 
     // apply
     const applyErrors: string[] = [];
+    const applied: string[] = [];
     await this.#ensureInternalSecret(site, uids, applyErrors);
     for (const object of desired) {
       const kind = object.kind ?? '';
@@ -168,9 +169,9 @@ export class SiteReconciler {
           desired: serialized,
           resourceVersion: answer.metadata?.resourceVersion,
         });
-        const reason = live ? 'Updated' : 'Created';
-        this.#log.info({ topology: `${namespace}/${name}`, kind, name: objectName }, reason.toLowerCase());
-        await this.#events.record(rawTopology, 'Normal', reason, `${reason} ${kind} ${objectName}`);
+        const verb = live ? 'updated' : 'created';
+        this.#log.debug({ topology: `${namespace}/${name}`, kind, name: objectName }, verb);
+        applied.push(`${verb} ${kind} ${objectName}`);
       } catch (error) {
         const message = describeApplyError(kind, objectName, error);
         applyErrors.push(message);
@@ -180,6 +181,18 @@ export class SiteReconciler {
         );
         await this.#events.record(rawTopology, 'Warning', 'ApplyFailed', message);
       }
+    }
+
+    if (applied.length > 0) {
+      // One event and one log line per reconcile, not per object: a new site has dozens.
+      const summary = `${applied.length} object${applied.length > 1 ? 's' : ''}: ${applied.join(', ')}`;
+      this.#log.info({ topology: `${namespace}/${name}`, objects: applied.length }, 'applied');
+      await this.#events.record(
+        rawTopology,
+        'Normal',
+        'Applied',
+        summary.length > 1000 ? `${summary.slice(0, 997)}...` : summary,
+      );
     }
 
     // prune
