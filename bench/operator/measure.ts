@@ -160,12 +160,14 @@ export interface OperatorRunOptions {
 interface LogLine {
   time: number;
   msg: string;
+  /** On the operator's "applied" line: how many children that reconcile created or changed. */
+  objects?: number;
 }
 
 const SYNCED = 'caches synced; reconciling';
-/** Log messages of the operator for each child it creates or changes. */
-const APPLIED = new Set(['created', 'updated']);
-const TIMED_MESSAGES = new Set([SYNCED, ...APPLIED]);
+/** The operator's log line after each reconcile that created or changed children. */
+const APPLIED = 'applied';
+const TIMED_MESSAGES = new Set([SYNCED, APPLIED]);
 
 async function operatorMetrics(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
@@ -230,8 +232,9 @@ export async function measureOperator(
       tail.push(line);
       if (tail.length > 40) tail.shift();
       if (!line.startsWith('{')) return;
-      const { time, msg } = JSON.parse(line) as LogLine;
-      if (TIMED_MESSAGES.has(msg)) logLines.push({ time, msg });
+      const { time, msg, objects } = JSON.parse(line) as LogLine;
+      if (TIMED_MESSAGES.has(msg))
+        logLines.push({ time, msg, ...(objects !== undefined ? { objects } : {}) });
     });
   }
   const pid = child.pid!;
@@ -276,8 +279,8 @@ export async function measureOperator(
     const apiAfter = await apiserverRequestsByVerb(cluster.kubeConfig);
 
     const synced = logLines.find((l) => l.msg === SYNCED);
-    const created = logLines.filter((l) => APPLIED.has(l.msg));
-    const lastCreated = Math.max(...created.map((l) => l.time));
+    const applied = logLines.filter((l) => l.msg === APPLIED);
+    const lastCreated = Math.max(...applied.map((l) => l.time));
     const byVerbAndKind: Counts = {};
     for (const [, labels = '', value = '0'] of metricsText.matchAll(
       /^mtopo_api_requests_total\{([^}]*)\} (\S+)$/gm,
@@ -292,7 +295,7 @@ export async function measureOperator(
       convergedSeconds: (tracker.convergedAt - spawnedAt) / 1000,
       settledSeconds: ((tracker.lastStatusChangeAt ?? tracker.convergedAt) - spawnedAt) / 1000,
       settledCapped,
-      childrenCreated: created.length,
+      childrenCreated: applied.reduce((sum, l) => sum + (l.objects ?? 0), 0),
       statusChanges: tracker.statusChanges,
       reconciles: sumCounterBy(metricsText, 'mtopo_reconcile_total', 'result'),
       requestsByVerb: sumCounterBy(metricsText, 'mtopo_api_requests_total', 'verb'),

@@ -53,6 +53,9 @@ export const ENABLED_CONTROLLERS = [
   'deployment-controller',
   'replicaset-controller',
   'statefulset-controller',
+  // The admission plugin puts a finalizer on every claim; without this controller to lift it, a
+  // namespace holding a StatefulSet's claims never finishes deleting.
+  'persistentvolumeclaim-protection-controller',
 ] as const;
 
 interface HttpsProbe {

@@ -39,7 +39,10 @@ if (program === undefined) {
   );
   console.log(`export PATH=${binDir}:$PATH`);
   console.error('Ctrl-C stops it.');
+  // The servers' handles are unref'd; this timer keeps the process (and so the servers) alive.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  clearInterval(keepAlive);
 } else {
   const child = spawn(program, args, { env, stdio: 'inherit' });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
