@@ -310,17 +310,19 @@ describe('the operator on a real API server', () => {
     const { operator, writes, requests, byLabel } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
-    // Let the controller-manager's status updates (ReplicaSets, StatefulSets) settle and be reflected.
+    // Let the controller-manager's status updates (ReplicaSets, StatefulSets) settle and be
+    // reflected: a status that changes is something to do. Settled means no write for 4.5 s.
     let previous = -1;
+    let quietChecks = 0;
     await waitFor(
       'writes to settle',
       async () => {
         const now = await writes();
-        const settled = now === previous;
+        quietChecks = now === previous ? quietChecks + 1 : 0;
         previous = now;
-        return settled;
+        return quietChecks >= 3;
       },
-      { intervalMs: 1500, timeoutMs: 30_000 },
+      { intervalMs: 1500, timeoutMs: 45_000 },
     );
     const writesBefore = await writes();
     const labelsBefore = await byLabel();
