@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import { collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
+import { apiVersionOf, collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
 
 export class KubeApiError extends Error {
   readonly status: number;
@@ -29,6 +29,44 @@ export interface ListResult<T extends KubernetesObject = KubernetesObject> {
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: KubernetesObject & { code?: number; reason?: string; message?: string };
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+
+export interface ListPage<T extends KubernetesObject = KubernetesObject> {
+  items: T[];
+  metadata: { resourceVersion: string; continue?: string };
+}
+
+/** One GET of a collection with the given `limit`/`continue` query (none: the whole list). */
+export type PageFetcher<T extends KubernetesObject> = (query: Record<string, string>) => Promise<ListPage<T>>;
+
+/**
+ * Follows continue tokens to the end. The resourceVersion is the first page's: every page is read
+ * at that revision, so a watch from it misses nothing. An expired token means starting over
+ * without a limit (one consistent read) rather than stitching pages from two revisions.
+ */
+export async function listAllPages<T extends KubernetesObject>(
+  fetchPage: PageFetcher<T>,
+  pageSize: number,
+): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let first = await fetchPage({ limit: String(pageSize) });
+  const resourceVersion = first.metadata.resourceVersion;
+  items.push(...first.items);
+  for (let token = first.metadata.continue; token;) {
+    let next: ListPage<T>;
+    try {
+      next = await fetchPage({ limit: String(pageSize), continue: token });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
+      first = await fetchPage({});
+      return { items: first.items, resourceVersion: first.metadata.resourceVersion };
+    }
+    items.push(...next.items);
+    token = next.metadata.continue;
+  }
+  return { items, resourceVersion };
 }
 
 /** Requests by verb, so tests and metrics can count what the operator did. */
@@ -114,34 +152,44 @@ export class KubeClient {
     kind: string,
     namespace: string | undefined,
     name: string,
+    options: { signal?: AbortSignal } = {},
   ): Promise<T | undefined> {
     try {
-      return await this.#json<T>(HttpMethod.GET, 'get', kind, objectPath(resourceOf(kind), namespace, name));
+      return await this.#json<T>(
+        HttpMethod.GET,
+        'get',
+        kind,
+        objectPath(resourceOf(kind), namespace, name),
+        options,
+      );
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;
     }
   }
 
+  /**
+   * Lists a kind in pages of `pageSize` (500, as client-go's pager), so a thousand sites never make
+   * one response of a hundred megabytes. If a continue token expires between pages (410: etcd
+   * compacted the revision the first page was read at), the list starts over in one piece, as
+   * client-go's pager does with FullListIfExpired: a consistent list matters more than its size.
+   */
   async list<T extends KubernetesObject>(
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string } = {},
+    options: { labelSelector?: string; pageSize?: number; signal?: AbortSignal } = {},
   ): Promise<ListResult<T>> {
-    const query: Record<string, string> = {};
-    if (options.labelSelector) query.labelSelector = options.labelSelector;
     const type = resourceOf(kind);
-    const body = await this.#json<{ items: T[]; metadata: { resourceVersion: string } }>(
-      HttpMethod.GET,
-      'list',
-      kind,
-      collectionPath(type, namespace),
-      { query },
-    );
+    const path = collectionPath(type, namespace);
+    const page: PageFetcher<T> = (query) =>
+      this.#json<ListPage<T>>(HttpMethod.GET, 'list', kind, path, {
+        query: { ...query, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    const { items, resourceVersion } = await listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
     // Lists carry no kind on their items; the rest of the operator relies on it.
-    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
-    const items = body.items.map((item) => ({ ...item, apiVersion, kind }));
-    return { items, resourceVersion: body.metadata.resourceVersion };
+    const apiVersion = apiVersionOf(type);
+    return { items: items.map((item) => ({ ...item, apiVersion, kind })), resourceVersion };
   }
 
   /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */
@@ -177,16 +225,17 @@ export class KubeClient {
     );
   }
 
-  async create<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+  async create<T extends KubernetesObject>(
+    object: KubernetesObject,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const kind = object.kind ?? '';
     return this.#json<T>(
       HttpMethod.POST,
       'create',
       kind,
       collectionPath(resourceOf(kind), object.metadata?.namespace),
-      {
-        body: object,
-      },
+      { body: object, ...options },
     );
   }
 
@@ -203,13 +252,16 @@ export class KubeClient {
   }
 
   /** PUT of a Lease with its resourceVersion: fails with 409 if someone else wrote it first. */
-  async replaceLease<T extends KubernetesObject>(lease: KubernetesObject): Promise<T> {
+  async replaceLease<T extends KubernetesObject>(
+    lease: KubernetesObject,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     return this.#json<T>(
       HttpMethod.PUT,
       'update',
       'Lease',
       objectPath(resourceOf('Lease'), lease.metadata?.namespace, lease.metadata?.name ?? ''),
-      { body: lease },
+      { body: lease, ...options },
     );
   }
 
