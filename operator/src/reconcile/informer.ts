@@ -183,15 +183,15 @@ export class Informer {
     while (!this.#stop.signal.aborted) {
       try {
         resourceVersion ??= await this.#relist();
-        let sawEvent = false;
+        let silent = false;
         for await (const event of this.#client.watch(kind, namespace, {
           resourceVersion,
           ...(labelSelector ? { labelSelector } : {}),
           signal: this.#stop.signal,
           silenceMs: this.#timings.silenceMs,
           timeoutSeconds: this.#timings.timeoutSeconds,
+          onSilent: () => (silent = true),
         })) {
-          sawEvent = true;
           failures = 0;
           if (event.type === 'ERROR') {
             if (event.object.code === 410)
@@ -215,7 +215,7 @@ export class Informer {
           }
         }
         // The server ends every watch after timeoutSeconds, or it went silent: resume from where we are.
-        if (!this.#stop.signal.aborted) onRestart(kind, sawEvent ? 'closed' : 'silent');
+        if (!this.#stop.signal.aborted) onRestart(kind, silent ? 'silent' : 'closed');
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         const gone = error instanceof KubeApiError && error.status === 410;

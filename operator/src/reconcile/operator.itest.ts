@@ -129,7 +129,69 @@ describe('the operator on a real API server', () => {
     assert.equal(relay.status?.ready, '0/1');
     assert.ok(desired.length > 30);
     const table = await kubectl(['get', 'mtopo,mta,mmp', '-n', namespace]);
-    assert.match(table.stdout, /small\s+\["small.example"\]\s+1\s+0\/5\s+False\s+TiersNotReady/);
+    assert.match(table.stdout, /small\s+small.example\s+1\s+0\/5\s+False\s+TiersNotReady/);
+  });
+
+  it('prints several domains the way kubectl prints a list, not as JSON', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const [topology] = exampleIn(namespace) as [KubernetesObject & { spec: { domains: string[] } }];
+    topology.spec.domains = ['small.example', 'west.small.example'];
+    startOperator(t, namespace);
+    await applyManifests(admin, [topology], { fieldManager: 'kubectl' });
+    await waitFor('the operator reported the topology', async () => {
+      const table = await kubectl(['get', 'mtopo', '-n', namespace]);
+      return /^small\s+small\.example,west\.small\.example\s/m.test(table.stdout);
+    });
+  });
+
+  it('passes watch.timeoutSeconds to its watches', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const metrics = operatorMetrics();
+    const operator = new Operator({
+      kubeConfig: admin,
+      namespace,
+      workers: 1,
+      resyncMs: 3_600_000,
+      fieldManager: 'mtopo-operator',
+      leaderElection: { enabled: false },
+      log,
+      metrics,
+      watch: { timeoutSeconds: 1 },
+    });
+    operator.start();
+    t.after(() => operator.stop());
+    // The server ends each watch after a second; the default (300 s) would end none in this test.
+    await waitFor(
+      'a watch ended by the server and resumed',
+      async () =>
+        (await metrics.watchRestarts.get()).values.some(
+          (v) => v.labels.kind === 'MessagingTopology' && v.labels.reason === 'closed' && v.value >= 2,
+        ),
+      { timeoutMs: 30_000 },
+    );
+  });
+
+  it('counts reconciles by the kind of each resource, a relay without topology as MTARelay', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { metrics } = startOperator(t, namespace);
+    const count = async (kind: string, result: string) =>
+      (await metrics.reconciles.get()).values.find(
+        (v) => v.labels.kind === kind && v.labels.result === result,
+      )?.value ?? 0;
+    await applyManifests(admin, objects.slice(1), { fieldManager: 'kubectl' });
+    await waitFor('relays and the pool counted as orphaned', async () => {
+      return (await count('MTARelay', 'orphaned')) >= 3 && (await count('MMPPool', 'orphaned')) >= 1;
+    });
+    assert.equal(await count('MessagingTopology', 'done'), 0);
+    await applyManifests(admin, objects.slice(0, 1), { fieldManager: 'kubectl' });
+    await waitFor('each kind counted as done', async () => {
+      return (
+        (await count('MessagingTopology', 'done')) >= 1 &&
+        (await count('MTARelay', 'done')) >= 3 &&
+        (await count('MMPPool', 'done')) >= 1
+      );
+    });
   });
 
   it('follows spec changes and observedGeneration', async (t) => {

@@ -199,6 +199,7 @@ export function topologyStatus(
       readyReplicas: s.readyReplicas,
     })),
     ready: `${states.filter((s) => s.ready).length}/${states.length}`,
+    domains: site.topology.spec.domains.join(','),
     endpoints,
     dnsRecords: dnsRecords(site, addresses),
   };

@@ -297,6 +297,8 @@ export class KubeClient {
       signal: AbortSignal;
       silenceMs: number;
       timeoutSeconds: number;
+      /** Called when the watch is ended for silence (rather than by the server). */
+      onSilent?: () => void;
     },
   ): AsyncGenerator<WatchEvent> {
     const type: ResourceType = resourceOf(kind);
@@ -313,7 +315,10 @@ export class KubeClient {
     let silence: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(silence);
-      silence = setTimeout(() => local.abort(), options.silenceMs);
+      silence = setTimeout(() => {
+        options.onSilent?.();
+        local.abort();
+      }, options.silenceMs);
     };
     try {
       this.#count('watch', kind);
