@@ -1,22 +1,18 @@
-// `make crds`: writes what is derived from the zod schemas — one CustomResourceDefinition per kind
-// in crds/, and docs/api.md. No kustomization.yaml: `kubectl apply -f crds/` would try to apply it
-// as an object and fail.
-//
-//   node operator/src/api/generate.ts           write the files
-//   node operator/src/api/generate.ts --check   write nothing; exit 1 naming each stale file
-//   … --root DIR                                 the same for another checkout
+// What is derived from the zod schemas: one CustomResourceDefinition per kind in crds/, and
+// docs/api.md. No kustomization.yaml: `kubectl apply -f crds/` would try to apply it as an object
+// and fail. Written by `make crds` (main.ts).
 import { dump } from 'js-yaml';
+import { renderCustomResourceDefinition } from '../api/crd.ts';
+import { GROUP, KINDS, type KindDefinition } from '../api/kinds.ts';
+import { renderApiDocs } from './api-docs.ts';
 import {
+  GENERATED_NOTICE,
   REPOSITORY_ROOT,
-  runGenerator,
   staleFilesOf,
   writeFilesOf,
   type GeneratedSet,
   type StaleFile,
-} from '../generated-files.ts';
-import { GENERATED_NOTICE, renderApiDocs } from './api-docs.ts';
-import { renderCustomResourceDefinition } from './crd.ts';
-import { GROUP, KINDS, type KindDefinition } from './kinds.ts';
+} from './generated-files.ts';
 
 export { REPOSITORY_ROOT, type StaleFile };
 
@@ -41,17 +37,14 @@ export function generatedFiles(kinds: readonly KindDefinition[] = KINDS): Map<st
 }
 
 /** The generated set: crds/ is owned, so `kubectl apply -f crds/` applies exactly the CRDs. */
-function generatedSet(files = generatedFiles()): GeneratedSet {
+export function crdSet(files = generatedFiles()): GeneratedSet {
   return { files, ownedDirectories: [CRD_DIRECTORY] };
 }
 
 export function staleFiles(root: string = REPOSITORY_ROOT, files = generatedFiles()): StaleFile[] {
-  return staleFilesOf(root, generatedSet(files));
+  return staleFilesOf(root, crdSet(files));
 }
 
 export function writeGeneratedFiles(root: string = REPOSITORY_ROOT, files = generatedFiles()): string[] {
-  return writeFilesOf(root, generatedSet(files));
+  return writeFilesOf(root, crdSet(files));
 }
-
-if (import.meta.main)
-  process.exitCode = runGenerator(process.argv.slice(2), 'crds/ and docs/api.md are', generatedSet);
