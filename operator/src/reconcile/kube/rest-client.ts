@@ -1,11 +1,14 @@
 // A small Kubernetes REST client that sends and receives objects as plain JSON. The generated
 // client's model serializer renames and drops fields it does not know (`from` → `_from`, CRD
 // `default`, unknown kinds), which server-side apply cannot afford: what we send must be exactly the
-// object we rendered. Auth and TLS come from @kubernetes/client-node's KubeConfig.
+// object we rendered. Auth and TLS come from @kubernetes/client-node's KubeConfig (tokens, client
+// certificates, exec credential plugins), applied afresh to every request.
+import { createHash } from 'node:crypto';
+import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { apiVersionOf, collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
 
 export class KubeApiError extends Error {
@@ -95,11 +98,15 @@ export class KubeClient {
   readonly #fieldManager: string;
   readonly #count: RequestCounter;
   /**
-   * One connection pool for the client's life. The kubeconfig's authentication is applied to every
-   * request (tokens may rotate), but the dispatcher it builds each time is dropped: a new one per
-   * request meant a new TLS handshake per request, which cost the operator 3× the API server's floor.
+   * One connection pool while the TLS credentials stay the same. The kubeconfig's authentication is
+   * applied to every request, since tokens rotate and so do client certificates from an exec
+   * credential plugin (a cloud's short-lived certificates); the pool is rebuilt only when the TLS
+   * material changes. A new pool per request meant a TLS handshake per request, which cost the
+   * operator 3x the API server's floor.
    */
-  #dispatcher: ReturnType<RequestContext['getDispatcher']> | undefined;
+  #dispatcher: Dispatcher | undefined;
+  /** sha256 of the TLS material the pool was built with. */
+  #tlsFingerprint = '';
 
   constructor(config: KubeConfig, options: { fieldManager: string; onRequest?: RequestCounter }) {
     const cluster = config.getCurrentCluster();
@@ -114,13 +121,40 @@ export class KubeClient {
     return this.#fieldManager;
   }
 
+  /** The request's headers (credentials included), and the pool for its TLS material. */
+  async #authenticate(url: URL, method: HttpMethod): Promise<{ headers: Record<string, string> }> {
+    const tls: https.RequestOptions = {};
+    await this.#config.applyToHTTPSOptions(tls);
+    const fingerprint = createHash('sha256');
+    for (const part of [tls.ca, tls.cert, tls.key, tls.servername, String(tls.rejectUnauthorized)]) {
+      fingerprint.update(
+        typeof part === 'string' || Buffer.isBuffer(part) ? part : JSON.stringify(part ?? ''),
+      );
+      fingerprint.update('\0');
+    }
+    const digest = fingerprint.digest('base64');
+    if (digest !== this.#tlsFingerprint || !this.#dispatcher) {
+      const context = new RequestContext(url.toString(), method);
+      await this.#config.applySecurityAuthentication(context);
+      const previous = this.#dispatcher;
+      this.#dispatcher = context.getDispatcher();
+      this.#tlsFingerprint = digest;
+      // Requests (and watches) still running on the old pool finish there.
+      void previous?.close().catch(() => undefined);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(tls.headers ?? {})) {
+      if (value !== undefined) headers[name] = String(value);
+    }
+    if (tls.auth) headers.Authorization = `Basic ${Buffer.from(tls.auth).toString('base64')}`;
+    return { headers };
+  }
+
   async #request(method: HttpMethod, path: string, init: RequestInit = {}) {
     const url = new URL(this.#server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
-    const context = new RequestContext(url.toString(), method);
-    await this.#config.applySecurityAuthentication(context);
-    this.#dispatcher ??= context.getDispatcher();
-    const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
+    const { headers: credentials } = await this.#authenticate(url, method);
+    const headers: Record<string, string> = { ...credentials, Accept: 'application/json' };
     if (init.body !== undefined) headers['Content-Type'] = init.contentType ?? 'application/json';
     const response = await fetch(url, {
       method,
