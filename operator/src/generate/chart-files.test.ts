@@ -7,12 +7,7 @@ import { describe, test } from 'node:test';
 import { load } from 'js-yaml';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
 import { IMAGE_REGISTRY, RELEASE_VERSION } from '../render/images.ts';
-import {
-  CHART_DIRECTORY,
-  renderRulesTemplate,
-  RULES_TEMPLATE_PATH,
-  staleChartFiles,
-} from './chart-files.ts';
+import { CHART_DIRECTORY, renderRulesTemplate, RULES_TEMPLATE_PATH, staleChartFiles } from './chart-files.ts';
 import { generatedFiles, REPOSITORY_ROOT } from './crds.ts';
 
 /** The body of `{{- define "NAME" -}} … {{- end }}` in a template file. */

@@ -8,6 +8,7 @@ import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
 import { CHILD_KINDS } from '../render/render.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type WatchTimings } from './informer.ts';
+import type { ClusterAccess } from './kube/cluster-access.ts';
 import { KubeClient } from './kube/rest-client.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -15,7 +16,8 @@ import { SiteReconciler, type Cache } from './site-reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** The API server and credentials: the operator's own (cluster-access.ts), or a client-node KubeConfig. */
+  kubeConfig: ClusterAccess | KubeConfig;
   /** Watch one namespace; all namespaces when undefined. */
   namespace: string | undefined;
   workers: number;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { dump } from 'js-yaml';
+import { clusterAccessFromKubeconfig } from './cluster-access.ts';
 import { KubeClient } from './rest-client.ts';
 
 function certificate(dir: string, name: string): { cert: string; key: string } {
@@ -45,7 +47,7 @@ function certificate(dir: string, name: string): { cert: string; key: string } {
 describe('KubeClient credentials', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mtopo-client-'));
   let server: Server;
-  let kubeConfig: KubeConfig;
+  let kubeconfigFile: string;
   const current = join(dir, 'current.json');
   const ports = new Set<number>();
 
@@ -84,29 +86,38 @@ process.stdout.write(JSON.stringify({
 }));
 `,
     );
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: 'local',
-          server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          caData: Buffer.from(serving.cert).toString('base64'),
-        },
-      ],
-      users: [
-        {
-          name: 'rotating',
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1',
-            command: process.execPath,
-            args: [plugin],
-            interactiveMode: 'Never',
+    kubeconfigFile = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfigFile,
+      dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'local',
+        clusters: [
+          {
+            name: 'local',
+            cluster: {
+              server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              'certificate-authority-data': Buffer.from(serving.cert).toString('base64'),
+            },
           },
-        },
-      ],
-      contexts: [{ name: 'local', cluster: 'local', user: 'rotating' }],
-      currentContext: 'local',
-    });
+        ],
+        users: [
+          {
+            name: 'rotating',
+            user: {
+              exec: {
+                apiVersion: 'client.authentication.k8s.io/v1',
+                command: process.execPath,
+                args: [plugin],
+                interactiveMode: 'Never',
+              },
+            },
+          },
+        ],
+        contexts: [{ name: 'local', context: { cluster: 'local', user: 'rotating' } }],
+      }),
+    );
   });
   after(() => {
     server?.close();
@@ -114,21 +125,33 @@ process.stdout.write(JSON.stringify({
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('presents a rotated client certificate once the exec credential holding the old one expires', async () => {
-    const client = new KubeClient(kubeConfig, { fieldManager: 'test' });
-    const whoami = async () => (await client.get('ConfigMap', 'default', 'x'))?.metadata?.name;
-    for (let i = 0; i < 5; i++) assert.equal(await whoami(), 'user-a');
-    assert.ok(
-      ports.size < 5,
-      `connections are reused while the certificate stays the same (${ports.size} for 5)`,
-    );
-    writeFileSync(current, readFileSync(join(dir, 'b.json')));
-    const deadline = Date.now() + 15_000;
-    let name = await whoami();
-    while (name !== 'user-b' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      name = await whoami();
-    }
-    assert.equal(name, 'user-b');
-  });
+  const loaders = {
+    "the operator's own loader (cluster-access.ts)": () => clusterAccessFromKubeconfig(kubeconfigFile),
+    "client-node's KubeConfig (tests and tools)": () => {
+      const config = new KubeConfig();
+      config.loadFromFile(kubeconfigFile);
+      return config;
+    },
+  };
+  for (const [loader, load] of Object.entries(loaders)) {
+    it(`presents a rotated client certificate once the exec credential expires: ${loader}`, async () => {
+      writeFileSync(current, readFileSync(join(dir, 'a.json')));
+      ports.clear();
+      const client = new KubeClient(load(), { fieldManager: 'test' });
+      const whoami = async () => (await client.get('ConfigMap', 'default', 'x'))?.metadata?.name;
+      for (let i = 0; i < 5; i++) assert.equal(await whoami(), 'user-a');
+      assert.ok(
+        ports.size < 5,
+        `connections are reused while the certificate stays the same (${ports.size} for 5)`,
+      );
+      writeFileSync(current, readFileSync(join(dir, 'b.json')));
+      const deadline = Date.now() + 15_000;
+      let name = await whoami();
+      while (name !== 'user-b' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        name = await whoami();
+      }
+      assert.equal(name, 'user-b');
+    });
+  }
 });

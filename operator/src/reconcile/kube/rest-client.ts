@@ -7,9 +7,17 @@ import { createHash } from 'node:crypto';
 import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
-import { apiVersionOf, collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Agent, fetch } from 'undici';
+import type { ClusterAccess } from './cluster-access.ts';
+import {
+  apiVersionOf,
+  collectionPath,
+  objectPath,
+  RESOURCES,
+  resourceOf,
+  type ResourceType,
+} from './resources.ts';
 
 export class KubeApiError extends Error {
   readonly status: number;
@@ -32,6 +40,43 @@ export interface ListResult<T extends KubernetesObject = KubernetesObject> {
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: KubernetesObject & { code?: number; reason?: string; message?: string };
+}
+
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const HttpMethod = { GET: 'GET', POST: 'POST', PUT: 'PUT', PATCH: 'PATCH', DELETE: 'DELETE' } as const;
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+
+/**
+ * A client-node KubeConfig as ClusterAccess (tests and tools hold one already). Only its methods
+ * are called, so the operator, which loads its own (cluster-access.ts), never imports the package.
+ */
+function accessOfKubeConfig(config: KubeConfig): ClusterAccess {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig names no current cluster');
+  return {
+    server: cluster.server.replace(/\/$/, ''),
+    async credentials() {
+      const options: https.RequestOptions = {};
+      await config.applyToHTTPSOptions(options);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(options.headers ?? {})) {
+        if (value !== undefined) headers[name] = String(value);
+      }
+      if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+      return {
+        headers,
+        tls: {
+          ca: text(options.ca),
+          cert: text(options.cert),
+          key: text(options.key),
+          servername: options.servername ?? undefined,
+          rejectUnauthorized: options.rejectUnauthorized,
+        },
+      };
+    },
+  };
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
@@ -93,7 +138,7 @@ interface RequestInit {
 }
 
 export class KubeClient {
-  readonly #config: KubeConfig;
+  readonly #access: ClusterAccess;
   readonly #server: string;
   readonly #fieldManager: string;
   readonly #count: RequestCounter;
@@ -104,15 +149,19 @@ export class KubeClient {
    * material changes. A new pool per request meant a TLS handshake per request, which cost the
    * operator 3x the API server's floor.
    */
-  #dispatcher: Dispatcher | undefined;
+  #dispatcher: Agent | undefined;
+  /** Discovery by apiVersion, for kinds outside the fixed table (see #typeOf). */
+  readonly #discovery = new Map<string, Promise<{ name: string; kind: string; namespaced: boolean }[]>>();
   /** sha256 of the TLS material the pool was built with. */
   #tlsFingerprint = '';
 
-  constructor(config: KubeConfig, options: { fieldManager: string; onRequest?: RequestCounter }) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig names no current cluster');
-    this.#config = config;
-    this.#server = cluster.server.replace(/\/$/, '');
+  /** `config`: the operator's own ClusterAccess, or (in tests and tools) a client-node KubeConfig. */
+  constructor(
+    config: ClusterAccess | KubeConfig,
+    options: { fieldManager: string; onRequest?: RequestCounter },
+  ) {
+    this.#access = 'applyToHTTPSOptions' in config ? accessOfKubeConfig(config) : config;
+    this.#server = this.#access.server;
     this.#fieldManager = options.fieldManager;
     this.#count = options.onRequest ?? (() => {});
   }
@@ -122,38 +171,36 @@ export class KubeClient {
   }
 
   /** The request's headers (credentials included), and the pool for its TLS material. */
-  async #authenticate(url: URL, method: HttpMethod): Promise<{ headers: Record<string, string> }> {
-    const tls: https.RequestOptions = {};
-    await this.#config.applyToHTTPSOptions(tls);
+  async #authenticate(): Promise<Record<string, string>> {
+    const { headers, tls } = await this.#access.credentials();
     const fingerprint = createHash('sha256');
     for (const part of [tls.ca, tls.cert, tls.key, tls.servername, String(tls.rejectUnauthorized)]) {
-      fingerprint.update(
-        typeof part === 'string' || Buffer.isBuffer(part) ? part : JSON.stringify(part ?? ''),
-      );
+      fingerprint.update(part ?? '');
       fingerprint.update('\0');
     }
     const digest = fingerprint.digest('base64');
     if (digest !== this.#tlsFingerprint || !this.#dispatcher) {
-      const context = new RequestContext(url.toString(), method);
-      await this.#config.applySecurityAuthentication(context);
       const previous = this.#dispatcher;
-      this.#dispatcher = context.getDispatcher();
+      this.#dispatcher = new Agent({
+        connect: {
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.cert ? { cert: tls.cert } : {}),
+          ...(tls.key ? { key: tls.key } : {}),
+          ...(tls.servername ? { servername: tls.servername } : {}),
+          ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+        },
+      });
       this.#tlsFingerprint = digest;
       // Requests (and watches) still running on the old pool finish there.
       void previous?.close().catch(() => undefined);
     }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(tls.headers ?? {})) {
-      if (value !== undefined) headers[name] = String(value);
-    }
-    if (tls.auth) headers.Authorization = `Basic ${Buffer.from(tls.auth).toString('base64')}`;
-    return { headers };
+    return headers;
   }
 
   async #request(method: HttpMethod, path: string, init: RequestInit = {}) {
     const url = new URL(this.#server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
-    const { headers: credentials } = await this.#authenticate(url, method);
+    const credentials = await this.#authenticate();
     const headers: Record<string, string> = { ...credentials, Accept: 'application/json' };
     if (init.body !== undefined) headers['Content-Type'] = init.contentType ?? 'application/json';
     const response = await fetch(url, {
@@ -180,6 +227,16 @@ export class KubeClient {
       );
     }
     return body as T;
+  }
+
+  /** GET of a path that is no resource (/metrics, /readyz), as text. */
+  async getText(path: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    this.#count('get', 'NonResource');
+    const response = await this.#request(HttpMethod.GET, path, options);
+    const body = await response.text();
+    if (!response.ok)
+      throw new KubeApiError(response.status, response.statusText, `GET ${path}: ${body.trim()}`);
+    return body;
   }
 
   async get<T extends KubernetesObject>(
@@ -229,18 +286,56 @@ export class KubeClient {
   /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */
   async apply<T extends KubernetesObject>(
     object: KubernetesObject,
-    options: { dryRun?: boolean } = {},
+    options: { dryRun?: boolean; force?: boolean; fieldManager?: string } = {},
   ): Promise<T> {
     const kind = object.kind ?? '';
-    const query: Record<string, string> = { fieldManager: this.#fieldManager, force: 'true' };
+    const query: Record<string, string> = {
+      fieldManager: options.fieldManager ?? this.#fieldManager,
+      force: String(options.force ?? true),
+    };
     if (options.dryRun) query.dryRun = 'All';
+    const type = await this.#typeOf(object);
     return this.#json<T>(
       HttpMethod.PATCH,
       'apply',
       kind,
-      objectPath(resourceOf(kind), object.metadata?.namespace, object.metadata?.name ?? ''),
+      objectPath(type, type.namespaced ? object.metadata?.namespace : undefined, object.metadata?.name ?? ''),
       { body: object, contentType: 'application/apply-patch+yaml', query },
     );
+  }
+
+  /**
+   * Where an object's kind lives: the operator's fixed table, or (for the other kinds tests and
+   * tools apply: Namespaces, CRDs, RBAC…) the API server's discovery, asked once per group version.
+   */
+  async #typeOf(object: KubernetesObject): Promise<ResourceType> {
+    const kind = object.kind ?? '';
+    const apiVersion = object.apiVersion ?? '';
+    const known = RESOURCES.get(kind);
+    if (known && apiVersionOf(known) === apiVersion) return known;
+    let resources = this.#discovery.get(apiVersion);
+    if (!resources) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      resources = this.#json<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        HttpMethod.GET,
+        'discover',
+        apiVersion,
+        path,
+      ).then((list) => list.resources.filter((r) => !r.name.includes('/')));
+      resources.catch(() => this.#discovery.delete(apiVersion));
+      this.#discovery.set(apiVersion, resources);
+    }
+    const found = (await resources).find((r) => r.kind === kind);
+    if (!found)
+      throw new KubeApiError(404, 'NotFound', `the API server serves no kind ${kind} in ${apiVersion}`);
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    return {
+      kind,
+      group: group ?? '',
+      version: version ?? '',
+      plural: found.name,
+      namespaced: found.namespaced,
+    };
   }
 
   /** Server-side apply of the status subresource. */
