@@ -2,7 +2,7 @@
 // put in place before a measurement, the API server's request counters, and a watch on the sites'
 // resources that tells when the operator has written every status.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { applyManifests } from '../../e2e/cluster/apply.ts';
+import { applyManifests } from '../../testing/control-plane/apply.ts';
 import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
 
 /** Server-side applies `objects` over `concurrency` connections (setup, not measured). */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { createTestNamespace, testKubeConfig, waitFor } from '../../../e2e/cluster/index.ts';
+import { createTestNamespace, testKubeConfig, waitFor } from '../../../testing/control-plane/index.ts';
 import { KubeClient } from './kube/rest-client.ts';
 import { LeaderElector } from './leader-election.ts';
 
