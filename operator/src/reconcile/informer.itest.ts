@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { applyManifests, createTestNamespace, testKubeConfig, waitFor } from '../../../testing/control-plane/index.ts';
+import {
+  applyManifests,
+  createTestNamespace,
+  testKubeConfig,
+  waitFor,
+} from '../../../testing/control-plane/index.ts';
 import { Informer } from './informer.ts';
 import { KubeClient, type ListResult } from './kube/rest-client.ts';
 

@@ -299,7 +299,12 @@ export class KubeClient {
       HttpMethod.PATCH,
       'apply',
       kind,
-      objectPath(type, type.namespaced ? object.metadata?.namespace : undefined, object.metadata?.name ?? ''),
+      // A namespaced object without a namespace goes where kubectl would put it: "default".
+      objectPath(
+        type,
+        type.namespaced ? (object.metadata?.namespace ?? 'default') : undefined,
+        object.metadata?.name ?? '',
+      ),
       { body: object, contentType: 'application/apply-patch+yaml', query },
     );
   }
