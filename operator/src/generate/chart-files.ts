@@ -9,14 +9,7 @@ import type { V1PolicyRule } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
 import { generatedFiles } from './crds.ts';
-import {
-  GENERATED_NOTICE,
-  REPOSITORY_ROOT,
-  staleFilesOf,
-  writeFilesOf,
-  type GeneratedSet,
-  type StaleFile,
-} from './generated-files.ts';
+import { GENERATED_NOTICE, type GeneratedSet } from './generated-files.ts';
 
 export const CHART_DIRECTORY = 'charts/mtopo';
 export const RULES_TEMPLATE_PATH = `${CHART_DIRECTORY}/templates/_rules.tpl`;
@@ -66,12 +59,4 @@ export function chartFiles(generated: ReadonlyMap<string, string> = generatedFil
 /** The chart's crds/ is owned: Helm would install any file left in it. */
 export function chartSet(files = chartFiles()): GeneratedSet {
   return { files, ownedDirectories: [CHART_CRD_DIRECTORY] };
-}
-
-export function staleChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): StaleFile[] {
-  return staleFilesOf(root, chartSet(files));
-}
-
-export function writeChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): string[] {
-  return writeFilesOf(root, chartSet(files));
 }

@@ -5,16 +5,7 @@ import { dump } from 'js-yaml';
 import { renderCustomResourceDefinition } from '../api/crd.ts';
 import { GROUP, KINDS, type KindDefinition } from '../api/kinds.ts';
 import { renderApiDocs } from './api-docs.ts';
-import {
-  GENERATED_NOTICE,
-  REPOSITORY_ROOT,
-  staleFilesOf,
-  writeFilesOf,
-  type GeneratedSet,
-  type StaleFile,
-} from './generated-files.ts';
-
-export { REPOSITORY_ROOT, type StaleFile };
+import { GENERATED_NOTICE, type GeneratedSet } from './generated-files.ts';
 
 const CRD_DIRECTORY = 'crds';
 const HEADER = `# ${GENERATED_NOTICE}: the source is the zod schemas in operator/src/api\n`;
@@ -39,12 +30,4 @@ export function generatedFiles(kinds: readonly KindDefinition[] = KINDS): Map<st
 /** The generated set: crds/ is owned, so `kubectl apply -f crds/` applies exactly the CRDs. */
 export function crdSet(files = generatedFiles()): GeneratedSet {
   return { files, ownedDirectories: [CRD_DIRECTORY] };
-}
-
-export function staleFiles(root: string = REPOSITORY_ROOT, files = generatedFiles()): StaleFile[] {
-  return staleFilesOf(root, crdSet(files));
-}
-
-export function writeGeneratedFiles(root: string = REPOSITORY_ROOT, files = generatedFiles()): string[] {
-  return writeFilesOf(root, crdSet(files));
 }

@@ -2,8 +2,7 @@
 // and answers with the name in it: certificates from an exec credential plugin rotate, and the
 // client must present the new one once the old credential expires (as client-go does).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,35 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { clusterAccessFromKubeconfig } from './cluster-access.ts';
+import { makeSelfSignedCertificate } from '../../../../testing/peers/tls-fixture.ts';
 import { KubeClient } from './rest-client.ts';
 
-function certificate(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+async function certificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  const own = join(dir, name);
+  mkdirSync(own);
+  const { certFile, keyFile } = await makeSelfSignedCertificate(own, name);
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
 describe('KubeClient credentials', () => {
@@ -52,8 +30,8 @@ describe('KubeClient credentials', () => {
   const ports = new Set<number>();
 
   before(async () => {
-    const serving = certificate(dir, 'server');
-    const clients = { a: certificate(dir, 'user-a'), b: certificate(dir, 'user-b') };
+    const serving = await certificate(dir, 'server');
+    const clients = { a: await certificate(dir, 'user-a'), b: await certificate(dir, 'user-b') };
     writeFileSync(join(dir, 'a.json'), JSON.stringify(clients.a));
     writeFileSync(join(dir, 'b.json'), JSON.stringify(clients.b));
     writeFileSync(current, JSON.stringify(clients.a));
