@@ -3,10 +3,11 @@
 //   mta [serve] --config FILE [--listen-host ADDRESS]   run the MTA
 //   mta route ADDRESS --config FILE [--json]            say where ADDRESS would go, and why
 import { parseArgs } from 'node:util';
-import { mtaConfig } from '../lib/config/mta.ts';
-import { PATHS } from '../lib/ports.ts';
+import { mtaConfig } from '../lib/contract/mta.ts';
+import { PATHS } from '../lib/contract/ports.ts';
 import { DirectoryClient } from '../lib/directory/directory-client.ts';
 import { describeError } from '../lib/errors.ts';
+import { exitOnSignal } from '../lib/lifecycle.ts';
 import { loadConfigFile } from '../lib/load-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
@@ -34,25 +35,7 @@ async function serve(): Promise<void> {
   const registry = createRegistry('mta');
   const mta = await startMta({ config, logger, registry, listenHost: values['listen-host'] });
   logger.info({ ports: mta.ports, httpPort: mta.httpPort }, 'mta started');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    mta.stop().then(
-      () => {
-        logger.info('stopped; the queue stays on disk');
-        logger.flush();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: describeError(error) }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnSignal(mta, logger);
 }
 
 async function route(address: string | undefined): Promise<void> {
@@ -61,7 +44,10 @@ async function route(address: string | undefined): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigFile(values.config, mtaConfig);
-  const directory = config.directory ? new DirectoryClient({ config: config.directory }) : undefined;
+  const directory =
+    config.role === 'inbound' || config.role === 'outbound'
+      ? new DirectoryClient({ config: config.directory })
+      : undefined;
   try {
     const explanation = await explainRoute(config, address, directoryLookup(directory));
     process.stdout.write(

@@ -1,6 +1,6 @@
 // `mta route ADDRESS`: where an address would go from this tier, and why — the same routing code
 // the MTA runs at RCPT and at delivery, with the directory answers printed along the way.
-import type { MtaConfig } from '../lib/config/mta.ts';
+import type { MtaConfig } from '../lib/contract/mta.ts';
 import { parseMailbox } from './core/address.ts';
 import { recipientVerdict } from './core/policy.ts';
 import { replyLine } from './core/replies.ts';

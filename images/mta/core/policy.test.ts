@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testConfig } from '../testing/test-config.ts';
-import { NetworkSet, PRIVATE_RANGES } from './networks.ts';
+import { AddressSet as NetworkSet, PRIVATE_RANGES } from '../../lib/contract/cidr.ts';
 import {
   connectionRefusal,
   ownedAddresses,

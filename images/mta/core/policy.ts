@@ -2,9 +2,9 @@
 // send as this sender, may it send to this recipient. Each returns the refusal or what was accepted;
 // the receiving adapter only turns refusals into replies. Whether a recipient exists is routing's
 // business (routing.ts), asked after these rules pass.
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import { parseMailbox, type AddressProblem, type MailAddress } from './address.ts';
-import type { NetworkSet } from './networks.ts';
+import type { AddressSet } from '../../lib/contract/cidr.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import { relayRefusal, type RoutingTable } from './routing.ts';
 
@@ -24,7 +24,7 @@ const refuse = <T>(reply: SmtpReply): Verdict<T> => ({ ok: false, reply });
 export function connectionRefusal(input: {
   role: Role;
   remoteAddress: string;
-  acceptFrom: NetworkSet;
+  acceptFrom: AddressSet;
   draining: boolean;
   connectionsFromClient: number;
   maxConnectionsPerClient: number;

@@ -10,7 +10,7 @@
 //        LMTP; any other mailHost → the gateway (a user not migrated yet), or defer if there is none
 //   4. anywhere else                                       → the smarthost, or the domain's MX hosts
 // The internet role sends everything it accepts to the inbound tier; the gateway role sends by route.
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import type { DirectoryEntry } from '../../lib/directory/entry.ts';
 import { normaliseDomain, parseMailbox, type MailAddress } from './address.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
@@ -77,7 +77,12 @@ const domainSet = (domains: readonly string[]) => new Set(domains.map(normaliseD
 
 export function buildRoutingTable(config: MtaConfig): RoutingTable {
   const stores = new Map<string, Destination>();
-  for (const [mailHost, store] of Object.entries(config.stores)) {
+  const local = config.role === 'inbound' || config.role === 'outbound' ? config : undefined;
+  const routes = config.role === 'outbound' || config.role === 'gateway' ? config.routes : [];
+  const gatewayHandOff = local?.gateway;
+  const relayTo = config.role === 'internet' ? config.relayTo : undefined;
+  const smarthost = config.role === 'outbound' ? config.smarthost : undefined;
+  for (const [mailHost, store] of Object.entries(local?.stores ?? {})) {
     stores.set(mailHost.toLowerCase(), {
       kind: 'lmtp',
       host: store.host,
@@ -89,19 +94,19 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
   return {
     role: config.role,
     hosted: domainSet(config.domains),
-    gateway: config.gateway
+    gateway: gatewayHandOff
       ? {
-          domains: domainSet(config.gateway.domains),
+          domains: domainSet(gatewayHandOff.domains),
           destination: {
             kind: 'smtp',
-            host: config.gateway.host,
-            port: config.gateway.port,
+            host: gatewayHandOff.host,
+            port: gatewayHandOff.port,
             tls: 'opportunistic',
             label: 'gateway',
           },
         }
       : undefined,
-    routes: config.routes.map((r) => ({
+    routes: routes.map((r) => ({
       domains: domainSet(r.domains),
       destination: {
         kind: 'smtp',
@@ -112,27 +117,27 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
       },
     })),
     stores,
-    relayTo: config.relayTo
+    relayTo: relayTo
       ? {
           kind: 'smtp',
-          host: config.relayTo.host,
-          port: config.relayTo.port,
-          tls: config.relayTo.tls,
+          host: relayTo.host,
+          port: relayTo.port,
+          tls: relayTo.tls,
           label: 'relay',
         }
       : undefined,
-    smarthost: config.smarthost
+    smarthost: smarthost
       ? {
           kind: 'smtp',
-          host: config.smarthost.host,
-          port: config.smarthost.port,
-          tls: config.smarthost.tls,
+          host: smarthost.host,
+          port: smarthost.port,
+          tls: smarthost.tls,
           label: 'smarthost',
-          ...(config.smarthost.usernameFile && config.smarthost.passwordFile
+          ...(smarthost.usernameFile && smarthost.passwordFile
             ? {
                 auth: {
-                  usernameFile: config.smarthost.usernameFile,
-                  passwordFile: config.smarthost.passwordFile,
+                  usernameFile: smarthost.usernameFile,
+                  passwordFile: smarthost.passwordFile,
                 },
               }
             : {}),

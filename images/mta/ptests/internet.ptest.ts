@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../lib/testing/free-port.ts';
 import { startPostfix, type Postfix } from '../../lib/testing/postfix.ts';
 import { run, waitFor } from '../../lib/testing/processes.ts';
-import { buildProxyHeader } from '../../lib/proxy-protocol.ts';
+import { buildProxyHeader } from '../../lib/server/proxy-protocol.ts';
 import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
 import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
 import { makeTempDir } from '../../lib/testing/temp-dir.ts';

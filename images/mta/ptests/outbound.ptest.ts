@@ -10,7 +10,7 @@ import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
 import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
 import { makeTempDir } from '../../lib/testing/temp-dir.ts';
 import { makeSelfSignedCertificate, type TlsFixture } from '../../lib/testing/tls-fixture.ts';
-import { XCLIENT_PROXY_IDENTITY } from '../../lib/xclient-proof.ts';
+import { XCLIENT_PROXY_IDENTITY } from '../../lib/auth/proofs.ts';
 import { arrived, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
 import { startTestSite, type TestSite } from '../testing/site.ts';

@@ -51,7 +51,10 @@ export class MtaSmtpServer extends SMTPServer {
   }
 
   // The same as SMTPServer.connect, with our connection class.
-  override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
+  override connect(
+    socket: Socket | TLSSocket,
+    socketOptions?: SMTPConnectionOptions | null,
+  ): MtaSmtpConnection {
     const connection = new MtaSmtpConnection(this, socket, socketOptions);
     this.connections.add(connection);
     connection.on('error', (error: Error) => this._onError(error));
@@ -59,5 +62,6 @@ export class MtaSmtpServer extends SMTPServer {
       this._onClientConnect(data),
     );
     connection.init();
+    return connection;
   }
 }

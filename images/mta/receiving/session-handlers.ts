@@ -9,7 +9,6 @@
 //   onRcptTo   the relay rules, then routing with the directory's answer: unknown user 550 5.1.1,
 //              directory down 451 4.4.3 — decided while the sender still holds the message
 //   onData     Received: header, smuggling guard, spool with fsync, and only then 250
-import { timingSafeEqual } from 'node:crypto';
 import type {
   SMTPServerAddress,
   SMTPServerAuthentication,
@@ -20,11 +19,11 @@ import type {
 import type { Logger } from 'pino';
 import type { DirectoryClient } from '../../lib/directory/directory-client.ts';
 import { describeError, isMtopoError } from '../../lib/errors.ts';
-import { XCLIENT_PROXY_IDENTITY } from '../../lib/xclient-proof.ts';
+import { checkXclientProof, isXclientProxyLogin, type XclientTrust } from '../../lib/auth/proofs.ts';
+import type { AddressSet } from '../../lib/contract/cidr.ts';
+import type { ClientConnections, ClientRateLimiter } from '../../lib/server/client-limits.ts';
 import { parseMailbox } from '../core/address.ts';
-import type { ConnectionCounter, MessageRateLimiter } from '../core/client-limits.ts';
 import { newQueueId, type Envelope } from '../core/envelope.ts';
-import type { NetworkSet } from '../core/networks.ts';
 import {
   connectionRefusal,
   ownedAddresses,
@@ -48,16 +47,17 @@ export interface SessionHandlerOptions {
   submission: boolean;
   router: RecipientRouter;
   directory: DirectoryClient | undefined;
-  acceptFrom: NetworkSet;
+  acceptFrom: AddressSet;
   /** Outbound with an MMP proxy: the shared secret and where the proxy may connect from. */
-  xclient: { secret: string; peers: NetworkSet } | undefined;
+  xclient: XclientTrust | undefined;
   spool: Spool;
-  connections: ConnectionCounter;
+  /** Counted by the listener (images/lib/server/listener.ts), this connection included. */
+  connections: ClientConnections;
   /**
    * Per-client message rate; only for the world-facing tiers. The inbound and gateway tiers are fed
    * by a handful of our own pods, and a per-client rate there would throttle the whole site.
    */
-  rateLimiter: MessageRateLimiter | undefined;
+  rateLimiter: ClientRateLimiter | undefined;
   /** The internet-facing tier: asks the inbound tier whether a recipient exists (call-ahead). */
   verifier: RecipientVerifier | undefined;
   maxConnectionsPerClient: number;
@@ -80,12 +80,6 @@ export type ReplyError = Error & { responseCode: number };
 
 function replyError(reply: SmtpReply): ReplyError {
   return Object.assign(new Error(replyText(reply)), { responseCode: reply.code });
-}
-
-function secretsEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Reads a DATA stream to its end whatever happens, so smtp-server's parser never sees message bytes as commands. */
@@ -143,7 +137,7 @@ export function createSessionHandlers(o: SessionHandlerOptions, listenerName: st
   return {
     onConnect: (session: SMTPServerSession, callback: (error?: Error | null) => void): void => {
       const client = session.remoteAddress;
-      const count = o.connections.open(client);
+      const count = o.connections.count(client);
       sessions.set(session.id, { client, listener: listenerName, proxyProven: false });
       o.metrics.connections.inc({ role, listener: listenerName });
       const refusal = connectionRefusal({
@@ -178,7 +172,6 @@ export function createSessionHandlers(o: SessionHandlerOptions, listenerName: st
       const state = sessions.get(session.id);
       if (!state) return;
       sessions.delete(session.id);
-      o.connections.close(state.client);
       o.metrics.connections.dec({ role, listener: state.listener });
     },
 
@@ -207,12 +200,12 @@ export function createSessionHandlers(o: SessionHandlerOptions, listenerName: st
       // RFC 4616: acting as someone else (authzid) is not something we grant.
       if (auth.authzid && auth.authcid && auth.authzid !== auth.authcid) return fail(REPLIES.authFailed);
       const login = auth.username ?? '';
-      if (login === XCLIENT_PROXY_IDENTITY) {
-        const proven =
-          !!o.xclient &&
-          !!state &&
-          o.xclient.peers.has(state.client) &&
-          secretsEqual(password, o.xclient.secret);
+      if (isXclientProxyLogin(login)) {
+        const proof = checkXclientProof(
+          { login, password, authzid: auth.authzid, client: state?.client ?? '', secure: !!session.secure },
+          o.xclient,
+        );
+        const proven = proof.ok;
         if (!proven || !state) return fail(REPLIES.proxyNotTrusted);
         state.proxyProven = true;
         session.disabledCommands = [];

@@ -3,7 +3,7 @@
 // SIGKILL and started again on the same spool.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import { freePort } from '../../lib/testing/free-port.ts';
 import { ManagedProcess, waitFor } from '../../lib/testing/processes.ts';
 import { testConfig, type MtaConfigInput } from './test-config.ts';
