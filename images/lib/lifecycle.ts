@@ -135,7 +135,11 @@ export class ProgramShell {
 }
 
 /** SIGTERM and SIGINT stop the program (drain, close, exit 0); a second signal exits at once. */
-export function exitOnSignal(program: { stop(): Promise<void> }, logger: Logger): void {
+export function exitOnSignal(
+  program: { stop(): Promise<void> },
+  logger: Logger,
+  stoppedMessage = 'stopped',
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -147,7 +151,7 @@ export function exitOnSignal(program: { stop(): Promise<void> }, logger: Logger)
     logger.info({ signal }, 'draining');
     program.stop().then(
       () => {
-        logger.info('stopped');
+        logger.info(stoppedMessage);
         logger.flush();
         process.exit(0);
       },

@@ -12,7 +12,9 @@ import { loadConfigFile } from '../lib/load-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
 import { directoryLookup, startMta } from './mta-server.ts';
-import { explainRoute, formatExplanation } from './route-command.ts';
+import { RecipientVerifier } from './delivery/recipient-probe.ts';
+import { explainRoute, formatExplanation } from './explain-route.ts';
+import { RECIPIENT_PROBE_CACHE_MS } from './limits.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,7 +37,7 @@ async function serve(): Promise<void> {
   const registry = createRegistry('mta');
   const mta = await startMta({ config, logger, registry, listenHost: values['listen-host'] });
   logger.info({ ports: mta.ports, httpPort: mta.httpPort }, 'mta started');
-  exitOnSignal(mta, logger);
+  exitOnSignal(mta, logger, 'stopped; the queue stays on disk');
 }
 
 async function route(address: string | undefined): Promise<void> {
@@ -48,12 +50,24 @@ async function route(address: string | undefined): Promise<void> {
     config.role === 'inbound' || config.role === 'outbound'
       ? new DirectoryClient({ config: config.directory })
       : undefined;
+  // The edge answers RCPT by asking the inbound tier; so does its explainer.
+  const verifier =
+    config.role === 'internet'
+      ? new RecipientVerifier({
+          host: config.relayTo.host,
+          port: config.relayTo.port,
+          name: config.common.hostname,
+          tls: config.relayTo.tls,
+          cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
+        })
+      : undefined;
   try {
-    const explanation = await explainRoute(config, address, directoryLookup(directory));
+    const explanation = await explainRoute(config, address, directoryLookup(directory), verifier);
     process.stdout.write(
       values.json ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(config.role, explanation),
     );
   } finally {
+    verifier?.close();
     await directory?.close();
   }
 }

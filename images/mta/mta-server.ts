@@ -12,7 +12,9 @@ import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { ClientConnections, ClientRateLimiter } from '../lib/server/client-limits.ts';
 import { startListener, type Listener } from '../lib/server/listener.ts';
+import { PenaltyBox } from '../lib/auth/penalty-box.ts';
 import { freshState } from './core/envelope.ts';
+import { channelOf } from './core/policy.ts';
 import { REPLIES, replyText } from './core/replies.ts';
 import { buildRoutingTable, RecipientRouter, type DirectoryLookup } from './core/routing.ts';
 import { createConnector } from './delivery/connector.ts';
@@ -20,15 +22,21 @@ import type { MxAnswer } from './delivery/mx-resolver.ts';
 import { RecipientVerifier } from './delivery/recipient-probe.ts';
 import { DeliveryScheduler } from './delivery/scheduler.ts';
 import {
+  authFailurePolicy,
+  DATA_RATE_GRACE_MS,
+  FREE_SPACE_CACHE_MS,
   GREETING_DELAY_MS,
   MAX_ACTIVE_DELIVERIES,
   NEXT_HOP_IDLE_MS,
+  minFreeSpoolBytes,
   RECIPIENT_PROBE_CACHE_MS,
+  recipientErrorPolicy,
   SMTP_CLOSE_TIMEOUT_MS,
 } from './limits.ts';
 import { mtaMetrics, type QueueStats } from './metrics.ts';
 import { MtaSmtpServer } from './receiving/mta-smtp-server.ts';
-import { createSessionHandlers } from './receiving/session-handlers.ts';
+import { createSessionHandlers, type ReceivingDeps } from './receiving/session-handlers.ts';
+import { freeSpaceOf } from './spool/free-space.ts';
 import { Spool } from './spool/spool.ts';
 
 export interface MtaOptions {
@@ -153,39 +161,76 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
           host: config.relayTo.host,
           port: config.relayTo.port,
           name: config.common.hostname,
+          tls: config.relayTo.tls,
           cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
         })
       : undefined;
 
+  const authPenalties = new PenaltyBox(authFailurePolicy(config.limits));
+  const recipientPenalties = new PenaltyBox(recipientErrorPolicy(config.limits));
+  const penaltySweep = setInterval(() => {
+    authPenalties.sweep();
+    recipientPenalties.sweep();
+  }, 60_000);
+  penaltySweep.unref();
+  const receiving: ReceivingDeps = {
+    role,
+    hostname: config.common.hostname,
+    router,
+    directory,
+    xclient,
+    spool,
+    freeSpace: freeSpaceOf(config.queue.dir, minFreeSpoolBytes(config.limits), FREE_SPACE_CACHE_MS),
+    connections,
+    rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
+    verifier,
+    limits: config.limits,
+    authPenalties,
+    recipientPenalties,
+    isDraining: () => shell.draining,
+    onQueued: (message) => queueScheduler.add(message),
+    metrics,
+    logger,
+    now: Date.now,
+  };
+  const relayFrom = networks('relayFrom', config.role === 'outbound' ? config.relayFrom : undefined);
+
   const servers: MtaSmtpServer[] = [];
   const listeners: Listener[] = [];
   for (const listenerConfig of config.listeners) {
-    const handlers = createSessionHandlers(
-      {
-        role,
-        hostname: config.common.hostname,
-        submission: role === 'outbound',
-        router,
-        directory,
-        acceptFrom,
-        xclient,
-        spool,
-        connections,
-        rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
-        verifier,
-        maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
-        isDraining: () => shell.draining,
-        onQueued: (message) => queueScheduler.add(message),
-        metrics,
-        logger,
-      },
-      listenerConfig.name,
-    );
+    const channel = channelOf(role, listenerConfig.protocol);
+    const handlers = createSessionHandlers(receiving, {
+      name: listenerConfig.name,
+      channel,
+      acceptFrom: channel === 'relay' ? relayFrom : acceptFrom,
+      maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
+    });
     const implicit = listenerConfig.tls === 'implicit';
-    const submission = role === 'outbound';
+    const submission = channel === 'submission';
     const tls = shell.tls;
     const smtp = new MtaSmtpServer({
       greetingDelayMs: GREETING_DELAY_MS[role],
+      deadlines: {
+        commandMs: config.limits.commandTimeoutSeconds * 1000,
+        busyCommandMs: config.limits.busyCommandTimeoutSeconds * 1000,
+        dataMs: config.limits.dataTimeoutSeconds * 1000,
+        minBytesPerSecond: config.limits.minDataBytesPerSecond,
+        rateGraceMs: DATA_RATE_GRACE_MS,
+      },
+      onDeadline: (deadline, connection) => {
+        metrics.deadlines.inc({ role, deadline });
+        logger.info(
+          {
+            session: connection.id,
+            client: connection.remoteAddress,
+            listener: listenerConfig.name,
+            deadline,
+          },
+          'too slow: closing session',
+        );
+      },
+      // smtp-server's idle timeout (no byte at all): the same as the command deadline.
+      socketTimeout: config.limits.commandTimeoutSeconds * 1000,
       name: config.common.hostname,
       banner: 'mtopo',
       ...(tls ? { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const } : {}),
@@ -245,7 +290,11 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
   shell.onDrain((graceMs) => queueScheduler.stop(graceMs));
   shell.onClose(() => {
     clearInterval(sweep);
+    clearInterval(penaltySweep);
     verifier?.close();
+  });
+  shell.onClose(() => {
+    for (const smtp of servers) smtp.close();
   });
   shell.onClose(() => directory?.close());
   shell.onClose(() => spool.close());

@@ -71,6 +71,10 @@ export interface RoutingTable {
   stores: ReadonlyMap<string, Destination>;
   relayTo: Destination | undefined;
   smarthost: Destination | undefined;
+  /** Gateway: where hosted-domain users still on a legacy system go. */
+  legacyUsers: Destination | undefined;
+  /** Inbound: mail for outside addresses goes to the outbound tier instead of MX. */
+  outboundRelay: Destination | undefined;
 }
 
 const domainSet = (domains: readonly string[]) => new Set(domains.map(normaliseDomain));
@@ -82,6 +86,15 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
   const gatewayHandOff = local?.gateway;
   const relayTo = config.role === 'internet' ? config.relayTo : undefined;
   const smarthost = config.role === 'outbound' ? config.smarthost : undefined;
+  const legacyUsers = config.role === 'gateway' ? config.legacyUsers : undefined;
+  const outboundRelay = config.role === 'inbound' ? config.outboundRelay : undefined;
+  const hop = (h: { host: string; port: number; tls: TlsMode }, label: string): Destination => ({
+    kind: 'smtp',
+    host: h.host,
+    port: h.port,
+    tls: h.tls,
+    label,
+  });
   for (const [mailHost, store] of Object.entries(local?.stores ?? {})) {
     stores.set(mailHost.toLowerCase(), {
       kind: 'lmtp',
@@ -143,6 +156,8 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
             : {}),
         }
       : undefined,
+    legacyUsers: legacyUsers ? hop(legacyUsers, 'legacy') : undefined,
+    outboundRelay: outboundRelay ? hop(outboundRelay, 'outbound') : undefined,
   };
 }
 
@@ -154,7 +169,7 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
 export function relayRefusal(
   table: RoutingTable,
   address: MailAddress,
-  authenticated: boolean,
+  mayRelay: boolean,
 ): SmtpReply | undefined {
   const domain = address.domain;
   switch (table.role) {
@@ -164,10 +179,13 @@ export function relayRefusal(
     case 'inbound':
       return table.hosted.has(domain) || table.gateway?.domains.has(domain) ? undefined : REPLIES.relayDenied;
     case 'outbound':
-      // Submission relays anywhere, but only for a user who has logged in.
-      return authenticated ? undefined : REPLIES.authRequired;
+      // Submission relays anywhere, but only for a user who has logged in (or, on the relay port,
+      // for the site's inbound tier: mayRelay).
+      return mayRelay ? undefined : REPLIES.authRequired;
     case 'gateway':
-      return table.routes.some((r) => r.domains.has(domain)) ? undefined : REPLIES.relayDenied;
+      if (table.routes.some((r) => r.domains.has(domain))) return undefined;
+      // The inbound tier sends hosted-domain users who are still on a legacy system.
+      return table.legacyUsers && table.hosted.has(domain) ? undefined : REPLIES.relayDenied;
   }
 }
 
@@ -207,6 +225,13 @@ export function routeAddress(table: RoutingTable, address: MailAddress, lookup: 
         destination: route.destination,
         why: `${domain} has a route to a legacy system`,
       };
+    if (table.legacyUsers && table.hosted.has(domain))
+      return {
+        kind: 'deliver',
+        address: a,
+        destination: table.legacyUsers,
+        why: `${domain} is hosted here: a user still on the legacy system`,
+      };
     return { kind: 'refuse', address: a, reply: REPLIES.relayDenied, why: `no route covers ${domain}` };
   }
   if (table.gateway?.domains.has(domain)) {
@@ -225,6 +250,13 @@ export function routeAddress(table: RoutingTable, address: MailAddress, lookup: 
       why: `${domain} has its own route`,
     };
   if (table.hosted.has(domain)) return routeHosted(table, address, lookup);
+  if (table.outboundRelay)
+    return {
+      kind: 'deliver',
+      address: a,
+      destination: table.outboundRelay,
+      why: `${domain} is remote; mail for the outside leaves through the outbound tier`,
+    };
   if (table.smarthost)
     return {
       kind: 'deliver',

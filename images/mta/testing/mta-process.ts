@@ -65,6 +65,21 @@ export async function startMtaProcess(options: MtaProcessOptions): Promise<MtaPr
   return launch(config, configFile, options);
 }
 
+/** Runs the MTA on a config as it is (a rendered one, localized: testing/rendered-site.ts). */
+export async function startMtaFromConfig(options: {
+  config: MtaConfig;
+  dir: string;
+  secrets?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+}): Promise<MtaProcess> {
+  mkdirSync(options.dir, { recursive: true });
+  for (const [name, content] of Object.entries(options.secrets ?? {}))
+    writeFileSync(join(options.dir, name), content, { mode: 0o600 });
+  const configFile = join(options.dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(options.config, null, 2));
+  return launch(options.config, configFile, { role: options.config.role, ...options });
+}
+
 async function launch(
   config: MtaConfig,
   configFile: string,
