@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The MTA program. One binary, four roles (the config says which):
-//   mta [serve] --config FILE [--listen-host ADDRESS]   run the MTA
+//   mta [serve] --config FILE [--listen-host ADDRESS] [--dns-server HOST:PORT]…   run the MTA
 //   mta route ADDRESS --config FILE [--json]            say where ADDRESS would go, and why
 import { parseArgs } from 'node:util';
 import { mtaConfig } from '../lib/contract/mta.ts';
@@ -22,6 +22,10 @@ const { values, positionals } = parseArgs({
     config: { type: 'string', default: PATHS.config },
     'listen-host': { type: 'string', default: '0.0.0.0' },
     json: { type: 'boolean', default: false },
+    // Where MX, A and AAAA questions go (repeatable, "HOST[:PORT]"); absent: /etc/resolv.conf.
+    'dns-server': { type: 'string', multiple: true },
+    // The SMTP port of MX hosts: 25, except for tests on loopback without privileged ports.
+    'mx-port': { type: 'string' },
   },
 });
 
@@ -35,7 +39,14 @@ async function serve(): Promise<void> {
     base: { role: config.role, host: config.common.hostname },
   });
   const registry = createRegistry('mta');
-  const mta = await startMta({ config, logger, registry, listenHost: values['listen-host'] });
+  const mta = await startMta({
+    config,
+    logger,
+    registry,
+    listenHost: values['listen-host'],
+    ...(values['dns-server'] ? { dnsServers: values['dns-server'] } : {}),
+    ...(values['mx-port'] ? { mxPort: Number(values['mx-port']) } : {}),
+  });
   logger.info({ ports: mta.ports, httpPort: mta.httpPort }, 'mta started');
   exitOnSignal(mta, logger, 'stopped; the queue stays on disk');
 }

@@ -18,7 +18,7 @@ import { channelOf } from './core/policy.ts';
 import { REPLIES, replyText } from './core/replies.ts';
 import { buildRoutingTable, RecipientRouter, type DirectoryLookup } from './core/routing.ts';
 import { createConnector } from './delivery/connector.ts';
-import type { MxAnswer } from './delivery/mx-resolver.ts';
+import { MxResolver, type MxAnswer } from './delivery/mx-resolver.ts';
 import { RecipientVerifier } from './delivery/recipient-probe.ts';
 import { DeliveryScheduler } from './delivery/scheduler.ts';
 import {
@@ -45,8 +45,11 @@ export interface MtaOptions {
   registry: Registry;
   /** Address to listen on: all interfaces in a pod, loopback in tests. */
   listenHost: string;
-  /** Tests only: MX answers and the port MX hosts listen on. */
+  /** DNS servers for MX, A and AAAA lookups ("127.0.0.1:5353"); absent: the pod's resolv.conf. */
+  dnsServers?: string[];
+  /** Tests: MX answers without a DNS server. */
   resolveMx?: (domain: string) => Promise<MxAnswer>;
+  /** The port MX hosts listen on: 25, except in tests on loopback. */
   mxPort?: number;
 }
 
@@ -120,6 +123,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
     concurrency: config.limits.deliveryConcurrency,
     connect: createConnector({
       name: config.common.hostname,
+      resolver: new MxResolver(options.dnsServers),
       ...(options.resolveMx ? { resolveMx: options.resolveMx } : {}),
       ...(options.mxPort ? { mxPort: options.mxPort } : {}),
     }),

@@ -36,6 +36,8 @@ export interface MtaProcessOptions {
   /** Secret files to write: name → content. */
   secrets?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** More arguments for `mta serve` (--dns-server, --mx-port). */
+  args?: string[];
 }
 
 export async function startMtaProcess(options: MtaProcessOptions): Promise<MtaProcess> {
@@ -71,6 +73,7 @@ export async function startMtaFromConfig(options: {
   dir: string;
   secrets?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  args?: string[];
 }): Promise<MtaProcess> {
   mkdirSync(options.dir, { recursive: true });
   for (const [name, content] of Object.entries(options.secrets ?? {}))
@@ -90,7 +93,7 @@ async function launch(
   const proc = ManagedProcess.spawn(
     'mta',
     process.execPath,
-    [MAIN, 'serve', '--config', configFile, '--listen-host', '127.0.0.1'],
+    [MAIN, 'serve', '--config', configFile, '--listen-host', '127.0.0.1', ...(options.args ?? [])],
     {
       logFile,
       env: { ...process.env, ...options.env },

@@ -5,8 +5,9 @@
 //
 // The CLI runs as a separate process: the programs never import the operator (eslint.config.js).
 // `localize` changes only what ties a config to a cluster — every next hop's host and port (each
-// must be mapped, or it throws, so a new hop cannot slip through unmapped), listening ports, file
-// paths, the directory's address, and the pod ranges (which become loopback) — and nothing else.
+// must be mapped, or it throws, so a new hop cannot slip through unmapped), listening ports (and the
+// PROXY header, as there is no load balancer), file paths, the directory's address, and the pod
+// ranges (which become loopback) — and nothing else. A test may then tighten a limit, by name.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,6 +61,8 @@ export function renderedConfig<R extends MtaRole>(role: R, example = 'siroe'): M
 
 export interface LocalEnvironment {
   dir: string;
+  /** Limits to tighten for the test (a deadline of seconds instead of minutes). */
+  limits?: Partial<MtaConfig['limits']>;
   /** "host:port" as rendered → the loopback port that plays it. */
   hops: Record<string, number>;
   /** The test directory (slapd), for the tiers that have one. */
@@ -79,7 +82,10 @@ export async function localize<C extends MtaConfig>(config: C, env: LocalEnviron
     return { ...h, host: '127.0.0.1', port };
   };
   const loopback = ['127.0.0.0/8'];
-  const listeners = await Promise.all(config.listeners.map(async (l) => ({ ...l, port: await freePort() })));
+  // No load balancer on loopback: the PROXY header it would send is left out.
+  const listeners = await Promise.all(
+    config.listeners.map(async (l) => ({ ...l, port: await freePort(), proxyProtocol: 'none' as const })),
+  );
   const common = {
     ...config.common,
     httpPort: await freePort(),
@@ -87,7 +93,13 @@ export async function localize<C extends MtaConfig>(config: C, env: LocalEnviron
     ...(env.tls ? { tls: env.tls } : { tls: undefined }),
   };
   if (!env.tls) delete common.tls;
-  const base = { ...config, listeners, common, queue: { ...config.queue, dir: join(env.dir, 'spool') } };
+  const base = {
+    ...config,
+    listeners,
+    common,
+    limits: { ...config.limits, ...env.limits },
+    queue: { ...config.queue, dir: join(env.dir, 'spool') },
+  };
   const needDirectory = (): DirectoryConfig => {
     if (!env.directory) throw new Error(`the ${config.role} tier needs a test directory`);
     return env.directory;
