@@ -51,7 +51,8 @@ export function recipientErrorPolicy(limits: MtaLimits): PenaltyPolicy {
 }
 
 /**
- * Failed logins, per client address and per account: two free (typos), then 1 s doubling to 16 s,
+ * Failed logins, per client address and per account: two answered at once (typos), then each next
+ * answer waits 1 s, doubling to 16 s;
  * locked for 15 minutes at `authFailuresBeforeLockout`. At the default of 10 a guesser gets 10
  * passwords per 15 minutes per account and per address instead of over a thousand a second.
  */

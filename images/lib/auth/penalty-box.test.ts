@@ -17,13 +17,13 @@ function box(p: PenaltyPolicy = policy) {
 }
 
 describe('PenaltyBox', () => {
-  it('lets the first failures go free, then doubles the delay up to the ceiling', () => {
+  it('answers the free failures at once, then doubles the wait before each next answer up to the ceiling', () => {
     const { box: b } = box();
     const delays = [1, 2, 3, 4, 5].map(() => {
       const p = b.fail('client:192.0.2.1');
       return p.kind === 'delay' ? p.delayMs : -1;
     });
-    assert.deepEqual(delays, [0, 0, 1000, 2000, 4000]);
+    assert.deepEqual(delays, [0, 1000, 2000, 4000, 4000]);
     assert.deepEqual(b.check('client:192.0.2.1'), { kind: 'delay', delayMs: 4000 });
   });
 
@@ -70,6 +70,6 @@ describe('PenaltyBox', () => {
     assert.equal(b.tracked, 3);
     assert.deepEqual(b.check('b'), { kind: 'delay', delayMs: 0 });
     for (let i = 0; i < 2; i++) b.fail('a');
-    assert.equal((b.check('a') as { delayMs: number }).delayMs, 2000);
+    assert.equal((b.check('a') as { delayMs: number }).delayMs, 4000);
   });
 });

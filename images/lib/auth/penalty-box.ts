@@ -9,7 +9,7 @@
 // Memory is bounded: at most `maxKeys` keys are tracked, the oldest dropped first.
 
 export interface PenaltyPolicy {
-  /** Failures within the window that cost nothing. */
+  /** Failures within the window whose answers cost nothing; the attempt after them waits. */
   readonly freeFailures: number;
   /** Delay after the first failure beyond the free ones; doubles with each further failure. */
   readonly baseDelayMs: number;
@@ -99,8 +99,9 @@ export class PenaltyBox {
     return this.#lockouts;
   }
 
+  /** The wait before the next answer, after `failures` failures: the attempt after the free ones waits baseDelayMs. */
   #delayFor(failures: number): number {
-    const paid = failures - this.#policy.freeFailures;
+    const paid = failures - this.#policy.freeFailures + 1;
     if (paid <= 0) return 0;
     return Math.min(this.#policy.maxDelayMs, this.#policy.baseDelayMs * 2 ** Math.min(paid - 1, 30));
   }

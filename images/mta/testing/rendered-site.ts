@@ -63,6 +63,8 @@ export interface LocalEnvironment {
   dir: string;
   /** Limits to tighten for the test (a deadline of seconds instead of minutes). */
   limits?: Partial<MtaConfig['limits']>;
+  /** Each listener's connection limit, to fill it in a test. */
+  maxConnections?: number;
   /** "host:port" as rendered → the loopback port that plays it. */
   hops: Record<string, number>;
   /** The test directory (slapd), for the tiers that have one. */
@@ -84,7 +86,12 @@ export async function localize<C extends MtaConfig>(config: C, env: LocalEnviron
   const loopback = ['127.0.0.0/8'];
   // No load balancer on loopback: the PROXY header it would send is left out.
   const listeners = await Promise.all(
-    config.listeners.map(async (l) => ({ ...l, port: await freePort(), proxyProtocol: 'none' as const })),
+    config.listeners.map(async (l) => ({
+      ...l,
+      port: await freePort(),
+      proxyProtocol: 'none' as const,
+      ...(env.maxConnections ? { maxConnections: env.maxConnections } : {}),
+    })),
   );
   const common = {
     ...config.common,
