@@ -39,7 +39,7 @@ function importDirections() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'crds/**', 'charts/**', '**/testdata/**', '.cache/**', 'out/**'] },
+  { ignores: ['node_modules/**', 'crds/**', 'charts/mtopo/**', '**/testdata/**', '.cache/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

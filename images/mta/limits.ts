@@ -51,14 +51,13 @@ export function recipientErrorPolicy(limits: MtaLimits): PenaltyPolicy {
 }
 
 /**
- * Failed logins, per client address and per account: two answered at once (typos), then each next
- * answer waits 1 s, doubling to 16 s;
- * locked for 15 minutes at `authFailuresBeforeLockout`. At the default of 10 a guesser gets 10
+ * Failed logins, per client address and per account: `authFailuresBeforeDelay` (2) answered at once
+ * (typos), then each next answer waits 1 s, doubling to 16 s; locked for 15 minutes at `authFailuresBeforeLockout`. At the default of 10 a guesser gets 10
  * passwords per 15 minutes per account and per address instead of over a thousand a second.
  */
 export function authFailurePolicy(limits: MtaLimits): PenaltyPolicy {
   return {
-    freeFailures: 2,
+    freeFailures: limits.authFailuresBeforeDelay,
     baseDelayMs: 1000,
     maxDelayMs: 16_000,
     lockoutAfter: limits.authFailuresBeforeLockout,

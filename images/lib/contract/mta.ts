@@ -34,6 +34,8 @@ export const mtaLimitsConfig = z.strictObject({
   recipientErrorsBeforeDelay: z.int().min(1).default(5),
   /** Refused recipients after which the session is closed with 421 (Postfix's smtpd_hard_error_limit). */
   recipientErrorsPerSession: z.int().min(1).default(20),
+  /** Failed logins from one address, or for one account, answered at once; each next answer waits longer. */
+  authFailuresBeforeDelay: z.int().min(0).default(2),
   /** Failed logins from one address, or for one account, within 15 minutes before AUTH is refused. */
   authFailuresBeforeLockout: z.int().min(1).default(10),
   /** Below this many free bytes in the queue's file system, new mail gets 452 4.3.1. */

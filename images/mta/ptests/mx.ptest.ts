@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDnsmasq, type Dnsmasq } from '../../lib/testing/dnsmasq.ts';
-import { freePort } from '../../lib/testing/free-port.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { startDnsmasq, type Dnsmasq } from '../../../testing/peers/dnsmasq.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { arrived, count, marker, swaks } from '../testing/clients.ts';
 import { startMtaFromConfig, type MtaProcess } from '../testing/mta-process.ts';
 import { hopKey, localize, renderedConfig } from '../testing/rendered-site.ts';

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../lib/testing/free-port.ts';
-import { run, waitFor } from '../../lib/testing/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
-import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
-import { makeSelfSignedCertificate, type TlsFixture } from '../../lib/testing/tls-fixture.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+import { run } from '../../../testing/support/processes.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
+import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
+import { makeSelfSignedCertificate, type TlsFixture } from '../../../testing/peers/tls-fixture.ts';
 import { XCLIENT_PROXY_IDENTITY } from '../../lib/auth/proofs.ts';
 import { arrived, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
@@ -64,6 +65,9 @@ async function startOutbound(name: string, peerCidrs?: string[]): Promise<MtaPro
         passwordFile: join(dir, 'smarthost-pass'),
       },
       xclient: { secretFile: join(dir, 'xclient-secret'), ...(peerCidrs ? { peerCidrs } : {}) },
+      // These tests log in wrongly on purpose, all from 127.0.0.1; the penalties for guessing have
+      // their own test (attacks.ptest.ts) and would only slow these down.
+      limits: { authFailuresBeforeDelay: 1000, authFailuresBeforeLockout: 1000 },
     },
   });
 }

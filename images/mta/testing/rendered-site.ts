@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mtaConfig, type MtaConfig, type MtaConfigOf, type MtaRole } from '../../lib/contract/mta.ts';
 import type { DirectoryConfig, StoreMapConfig } from '../../lib/contract/common.ts';
-import { freePort } from '../../lib/testing/free-port.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const CLI = join(REPO, 'operator/src/cli/main.ts');

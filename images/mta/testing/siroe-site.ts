@@ -5,10 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DirectoryConfig } from '../../lib/contract/common.ts';
-import { directoryConfig } from '../../lib/testing/directory-fixture.ts';
-import { startSlapd, type MailUser, type Slapd } from '../../lib/testing/slapd.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
-import { makeSelfSignedCertificate, type TlsFixture } from '../../lib/testing/tls-fixture.ts';
+import { directoryConfig } from '../../../testing/peers/directory-fixture.ts';
+import { startSlapd, type MailUser, type Slapd } from '../../../testing/peers/slapd.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
+import { makeSelfSignedCertificate, type TlsFixture } from '../../../testing/peers/tls-fixture.ts';
 import { hopKey, renderedConfig } from './rendered-site.ts';
 
 /** The legacy system of the example (the gateway's route, and legacy users' mailHost). */

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the real peers the protocol tests (*.ptest.ts) talk to: OpenLDAP, Postfix (and its
+# smtp-source / smtp-sink), swaks with TLS, curl, Python 3, and dnsmasq (a DNS server for the MX
+# tests). Idempotent: packages already present are left alone, and the package index is refreshed
+# only when something is missing.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl dnsmasq-base)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+# Postfix asks how to configure the system's own mailer; the tests run private instances only.
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+echo 'postfix postfix/mailname string localhost' | debconf-set-selections
+# slapd would otherwise create a system database we never use; our harness runs its own.
+echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
