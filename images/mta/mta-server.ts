@@ -229,6 +229,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
             client: connection.remoteAddress,
             listener: listenerConfig.name,
             deadline,
+            code: 'ETIMEOUT',
           },
           'too slow: closing session',
         );

@@ -47,6 +47,7 @@ export function authHook(context: SessionContext) {
             client: session.remoteAddress,
             login,
             key,
+            code: 'ELOCKED',
             until: new Date(after.until).toISOString(),
           },
           'too many failed logins: locked out',

@@ -122,7 +122,7 @@ export function dataHook(context: SessionContext) {
         await drop();
         metrics.sessionsAborted.inc({ role, stage: 'data' });
         log.info(
-          { client: session.remoteAddress, received: stream.byteLength },
+          { client: session.remoteAddress, received: stream.byteLength, code: 'ECONNECTION' },
           'client went away mid-message',
         );
         return callback(new Error('client went away'));
@@ -135,7 +135,10 @@ export function dataHook(context: SessionContext) {
         if (stream.sizeExceeded || dropped) {
           await drop();
           return callback(
-            context.refuse('data', REPLIES.messageTooBig, session, { received: stream.byteLength }),
+            context.refuse('data', REPLIES.messageTooBig, session, {
+              received: stream.byteLength,
+              code: 'ELIMIT',
+            }),
           );
         }
         if (w.size === 0) await w.write(Buffer.from(trace, 'latin1'));
@@ -143,7 +146,7 @@ export function dataHook(context: SessionContext) {
         if (guard.smuggling) {
           await w.abort();
           metrics.smugglingRefused.inc({ role });
-          return callback(context.refuse('data', REPLIES.smuggling, session));
+          return callback(context.refuse('data', REPLIES.smuggling, session, { code: 'EMESSAGE' }));
         }
         if (guard.bareLineEndings > 0) metrics.bareLineEndings.inc({ role }, guard.bareLineEndings);
         // The message is on disk and synced before the 250 goes out.
