@@ -44,6 +44,8 @@ const SITES = Number(values.sites);
 const RUNS = Number(values.runs);
 const WORKERS = Number(values.workers);
 const OUT = path.resolve(values.out);
+/** Each measurement's limit: 1,000 sites (34,000 objects) take minutes on a busy machine. */
+const MEASURE_TIMEOUT_MS = Math.max(240_000, SITES * 1200);
 /** Where operator/src/reconcile/main.ts is run from: another checkout, to compare a change. */
 const OPERATOR_ROOT = path.resolve(values['operator-root']);
 
@@ -79,7 +81,12 @@ const medianCounts = (all: readonly Counts[]): Counts => {
 
 /** A fresh control plane, made ready for either measurement (CRDs, Service range, kubectl cache). */
 async function freshCluster(binDir: string): Promise<{ cluster: Cluster; stop: () => Promise<void> }> {
-  const controlPlane = await startControlPlane({ binDir });
+  // Each site has two load-balanced Services with three ports: the default NodePort range (2,768
+  // ports) runs out before 1,000 sites.
+  const controlPlane = await startControlPlane({
+    binDir,
+    apiServerFlags: ['--service-node-port-range=30000-39999'],
+  });
   try {
     const kubeConfig = loadKubeConfig(controlPlane.kubeconfigPath);
     const cluster: Cluster = {
@@ -141,6 +148,7 @@ for (let run = 1; run <= RUNS; run++) {
           cluster,
           path.join(dir, 'children.yaml'),
           path.join(dir, 'kubectl.log'),
+          MEASURE_TIMEOUT_MS,
         );
         if (floor.objects !== expectedChildren)
           throw new Error(`kubectl applied ${floor.objects} objects, not ${expectedChildren}`);
@@ -159,6 +167,7 @@ for (let run = 1; run <= RUNS; run++) {
           childKinds: [...kinds.keys()],
           workers: WORKERS,
           logPath: path.join(dir, 'operator.log'),
+          timeoutMs: MEASURE_TIMEOUT_MS,
           ...(values['cpu-prof'] ? { cpuProfileDir: dir } : {}),
         });
         for (const [kind, count] of Object.entries(result.childrenFound)) {

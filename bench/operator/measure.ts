@@ -78,6 +78,7 @@ export async function measureKubectl(
   cluster: Cluster,
   childrenPath: string,
   logPath: string,
+  timeoutMs = 240_000,
 ): Promise<FloorResult> {
   const apiBefore = await apiserverRequestsByVerb(cluster.kubeConfig);
   const cpuBefore = serverCpu(cluster);
@@ -96,7 +97,7 @@ export async function measureKubectl(
   // Its CPU time, read from /proc while it runs (the last 100 ms may be missed).
   let kubectlCpu = 0;
   const sampler = setInterval(() => (kubectlCpu = cpuSeconds(child.pid!) ?? kubectlCpu), 100);
-  const code = await exitWithin(child, 240_000, 'kubectl apply').finally(() => {
+  const code = await exitWithin(child, timeoutMs, 'kubectl apply').finally(() => {
     clearInterval(sampler);
     stopOnExit.delete(child);
   });

@@ -99,6 +99,25 @@ async function converged(namespace: string, objects: KubernetesObject[], generat
   return desired;
 }
 
+/**
+ * Waits for the controller-manager's status updates (ReplicaSets, StatefulSets) to settle and be
+ * reflected: a status that changes is something to do. Settled means no write for 4.5 s.
+ */
+async function settled(writes: () => Promise<number>): Promise<void> {
+  let previous = -1;
+  let quietChecks = 0;
+  await waitFor(
+    'writes to settle',
+    async () => {
+      const now = await writes();
+      quietChecks = now === previous ? quietChecks + 1 : 0;
+      previous = now;
+      return quietChecks >= 3;
+    },
+    { intervalMs: 1500, timeoutMs: 45_000 },
+  );
+}
+
 describe('the operator on a real API server', () => {
   before(async () => {
     await installCrdsFrom(admin, `${REPO_ROOT}crds`);
@@ -299,6 +318,44 @@ describe('the operator on a real API server', () => {
     assert.ok(status);
   });
 
+  it('prunes a leftover that appears while the site itself is unchanged (nothing rendered)', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { metrics, writes } = startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await settled(writes);
+    const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
+    const rendersBefore = await renders();
+    const topology = (await get('MessagingTopology', namespace, 'small'))!;
+    await applyManifests(
+      admin,
+      [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'small-leftover',
+            namespace,
+            labels: { 'app.kubernetes.io/managed-by': 'mtopo', 'mtopo.dev/topology': 'small' },
+            ownerReferences: [
+              {
+                apiVersion: 'mtopo.dev/v1alpha1',
+                kind: 'MessagingTopology',
+                name: 'small',
+                uid: topology.metadata!.uid!,
+                controller: true,
+              },
+            ],
+          },
+        } as KubernetesObject,
+      ],
+      { fieldManager: 'someone' },
+    );
+    await waitFor('the leftover pruned', async () => !(await get('ConfigMap', namespace, 'small-leftover')));
+    assert.equal((await renders()) - rendersBefore, 0, 'pruned without rendering the unchanged site');
+  });
+
   it('reports an invalid spec plainly and deletes nothing', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
@@ -374,20 +431,7 @@ describe('the operator on a real API server', () => {
     const { operator, metrics, writes, byLabel } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
-    // Let the controller-manager's status updates (ReplicaSets, StatefulSets) settle and be
-    // reflected: a status that changes is something to do. Settled means no write for 4.5 s.
-    let previous = -1;
-    let quietChecks = 0;
-    await waitFor(
-      'writes to settle',
-      async () => {
-        const now = await writes();
-        quietChecks = now === previous ? quietChecks + 1 : 0;
-        previous = now;
-        return quietChecks >= 3;
-      },
-      { intervalMs: 1500, timeoutMs: 45_000 },
-    );
+    await settled(writes);
     const writesBefore = await writes();
     const labelsBefore = await byLabel();
     const reconciles = async () =>

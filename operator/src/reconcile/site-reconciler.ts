@@ -132,6 +132,9 @@ export class SiteReconciler {
     const outcomes = new Map<string, ResourceOutcome>();
     if (known && unchanged) {
       rendered = known;
+      // Nothing to render or apply, but something may have appeared that the site owns and does
+      // not want (an older version's leftover): a clean last reconcile recorded every wanted child.
+      await this.#prune(rawTopology, rendered, this.#applier.childKeys(namespace, name), new Set());
     } else {
       const fresh = await this.#validateRenderApply(rawTopology, rawMembers, outcomes);
       if (fresh === 'stop') {

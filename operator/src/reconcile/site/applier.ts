@@ -62,6 +62,11 @@ export class ChildApplier {
     return true;
   }
 
+  /** The children recorded for a site ("Kind/name") by its last apply: all it wants, if that was clean. */
+  childKeys(namespace: string, siteName: string): ReadonlySet<string> {
+    return new Set(this.#sites.get(`${namespace}/${siteName}`)?.keys());
+  }
+
   async apply(site: Site, desired: readonly KubernetesObject[]): Promise<ApplyReport> {
     const namespace = site.namespace;
     const siteName = site.topology.metadata.name;
