@@ -168,7 +168,11 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
 
   const connections = new ClientConnections();
   const rateLimiter = new ClientRateLimiter(config.limits.messagesPerMinutePerClient);
-  const sweep = setInterval(() => rateLimiter.sweep(), 60_000);
+  const connectionRate = new ClientRateLimiter(config.limits.connectionsPerMinutePerClient);
+  const sweep = setInterval(() => {
+    rateLimiter.sweep();
+    connectionRate.sweep();
+  }, 60_000);
   sweep.unref();
 
   const verifier = recipientVerifierFor(config);
@@ -190,6 +194,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
     freeSpace: freeSpaceOf(config.queue.dir, minFreeSpoolBytes(config.limits), FREE_SPACE_CACHE_MS),
     connections,
     rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
+    connectionRate: role === 'internet' || role === 'outbound' ? connectionRate : undefined,
     verifier,
     limits: config.limits,
     authPenalties,
