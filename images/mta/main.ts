@@ -11,10 +11,8 @@ import { exitOnSignal } from '../lib/lifecycle.ts';
 import { loadConfigFile } from '../lib/load-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
-import { directoryLookup, startMta } from './mta-server.ts';
-import { RecipientVerifier } from './delivery/recipient-probe.ts';
+import { directoryLookup, recipientVerifierFor, startMta } from './mta-server.ts';
 import { explainRoute, formatExplanation } from './explain-route.ts';
-import { RECIPIENT_PROBE_CACHE_MS } from './limits.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -62,16 +60,7 @@ async function route(address: string | undefined): Promise<void> {
       ? new DirectoryClient({ config: config.directory })
       : undefined;
   // The edge answers RCPT by asking the inbound tier; so does its explainer.
-  const verifier =
-    config.role === 'internet'
-      ? new RecipientVerifier({
-          host: config.relayTo.host,
-          port: config.relayTo.port,
-          name: config.common.hostname,
-          tls: config.relayTo.tls,
-          cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
-        })
-      : undefined;
+  const verifier = recipientVerifierFor(config);
   try {
     const explanation = await explainRoute(config, address, directoryLookup(directory), verifier);
     process.stdout.write(

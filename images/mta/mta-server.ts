@@ -74,6 +74,18 @@ export function directoryLookup(directory: DirectoryClient | undefined): Directo
   };
 }
 
+/** The edge asks the inbound tier about each recipient (call-ahead); other tiers ask nobody. */
+export function recipientVerifierFor(config: MtaConfig): RecipientVerifier | undefined {
+  if (config.role !== 'internet') return undefined;
+  return new RecipientVerifier({
+    host: config.relayTo.host,
+    port: config.relayTo.port,
+    name: config.common.hostname,
+    tls: config.relayTo.tls,
+    cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
+  });
+}
+
 function networks(field: string, cidrs: readonly string[] | undefined): AddressSet {
   try {
     return new AddressSet(cidrs ?? PRIVATE_RANGES);
@@ -156,19 +168,14 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
 
   const connections = new ClientConnections();
   const rateLimiter = new ClientRateLimiter(config.limits.messagesPerMinutePerClient);
-  const sweep = setInterval(() => rateLimiter.sweep(), 60_000);
+  const connectionRate = new ClientRateLimiter(config.limits.connectionsPerMinutePerClient);
+  const sweep = setInterval(() => {
+    rateLimiter.sweep();
+    connectionRate.sweep();
+  }, 60_000);
   sweep.unref();
 
-  const verifier =
-    config.role === 'internet'
-      ? new RecipientVerifier({
-          host: config.relayTo.host,
-          port: config.relayTo.port,
-          name: config.common.hostname,
-          tls: config.relayTo.tls,
-          cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
-        })
-      : undefined;
+  const verifier = recipientVerifierFor(config);
 
   const authPenalties = new PenaltyBox(authFailurePolicy(config.limits));
   const recipientPenalties = new PenaltyBox(recipientErrorPolicy(config.limits));
@@ -187,6 +194,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
     freeSpace: freeSpaceOf(config.queue.dir, minFreeSpoolBytes(config.limits), FREE_SPACE_CACHE_MS),
     connections,
     rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
+    connectionRate: role === 'internet' || role === 'outbound' ? connectionRate : undefined,
     verifier,
     limits: config.limits,
     authPenalties,

@@ -2,8 +2,10 @@
 // early talk, pipelined commands after STARTTLS) and reads replies one at a time. Real clients
 // (swaks, curl, smtplib, Nodemailer) cover well-formed sessions; this covers the malformed ones they
 // refuse to produce.
+// Replies are read by the programs' own SMTP reply reader (images/lib/smtp/reply-reader.ts).
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { SmtpReplyReader } from '../../images/lib/smtp/reply-reader.ts';
 
 export interface Reply {
   code: number;
@@ -14,6 +16,9 @@ export interface Reply {
 export class SmtpTranscript {
   #socket: Socket | TLSSocket;
   #buffer = '';
+  #reader = new SmtpReplyReader();
+  /** Replies read off #buffer and not yet returned by read(). */
+  #replies: Reply[] = [];
   #waiters: (() => void)[] = [];
   #closed = false;
 
@@ -95,19 +100,16 @@ export class SmtpTranscript {
   }
 
   #takeReply(): Reply | undefined {
-    const lines: string[] = [];
-    let offset = 0;
-    for (;;) {
-      const end = this.#buffer.indexOf('\r\n', offset);
-      if (end < 0) return undefined;
-      const line = this.#buffer.slice(offset, end);
-      lines.push(line);
-      offset = end + 2;
-      if (/^\d{3}(?: |$)/.test(line)) {
-        this.#buffer = this.#buffer.slice(offset);
-        return { code: Number(line.slice(0, 3)), lines, text: lines.map((l) => l.slice(4)).join('\n') };
+    if (this.#buffer.length > 0) {
+      const text = this.#buffer;
+      this.#buffer = '';
+      for (const r of this.#reader.push(text)) {
+        // Whole lines, code included, as the tests compare them.
+        const lines = r.lines.map((l, i) => `${r.code}${i < r.lines.length - 1 ? '-' : ' '}${l}`);
+        this.#replies.push({ code: r.code, lines, text: r.lines.join('\n') });
       }
     }
+    return this.#replies.shift();
   }
 
   /** Sends one command line (CRLF added) and reads its reply. */
@@ -125,14 +127,19 @@ export class SmtpTranscript {
       const s = tlsConnect({ socket: plain, rejectUnauthorized: false }, () => resolve(s));
       s.once('error', reject);
     });
+    // RFC 3207 section 4.2: what came before the handshake is forgotten.
     this.#buffer = '';
+    this.#reader = new SmtpReplyReader();
+    this.#replies = [];
     this.#socket = secure;
     this.#attach(secure);
   }
 
-  /** Bytes received but not yet read as a reply. */
+  /** What was received but not yet returned by read(): whole replies first, then a partial line. */
   get pending(): string {
-    return this.#buffer;
+    this.#takeReply();
+    const whole = this.#replies.map((r) => `${r.lines.join('\r\n')}\r\n`).join('');
+    return `${whole}${this.#reader.pending}`;
   }
 
   close(): void {

@@ -22,6 +22,12 @@ export const mtaLimitsConfig = z.strictObject({
   maxRecipients: z.int().min(1),
   messagesPerMinutePerClient: z.int().min(1),
   deliveryConcurrency: z.int().min(1),
+  /**
+   * New connections per minute from one client address (internet and outbound tiers). With the busy
+   * command deadline, a slow client that reconnects as soon as it is cut cannot hold its share of
+   * the slots for long (Postfix's smtpd_client_connection_rate_limit).
+   */
+  connectionsPerMinutePerClient: z.int().min(1).default(120),
   /** Seconds a client may take to send one whole command line (RFC 5321 section 4.5.3.2.7: 5 minutes). */
   commandTimeoutSeconds: z.int().min(1).default(300),
   /** The same, when the listener is more than three quarters full (Postfix's stress-dependent smtpd_timeout). */

@@ -21,6 +21,7 @@ export const REPLIES = {
     'Too many connections from your address, try again later',
   ),
   shuttingDown: reply(421, '4.3.2', 'Service shutting down, try again later'),
+  connectionRateExceeded: reply(421, '4.7.0', 'Too many new connections from your address, try again later'),
   tooManyRecipientErrorsFromClient: reply(
     421,
     '4.7.0',

@@ -174,6 +174,19 @@ describe('slow clients (item 2)', () => {
   });
 });
 
+describe('a slow client that reconnects as soon as it is cut (item 2)', () => {
+  it('is refused new connections past its rate', async () => {
+    const { mta } = await edge('reconnect', { limits: { connectionsPerMinutePerClient: 5 } });
+    const greetings: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = await SmtpTranscript.open(mta.port);
+      greetings.push((await s.read()).code);
+      s.close();
+    }
+    assert.deepEqual(greetings, [220, 220, 220, 220, 220, 421]);
+  });
+});
+
 describe('a directory harvester (item 5)', () => {
   const harvest = (port: number, count: number) =>
     run(

@@ -55,7 +55,7 @@ after(async () => {
 describe('the queue under kill -9', () => {
   it('delivers every acknowledged message after a crash in the middle of receiving and delivering', async () => {
     // A next hop that takes a second to answer each message: deliveries are in flight when the
-    // MTA dies, and most of what was acknowledged is still only in its queue.
+    // MTA dies, and much of what was acknowledged is still only in its queue.
     sink = await startSink('sink-1', ['-w', '1']);
     const tag = marker();
     let killed = false;
@@ -77,8 +77,10 @@ describe('the queue under kill -9', () => {
     assert.ok(load.errors > 0, 'sessions were cut by the kill');
     const s = sink;
     const beforeRestart = arrivals(s, load.acknowledged).size;
+    // Some acknowledged mail was only in the queue when the MTA died. (Not "most": on a loaded
+    // machine the kill lands later, and the sink's one-second replies have let more through.)
     assert.ok(
-      beforeRestart < load.acknowledged.length / 2,
+      beforeRestart < load.acknowledged.length,
       `${beforeRestart} of ${load.acknowledged.length} had arrived before the restart`,
     );
     mta = await mta.restart();

@@ -33,6 +33,8 @@ export interface ReceivingDeps {
    * by a handful of our own pods, and a per-client rate there would throttle the whole site.
    */
   rateLimiter: ClientRateLimiter | undefined;
+  /** New connections per client, for the same tiers as the message rate. */
+  connectionRate: ClientRateLimiter | undefined;
   /** The internet-facing tier: asks the inbound tier whether a recipient exists (call-ahead). */
   verifier: RecipientVerifier | undefined;
   limits: MtaLimits;

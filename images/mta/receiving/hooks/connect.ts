@@ -23,6 +23,8 @@ export function connectHooks(context: SessionContext) {
         maxConnectionsPerClient: listener.maxConnectionsPerClient,
       });
       if (refusal) return callback(context.refuse('connect', refusal, session));
+      if (deps.connectionRate && !deps.connectionRate.take(state.client))
+        return callback(context.refuse('connect', REPLIES.connectionRateExceeded, session));
       // A client that harvested addresses in earlier sessions waits out its lockout.
       if (deps.recipientPenalties.check(`client:${state.client}`).kind === 'locked')
         return callback(context.refuse('connect', REPLIES.tooManyRecipientErrorsFromClient, session));

@@ -3,8 +3,8 @@
 // from. Semantics (networking.k8s.io/v1): a pod is isolated in a direction when any policy selecting
 // it lists that direction in policyTypes; traffic is then allowed when any rule of any selecting
 // policy admits it; a connection needs egress allowed at the source and ingress at the destination.
-import { BlockList, isIPv6 } from 'node:net';
 import type { V1LabelSelector, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import { inCidr } from '../../../../images/lib/contract/cidr.ts';
 import type { NetworkPolicy, NetworkPolicyPeer } from './policy-types.ts';
 
 export interface PodEndpoint {
@@ -45,15 +45,6 @@ export function matchesSelector(
     if (expr.operator === 'DoesNotExist' && has) return false;
   }
   return true;
-}
-
-function inCidr(ip: string, cidr: string): boolean {
-  const [address, bits] = cidr.split('/') as [string, string];
-  const family = isIPv6(address) ? 'ipv6' : 'ipv4';
-  if ((family === 'ipv6') !== isIPv6(ip)) return false;
-  const list = new BlockList();
-  list.addSubnet(address, Number(bits), family);
-  return list.check(ip, family);
 }
 
 function peerMatches(peer: NetworkPolicyPeer, policyNamespace: string, other: Endpoint): boolean {

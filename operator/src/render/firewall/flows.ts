@@ -1,6 +1,8 @@
 // The firewall model (DESIGN §4) as data: every flow the mail system needs, and nothing else. The
 // NetworkPolicies are rendered from this list and the diagram draws it, so what the picture shows is
 // what the walls allow. Default deny covers everything not listed here.
+import { parseCidr } from '../../../../images/lib/contract/cidr.ts';
+import { parseLdapUrl } from '../../../../images/lib/contract/ldap-url.ts';
 import { PORTS, type PortKey } from '../../../../images/lib/contract/ports.ts';
 import type { ClientProtocol, ClientZone } from '../../api/messaging-topology.ts';
 import { relaysWithRole, type PoolTier, type RelayTier, type Site, type Tier } from '../site.ts';
@@ -55,8 +57,8 @@ const tierEnd = (tier: Tier): FlowEnd => ({ kind: 'tier', tier });
 
 function ipBlocks(cidrs: readonly string[], except: readonly string[] = []): ExternalPeer[] {
   return cidrs.map((cidr) => {
-    const v6 = cidr.includes(':');
-    const cut = except.filter((e) => e.includes(':') === v6 && e !== cidr);
+    const family = parseCidr(cidr)?.family;
+    const cut = except.filter((e) => parseCidr(e)?.family === family && e !== cidr);
     return cut.length > 0 ? { ipBlock: { cidr, except: [...cut] } } : { ipBlock: { cidr } };
   });
 }
@@ -78,11 +80,8 @@ export function internetEnd(site: Site): FlowEnd {
 }
 
 export function directoryPorts(urls: readonly string[]): number[] {
-  const ports = urls.map((url) => {
-    const match = /^(ldaps?):\/\/[^:/]+(?::([0-9]+))?/.exec(url);
-    if (match?.[2]) return Number(match[2]);
-    return match?.[1] === 'ldaps' ? 636 : 389;
-  });
+  // The schema has already refused a URL the program's parser cannot read.
+  const ports = urls.map((url) => parseLdapUrl(url)?.port ?? 389);
   return [...new Set(ports)].sort((a, b) => a - b);
 }
 
