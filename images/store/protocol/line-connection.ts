@@ -8,7 +8,7 @@
 // client sent after the command in plaintext (RFC 3207 §4.2, RFC 2595 §3.1: CVE-2011-0411).
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { DotDecoder } from './dot-data.ts';
+import type { DotDecoder } from './dot-data.ts';
 
 export type LineResult =
   | { kind: 'line'; line: Buffer }
