@@ -1,7 +1,7 @@
 // LMTP transcripts against the real engine on a temp dir.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
+import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { silentLogger, startStoreFixture, type StoreFixture } from '../testing/store-fixture.ts';
 import { runLmtpSession } from './lmtp-session.ts';
 

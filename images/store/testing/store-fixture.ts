@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../../lib/log.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { MailStore, type MailStoreOptions } from '../mailbox/mail-store.ts';
 import { LineConnection } from '../protocol/line-connection.ts';
 
