@@ -169,6 +169,26 @@ export class LineConnection {
     if (!this.#socket.destroyed) this.#socket.write(data);
   }
 
+  /** Writes, then waits while the client reads slowly: a big RETR never piles up in memory. */
+  async writeWithBackpressure(data: Buffer): Promise<void> {
+    if (this.#socket.destroyed) throw new ConnectionClosedError();
+    if (this.#socket.write(data)) return;
+    this.flushReplies();
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        this.#socket.off('drain', done);
+        reject(new ConnectionClosedError());
+      };
+      this.#socket.once('drain', done);
+      this.#socket.once('close', closed);
+    });
+  }
+
   /**
    * Holds replies back while the client's pipelined commands are being answered (RFC 2920 §3.1:
    * one write for a group); they go out when the connection next waits for input, or on flush.
