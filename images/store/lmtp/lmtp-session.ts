@@ -69,7 +69,7 @@ const COMMANDS: Record<string, LmtpCommand> = {
         `SIZE ${options.maxMessageBytes}`,
         ...(options.tls && !conn.secure ? ['STARTTLS'] : []),
       ];
-      lines.forEach((line, i) => reply(session, `250${i === lines.length - 1 ? ' ' : '-'}${line}`));
+      conn.write(lines.map((line, i) => `250${i === lines.length - 1 ? ' ' : '-'}${line}\r\n`).join(''));
     },
   },
   MAIL: {
