@@ -9,7 +9,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Account, MailboxView, MessageStore } from '../mailbox/api.ts';
 import { POP3_LIMITS } from '../limits.ts';
 import { ConnectionClosedError, type LineConnection } from '../protocol/line-connection.ts';
-import type { PlainCredentials } from '../protocol/sasl-plain.ts';
+import { splitMasterUser, type PlainCredentials } from '../protocol/sasl-plain.ts';
 import { err, ok, type Pop3Reply, type Pop3State } from './command.ts';
 import { dispatch, writeReply } from './dispatcher.ts';
 import { Maildrop } from './maildrop.ts';
@@ -94,7 +94,9 @@ export class Pop3Session {
     this.pendingUser = undefined;
   }
 
-  async logIn(credentials: PlainCredentials): Promise<Pop3Reply> {
+  async logIn(given: PlainCredentials): Promise<Pop3Reply> {
+    // A client that can only fill in one name (curl's AUTH PLAIN) says "user*proxy" there too.
+    const credentials = given.authzid === '' ? { ...given, ...splitMasterUser(given.authcid) } : given;
     const proof = this.options.login(credentials);
     if (!proof.ok) {
       this.#authFailures++;

@@ -1,7 +1,6 @@
-import { splitMasterUser } from '../../protocol/sasl-plain.ts';
 import { defineCommand, err } from '../command.ts';
 
-// RFC 1939 §7 PASS, after USER. A failed PASS forgets the USER (the client starts again).
+// RFC 1939 §7 PASS, after USER ("user*proxy", split by logIn). A failed PASS forgets the USER.
 export const pass = defineCommand({
   name: 'PASS',
   states: ['authorization'],
@@ -10,7 +9,6 @@ export const pass = defineCommand({
     const name = session.pendingUser;
     session.pendingUser = undefined;
     if (name === undefined) return err('USER first');
-    const { authzid, authcid } = splitMasterUser(name);
-    return session.logIn({ authzid, authcid, password });
+    return session.logIn({ authzid: '', authcid: name, password });
   },
 });
