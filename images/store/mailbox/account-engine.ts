@@ -381,9 +381,10 @@ export class AccountEngine {
 
   listMailboxes(): MailboxInfo[] {
     const names = [...this.#byName.keys()].sort();
+    const parents = new Set(names.map(parentOf).filter((p): p is string => p !== undefined));
     return names.map((name) => {
       const record = this.#recordByName(name)!;
-      const hasChildren = names.some((other) => isInferiorOf(other, name));
+      const hasChildren = parents.has(name);
       const attributes = [
         ...(record.selectable ? [] : ['\\Noselect']),
         hasChildren ? '\\HasChildren' : '\\HasNoChildren',
