@@ -3,7 +3,7 @@
 // (CR, LF, NUL, 8-bit without UTF8=ACCEPT, or long); atoms, NIL, numbers and lists say what they are.
 
 export type ImapValue =
-  string | Buffer | number | bigint | null | Atom | Literal8 | Raw | readonly ImapValue[];
+  string | Buffer | number | bigint | null | Atom | Literal8 | Raw | Adjacent | readonly ImapValue[];
 
 /** An atom or flag, sent as is: \Seen, FLAGS, INBOX in a response code. */
 export class Atom {
@@ -29,6 +29,20 @@ export class Raw {
   }
 }
 
+/**
+ * Values written one after another without spaces: the grammar's "1*body" in a multipart
+ * BODYSTRUCTURE and "1*address" in an ENVELOPE (RFC 9051 9). `parens` wraps them in ( ).
+ */
+export class Adjacent {
+  readonly items: readonly ImapValue[];
+  readonly parens: boolean;
+  constructor(items: readonly ImapValue[], parens: boolean) {
+    this.items = items;
+    this.parens = parens;
+  }
+}
+
+export const adjacent = (items: readonly ImapValue[], parens = false) => new Adjacent(items, parens);
 export const atom = (value: string) => new Atom(value);
 export const raw = (value: string) => new Raw(value);
 export const literal8 = (value: Buffer) => new Literal8(value);
@@ -52,6 +66,10 @@ export function encodeValue(value: ImapValue, out: Buffer[], options: EncodeOpti
     encodeString(value, out, options);
   } else if (value instanceof Atom || value instanceof Raw) {
     out.push(Buffer.from(value.value, 'utf8'));
+  } else if (value instanceof Adjacent) {
+    if (value.parens) out.push(OPEN);
+    for (const item of value.items) encodeValue(item, out, options);
+    if (value.parens) out.push(CLOSE);
   } else if (value instanceof Literal8) {
     out.push(Buffer.from(`~{${value.value.length}}\r\n`), value.value);
   } else {
