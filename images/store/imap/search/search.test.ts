@@ -41,8 +41,8 @@ const meta: MessageMeta = {
 
 function content(loads: string[]): SearchContent {
   return {
-    header: async () => (loads.push('header'), message.subarray(0, message.indexOf('\r\n\r\n') + 4)),
-    message: async () => (loads.push('message'), message),
+    header: () => (loads.push('header'), Promise.resolve(message.subarray(0, message.indexOf('\r\n\r\n') + 4))),
+    message: () => (loads.push('message'), Promise.resolve(message)),
     tree: () => parseMimeTree(message),
   };
 }
