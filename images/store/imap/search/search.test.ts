@@ -41,7 +41,10 @@ const meta: MessageMeta = {
 
 function content(loads: string[]): SearchContent {
   return {
-    header: () => (loads.push('header'), Promise.resolve(message.subarray(0, message.indexOf('\r\n\r\n') + 4))),
+    header: () => (
+      loads.push('header'),
+      Promise.resolve(message.subarray(0, message.indexOf('\r\n\r\n') + 4))
+    ),
     message: () => (loads.push('message'), Promise.resolve(message)),
     tree: () => parseMimeTree(message),
   };
