@@ -1,0 +1,1124 @@
+// One account's mail: its index, its mailboxes in memory, the views sessions hold, and every change,
+// in the order that keeps a crash harmless (docs/store.md):
+//
+//   adding messages   files linked/renamed in under their new UIDs → directory fsync → commit
+//   removing them     commit (rows gone, after_commit rows say which files) → unlink → forget the rows
+//   folders           commit → mkdir / mailbox.json / subscriptions.json (after_commit rows again)
+//
+// Changes of one account are serialised by one lock; SQLite calls are synchronous, so a transaction
+// never interleaves with another. The memory state is changed only after the commit succeeded.
+import { existsSync } from 'node:fs';
+import { link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  isStoreError,
+  SPECIAL_USES,
+  StoreError,
+  type CopyResult,
+  type ExpungeResult,
+  type MailboxChange,
+  type MailboxInfo,
+  type MailboxStatus,
+  type MessageMeta,
+  type MoveResult,
+  type Quota,
+  type SpecialUse,
+  type StoreFlagsRequest,
+  type StoreFlagsResult,
+} from './api.ts';
+import {
+  assignUids,
+  decodeAfterCommit,
+  encodeAfterCommit,
+  nextUidValidity,
+  orphanUids,
+  quotaAllows,
+  type AfterCommitAction,
+  type QuotaLimits,
+} from './decisions.ts';
+import {
+  applyStore,
+  DELETED,
+  flagStrings,
+  mergeKeywords,
+  parseFlags,
+  sameFlags,
+  SEEN,
+  type FlagSet,
+} from './flags.ts';
+import { IndexDb, type MailboxRow } from './index-db.ts';
+import { accountPaths, type AccountPaths } from './layout.ts';
+import { DirectorySync, unlinkIfPresent, writeFileAtomic } from './message-files.ts';
+import { isInbox, isInferiorOf, normaliseMailboxName, parentOf, planRename, superiorsOf } from './names.ts';
+import { rebuildIndex, type RebuildReport } from './rebuild.ts';
+import { STORE_LIMITS } from '../limits.ts';
+
+/** The mailboxes every account starts with, subscribed (RFC 6154 special-use). */
+export const DEFAULT_MAILBOXES: readonly { name: string; specialUse?: SpecialUse }[] = [
+  { name: 'INBOX' },
+  { name: 'Archive', specialUse: '\\Archive' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Junk', specialUse: '\\Junk' },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Trash', specialUse: '\\Trash' },
+];
+
+export interface MailboxRecord {
+  id: number;
+  name: string;
+  selectable: boolean;
+  specialUse: SpecialUse | undefined;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messages: number;
+  size: number;
+  unseen: number;
+  deleted: number;
+}
+
+/** A message as memory holds it: the API's MessageMeta (recent false) plus its parsed flags. */
+export interface StoredMessage extends MessageMeta {
+  readonly flagSet: FlagSet;
+}
+
+/** What a view needs of the engine; the engine calls back into views to queue changes. */
+export interface ViewSink {
+  readonly readOnly: boolean;
+  readonly closed: boolean;
+  queue(change: MailboxChange): void;
+}
+
+/** A mailbox with its messages in memory, while at least one view holds it. */
+export interface LoadedMailbox {
+  readonly record: MailboxRecord;
+  readonly messages: Map<number, StoredMessage>;
+  keywords: readonly string[];
+  readonly views: Set<ViewSink>;
+  gone: boolean;
+}
+
+export interface AccountEngineOptions {
+  dataDir: string;
+  quota: QuotaLimits;
+  maxMessageBytes: number;
+  now?: () => number;
+  onRebuild?: (report: RebuildReport) => void;
+}
+
+export interface NewMessage {
+  /** A file to bring in: renamed (append, owned by the caller) or hard-linked (delivery, copy). */
+  readonly path: string;
+  readonly how: 'rename' | 'link';
+  readonly size: number;
+  readonly flags: FlagSet;
+  readonly internalDate: number;
+}
+
+class AccountLock {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(work, work);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function recordFromRow(row: MailboxRow): MailboxRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    selectable: row.selectable === 1,
+    specialUse: (SPECIAL_USES as readonly string[]).includes(row.special_use ?? '')
+      ? (row.special_use as SpecialUse)
+      : undefined,
+    uidValidity: row.uid_validity,
+    uidNext: row.uid_next,
+    highestModseq: row.highest_modseq,
+    messages: row.messages,
+    size: row.size,
+    unseen: row.unseen,
+    deleted: row.deleted,
+  };
+}
+
+function storedFromRow(row: {
+  uid: number;
+  flags: number;
+  keywords: string | null;
+  modseq: number;
+  internal_date: number;
+  size: number;
+}): StoredMessage {
+  const flagSet: FlagSet = {
+    system: row.flags,
+    keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : [],
+  };
+  return {
+    uid: row.uid,
+    flags: flagStrings(flagSet),
+    flagSet,
+    modseq: row.modseq,
+    internalDate: row.internal_date,
+    size: row.size,
+    recent: false,
+  };
+}
+
+function withFlags(message: StoredMessage, flagSet: FlagSet, modseq: number): StoredMessage {
+  return { ...message, flagSet, flags: flagStrings(flagSet), modseq };
+}
+
+const countsOf = (f: FlagSet) => ({ unseen: f.system & SEEN ? 0 : 1, deleted: f.system & DELETED ? 1 : 0 });
+
+export class AccountEngine {
+  readonly user: string;
+  readonly paths: AccountPaths;
+  readonly maxMessageBytes: number;
+  readonly #db: IndexDb;
+  readonly #options: AccountEngineOptions;
+  readonly #lock = new AccountLock();
+  readonly #records = new Map<number, MailboxRecord>();
+  readonly #byName = new Map<string, number>();
+  readonly #subscriptions = new Set<string>();
+  readonly #loaded = new Map<number, LoadedMailbox>();
+  readonly #dirSyncs = new Map<number, DirectorySync>();
+  readonly #recentFromById = new Map<number, number>();
+  /** after_commit rows whose action is done; deleted in the next transaction (no extra fsync). */
+  #doneActions: number[] = [];
+  #closed = false;
+  /** Sessions holding the account (MailStore closes it some time after the last goes). */
+  sessions = 0;
+
+  private constructor(user: string, paths: AccountPaths, db: IndexDb, options: AccountEngineOptions) {
+    this.user = user;
+    this.paths = paths;
+    this.#db = db;
+    this.#options = options;
+    this.maxMessageBytes = options.maxMessageBytes;
+  }
+
+  /** Opens the account, creating it, rebuilding a lost or unreadable index, finishing a crash's work. */
+  static async open(user: string, options: AccountEngineOptions): Promise<AccountEngine> {
+    const paths = accountPaths(options.dataDir, user);
+    await mkdir(paths.mailboxes, { recursive: true });
+    let db: IndexDb;
+    const hasIndex = existsSync(paths.index);
+    const hasMail = (await readdir(paths.mailboxes)).length > 0;
+    if (!hasIndex && !hasMail) {
+      db = IndexDb.open(paths.index, true);
+    } else {
+      try {
+        if (!hasIndex) throw new Error('the index file is missing');
+        db = IndexDb.open(paths.index, false);
+        db.mailboxes(); // a file that is not our index fails here, not later mid-session
+      } catch (error) {
+        const report = await rebuildIndex(paths, (error as Error).message, options.now?.() ?? Date.now());
+        options.onRebuild?.(report);
+        db = IndexDb.open(paths.index, false);
+      }
+    }
+    const engine = new AccountEngine(user, paths, db, options);
+    try {
+      engine.#loadRecords();
+      await engine.#recover();
+      if (engine.#records.size === 0) await engine.#createDefaults();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  #now(): number {
+    return this.#options.now?.() ?? Date.now();
+  }
+
+  #loadRecords(): void {
+    this.#records.clear();
+    this.#byName.clear();
+    for (const row of this.#db.mailboxes()) {
+      const record = recordFromRow(row);
+      this.#records.set(record.id, record);
+      this.#byName.set(record.name, record.id);
+      this.#recentFromById.set(record.id, record.uidNext);
+    }
+    this.#subscriptions.clear();
+    for (const row of this.#db.statement('SELECT name FROM subscriptions').all() as { name: string }[])
+      this.#subscriptions.add(row.name);
+  }
+
+  /**
+   * What a crash may have left: after_commit actions not done yet (replayed: each is idempotent),
+   * message files linked in for a transaction that never committed (from UIDNEXT up), mailbox
+   * directories the index does not know (a CREATE that never committed).
+   */
+  async #recover(): Promise<void> {
+    const pending = this.#db.statement('SELECT id, action FROM after_commit ORDER BY id').all() as {
+      id: number;
+      action: string;
+    }[];
+    for (const row of pending) {
+      const action = decodeAfterCommit(row.action);
+      if (action) await this.#perform(action);
+      this.#doneActions.push(row.id);
+    }
+    for (const record of this.#records.values()) {
+      if (!record.selectable) continue;
+      await mkdir(this.paths.mailboxDir(record.id), { recursive: true });
+      for (const uid of orphanUids(record.uidNext, (u) => existsSync(this.paths.messageFile(record.id, u))))
+        await unlinkIfPresent(this.paths.messageFile(record.id, uid));
+    }
+    for (const entry of await readdir(this.paths.mailboxes)) {
+      const id = Number(entry);
+      const record = this.#records.get(id);
+      if (!Number.isInteger(id) || !record || !record.selectable)
+        await rm(join(this.paths.mailboxes, entry), { recursive: true, force: true });
+    }
+    if (this.#doneActions.length > 0) this.#transaction(() => undefined);
+  }
+
+  async #perform(action: AfterCommitAction): Promise<void> {
+    switch (action.kind) {
+      case 'unlink':
+        await unlinkIfPresent(action.path);
+        return;
+      case 'remove-dir':
+        await rm(action.path, { recursive: true, force: true });
+        return;
+      case 'write-mailbox-meta': {
+        const record = this.#records.get(action.mailboxId);
+        if (!record || !record.selectable) return;
+        await mkdir(this.paths.mailboxDir(record.id), { recursive: true });
+        await writeFileAtomic(
+          this.paths.mailboxMeta(record.id),
+          JSON.stringify({
+            id: record.id,
+            name: record.name,
+            uidValidity: record.uidValidity,
+            uidNextFloor: record.uidNext,
+            specialUse: record.specialUse ?? null,
+          }),
+        );
+        return;
+      }
+      case 'write-subscriptions':
+        await writeFileAtomic(this.paths.subscriptions, JSON.stringify([...this.#subscriptions].sort()));
+        return;
+    }
+  }
+
+  /** A transaction that also forgets after_commit rows already done; returns the new rows' ids. */
+  #transaction<T>(work: (later: (action: AfterCommitAction) => void) => T): {
+    result: T;
+    actions: [number, AfterCommitAction][];
+  } {
+    const done = this.#doneActions;
+    const actions: [number, AfterCommitAction][] = [];
+    const result = this.#db.transaction(() => {
+      if (done.length > 0) {
+        const del = this.#db.statement('DELETE FROM after_commit WHERE id = ?');
+        for (const id of done) del.run(id);
+      }
+      const insert = this.#db.statement('INSERT INTO after_commit (action) VALUES (?)');
+      return work((action) => {
+        const { lastInsertRowid } = insert.run(encodeAfterCommit(action));
+        actions.push([Number(lastInsertRowid), action]);
+      });
+    });
+    this.#doneActions = [];
+    return { result, actions };
+  }
+
+  async #performAll(actions: [number, AfterCommitAction][]): Promise<void> {
+    for (const [id, action] of actions) {
+      await this.#perform(action);
+      this.#doneActions.push(id);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError('UNAVAILABLE', 'the store is shutting down');
+  }
+
+  #run<T>(work: () => T | Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError('UNAVAILABLE', 'the store is shutting down'));
+    return this.#lock.run(async () => {
+      this.#checkOpen();
+      return await work();
+    });
+  }
+
+  // ——— Folders ———————————————————————————————————————————————————————————————————————————————
+
+  #recordByName(name: string): MailboxRecord | undefined {
+    const id = this.#byName.get(name);
+    return id === undefined ? undefined : this.#records.get(id);
+  }
+
+  /** The selectable mailbox a name refers to, or NONEXISTENT (with TRYCREATE where asked). */
+  selectableMailbox(rawName: string, tryCreate = false): MailboxRecord {
+    const name = normaliseMailboxName(rawName);
+    const record = this.#recordByName(name);
+    if (!record) throw new StoreError('NONEXISTENT', `no mailbox ${name}`, { tryCreate });
+    if (!record.selectable)
+      throw new StoreError(tryCreate ? 'NONEXISTENT' : 'CANNOT', `${name} holds no messages (\\Noselect)`, {
+        tryCreate,
+      });
+    return record;
+  }
+
+  listMailboxes(): MailboxInfo[] {
+    const names = [...this.#byName.keys()].sort();
+    return names.map((name) => {
+      const record = this.#recordByName(name)!;
+      const hasChildren = names.some((other) => isInferiorOf(other, name));
+      const attributes = [
+        ...(record.selectable ? [] : ['\\Noselect']),
+        hasChildren ? '\\HasChildren' : '\\HasNoChildren',
+        ...(record.specialUse ? [record.specialUse] : []),
+      ];
+      return {
+        name,
+        attributes,
+        specialUse: record.specialUse,
+        subscribed: this.#subscriptions.has(name),
+        selectable: record.selectable,
+        hasChildren,
+      };
+    });
+  }
+
+  listSubscriptions(): string[] {
+    return [...this.#subscriptions].sort();
+  }
+
+  setSubscribed(rawName: string, subscribed: boolean): Promise<void> {
+    const name = normaliseMailboxName(rawName);
+    return this.#run(async () => {
+      if (this.#subscriptions.has(name) === subscribed) return;
+      const { actions } = this.#transaction((later) => {
+        if (subscribed) this.#db.statement('INSERT OR IGNORE INTO subscriptions (name) VALUES (?)').run(name);
+        else this.#db.statement('DELETE FROM subscriptions WHERE name = ?').run(name);
+        later({ kind: 'write-subscriptions' });
+      });
+      if (subscribed) this.#subscriptions.add(name);
+      else this.#subscriptions.delete(name);
+      await this.#performAll(actions);
+    });
+  }
+
+  #insertMailbox(
+    name: string,
+    selectable: boolean,
+    specialUse: SpecialUse | undefined,
+    later: (a: AfterCommitAction) => void,
+  ) {
+    const uidValidity = nextUidValidity(this.#db.getMeta('last_uid_validity') ?? 0, this.#now());
+    this.#db.setMeta('last_uid_validity', uidValidity);
+    const { lastInsertRowid } = this.#db
+      .statement(
+        'INSERT INTO mailboxes (name, selectable, special_use, uid_validity, uid_next, highest_modseq) VALUES (?, ?, ?, ?, 1, 1)',
+      )
+      .run(name, selectable ? 1 : 0, specialUse ?? null, uidValidity);
+    const record: MailboxRecord = {
+      id: Number(lastInsertRowid),
+      name,
+      selectable,
+      specialUse,
+      uidValidity,
+      uidNext: 1,
+      highestModseq: 1,
+      messages: 0,
+      size: 0,
+      unseen: 0,
+      deleted: 0,
+    };
+    if (selectable) later({ kind: 'write-mailbox-meta', mailboxId: record.id });
+    return record;
+  }
+
+  #adopt(records: MailboxRecord[]): void {
+    for (const record of records) {
+      this.#records.set(record.id, record);
+      this.#byName.set(record.name, record.id);
+      if (!this.#recentFromById.has(record.id)) this.#recentFromById.set(record.id, record.uidNext);
+    }
+  }
+
+  async #createDefaults(): Promise<void> {
+    const { result, actions } = this.#transaction((later) => {
+      const records = DEFAULT_MAILBOXES.map((m) => this.#insertMailbox(m.name, true, m.specialUse, later));
+      for (const m of DEFAULT_MAILBOXES)
+        this.#db.statement('INSERT OR IGNORE INTO subscriptions (name) VALUES (?)').run(m.name);
+      later({ kind: 'write-subscriptions' });
+      return records;
+    });
+    this.#adopt(result);
+    for (const m of DEFAULT_MAILBOXES) this.#subscriptions.add(m.name);
+    await this.#performAll(actions);
+  }
+
+  create(rawName: string, specialUse?: SpecialUse): Promise<void> {
+    const name = normaliseMailboxName(rawName);
+    return this.#run(async () => {
+      const existing = this.#recordByName(name);
+      if (existing?.selectable || isInbox(name)) throw new StoreError('ALREADYEXISTS', `${name} exists`);
+      const missing = superiorsOf(name).filter((n) => !this.#byName.has(n));
+      if (this.#records.size + missing.length + 1 > STORE_LIMITS.mailboxesPerAccount)
+        throw new StoreError(
+          'LIMIT',
+          `an account holds at most ${STORE_LIMITS.mailboxesPerAccount} mailboxes`,
+        );
+      const { result, actions } = this.#transaction((later) => {
+        // A \Noselect placeholder becomes a real mailbox: a new row, so it gets a fresh UIDVALIDITY.
+        if (existing) this.#db.statement('DELETE FROM mailboxes WHERE id = ?').run(existing.id);
+        return [
+          ...missing.map((n) => this.#insertMailbox(n, true, undefined, later)),
+          this.#insertMailbox(name, true, specialUse, later),
+        ];
+      });
+      if (existing) this.#records.delete(existing.id);
+      this.#adopt(result);
+      await this.#performAll(actions);
+    });
+  }
+
+  delete(rawName: string): Promise<void> {
+    const name = normaliseMailboxName(rawName);
+    return this.#run(async () => {
+      const record = this.#recordByName(name);
+      if (!record) throw new StoreError('NONEXISTENT', `no mailbox ${name}`);
+      if (isInbox(name)) throw new StoreError('CANNOT', 'INBOX cannot be deleted');
+      const hasChildren = [...this.#byName.keys()].some((n) => isInferiorOf(n, name));
+      if (!record.selectable && hasChildren)
+        throw new StoreError(
+          'CANNOT',
+          `${name} is \\Noselect and has inferiors: delete them first (RFC 9051 §6.3.5)`,
+        );
+      const emptyParents = this.#emptyPlaceholdersAbove(name);
+      const { result, actions } = this.#transaction((later) => {
+        this.#forgetMailbox(record, later);
+        for (const p of emptyParents) this.#forgetMailbox(p, later);
+        // With inferiors, the name stays as a \Noselect placeholder (RFC 9051 §6.3.5).
+        return hasChildren ? this.#insertMailbox(name, false, undefined, later) : undefined;
+      });
+      this.#records.delete(record.id);
+      this.#byName.delete(name);
+      for (const p of emptyParents) {
+        this.#records.delete(p.id);
+        this.#byName.delete(p.name);
+      }
+      if (result) this.#adopt([result]);
+      this.#gone(record.id, undefined);
+      await this.#performAll(actions);
+    });
+  }
+
+  /** \Noselect placeholders above `name` that have no inferior left once `name` goes. */
+  #emptyPlaceholdersAbove(name: string): MailboxRecord[] {
+    const out: MailboxRecord[] = [];
+    let parent = parentOf(name);
+    const removed = new Set([name]);
+    while (parent !== undefined) {
+      const record = this.#recordByName(parent);
+      if (!record || record.selectable) break;
+      const p = parent;
+      const others = [...this.#byName.keys()].filter((n) => isInferiorOf(n, p) && !removed.has(n));
+      if (others.length > 0) break;
+      out.push(record);
+      removed.add(parent);
+      parent = parentOf(parent);
+    }
+    return out;
+  }
+
+  #forgetMailbox(record: MailboxRecord, later: (a: AfterCommitAction) => void): void {
+    for (const table of ['messages', 'tombstones', 'message_cache'])
+      this.#db.statement(`DELETE FROM ${table} WHERE mailbox_id = ?`).run(record.id);
+    this.#db.statement('DELETE FROM mailboxes WHERE id = ?').run(record.id);
+    if (record.selectable) later({ kind: 'remove-dir', path: this.paths.mailboxDir(record.id) });
+  }
+
+  #gone(id: number, renamedTo: string | undefined): void {
+    const loaded = this.#loaded.get(id);
+    if (!loaded) return;
+    if (renamedTo === undefined) {
+      loaded.gone = true;
+      this.#loaded.delete(id);
+    }
+    for (const view of loaded.views) view.queue({ kind: 'mailboxGone', renamedTo });
+  }
+
+  rename(rawFrom: string, rawTo: string): Promise<void> {
+    const from = normaliseMailboxName(rawFrom);
+    const to = normaliseMailboxName(rawTo);
+    return this.#run(async () => {
+      const source = this.#recordByName(from);
+      if (!source) throw new StoreError('NONEXISTENT', `no mailbox ${from}`);
+      const pairs = planRename([...this.#byName.keys()], from, to);
+      const renamed = new Set(pairs.map(([, n]) => n));
+      const missing = superiorsOf(to).filter((n) => !this.#byName.has(n) && !renamed.has(n));
+      const emptyParents = isInbox(from) ? [] : this.#emptyPlaceholdersAbove(from);
+      const { result, actions } = this.#transaction((later) => {
+        const setName = this.#db.statement('UPDATE mailboxes SET name = ? WHERE id = ?');
+        const moved: [MailboxRecord, string][] = [];
+        // Two passes so that a rename never collides with a name it frees in the same step.
+        for (const [old] of pairs) setName.run(`\u0000${old}`, this.#recordByName(old)!.id);
+        for (const [old, next] of pairs) {
+          const record = this.#recordByName(old)!;
+          setName.run(next, record.id);
+          moved.push([record, next]);
+          if (record.selectable) later({ kind: 'write-mailbox-meta', mailboxId: record.id });
+        }
+        for (const p of emptyParents) this.#forgetMailbox(p, later);
+        const created = missing.map((n) => this.#insertMailbox(n, true, undefined, later));
+        // RENAME INBOX (RFC 9051 §6.3.6): the messages go with the renamed mailbox; INBOX starts anew.
+        if (isInbox(from)) created.push(this.#insertMailbox('INBOX', true, undefined, later));
+        const subs = this.#db.statement('UPDATE OR REPLACE subscriptions SET name = ? WHERE name = ?');
+        for (const [old, next] of pairs) if (this.#subscriptions.has(old)) subs.run(next, old);
+        later({ kind: 'write-subscriptions' });
+        return { moved, created };
+      });
+      for (const [old] of pairs) this.#byName.delete(old);
+      for (const p of emptyParents) {
+        this.#records.delete(p.id);
+        this.#byName.delete(p.name);
+      }
+      for (const [record, next] of result.moved) {
+        record.name = next;
+        this.#byName.set(next, record.id);
+        if (this.#subscriptions.delete(pairs.find(([, n]) => n === next)![0])) this.#subscriptions.add(next);
+        this.#gone(record.id, next);
+      }
+      this.#adopt(result.created);
+      // The records are updated: now the metadata files can say the new names.
+      await this.#performAll(actions);
+    });
+  }
+
+  status(rawName: string): MailboxStatus {
+    const record = this.selectableMailbox(rawName);
+    const loaded = this.#loaded.get(record.id);
+    const recentFrom = this.#recentFrom(record);
+    // Without the messages in memory, UIDs from recentFrom up are an upper bound (some may be gone).
+    let recent = Math.min(record.messages, record.uidNext - recentFrom);
+    if (loaded) {
+      recent = 0;
+      for (const uid of loaded.messages.keys()) if (uid >= recentFrom) recent++;
+    }
+    return {
+      messages: record.messages,
+      recent,
+      uidNext: record.uidNext,
+      uidValidity: record.uidValidity,
+      unseen: record.unseen,
+      deleted: record.deleted,
+      size: record.size,
+      highestModseq: record.highestModseq,
+    };
+  }
+
+  quota(): Quota {
+    let bytes = 0;
+    let messages = 0;
+    for (const record of this.#records.values()) {
+      bytes += record.size;
+      messages += record.messages;
+    }
+    return {
+      root: '',
+      storage: { usage: bytes, limit: this.#options.quota.storageBytes },
+      messages: { usage: messages, limit: this.#options.quota.messages },
+    };
+  }
+
+  // ——— Views ————————————————————————————————————————————————————————————————————————————————
+
+  /** Loads (or shares) a mailbox's messages for a new view; the view registers itself. */
+  attach(record: MailboxRecord, view: ViewSink): LoadedMailbox {
+    let loaded = this.#loaded.get(record.id);
+    if (!loaded) {
+      const messages = new Map<number, StoredMessage>();
+      let keywords: readonly string[] = [];
+      for (const row of this.#db.messages(record.id)) {
+        const message = storedFromRow(row);
+        messages.set(message.uid, message);
+        if (message.flagSet.keywords.length > 0)
+          keywords = mergeKeywordsLoose(keywords, message.flagSet.keywords);
+      }
+      loaded = { record, messages, keywords, views: new Set(), gone: false };
+      this.#loaded.set(record.id, loaded);
+    }
+    loaded.views.add(view);
+    return loaded;
+  }
+
+  detach(loaded: LoadedMailbox, view: ViewSink): void {
+    loaded.views.delete(view);
+    if (loaded.views.size === 0 && this.#loaded.get(loaded.record.id) === loaded)
+      this.#loaded.delete(loaded.record.id);
+  }
+
+  /** \Recent for a new read-write view: the UIDs no one was told of, which are now this view's. */
+  claimRecent(loaded: LoadedMailbox): number {
+    const from = this.#recentFrom(loaded.record);
+    this.#recentFromById.set(loaded.record.id, loaded.record.uidNext);
+    return from;
+  }
+
+  /**
+   * The first UID no session was told of as \Recent yet (RFC 3501 §2.3.2). Kept in memory only:
+   * after a restart nothing older is \Recent, which IMAP4rev1 allows and IMAP4rev2 no longer has.
+   */
+  #recentFrom(record: MailboxRecord): number {
+    let from = this.#recentFromById.get(record.id);
+    if (from === undefined) {
+      from = record.uidNext;
+      this.#recentFromById.set(record.id, from);
+    }
+    return from;
+  }
+
+  #notify(loaded: LoadedMailbox | undefined, change: MailboxChange, except?: ViewSink): void {
+    if (!loaded) return;
+    for (const view of loaded.views) if (view !== except && !view.closed) view.queue(change);
+  }
+
+  #notifyExists(loaded: LoadedMailbox | undefined, added: StoredMessage[]): void {
+    if (!loaded || added.length === 0) return;
+    let claimer: ViewSink | undefined;
+    for (const view of loaded.views) if (!view.readOnly && !view.closed) claimer ??= view;
+    if (claimer) this.#recentFromById.set(loaded.record.id, loaded.record.uidNext);
+    for (const view of loaded.views) {
+      if (view.closed) continue;
+      const messages = view === claimer ? added.map((m) => ({ ...m, recent: true })) : added;
+      view.queue({ kind: 'exists', messages });
+    }
+  }
+
+  // ——— Adding messages ——————————————————————————————————————————————————————————————————————
+
+  #dirSync(id: number): DirectorySync {
+    let sync = this.#dirSyncs.get(id);
+    if (!sync) {
+      sync = new DirectorySync(this.paths.mailboxDir(id));
+      this.#dirSyncs.set(id, sync);
+    }
+    return sync;
+  }
+
+  /**
+   * Brings files in as new messages of one mailbox, atomically: all or none become visible. The
+   * quota is checked here, under the lock, so two concurrent deliveries cannot both pass it.
+   */
+  addMessages(
+    target: () => MailboxRecord,
+    items: readonly NewMessage[],
+  ): Promise<{ record: MailboxRecord; uids: number[]; modseq: number }> {
+    return this.#run(() => this.addMessagesLocked(target(), items, { checkQuota: true }));
+  }
+
+  async addMessagesLocked(
+    record: MailboxRecord,
+    items: readonly NewMessage[],
+    options: {
+      checkQuota: boolean;
+      afterCommit?: (modseq: number) => void;
+      inTransaction?: (modseq: number, later: (a: AfterCommitAction) => void) => void;
+    },
+  ): Promise<{ record: MailboxRecord; uids: number[]; modseq: number }> {
+    if (this.#records.get(record.id) !== record)
+      throw new StoreError('NONEXISTENT', `${record.name} was deleted`, { tryCreate: true });
+    const bytes = items.reduce((sum, item) => sum + item.size, 0);
+    if (options.checkQuota && !quotaAllows(this.quota(), items.length, bytes))
+      throw new StoreError('OVERQUOTA', `${this.user} is over quota`);
+    const loaded = this.#loaded.get(record.id);
+    let keywords = loaded?.keywords;
+    for (const item of items)
+      if (item.flags.keywords.length > 0 && keywords) keywords = mergeKeywords(keywords, item.flags.keywords);
+    const { uids, uidNext } = assignUids(record.uidNext, items.length);
+    const placed: string[] = [];
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const final = this.paths.messageFile(record.id, uids[i]!);
+        if (item.how === 'rename') await rename(item.path, final);
+        else await link(item.path, final);
+        placed.push(final);
+      }
+      await this.#dirSync(record.id).sync();
+    } catch (error) {
+      for (const path of placed) await unlinkIfPresent(path);
+      throw error;
+    }
+    const modseq = record.highestModseq + 1;
+    let counts = { unseen: 0, deleted: 0 };
+    let actions: [number, AfterCommitAction][];
+    try {
+      ({ actions } = this.#transaction((later) => {
+        const insert = this.#db.statement(
+          'INSERT INTO messages (mailbox_id, uid, flags, keywords, modseq, internal_date, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        items.forEach((item, i) => {
+          const c = countsOf(item.flags);
+          counts = { unseen: counts.unseen + c.unseen, deleted: counts.deleted + c.deleted };
+          insert.run(
+            record.id,
+            uids[i]!,
+            item.flags.system,
+            item.flags.keywords.length > 0 ? JSON.stringify(item.flags.keywords) : null,
+            modseq,
+            item.internalDate,
+            item.size,
+          );
+        });
+        this.#db
+          .statement(
+            'UPDATE mailboxes SET uid_next = ?, highest_modseq = ?, messages = messages + ?, size = size + ?, unseen = unseen + ?, deleted = deleted + ? WHERE id = ?',
+          )
+          .run(uidNext, modseq, items.length, bytes, counts.unseen, counts.deleted, record.id);
+        options.inTransaction?.(modseq, later);
+      }));
+    } catch (error) {
+      for (const path of placed) await unlinkIfPresent(path);
+      throw error;
+    }
+    record.uidNext = uidNext;
+    record.highestModseq = modseq;
+    record.messages += items.length;
+    record.size += bytes;
+    record.unseen += counts.unseen;
+    record.deleted += counts.deleted;
+    const added = items.map((item, i): StoredMessage => ({
+      uid: uids[i]!,
+      flagSet: item.flags,
+      flags: flagStrings(item.flags),
+      modseq,
+      internalDate: item.internalDate,
+      size: item.size,
+      recent: false,
+    }));
+    if (loaded) {
+      for (const m of added) loaded.messages.set(m.uid, m);
+      if (keywords) loaded.keywords = keywords;
+    }
+    options.afterCommit?.(modseq);
+    this.#notifyExists(loaded, added);
+    await this.#performAll(actions);
+    return { record, uids, modseq };
+  }
+
+  // ——— Changing and removing messages (through a view) ————————————————————————————————————————
+
+  storeFlags(loaded: LoadedMailbox, origin: ViewSink, request: StoreFlagsRequest): Promise<StoreFlagsResult> {
+    return this.#run(() => {
+      const change = parseFlags(request.flags);
+      this.#checkLoaded(loaded);
+      const record = loaded.record;
+      const keywords =
+        request.mode === 'remove' ? loaded.keywords : mergeKeywords(loaded.keywords, change.keywords);
+      const modseq = record.highestModseq + 1;
+      const results: (MessageMeta & { changed: boolean })[] = [];
+      const modified: number[] = [];
+      const updates: StoredMessage[] = [];
+      let unseenDelta = 0;
+      let deletedDelta = 0;
+      for (const uid of [...new Set(request.uids)].sort((a, b) => a - b)) {
+        const message = loaded.messages.get(uid);
+        if (!message) continue;
+        if (request.unchangedSince !== undefined && message.modseq > request.unchangedSince) {
+          modified.push(uid);
+          continue;
+        }
+        const next = applyStore(message.flagSet, request.mode, change);
+        if (sameFlags(next, message.flagSet)) {
+          results.push({ ...message, changed: false });
+          continue;
+        }
+        const before = countsOf(message.flagSet);
+        const after = countsOf(next);
+        unseenDelta += after.unseen - before.unseen;
+        deletedDelta += after.deleted - before.deleted;
+        const updated = withFlags(message, next, modseq);
+        updates.push(updated);
+        results.push({ ...updated, changed: true });
+      }
+      if (updates.length > 0) {
+        this.#transaction(() => {
+          const update = this.#db.statement(
+            'UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?',
+          );
+          for (const m of updates)
+            update.run(
+              m.flagSet.system,
+              m.flagSet.keywords.length ? JSON.stringify(m.flagSet.keywords) : null,
+              modseq,
+              record.id,
+              m.uid,
+            );
+          this.#db
+            .statement(
+              'UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ?, deleted = deleted + ? WHERE id = ?',
+            )
+            .run(modseq, unseenDelta, deletedDelta, record.id);
+        });
+        record.highestModseq = modseq;
+        record.unseen += unseenDelta;
+        record.deleted += deletedDelta;
+        loaded.keywords = keywords;
+        for (const m of updates) {
+          loaded.messages.set(m.uid, m);
+          this.#notify(loaded, { kind: 'flags', uid: m.uid, flags: m.flags, modseq }, origin);
+        }
+      }
+      return { messages: results, modified };
+    });
+  }
+
+  #checkLoaded(loaded: LoadedMailbox): void {
+    if (loaded.gone || this.#records.get(loaded.record.id) !== loaded.record)
+      throw new StoreError('NONEXISTENT', `${loaded.record.name} was deleted by another session`);
+  }
+
+  expunge(
+    loaded: LoadedMailbox,
+    origin: ViewSink,
+    uids: readonly number[] | undefined,
+    onlyDeleted: boolean,
+  ): Promise<ExpungeResult> {
+    return this.#run(async () => {
+      this.#checkLoaded(loaded);
+      const candidates = uids ? [...new Set(uids)].sort((a, b) => a - b) : [...loaded.messages.keys()];
+      const chosen = candidates.filter((uid) => {
+        const m = loaded.messages.get(uid);
+        return m !== undefined && (!onlyDeleted || (m.flagSet.system & DELETED) !== 0);
+      });
+      if (chosen.length === 0) return { uids: [], modseq: loaded.record.highestModseq };
+      const modseq = await this.#removeLocked(loaded, chosen, () => undefined);
+      this.#notify(loaded, { kind: 'expunge', uids: chosen, modseq }, origin);
+      return { uids: chosen, modseq };
+    });
+  }
+
+  /**
+   * Removes messages (expunge, move out) in one transaction with `alsoInTransaction`, keeping a
+   * tombstone of each for QRESYNC, then removes their files.
+   */
+  async #removeLocked(
+    loaded: LoadedMailbox,
+    uids: readonly number[],
+    alsoInTransaction: (modseq: number, later: (a: AfterCommitAction) => void) => void,
+  ): Promise<number> {
+    const record = loaded.record;
+    const modseq = record.highestModseq + 1;
+    // A rebuilt index takes UIDNEXT from the files; when the newest message goes, say where UIDs
+    // stand in mailbox.json first, so a rebuild never gives its UID out again.
+    let newest = 0;
+    for (const uid of loaded.messages.keys()) if (uid > newest) newest = uid;
+    if (uids.includes(newest)) await this.#perform({ kind: 'write-mailbox-meta', mailboxId: record.id });
+    let bytes = 0;
+    let unseen = 0;
+    let deleted = 0;
+    for (const uid of uids) {
+      const m = loaded.messages.get(uid)!;
+      bytes += m.size;
+      const c = countsOf(m.flagSet);
+      unseen += c.unseen;
+      deleted += c.deleted;
+    }
+    const { actions } = this.#transaction((later) => {
+      const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
+      const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
+      const tomb = this.#db.statement(
+        'INSERT OR REPLACE INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)',
+      );
+      for (const uid of uids) {
+        del.run(record.id, uid);
+        delCache.run(record.id, uid);
+        tomb.run(record.id, uid, modseq);
+        later({ kind: 'unlink', path: this.paths.messageFile(record.id, uid) });
+      }
+      this.#db
+        .statement(
+          'UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
+        )
+        .run(modseq, uids.length, bytes, unseen, deleted, record.id);
+      alsoInTransaction(modseq, later);
+    });
+    record.highestModseq = modseq;
+    record.messages -= uids.length;
+    record.size -= bytes;
+    record.unseen -= unseen;
+    record.deleted -= deleted;
+    for (const uid of uids) loaded.messages.delete(uid);
+    await this.#performAll(actions);
+    return modseq;
+  }
+
+  copy(loaded: LoadedMailbox, uids: readonly number[], destination: string): Promise<CopyResult> {
+    return this.#run(async () => {
+      this.#checkLoaded(loaded);
+      const target = this.selectableMailbox(destination, true);
+      const sources = this.#sources(loaded, uids);
+      const { uids: newUids } = await this.addMessagesLocked(target, sources.map(this.#linkItem(loaded)), {
+        checkQuota: true,
+      });
+      return {
+        uidValidity: target.uidValidity,
+        mapping: sources.map((m, i) => [m.uid, newUids[i]!] as const),
+      };
+    });
+  }
+
+  move(
+    loaded: LoadedMailbox,
+    origin: ViewSink,
+    uids: readonly number[],
+    destination: string,
+  ): Promise<MoveResult> {
+    return this.#run(async () => {
+      this.#checkLoaded(loaded);
+      const target = this.selectableMailbox(destination, true);
+      const sources = this.#sources(loaded, uids);
+      if (target.id === loaded.record.id) throw new StoreError('CANNOT', 'MOVE into the same mailbox');
+      if (sources.length === 0)
+        return {
+          uidValidity: target.uidValidity,
+          mapping: [],
+          expunged: [],
+          modseq: loaded.record.highestModseq,
+        };
+      // One transaction adds the copies and removes the originals (RFC 6851 §3.3: atomic). The
+      // copies are links to the same files; a move within an account never needs quota.
+      const record = loaded.record;
+      const moved = sources.map((m) => m.uid);
+      const sourceModseq = record.highestModseq + 1;
+      let bytes = 0;
+      let unseen = 0;
+      let deleted = 0;
+      for (const m of sources) {
+        bytes += m.size;
+        const c = countsOf(m.flagSet);
+        unseen += c.unseen;
+        deleted += c.deleted;
+      }
+      let newest = 0;
+      for (const uid of loaded.messages.keys()) if (uid > newest) newest = uid;
+      if (moved.includes(newest)) await this.#perform({ kind: 'write-mailbox-meta', mailboxId: record.id });
+      const { uids: newUids } = await this.addMessagesLocked(target, sources.map(this.#linkItem(loaded)), {
+        checkQuota: false,
+        inTransaction: (_modseq, later) => {
+          const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
+          const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
+          const tomb = this.#db.statement(
+            'INSERT OR REPLACE INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)',
+          );
+          for (const uid of moved) {
+            del.run(record.id, uid);
+            delCache.run(record.id, uid);
+            tomb.run(record.id, uid, sourceModseq);
+            later({ kind: 'unlink', path: this.paths.messageFile(record.id, uid) });
+          }
+          this.#db
+            .statement(
+              'UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
+            )
+            .run(sourceModseq, moved.length, bytes, unseen, deleted, record.id);
+        },
+        afterCommit: () => {
+          record.highestModseq = sourceModseq;
+          record.messages -= moved.length;
+          record.size -= bytes;
+          record.unseen -= unseen;
+          record.deleted -= deleted;
+          for (const uid of moved) loaded.messages.delete(uid);
+          this.#notify(loaded, { kind: 'expunge', uids: moved, modseq: sourceModseq }, origin);
+        },
+      });
+      return {
+        uidValidity: target.uidValidity,
+        mapping: sources.map((m, i) => [m.uid, newUids[i]!] as const),
+        expunged: moved,
+        modseq: sourceModseq,
+      };
+    });
+  }
+
+  #sources(loaded: LoadedMailbox, uids: readonly number[]): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
+      const m = loaded.messages.get(uid);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  #linkItem(loaded: LoadedMailbox) {
+    return (m: StoredMessage): NewMessage => ({
+      path: this.paths.messageFile(loaded.record.id, m.uid),
+      how: 'link',
+      size: m.size,
+      flags: m.flagSet,
+      internalDate: m.internalDate,
+    });
+  }
+
+  vanishedSince(loaded: LoadedMailbox, modseq: number, uids?: readonly number[]): number[] {
+    const rows = this.#db
+      .statement('SELECT uid FROM tombstones WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
+      .all(loaded.record.id, modseq) as { uid: number }[];
+    const all = rows.map((r) => r.uid);
+    if (!uids) return all;
+    const wanted = new Set(uids);
+    return all.filter((u) => wanted.has(u));
+  }
+
+  getCached(loaded: LoadedMailbox, uid: number, key: string): string | undefined {
+    const row = this.#db
+      .statement('SELECT value FROM message_cache WHERE mailbox_id = ? AND uid = ? AND key = ?')
+      .get(loaded.record.id, uid, key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  putCached(loaded: LoadedMailbox, uid: number, key: string, value: string): void {
+    if (Buffer.byteLength(value) > STORE_LIMITS.cacheValueBytes)
+      throw new StoreError('LIMIT', `a cached value is at most ${STORE_LIMITS.cacheValueBytes} bytes`);
+    if (!loaded.messages.has(uid)) return;
+    // A cache entry can be computed again: it need not cost an fsync of its own (the next commit
+    // with synchronous=FULL makes it durable along with whatever that commit writes).
+    this.#db.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.#db
+        .statement('INSERT OR REPLACE INTO message_cache (mailbox_id, uid, key, value) VALUES (?, ?, ?, ?)')
+        .run(loaded.record.id, uid, key, value);
+    } finally {
+      this.#db.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  /** Waits for what is in flight, writes the done after_commit rows away, closes the index. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return this.#lock.run(async () => {
+      if (this.#closed) return;
+      if (this.#doneActions.length > 0) this.#transaction(() => undefined);
+      this.#closed = true;
+      for (const sync of this.#dirSyncs.values()) await sync.close();
+      this.#db.close();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+function mergeKeywordsLoose(known: readonly string[], more: readonly string[]): readonly string[] {
+  try {
+    return mergeKeywords(known, more);
+  } catch (error) {
+    if (isStoreError(error, 'LIMIT')) return known;
+    throw error;
+  }
+}

@@ -1,0 +1,361 @@
+// The MessageStore of api.ts: every account of this replica, opened on demand, shared by all the
+// sessions of a user in this process, closed a while after the last session leaves.
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  isStoreError,
+  MAILBOX_DELIMITER,
+  StoreError,
+  type Account,
+  type AppendBatch,
+  type AppendItem,
+  type AppendResult,
+  type CreateOptions,
+  type DeliveryOutcome,
+  type DeliveryRequest,
+  type MailboxInfo,
+  type MailboxStatus,
+  type MailboxView,
+  type MessageStore,
+  type OpenMailboxOptions,
+  type Quota,
+} from './api.ts';
+import { attempt } from './attempt.ts';
+import { AccountEngine, type NewMessage } from './account-engine.ts';
+import type { QuotaLimits } from './decisions.ts';
+import { parseFlags } from './flags.ts';
+import { storeTmpDir } from './layout.ts';
+import { MailboxViewImpl } from './mailbox-view.ts';
+import { unlinkIfPresent, writeTmpMessage } from './message-files.ts';
+import type { RebuildReport } from './rebuild.ts';
+import { STORE_LIMITS } from '../limits.ts';
+
+export interface MailStoreOptions {
+  dataDir: string;
+  quota: QuotaLimits;
+  maxMessageBytes: number;
+  now?: () => number;
+  /** For metrics and logs: an index was rebuilt from the files. */
+  onRebuild?: (user: string, report: RebuildReport) => void;
+  /** For metrics: a message was stored (delivery or append), with its size. */
+  onStored?: (how: 'delivery' | 'append' | 'copy', bytes: number) => void;
+  idleAccountKeepMs?: number;
+}
+
+export class MailStore implements MessageStore {
+  readonly #options: MailStoreOptions;
+  readonly #tmp: string;
+  readonly #accounts = new Map<string, Promise<AccountEngine>>();
+  readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  #closing = false;
+  #inFlight = new Set<Promise<unknown>>();
+
+  private constructor(options: MailStoreOptions) {
+    this.#options = options;
+    this.#tmp = storeTmpDir(options.dataDir);
+  }
+
+  /** Prepares the data directory; what is in tmp/ from before a crash was never acknowledged. */
+  static async open(options: MailStoreOptions): Promise<MailStore> {
+    const store = new MailStore(options);
+    await mkdir(join(options.dataDir, 'accounts'), { recursive: true });
+    await rm(store.#tmp, { recursive: true, force: true });
+    await mkdir(store.#tmp, { recursive: true });
+    return store;
+  }
+
+  get maxMessageBytes(): number {
+    return this.#options.maxMessageBytes;
+  }
+
+  /** Accounts open now (for metrics). */
+  get openAccounts(): number {
+    return this.#accounts.size;
+  }
+
+  /** How many accounts the data directory holds (for metrics; reads the directory). */
+  async countAccounts(): Promise<number> {
+    let count = 0;
+    const root = join(this.#options.dataDir, 'accounts');
+    for (const shard of await readdir(root).catch(() => []))
+      count += (await readdir(join(root, shard)).catch(() => [])).length;
+    return count;
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  async #acquire(user: string): Promise<AccountEngine> {
+    if (this.#closing) throw new StoreError('UNAVAILABLE', 'the store is shutting down');
+    clearTimeout(this.#idleTimers.get(user));
+    this.#idleTimers.delete(user);
+    let opening = this.#accounts.get(user);
+    if (!opening) {
+      opening = AccountEngine.open(user, {
+        dataDir: this.#options.dataDir,
+        quota: this.#options.quota,
+        maxMessageBytes: this.#options.maxMessageBytes,
+        ...(this.#options.now ? { now: this.#options.now } : {}),
+        onRebuild: (report) => this.#options.onRebuild?.(user, report),
+      });
+      this.#accounts.set(user, opening);
+      opening.catch(() => this.#accounts.delete(user));
+    }
+    const engine = await opening;
+    engine.sessions++;
+    return engine;
+  }
+
+  #release(engine: AccountEngine): void {
+    engine.sessions--;
+    if (engine.sessions > 0 || this.#closing) return;
+    const keep = this.#options.idleAccountKeepMs ?? STORE_LIMITS.idleAccountKeepMs;
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(engine.user);
+      if (engine.sessions > 0) return;
+      this.#accounts.delete(engine.user);
+      void engine.close();
+    }, keep);
+    timer.unref();
+    this.#idleTimers.set(engine.user, timer);
+  }
+
+  async openAccount(user: string): Promise<Account> {
+    const engine = await this.#acquire(user);
+    return new AccountSession(engine, this, () => this.#release(engine));
+  }
+
+  /** Used by AccountSession: an append's files are written before the account's lock is taken. */
+  writeTmp(source: AppendItem['source'], internalDate?: number) {
+    return writeTmpMessage(this.#tmp, source, this.#options.maxMessageBytes, internalDate);
+  }
+
+  stored(how: 'delivery' | 'append' | 'copy', bytes: number): void {
+    this.#options.onStored?.(how, bytes);
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    return this.#track(work);
+  }
+
+  deliver(request: DeliveryRequest): Promise<readonly DeliveryOutcome[]> {
+    return this.#track(this.#deliver(request));
+  }
+
+  async #deliver(request: DeliveryRequest): Promise<readonly DeliveryOutcome[]> {
+    if (this.#closing) throw new StoreError('UNAVAILABLE', 'the store is shutting down');
+    const now = this.#options.now?.() ?? Date.now();
+    let written;
+    try {
+      written = await this.writeTmp(request.source);
+    } catch (error) {
+      if (isStoreError(error, 'TOOBIG'))
+        return request.recipients.map((recipient) => ({ recipient, kind: 'tooBig' as const }));
+      throw error;
+    }
+    try {
+      const outcomes: DeliveryOutcome[] = [];
+      for (const recipient of request.recipients) {
+        outcomes.push(await this.#deliverOne(recipient, written.path, written.size, now));
+      }
+      return outcomes;
+    } finally {
+      await unlinkIfPresent(written.path);
+    }
+  }
+
+  async #deliverOne(recipient: string, path: string, size: number, now: number): Promise<DeliveryOutcome> {
+    let engine: AccountEngine;
+    try {
+      engine = await this.#acquire(recipient.toLowerCase());
+    } catch (error) {
+      return { recipient, kind: 'failed', reason: (error as Error).message };
+    }
+    try {
+      const item: NewMessage = { path, how: 'link', size, flags: parseFlags([]), internalDate: now };
+      const { record, uids } = await engine.addMessages(() => engine.selectableMailbox('INBOX'), [item]);
+      this.stored('delivery', size);
+      return { recipient, kind: 'delivered', uid: uids[0]!, uidValidity: record.uidValidity };
+    } catch (error) {
+      if (isStoreError(error, 'OVERQUOTA')) return { recipient, kind: 'overQuota' };
+      return { recipient, kind: 'failed', reason: (error as Error).message };
+    } finally {
+      this.#release(engine);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled([...this.#inFlight]);
+    for (const timer of this.#idleTimers.values()) clearTimeout(timer);
+    this.#idleTimers.clear();
+    const engines = await Promise.allSettled([...this.#accounts.values()]);
+    this.#accounts.clear();
+    for (const result of engines) if (result.status === 'fulfilled') await result.value.close();
+  }
+}
+
+class AccountSession implements Account {
+  readonly delimiter = MAILBOX_DELIMITER;
+  readonly #engine: AccountEngine;
+  readonly #store: MailStore;
+  readonly #release: () => void;
+  readonly #views = new Set<MailboxView>();
+  #closed = false;
+
+  constructor(engine: AccountEngine, store: MailStore, release: () => void) {
+    this.#engine = engine;
+    this.#store = store;
+    this.#release = release;
+  }
+
+  get user(): string {
+    return this.#engine.user;
+  }
+
+  get maxMessageBytes(): number {
+    return this.#engine.maxMessageBytes;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreError('CANNOT', 'the session has logged out');
+  }
+
+  listMailboxes(): Promise<readonly MailboxInfo[]> {
+    return attempt(() => {
+      this.#check();
+      return this.#engine.listMailboxes();
+    });
+  }
+
+  listSubscriptions(): Promise<readonly string[]> {
+    return attempt(() => {
+      this.#check();
+      return this.#engine.listSubscriptions();
+    });
+  }
+
+  subscribe(name: string): Promise<void> {
+    return attempt(() => {
+      this.#check();
+      return this.#store.track(this.#engine.setSubscribed(name, true));
+    });
+  }
+
+  unsubscribe(name: string): Promise<void> {
+    return attempt(() => {
+      this.#check();
+      return this.#store.track(this.#engine.setSubscribed(name, false));
+    });
+  }
+
+  create(name: string, options?: CreateOptions): Promise<void> {
+    return attempt(() => {
+      this.#check();
+      return this.#store.track(this.#engine.create(name, options?.specialUse));
+    });
+  }
+
+  delete(name: string): Promise<void> {
+    return attempt(() => {
+      this.#check();
+      return this.#store.track(this.#engine.delete(name));
+    });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return attempt(() => {
+      this.#check();
+      return this.#store.track(this.#engine.rename(from, to));
+    });
+  }
+
+  status(name: string): Promise<MailboxStatus> {
+    return attempt(() => {
+      this.#check();
+      return this.#engine.status(name);
+    });
+  }
+
+  quota(): Promise<Quota> {
+    return attempt(() => {
+      this.#check();
+      return this.#engine.quota();
+    });
+  }
+
+  openMailbox(name: string, options: OpenMailboxOptions): Promise<MailboxView> {
+    return attempt(() => {
+      this.#check();
+      const record = this.#engine.selectableMailbox(name);
+      const view = new MailboxViewImpl(this.#engine, record, options.readOnly);
+      this.#views.add(view);
+      const close = view.close.bind(view);
+      view.close = () => {
+        this.#views.delete(view);
+        close();
+      };
+      return view;
+    });
+  }
+
+  async append(mailbox: string, items: readonly AppendItem[]): Promise<AppendResult> {
+    const batch = await this.beginAppend(mailbox);
+    try {
+      for (const item of items) await batch.add(item);
+    } catch (error) {
+      await batch.abort();
+      throw error;
+    }
+    return batch.commit();
+  }
+
+  beginAppend(mailbox: string): Promise<AppendBatch> {
+    return attempt(() => {
+      this.#check();
+      this.#engine.selectableMailbox(mailbox, true);
+      const engine = this.#engine;
+      const store = this.#store;
+      const written: NewMessage[] = [];
+      let finished = false;
+      const discard = async () => {
+        finished = true;
+        for (const item of written) await unlinkIfPresent(item.path);
+      };
+      return {
+        async add(item) {
+          if (finished) throw new StoreError('CANNOT', 'the append was already committed or aborted');
+          const flags = parseFlags(item.flags ?? []);
+          const internalDate = item.internalDate ?? Date.now();
+          const file = await store.writeTmp(item.source, internalDate);
+          written.push({ path: file.path, how: 'rename', size: file.size, flags, internalDate });
+        },
+        async commit() {
+          if (finished) throw new StoreError('CANNOT', 'the append was already committed or aborted');
+          finished = true;
+          try {
+            const { record, uids } = await store.track(
+              engine.addMessages(() => engine.selectableMailbox(mailbox, true), written),
+            );
+            for (const item of written) store.stored('append', item.size);
+            return { uidValidity: record.uidValidity, uids };
+          } catch (error) {
+            for (const item of written) await unlinkIfPresent(item.path);
+            throw error;
+          }
+        },
+        abort: discard,
+      };
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const view of [...this.#views]) view.close();
+    this.#release();
+  }
+}
