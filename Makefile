@@ -45,7 +45,8 @@ run: install
 clean:
 	rm -rf node_modules .cache out
 
-include e2e/cluster/cluster.mk
+include testing/control-plane/control-plane.mk
+include testing/peers/peers.mk
 include charts/charts.mk
-include images/mta/mta.mk
+include bench/mta/mta.mk
 include bench/operator/operator.mk

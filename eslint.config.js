@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'crds/**', 'charts/**', '**/testdata/**', '.cache/**', 'out/**'] },
+  { ignores: ['node_modules/**', 'crds/**', 'charts/mtopo/**', '**/testdata/**', '.cache/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,7 +2,7 @@
 #
 #   make crds         also writes the chart's generated files: templates/_rules.tpl (the RBAC rules
 #                     of operator/src/reconcile/rbac.ts) and crds/ (copies of the generated crds/)
-#   make helm-bin     build helm from Go modules once into ~/.cache/mtopo (e2e/helm/build.sh)
+#   make helm-bin     build helm from Go modules once into ~/.cache/mtopo (testing/go-tools/build.sh testing/helm)
 #   make chart-lint   helm lint the chart
 
 .PHONY: chart-files helm-bin chart-lint
@@ -15,10 +15,10 @@ chart-files: install
 	node operator/src/reconcile/chart.ts
 
 helm-bin:
-	@bash e2e/helm/build.sh >/dev/null
+	@bash testing/go-tools/build.sh testing/helm >/dev/null
 
 chart-lint: helm-bin
-	"$$(bash e2e/helm/build.sh)" lint --strict charts/mtopo
+	"$$(bash testing/go-tools/build.sh testing/helm)/helm" lint --strict charts/mtopo
 
-# The chart's tests (e2e/helm/chart.itest.ts) run helm: build it before any test's timeout counts.
+# The chart's tests (charts/chart.itest.ts) run helm: build it before any test's timeout counts.
 test-integration: helm-bin

@@ -13,13 +13,13 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { directoryConfig, USERS } from '../../images/lib/testing/directory-fixture.ts';
-import { freePort } from '../../images/lib/testing/free-port.ts';
-import { startPostfix } from '../../images/lib/testing/postfix.ts';
-import { run } from '../../images/lib/testing/processes.ts';
-import { startSlapd } from '../../images/lib/testing/slapd.ts';
-import { startSmtpSink } from '../../images/lib/testing/smtp-sink.ts';
-import { makeTempDir } from '../../images/lib/testing/temp-dir.ts';
+import { directoryConfig, USERS } from '../../testing/peers/directory-fixture.ts';
+import { freePort } from '../../testing/support/free-ports.ts';
+import { startPostfix } from '../../testing/peers/postfix.ts';
+import { run } from '../../testing/support/processes.ts';
+import { startSlapd } from '../../testing/peers/slapd.ts';
+import { startSmtpSink } from '../../testing/peers/smtp-sink.ts';
+import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { startMtaProcess } from '../../images/mta/testing/mta-process.ts';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
 // resources that tells when the operator has written every status.
 import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import { applyManifests } from '../../e2e/cluster/apply.ts';
+import { applyManifests } from '../../testing/control-plane/apply.ts';
 import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
 
 /** Server-side applies `objects` over `concurrency` connections (setup, not measured). */

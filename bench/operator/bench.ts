@@ -1,6 +1,6 @@
 // `make bench-operator`: how long the operator takes to deploy N sites, against the floor the API
 // server sets for the same objects (one `kubectl apply --server-side` of everything `mtopo render`
-// prints). Each measurement runs on a fresh control plane (e2e/cluster: same binaries, same flags),
+// prints). Each measurement runs on a fresh control plane (testing/control-plane: same binaries, same flags),
 // `--runs` times, alternating which goes first; it prints medians, and docs/performance.md reports
 // them. Deleting 100 sites' namespaces between measurements would take longer than starting anew.
 //
@@ -13,10 +13,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
-import { ensureClusterBinaries } from '../../e2e/cluster/binaries.ts';
-import { startControlPlane } from '../../e2e/cluster/control-plane.ts';
-import { waitForCRDEstablished } from '../../e2e/cluster/crd.ts';
-import { loadKubeConfig } from '../../e2e/cluster/kubeconfig.ts';
+import { ensureClusterBinaries } from '../../testing/control-plane/binaries.ts';
+import { startControlPlane } from '../../testing/control-plane/control-plane.ts';
+import { waitForCRDEstablished } from '../../testing/control-plane/crd.ts';
+import { loadKubeConfig } from '../../testing/control-plane/kubeconfig.ts';
 import { applyConcurrently, type Counts } from './api.ts';
 import {
   measureKubectl,

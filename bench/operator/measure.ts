@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import { pickFreeLoopbackPorts } from '../../e2e/cluster/free-ports.ts';
+import { freePorts } from '../../testing/support/free-ports.ts';
 import {
   apiserverRequestsByVerb,
   countChildren,
@@ -194,7 +194,7 @@ export async function measureOperator(
   const { quietMs = 3000, settleMaxMs = 30_000, timeoutMs = 180_000 } = options;
   const tracker = new StatusTracker(cluster.kubeConfig, options.namespaces, options.resources);
   await tracker.start();
-  const [port] = (await pickFreeLoopbackPorts(1)) as [number];
+  const [port] = (await freePorts(1)) as [number];
   const apiBefore = await apiserverRequestsByVerb(cluster.kubeConfig);
   const cpuBefore = serverCpu(cluster);
   const nodeFlags = options.cpuProfileDir

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { mtaConfig } from './config/mta.ts';
 import { isMtopoError } from './errors.ts';
 import { loadConfigFile } from './load-config.ts';
-import { makeTempDir } from './testing/temp-dir.ts';
+import { makeTempDir } from '../../testing/support/temp-dir.ts';
 
 const temp = makeTempDir('config');
 after(() => temp.remove());

@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isMtopoError } from './errors.ts';
-import { waitFor } from './testing/processes.ts';
-import { makeTempDir } from './testing/temp-dir.ts';
-import { makeSelfSignedCertificate } from './testing/tls-fixture.ts';
+import { waitFor } from '../../testing/support/wait.ts';
+import { makeTempDir } from '../../testing/support/temp-dir.ts';
+import { makeSelfSignedCertificate } from '../../testing/peers/tls-fixture.ts';
 import { readTlsFiles, watchTlsFiles, type TlsMaterial } from './tls-files.ts';
 
 const temp = makeTempDir('tls');

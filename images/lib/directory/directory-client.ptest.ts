@@ -4,9 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRegistry } from '../metrics.ts';
-import { directoryConfig, USERS } from '../testing/directory-fixture.ts';
-import { startSlapd, type Slapd } from '../testing/slapd.ts';
-import { makeTempDir } from '../testing/temp-dir.ts';
+import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
+import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { isMtopoError } from '../errors.ts';
 import { DirectoryClient, directoryMetrics } from './directory-client.ts';
 

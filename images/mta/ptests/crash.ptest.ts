@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../lib/testing/free-port.ts';
-import { waitFor } from '../../lib/testing/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
-import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
+import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { marker } from '../testing/clients.ts';
 import { sendLoad } from '../testing/load.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startPostfix, type Postfix } from '../../lib/testing/postfix.ts';
-import { waitFor } from '../../lib/testing/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
-import { makeSelfSignedCertificate } from '../../lib/testing/tls-fixture.ts';
+import { startPostfix, type Postfix } from '../../../testing/peers/postfix.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
+import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
 import { arrived, count, marker, replyTo, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
 

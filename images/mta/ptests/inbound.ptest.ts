@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SmtpTranscript } from '../../lib/testing/smtp-transcript.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
-import { waitFor } from '../../lib/testing/processes.ts';
+import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
 import { arrived, count, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
 import { startTestSite, type TestSite } from '../testing/site.ts';

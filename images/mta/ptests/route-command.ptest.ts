@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run } from '../../lib/testing/processes.ts';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { run } from '../../../testing/support/processes.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { testConfig } from '../testing/test-config.ts';
 import { startTestSite, type TestSite } from '../testing/site.ts';
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { newQueueId, type Envelope } from '../core/envelope.ts';
 import { DirectorySync } from './directory-sync.ts';
 import { Spool } from './spool.ts';

@@ -1,8 +1,9 @@
 // Real SMTP clients for the protocol tests: swaks (its transcript shows every reply), Python's
 // smtplib and curl, plus a helper to wait for a message to show up at a sink.
 import { randomBytes } from 'node:crypto';
-import { run, waitFor, type RunResult } from '../../lib/testing/processes.ts';
-import type { SmtpSink } from '../../lib/testing/smtp-sink.ts';
+import { run, type RunResult } from '../../../testing/support/processes.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
+import type { SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 
 /** swaks marks server lines "<-", errors "<**", and the same inside TLS "<~", "<~*". */
 const REPLY_LINE = /^\s*<(-|\*\*|~\*|~)\s+/;

@@ -4,8 +4,9 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MtaConfig } from '../../lib/config/mta.ts';
-import { freePort } from '../../lib/testing/free-port.ts';
-import { ManagedProcess, waitFor } from '../../lib/testing/processes.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+import { ManagedProcess } from '../../../testing/support/processes.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
 import { testConfig, type MtaConfigInput } from './test-config.ts';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;

@@ -2,9 +2,9 @@
 // played by smtp-sink, and the config overrides that point an MTA at them.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { directoryConfig, USERS } from '../../lib/testing/directory-fixture.ts';
-import { startSlapd, type Slapd } from '../../lib/testing/slapd.ts';
-import { startSmtpSink, type SmtpSink } from '../../lib/testing/smtp-sink.ts';
+import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
+import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
+import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 import type { MtaConfigInput } from './test-config.ts';
 
 export interface TestSite {

@@ -13,7 +13,7 @@ import {
   kubectl,
   testKubeConfig,
   installCrdsFrom,
-} from '../../../e2e/cluster/index.ts';
+} from '../../../testing/control-plane/index.ts';
 import { renderSite } from '../render/render.ts';
 import { EXAMPLES, loadManifest, REPO_ROOT } from '../render/test-support.ts';
 import { parseResource } from './parse.ts';

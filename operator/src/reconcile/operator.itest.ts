@@ -1,4 +1,4 @@
-// The operator against a real kube-apiserver and controller-manager (e2e/cluster): every child is
+// The operator against a real kube-apiserver and controller-manager (testing/control-plane): every child is
 // created as rendered, kept as declared, pruned when no longer wanted, and status tells the user
 // how the site is doing. Each test runs its own operator on its own namespace.
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import {
   testKubeConfig,
   waitFor,
   installCrdsFrom,
-} from '../../../e2e/cluster/index.ts';
+} from '../../../testing/control-plane/index.ts';
 import { renderSite } from '../render/render.ts';
 import { loadManifest, REPO_ROOT } from '../render/test-support.ts';
 import { KubeClient } from './kube/rest-client.ts';

@@ -7,8 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
-import { startControlPlane, type ControlPlane } from '../../../e2e/cluster/control-plane.ts';
-import { applyManifests, clusterBinDir, installCrdsFrom, waitFor } from '../../../e2e/cluster/index.ts';
+import { startControlPlane, type ControlPlane } from '../../../testing/control-plane/control-plane.ts';
+import {
+  applyManifests,
+  clusterBinDir,
+  installCrdsFrom,
+  waitFor,
+} from '../../../testing/control-plane/index.ts';
 import { REPO_ROOT } from '../render/test-support.ts';
 import { startHealthServer } from './health-server.ts';
 import { KubeClient } from './kube/rest-client.ts';

@@ -1,0 +1,425 @@
+// The operator's Helm chart (charts/mtopo) with the pinned helm and a real API server: it lints,
+// every object it renders passes a server-side dry run, its roles hold exactly the rules of
+// rbac.ts, its pods pass Pod Security "restricted", and an operator holding nothing but what a real
+// `helm install` granted its ServiceAccount converges a site, cluster-wide and in one namespace.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+  type V1PodSpec,
+  type V1PolicyRule,
+  type V1RoleBinding,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { KubeClient } from '../operator/src/reconcile/kube/rest-client.ts';
+import { operatorMetrics } from '../operator/src/reconcile/metrics.ts';
+import { Operator } from '../operator/src/reconcile/operator.ts';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../operator/src/reconcile/rbac.ts';
+import { renderSite } from '../operator/src/render/render.ts';
+import { loadManifest } from '../operator/src/render/test-support.ts';
+import {
+  applyManifests,
+  createTestNamespace,
+  expectApiError,
+  installCrdsFrom,
+  kubectl,
+  testKubeConfig,
+  testKubeconfigPath,
+  waitFor,
+} from '../testing/control-plane/index.ts';
+import { ensureHelmBinary, helm, helmTemplate } from '../testing/helm/helm.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CHART = `${REPO_ROOT}charts/mtopo`;
+const admin = testKubeConfig();
+const client = new KubeClient(admin, { fieldManager: 'test-user' });
+const log = pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' });
+
+type Role = KubernetesObject & { rules?: V1PolicyRule[] };
+
+function find<T extends KubernetesObject>(
+  objects: readonly KubernetesObject[],
+  kind: string,
+  name: string,
+): T {
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  assert.ok(found, `no ${kind} ${name} in ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  return found as T;
+}
+
+const inventory = (objects: readonly KubernetesObject[]) =>
+  objects.map((o) => `${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name}`).sort();
+
+function operatorContainer(deployment: V1Deployment) {
+  const container = deployment.spec?.template.spec?.containers.find((c) => c.name === 'operator');
+  assert.ok(container, 'the Deployment runs an "operator" container');
+  return container;
+}
+
+function exampleIn(namespace: string): KubernetesObject[] {
+  const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
+  return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+}
+
+/** Every child of the example exists and the topology's status is of generation 1. */
+async function converged(namespace: string, objects: readonly KubernetesObject[]): Promise<void> {
+  const desired = renderSite(
+    loadManifest(objects.map((o) => `---\n${JSON.stringify(o)}`).join('\n')),
+  ).objects;
+  await waitFor(
+    `${desired.length} children and the status of generation 1`,
+    async () => {
+      for (const o of desired) if (!(await client.get(o.kind!, namespace, o.metadata!.name!))) return false;
+      const topology = (await client.get('MessagingTopology', namespace, 'small')) as
+        { status?: { observedGeneration?: number } } | undefined;
+      return topology?.status?.observedGeneration === 1;
+    },
+    { timeoutMs: 60_000 },
+  );
+}
+
+// A cold build takes minutes (`make test-integration` does it first, through `make helm-bin`):
+// never inside a test's timeout.
+before(() => ensureHelmBinary(), { timeout: 15 * 60_000 });
+
+describe('helm lint', () => {
+  it('passes with the default values, a watched namespace and one replica', async () => {
+    for (const set of [[], ['--set', 'watchNamespace=mail'], ['--set', 'replicas=1']]) {
+      const { stdout } = await helm(['lint', '--strict', CHART, ...set]);
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/, set.join(' '));
+    }
+  });
+
+  it('refuses replicas without leader election, and values the chart does not know', async () => {
+    const unled = await helm(['template', 'ops', CHART, '--set', 'replicas=2,leaderElection.enabled=false'], {
+      check: false,
+    });
+    assert.notEqual(unled.exitCode, 0);
+    assert.match(unled.stderr, /leaderElection.enabled=false needs replicas=1/);
+    const typo = await helm(['template', 'ops', CHART, '--set', 'replica=3'], { check: false });
+    assert.notEqual(typo.exitCode, 0);
+    assert.match(typo.stderr, /additional properties 'replica' not allowed/);
+  });
+});
+
+describe('helm template, on a real API server', () => {
+  before(async () => {
+    await installCrdsFrom(admin, `${CHART}/crds`);
+  });
+
+  it('renders, by default, a cluster-wide operator whose objects all pass a dry run', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = await helmTemplate(CHART, { releaseName: 'ops', namespace });
+    assert.deepEqual(inventory(objects), [
+      `ClusterRole -/ops-mtopo`,
+      `ClusterRoleBinding -/ops-mtopo`,
+      `Deployment ${namespace}/ops-mtopo`,
+      `PodDisruptionBudget ${namespace}/ops-mtopo`,
+      `Role ${namespace}/ops-mtopo-leader-election`,
+      `RoleBinding ${namespace}/ops-mtopo-leader-election`,
+      `Service ${namespace}/ops-mtopo-metrics`,
+      `ServiceAccount ${namespace}/ops-mtopo`,
+    ]);
+    const answered = await applyManifests(admin, objects, { dryRun: true });
+
+    // What the API server would store: exactly the rules of rbac.ts.
+    assert.deepEqual(find<Role>(answered, 'ClusterRole', 'ops-mtopo').rules, OPERATOR_RULES);
+    assert.deepEqual(find<Role>(answered, 'Role', 'ops-mtopo-leader-election').rules, LEADER_ELECTION_RULES);
+    for (const [kind, name] of [
+      ['ClusterRoleBinding', 'ops-mtopo'],
+      ['RoleBinding', 'ops-mtopo-leader-election'],
+    ] as const) {
+      const binding = find<V1RoleBinding>(answered, kind, name);
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'ops-mtopo', namespace }]);
+      assert.equal(binding.roleRef.name, name);
+    }
+
+    const deployment = find<V1Deployment>(answered, 'Deployment', 'ops-mtopo');
+    assert.equal(deployment.spec?.replicas, 2);
+    assert.equal(deployment.spec?.template.spec?.serviceAccountName, 'ops-mtopo');
+    assert.equal(deployment.spec?.template.spec?.automountServiceAccountToken, true);
+    const container = operatorContainer(deployment);
+    assert.equal(container.image, 'docker.io/mtopo/operator:0.1.0');
+    assert.ok(container.args?.includes('--leader-elect'));
+    assert.ok(container.args?.includes(`--lease-namespace=${namespace}`));
+    assert.ok(container.args?.includes('--health-port=8081'));
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+    assert.equal(env.WATCH_NAMESPACE?.value ?? '', '', 'every namespace');
+    assert.equal(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+    assert.equal(env.POD_NAMESPACE?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
+    assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+    assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(container.ports?.[0]?.containerPort, 8081);
+
+    const budget = find<V1PodDisruptionBudget>(answered, 'PodDisruptionBudget', 'ops-mtopo');
+    assert.equal(budget.spec?.minAvailable, 1);
+    assert.deepEqual(budget.spec?.selector?.matchLabels, deployment.spec?.selector.matchLabels);
+    const service = find<V1Service>(answered, 'Service', 'ops-mtopo-metrics');
+    assert.deepEqual(service.spec?.selector, deployment.spec?.selector.matchLabels);
+    assert.equal(service.spec?.ports?.[0]?.targetPort, 'health');
+  });
+
+  it('renders, with watchNamespace, a Role in that namespace and no ClusterRole', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const watched = await createTestNamespace(t);
+    const objects = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace,
+      values: { watchNamespace: watched },
+    });
+    assert.deepEqual(
+      inventory(objects),
+      [
+        `Deployment ${namespace}/ops-mtopo`,
+        `PodDisruptionBudget ${namespace}/ops-mtopo`,
+        `Role ${namespace}/ops-mtopo-leader-election`,
+        `Role ${watched}/ops-mtopo`,
+        `RoleBinding ${namespace}/ops-mtopo-leader-election`,
+        `RoleBinding ${watched}/ops-mtopo`,
+        `Service ${namespace}/ops-mtopo-metrics`,
+        `ServiceAccount ${namespace}/ops-mtopo`,
+      ].sort(),
+    );
+    const answered = await applyManifests(admin, objects, { dryRun: true });
+    assert.deepEqual(find<Role>(answered, 'Role', 'ops-mtopo').rules, OPERATOR_RULES);
+    assert.deepEqual(find<V1RoleBinding>(answered, 'RoleBinding', 'ops-mtopo').subjects, [
+      { kind: 'ServiceAccount', name: 'ops-mtopo', namespace },
+    ]);
+    const env = operatorContainer(find<V1Deployment>(answered, 'Deployment', 'ops-mtopo')).env ?? [];
+    assert.equal(env.find((e) => e.name === 'WATCH_NAMESPACE')?.value, watched);
+  });
+
+  it('keeps leader election on with one replica (a rolling update runs two), without a budget', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const single = await helmTemplate(CHART, { releaseName: 'ops', namespace, values: { replicas: 1 } });
+    assert.ok(!single.some((o) => o.kind === 'PodDisruptionBudget'), 'no budget for a single replica');
+    find<Role>(single, 'Role', 'ops-mtopo-leader-election');
+    const deployment = find<V1Deployment>(single, 'Deployment', 'ops-mtopo');
+    assert.equal(deployment.spec?.replicas, 1);
+    assert.ok(operatorContainer(deployment).args?.includes('--leader-elect'));
+    assert.equal(deployment.spec?.template.spec?.affinity, undefined, 'no anti-affinity for one pod');
+    await applyManifests(admin, single, { dryRun: true });
+
+    // Turned off explicitly (one replica only): no flag, no Lease role.
+    const unled = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace,
+      values: { replicas: 1, leaderElection: { enabled: false } },
+    });
+    assert.ok(!unled.some((o) => o.kind === 'Role'));
+    assert.ok(
+      !operatorContainer(find<V1Deployment>(unled, 'Deployment', 'ops-mtopo')).args?.includes(
+        '--leader-elect',
+      ),
+    );
+    await applyManifests(admin, unled, { dryRun: true });
+  });
+
+  it('runs pods that Pod Security admission admits as "restricted"', async (t) => {
+    const namespace = await createTestNamespace(t);
+    await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted']);
+    const objects = await helmTemplate(CHART, { releaseName: 'ops', namespace });
+    const deployment = find<V1Deployment>(objects, 'Deployment', 'ops-mtopo');
+    const pod = deployment.spec!.template.spec!;
+    assert.deepEqual(pod.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.deepEqual(operatorContainer(deployment).securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+
+    // The pod the ReplicaSet would create, through admission (its ServiceAccount must exist).
+    await applyManifests(admin, [find(objects, 'ServiceAccount', 'ops-mtopo')]);
+    const asPod = (spec: V1PodSpec): V1Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ops-mtopo-probe', namespace, labels: deployment.spec!.template.metadata?.labels },
+      spec,
+    });
+    await applyManifests(admin, [asPod(pod)], { dryRun: true });
+    // The check has teeth: the same pod without its security contexts is refused.
+    const unconfined = {
+      ...pod,
+      securityContext: undefined,
+      containers: pod.containers.map((c) => ({ ...c, securityContext: undefined })),
+    };
+    const refusal = await expectApiError(applyManifests(admin, [asPod(unconfined)], { dryRun: true }), 403);
+    assert.match(refusal, /violates PodSecurity "restricted/);
+  });
+});
+
+describe("installed by helm, the operator works with exactly the chart's RBAC", () => {
+  before(async () => {
+    await installCrdsFrom(admin, `${CHART}/crds`);
+  });
+
+  /**
+   * `helm install` into a fresh release namespace (Pod Security "restricted" enforced), then a token
+   * of the chart's ServiceAccount: what the operator's pod would get.
+   */
+  async function install(t: TestContext, values: Record<string, unknown>) {
+    const namespace = await createTestNamespace(t);
+    await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted']);
+    const release = `r${Math.random().toString(36).slice(2, 8)}`;
+    const kubeconfigPath = testKubeconfigPath();
+    const installed = await helm(['install', release, CHART, '--namespace', namespace, '--values', '-'], {
+      input: JSON.stringify(values),
+      kubeconfigPath,
+    });
+    t.after(async () => {
+      await helm(['uninstall', release, '--namespace', namespace], { kubeconfigPath, check: false });
+    });
+    assert.match(installed.stdout, /STATUS: deployed/);
+    assert.match(installed.stdout, new RegExp(`rollout status deployment/${release}-mtopo`), 'NOTES.txt');
+
+    const serviceAccount = `${release}-mtopo`;
+    const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
+    const core = admin.makeApiClient(CoreV1Api);
+    const token = (
+      await core.createNamespacedServiceAccountToken({
+        name: serviceAccount,
+        namespace,
+        body: { spec: { expirationSeconds: 3600 } },
+      })
+    ).status?.token;
+    assert.ok(token);
+    const cluster = admin.getCurrentCluster()!;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'test', server: cluster.server, caFile: cluster.caFile, skipTLSVerify: false }],
+      users: [{ name: user, token }],
+      contexts: [{ name: 'operator', cluster: 'test', user, namespace }],
+      currentContext: 'operator',
+    });
+
+    // The Deployment's pods pass admission in the restricted namespace (no node will run them).
+    await waitFor(`the ReplicaSet to create the operator's pods`, async () => {
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `app.kubernetes.io/instance=${release}`,
+      });
+      return pods.items.length === ((values.replicas as number | undefined) ?? 2);
+    });
+    return { namespace, user, kubeConfig };
+  }
+
+  async function allowed(
+    user: string,
+    attributes: { namespace?: string; group: string; resource: string; verb: string },
+  ): Promise<boolean> {
+    const review = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user,
+          groups: ['system:serviceaccounts', 'system:authenticated'],
+          resourceAttributes: attributes,
+        },
+      },
+    });
+    return review.status?.allowed === true;
+  }
+
+  /** Runs the operator in-process as the chart's ServiceAccount, on `sites`, and waits for a site to converge. */
+  async function converges(t: TestContext, kubeConfig: KubeConfig, leaseNamespace: string, sites: string) {
+    const operator = new Operator({
+      kubeConfig,
+      namespace: sites,
+      workers: 2,
+      resyncMs: 3_600_000,
+      fieldManager: 'mtopo-operator',
+      leaderElection: {
+        enabled: true,
+        namespace: leaseNamespace,
+        name: 'mtopo-operator',
+        identity: 'chart-test',
+        leaseDurationSeconds: 4,
+        renewIntervalMs: 500,
+      },
+      log,
+      metrics: operatorMetrics(),
+      watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
+    });
+    operator.start();
+    // Only for a failed test: by then the release may be uninstalled, so the Lease not released.
+    t.after(() => operator.stop().catch(() => undefined));
+    await waitFor('the operator to lead', () => operator.leading);
+    const objects = exampleIn(sites);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(sites, objects);
+    const topology = (await client.get('MessagingTopology', sites, 'small')) as {
+      status?: { conditions?: { reason: string }[] };
+    };
+    assert.ok(
+      !topology.status?.conditions?.some((c) => c.reason === 'ApplyFailed'),
+      JSON.stringify(topology.status),
+    );
+    // A clean shutdown hands the Lease back (get and update it), for a standby to take over at once.
+    await operator.stop();
+    const lease = (await client.get('Lease', leaseNamespace, 'mtopo-operator')) as {
+      spec?: { holderIdentity?: string };
+    };
+    assert.equal(lease.spec?.holderIdentity, '');
+  }
+
+  it('cluster-wide (the default): may act in every namespace, and a site converges', async (t) => {
+    const sites = await createTestNamespace(t);
+    const { namespace, user, kubeConfig } = await install(t, {});
+    await waitFor('RBAC to honour the ClusterRoleBinding', () =>
+      allowed(user, { namespace: sites, group: 'mtopo.dev', resource: 'mtarelays', verb: 'watch' }),
+    );
+    for (const rule of OPERATOR_RULES) {
+      for (const resource of rule.resources ?? []) {
+        const [plural, subresource] = resource.split('/');
+        for (const verb of rule.verbs) {
+          const attributes = { group: rule.apiGroups?.[0] ?? '', resource: plural!, verb, subresource };
+          assert.ok(await allowed(user, attributes), `${verb} ${resource} in every namespace`);
+        }
+      }
+    }
+    assert.equal(
+      await allowed(user, { group: '', resource: 'secrets', verb: 'get' }),
+      false,
+      'reads no Secret',
+    );
+    // The in-process operator watches one namespace, so as not to reconcile other tests' sites.
+    await converges(t, kubeConfig, namespace, sites);
+  });
+
+  it('watching one namespace: may act there only, and a site there converges', async (t) => {
+    const sites = await createTestNamespace(t);
+    const { namespace, user, kubeConfig } = await install(t, { watchNamespace: sites, replicas: 1 });
+    await waitFor('RBAC to honour the RoleBinding', () =>
+      allowed(user, { namespace: sites, group: 'mtopo.dev', resource: 'mtarelays', verb: 'watch' }),
+    );
+    for (const elsewhere of [namespace, undefined]) {
+      assert.equal(
+        await allowed(user, {
+          namespace: elsewhere,
+          group: 'mtopo.dev',
+          resource: 'mtarelays',
+          verb: 'list',
+        }),
+        false,
+        `no access outside ${sites}`,
+      );
+    }
+    await converges(t, kubeConfig, namespace, sites);
+  });
+});

@@ -1,0 +1,205 @@
+// The servers a test harness starts (kube-apiserver, slapd, Postfix, our own programs) are its own
+// children (or, for daemons that fork, tracked by the PID they write), with their output in a log
+// file, and are stopped by that PID: never by name, never all at once.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './wait.ts';
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (a client: swaks, curl, python3, ldapadd). Never throws on exit status. */
+export function run(
+  command: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      {
+        timeout: options.timeoutMs ?? 30_000,
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+export interface SpawnOptions {
+  readonly logFile: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /**
+   * Let the test runner exit while this process still runs (a global setup's control plane: its
+   * 'exit' hook and the orphan reaper end the process then). Waiting in stop() still works.
+   */
+  readonly unref?: boolean;
+}
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string | undefined;
+  readonly #exitStatus: Promise<number | string>;
+  #ended = false;
+
+  private constructor(name: string, pid: number, child: ChildProcess | undefined, logFile?: string) {
+    this.name = name;
+    this.pid = pid;
+    this.logFile = logFile;
+    this.#exitStatus = (
+      child
+        ? new Promise<number | string>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve(child.exitCode ?? child.signalCode ?? 'unknown');
+              return;
+            }
+            child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+            child.once('error', (error) => resolve(`spawn error: ${error.message}`));
+          })
+        : waitForPidExit(pid).then(() => 'unknown')
+    ).finally(() => {
+      this.#ended = true;
+    });
+  }
+
+  /** Starts a foreground process whose output goes to `logFile`. */
+  static spawn(
+    name: string,
+    command: string,
+    args: readonly string[],
+    options: SpawnOptions,
+  ): ManagedProcess {
+    const fd = openSync(options.logFile, 'a');
+    try {
+      const child = spawn(command, args, {
+        stdio: ['ignore', fd, fd],
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+      });
+      if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
+      if (options.unref === true) child.unref();
+      return new ManagedProcess(name, child.pid, child, options.logFile);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Adopts a daemon that forked and wrote its PID to a file. */
+  static async fromPidFile(name: string, pidFile: string, timeoutMs = 10_000): Promise<ManagedProcess> {
+    const pid = await waitFor(
+      `${name} to write a live PID to ${pidFile}`,
+      () => {
+        if (!existsSync(pidFile)) return false;
+        const candidate = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+        return candidate > 0 && isAlive(candidate) ? candidate : false;
+      },
+      timeoutMs,
+    );
+    return new ManagedProcess(name, pid, undefined);
+  }
+
+  get running(): boolean {
+    return !this.#ended && isAlive(this.pid);
+  }
+
+  hasExited(): boolean {
+    return this.#ended;
+  }
+
+  get exited(): Promise<void> {
+    return this.#exitStatus.then(() => undefined);
+  }
+
+  /** The exit code, or the signal's name, once the process has ended. */
+  get exitStatus(): Promise<number | string> {
+    return this.#exitStatus;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGTERM');
+    if (await this.#exitsWithin(graceMs)) return;
+    this.signal('SIGKILL');
+    await this.#exitsWithin(graceMs);
+  }
+
+  /**
+   * Freezes the process (SIGSTOP) — a peer that accepts connections but never answers — and waits
+   * until every thread is really stopped, so the next request cannot slip through.
+   */
+  async pause(): Promise<void> {
+    this.signal('SIGSTOP');
+    await waitFor(
+      `${this.name} to stop`,
+      () =>
+        readdirSync(`/proc/${this.pid}/task`).every((t) =>
+          /^\d+ \(.*\) [Tt] /.test(readFileSync(`/proc/${this.pid}/task/${t}/stat`, 'utf8')),
+        ),
+      5000,
+    );
+  }
+
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+
+  /** Sends a signal now and does not wait (also safe in `process.on('exit')`). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#ended) return;
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** The last lines of its log, for error messages. */
+  logTail(lineCount = 30): string {
+    if (this.logFile === undefined) return '(no log)';
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lineCount).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  // An unref'd child keeps nothing alive, so the timer is what holds the event loop while we wait;
+  // it is cancelled as soon as the process ends.
+  async #exitsWithin(ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    const outcome = await Promise.race([
+      this.#exitStatus.then(() => true),
+      sleep(ms, false, { signal: timer.signal }).catch(() => true),
+    ]);
+    timer.abort();
+    return outcome;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForPidExit(pid: number): Promise<void> {
+  while (isAlive(pid)) await sleep(50);
+}
