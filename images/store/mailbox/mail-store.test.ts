@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
-import { makeTempDir } from '../../lib/testing/temp-dir.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { isStoreError, type Account, type MailboxView } from './api.ts';
 import { accountPaths } from './layout.ts';
 import { MailStore, type MailStoreOptions } from './mail-store.ts';
