@@ -26,7 +26,7 @@ const AFTER_LOGIN = [
   'QUOTA=RES-MESSAGE',
 ];
 
-/** Set by the modules that add an extension once it is complete (SORT, THREAD, COMPRESS). */
+/** Set by the modules that add an extension once it is complete (SORT, THREAD). */
 export const optionalCapabilities: string[] = [];
 
 export function capabilities(session: ImapSession): string[] {
@@ -37,10 +37,8 @@ export function capabilities(session: ImapSession): string[] {
     return list;
   }
   list.push(...AFTER_LOGIN, `APPENDLIMIT=${session.options.maxMessageBytes}`);
-  for (const extra of optionalCapabilities) {
-    if (extra === 'COMPRESS=DEFLATE' && (session.compressed || !session.transport.startCompression)) continue;
-    list.push(extra);
-  }
+  if (session.transport.startCompression && !session.compressed) list.push('COMPRESS=DEFLATE');
+  list.push(...optionalCapabilities);
   return list;
 }
 

@@ -14,6 +14,7 @@ import { login } from './login.ts';
 import { logout } from './logout.ts';
 import { create, deleteMailbox, rename, subscribe, unsubscribe } from './mailbox-commands.ts';
 import { namespace } from './namespace.ts';
+import { compress } from './compress.ts';
 import { check, noop } from './noop.ts';
 import { getquota, getquotaroot, setquota } from './quota.ts';
 import { search, uidSearch } from './search.ts';
@@ -62,4 +63,5 @@ export const COMMANDS: readonly ImapCommand[] = [
   uidCopy,
   move,
   uidMove,
+  compress,
 ];

@@ -1,0 +1,171 @@
+// The IMAP listener: sockets in, sessions out. Everything protocol is in session.ts and below; this
+// file only moves bytes — plain, STARTTLS-upgraded or implicit TLS, and deflated after COMPRESS
+// (RFC 4978) — and closes every session with BYE on drain.
+import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { constants as zlib, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
+import { ImapSession, type SessionOptions, type Transport } from './session.ts';
+
+export interface ImapServerOptions extends Omit<SessionOptions, 'userSessions' | 'draining'> {
+  /** For STARTTLS (tls: starttls) or for the whole connection (implicit). */
+  secureContext?: () => SecureContext;
+  tls: 'none' | 'starttls' | 'implicit';
+  maxConnections: number;
+  onSession?: (change: 1 | -1) => void;
+}
+
+export class ImapServer {
+  private readonly server: Server;
+  private readonly sessions = new Set<ImapSession>();
+  private readonly userSessions = new Map<string, number>();
+  private readonly options: ImapServerOptions;
+  private draining = false;
+
+  constructor(options: ImapServerOptions) {
+    this.options = options;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = options.maxConnections;
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Graceful drain: no new connections; IDLE and every other session hear BYE. */
+  async close(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of this.sessions)
+      session.bye('Server shutting down, reconnect elsewhere', 'UNAVAILABLE');
+    await closed;
+  }
+
+  private accept(raw: Socket): void {
+    if (this.draining) {
+      raw.end('* BYE Server shutting down\r\n');
+      return;
+    }
+    const secureContext = this.options.secureContext;
+    const socket =
+      this.options.tls === 'implicit' && secureContext
+        ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() })
+        : raw;
+    const transport = new SocketTransport(
+      socket,
+      this.options.tls === 'implicit',
+      this.options.tls === 'starttls' ? secureContext : undefined,
+    );
+    const session = new ImapSession(transport, {
+      ...this.options,
+      userSessions: this.userSessions,
+      draining: () => this.draining,
+    });
+    transport.onData = (chunk) => session.receive(chunk);
+    this.sessions.add(session);
+    this.options.onSession?.(1);
+    const gone = () => {
+      if (!this.sessions.delete(session)) return;
+      this.options.onSession?.(-1);
+      session.disconnected();
+    };
+    raw.on('close', gone);
+    raw.on('error', () => raw.destroy());
+    socket.on('error', () => raw.destroy());
+    const begin = () => session.start();
+    if (socket instanceof TLSSocket && this.options.tls === 'implicit') socket.once('secure', begin);
+    else begin();
+  }
+}
+
+class SocketTransport implements Transport {
+  onData: (chunk: Buffer) => void = () => {};
+  private socket: Socket;
+  private deflate: DeflateRaw | undefined;
+  private readonly listener = (chunk: Buffer) => this.onData(chunk);
+  secure: boolean;
+  readonly remoteAddress: string;
+  startTls?: () => Promise<void>;
+
+  constructor(socket: Socket, secure: boolean, secureContext: (() => SecureContext) | undefined) {
+    this.socket = socket;
+    this.secure = secure;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    socket.on('data', this.listener);
+    if (secureContext) this.startTls = () => this.upgrade(secureContext());
+  }
+
+  write(bytes: Buffer): boolean {
+    if (this.deflate) {
+      this.deflate.write(bytes);
+      // Each response is flushed whole, so the client can act on it (RFC 4978 section 4).
+      this.deflate.flush(zlib.Z_SYNC_FLUSH);
+      return this.socket.writableLength < 1024 * 1024;
+    }
+    return this.socket.write(bytes);
+  }
+
+  drain(): Promise<void> {
+    if (this.socket.writableLength < 1024 * 1024 || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    if (this.deflate) this.deflate.end(() => this.socket.end());
+    else this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private upgrade(context: SecureContext): Promise<void> {
+    const plain = this.socket;
+    plain.off('data', this.listener);
+    const tls = new TLSSocket(plain, { isServer: true, secureContext: context });
+    this.socket = tls;
+    tls.on('data', this.listener);
+    tls.on('error', () => plain.destroy());
+    return new Promise((resolve) => {
+      tls.once('secure', () => {
+        this.secure = true;
+        this.startTls = undefined;
+        resolve();
+      });
+    });
+  }
+
+  startCompression = (): void => {
+    const socket = this.socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw({ level: 6 });
+    socket.off('data', this.listener);
+    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    inflate.on('data', this.listener);
+    inflate.on('error', () => socket.destroy());
+    deflate.on('data', (chunk: Buffer) => socket.write(chunk));
+    this.deflate = deflate;
+  };
+}
