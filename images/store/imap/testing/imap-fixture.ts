@@ -99,6 +99,11 @@ export class TranscriptClient {
     this.socket.write(data);
   }
 
+  /** Writes and waits until the server has read it (so the client holds no backlog itself). */
+  async writeAndDrain(data: Buffer): Promise<void> {
+    if (!this.socket.write(data)) await new Promise((resolve) => this.socket.once('drain', resolve));
+  }
+
   private async wait(): Promise<void> {
     if (this.closed) throw new Error('connection closed');
     await new Promise<void>((resolve) => this.waiters.push(resolve));
