@@ -58,7 +58,9 @@ function readList(tokens: readonly Token[], utf8: boolean): ListRequest {
   const list = patterns.kind === 'list' ? patterns.items : [patterns];
   request.patterns = list.map((p) => {
     const raw = mailboxName(astring(p), utf8);
-    return raw.startsWith('/') || prefix === '' ? raw : `${prefix}${prefix.endsWith('/') ? '' : '/'}${raw}`;
+    // RFC 9051 6.3.9: the pattern is appended to the reference as it is ("Python" + "*" is
+    // "Python*", so Python itself matches too); a pattern starting with the delimiter stands alone.
+    return raw.startsWith('/') ? raw.slice(1) : `${prefix}${raw}`;
   });
   const returnWord = tokens[i];
   if (returnWord) {

@@ -25,7 +25,12 @@ describe('IMAP mailboxes', () => {
       'd OK LIST completed',
     ]);
     assert.match(tagged(await c.command('e RENAME Projects Work')), /^e OK/);
-    assert.deepEqual((await c.command('f LIST Work *')).slice(0, -1), [
+    assert.deepEqual((await c.command('f LIST Work/ *')).slice(0, -1), [
+      '* LIST (\\HasNoChildren) "/" "Work/2026"',
+    ]);
+    // The pattern is appended to the reference as is: "Work" + "*" matches Work itself too.
+    assert.deepEqual((await c.command('f2 LIST Work *')).slice(0, -1), [
+      '* LIST (\\HasChildren) "/" "Work"',
       '* LIST (\\HasNoChildren) "/" "Work/2026"',
     ]);
     assert.match(tagged(await c.command('g DELETE Work/2026')), /^g OK/);
