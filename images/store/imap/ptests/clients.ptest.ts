@@ -165,7 +165,7 @@ print(json.dumps(out))
       lock.release();
     }
     const status = await client.status('Archive', { messages: true, uidNext: true });
-    assert.equal(status.messages, 1);
+    assert.ok(status && status.messages === 1);
     await client.logout();
   });
 
