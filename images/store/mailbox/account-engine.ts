@@ -115,6 +115,15 @@ export interface NewMessage {
   readonly internalDate: number;
 }
 
+interface PendingDelivery {
+  readonly item: NewMessage;
+  resolve(result: { uid: number; uidValidity: number } | 'overQuota'): void;
+  reject(error: unknown): void;
+}
+
+/** Deliveries committed together at most: bounds one transaction's time and the UID range it links. */
+const DELIVERY_BATCH = 256;
+
 class AccountLock {
   #tail: Promise<unknown> = Promise.resolve();
   run<T>(work: () => Promise<T>): Promise<T> {
@@ -184,6 +193,8 @@ export class AccountEngine {
   readonly #loaded = new Map<number, LoadedMailbox>();
   readonly #dirSyncs = new Map<number, DirectorySync>();
   readonly #recentFromById = new Map<number, number>();
+  readonly #deliveries: PendingDelivery[] = [];
+  #deliveriesFlushing = false;
   /** after_commit rows whose action is done; deleted in the next transaction (no extra fsync). */
   #doneActions: number[] = [];
   #closed = false;
@@ -717,6 +728,53 @@ export class AccountEngine {
     items: readonly NewMessage[],
   ): Promise<{ record: MailboxRecord; uids: number[]; modseq: number }> {
     return this.#run(() => this.addMessagesLocked(target(), items, { checkQuota: true }));
+  }
+
+  /**
+   * One delivery to INBOX. Deliveries that arrive while a commit is running wait for the next one,
+   * and that one takes them all: one directory fsync and one index commit for the group (group
+   * commit — the same idea as DirectorySync), so ten concurrent LMTP sessions cost about one fsync
+   * pair, not ten. The quota is checked per message, in arrival order.
+   */
+  deliverToInbox(item: NewMessage): Promise<{ uid: number; uidValidity: number } | 'overQuota'> {
+    return new Promise((resolve, reject) => {
+      this.#deliveries.push({ item, resolve, reject });
+      if (this.#deliveriesFlushing) return;
+      this.#deliveriesFlushing = true;
+      void this.#flushDeliveries();
+    });
+  }
+
+  async #flushDeliveries(): Promise<void> {
+    while (this.#deliveries.length > 0) {
+      const batch = this.#deliveries.splice(0, DELIVERY_BATCH);
+      const accepted: PendingDelivery[] = [];
+      try {
+        await this.#run(async () => {
+          const record = this.selectableMailbox('INBOX');
+          const quota = this.quota();
+          let messages = 0;
+          let bytes = 0;
+          for (const pending of batch) {
+            if (quotaAllows(quota, messages + 1, bytes + pending.item.size)) {
+              messages++;
+              bytes += pending.item.size;
+              accepted.push(pending);
+            } else pending.resolve('overQuota');
+          }
+          if (accepted.length === 0) return;
+          const { uids } = await this.addMessagesLocked(
+            record,
+            accepted.map((p) => p.item),
+            { checkQuota: false },
+          );
+          accepted.forEach((p, i) => p.resolve({ uid: uids[i]!, uidValidity: record.uidValidity }));
+        });
+      } catch (error) {
+        for (const pending of accepted) pending.reject(error);
+      }
+    }
+    this.#deliveriesFlushing = false;
   }
 
   async addMessagesLocked(

@@ -157,11 +157,10 @@ export class MailStore implements MessageStore {
       throw error;
     }
     try {
-      const outcomes: DeliveryOutcome[] = [];
-      for (const recipient of request.recipients) {
-        outcomes.push(await this.#deliverOne(recipient, written.path, written.size, now));
-      }
-      return outcomes;
+      // Each recipient is another account, with its own lock: they commit in parallel.
+      return await Promise.all(
+        request.recipients.map((r) => this.#deliverOne(r, written.path, written.size, now)),
+      );
     } finally {
       await unlinkIfPresent(written.path);
     }
@@ -176,11 +175,11 @@ export class MailStore implements MessageStore {
     }
     try {
       const item: NewMessage = { path, how: 'link', size, flags: parseFlags([]), internalDate: now };
-      const { record, uids } = await engine.addMessages(() => engine.selectableMailbox('INBOX'), [item]);
+      const result = await engine.deliverToInbox(item);
+      if (result === 'overQuota') return { recipient, kind: 'overQuota' };
       this.stored('delivery', size);
-      return { recipient, kind: 'delivered', uid: uids[0]!, uidValidity: record.uidValidity };
+      return { recipient, kind: 'delivered', uid: result.uid, uidValidity: result.uidValidity };
     } catch (error) {
-      if (isStoreError(error, 'OVERQUOTA')) return { recipient, kind: 'overQuota' };
       return { recipient, kind: 'failed', reason: (error as Error).message };
     } finally {
       this.#release(engine);
