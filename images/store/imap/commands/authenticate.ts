@@ -1,3 +1,4 @@
+import { decodeSaslPlain } from '../../protocol/sasl-plain.ts';
 import { bad, defineCommand, no } from '../command.ts';
 import { proxyLogin } from './proxy-login.ts';
 
@@ -16,11 +17,8 @@ export const authenticate = defineCommand({
       response = line.toString('latin1');
     }
     if (response === '*') return bad('Authentication cancelled');
-    if (response === '=') response = '';
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(response)) return bad('Invalid base64');
-    const parts = Buffer.from(response, 'base64').toString('utf8').split('\0');
-    if (parts.length !== 3) return bad('Malformed PLAIN response');
-    const [authzid, authcid, password] = parts as [string, string, string];
-    return proxyLogin(session, authzid, authcid, password);
+    const credentials = decodeSaslPlain(response === '=' ? '' : response);
+    if (!credentials) return bad('Malformed PLAIN response');
+    return proxyLogin(session, credentials.authzid, credentials.authcid, credentials.password);
   },
 });

@@ -1,3 +1,4 @@
+import { splitMasterUser } from '../../protocol/sasl-plain.ts';
 import { defineCommand } from '../command.ts';
 import { proxyLogin } from './proxy-login.ts';
 
@@ -8,8 +9,7 @@ export const login = defineCommand({
   states: ['not-authenticated'],
   grammar: ['astring', 'astring'],
   handle(session, [name, password]) {
-    const star = name.lastIndexOf('*');
-    const [authzid, authcid] = star > 0 ? [name.slice(0, star), name.slice(star + 1)] : ['', name];
+    const { authzid, authcid } = splitMasterUser(name);
     return proxyLogin(session, authzid, authcid, password);
   },
 });
