@@ -19,6 +19,7 @@ import { check, noop } from './noop.ts';
 import { getquota, getquotaroot, setquota } from './quota.ts';
 import { search, uidSearch } from './search.ts';
 import { close, examine, select, unselect } from './select.ts';
+import { sort, thread, uidSort, uidThread } from './sort-thread.ts';
 import { starttls } from './starttls.ts';
 import { status } from './status.ts';
 import { store, uidStore } from './store.ts';
@@ -64,4 +65,8 @@ export const COMMANDS: readonly ImapCommand[] = [
   move,
   uidMove,
   compress,
+  sort,
+  uidSort,
+  thread,
+  uidThread,
 ];

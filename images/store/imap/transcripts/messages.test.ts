@@ -189,4 +189,34 @@ describe('IMAP messages', () => {
     assert.match(tagged(await c.command('y SEARCH RETURN (SAVE) ALL')), /^y BAD/);
     c.close();
   });
+
+  it('sorts and threads the messages a search chose (SORT, THREAD REFERENCES and ORDEREDSUBJECT)', async () => {
+    const c = await TranscriptClient.login(fx.port, 'thread@example.test');
+    const add = (headers: string) => appendTo(c, 'INBOX', `${headers}\r\n\r\nbody\r\n`);
+    await add('Subject: zebra\r\nFrom: b@x\r\nMessage-ID: <z@x>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000');
+    await add(
+      'Subject: Re: zebra\r\nFrom: a@x\r\nMessage-ID: <z2@x>\r\nReferences: <z@x>\r\nDate: Tue, 1 Dec 2026 11:00:00 +0000',
+    );
+    await add('Subject: apple\r\nFrom: c@x\r\nMessage-ID: <a@x>\r\nDate: Tue, 1 Dec 2026 09:00:00 +0000');
+    await c.command('s SELECT INBOX');
+    assert.deepEqual(await c.command('a SORT (SUBJECT) UTF-8 ALL'), ['* SORT 3 1 2', 'a OK SORT completed']);
+    assert.deepEqual(await c.command('b UID SORT (REVERSE DATE) UTF-8 NOT FROM c'), [
+      '* SORT 2 1',
+      'b OK SORT completed',
+    ]);
+    assert.deepEqual(await c.command('c SORT (FROM) US-ASCII ALL'), ['* SORT 2 1 3', 'c OK SORT completed']);
+    assert.deepEqual(await c.command('d THREAD REFERENCES UTF-8 ALL'), [
+      '* THREAD (3)(1 2)',
+      'd OK THREAD completed',
+    ]);
+    assert.deepEqual(await c.command('e UID THREAD ORDEREDSUBJECT UTF-8 ALL'), [
+      '* THREAD (3)(1 2)',
+      'e OK THREAD completed',
+    ]);
+    assert.match(tagged(await c.command('f SORT (BOGUS) UTF-8 ALL')), /^f BAD/);
+    assert.match(tagged(await c.command('g THREAD BOGUS UTF-8 ALL')), /^g BAD/);
+    assert.match(tagged(await c.command('h SORT (DATE) KOI8-R ALL')), /^h NO \[BADCHARSET/);
+    assert.match((await c.command('i CAPABILITY'))[0]!, / SORT .*THREAD=REFERENCES/);
+    c.close();
+  });
 });
