@@ -1,9 +1,12 @@
 // A store with its IMAP listener on a free loopback port over a temp dir, the real engine behind
 // it, and a transcript client: send "T1 LOGIN …", get every line up to "T1 OK …".
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { MailStore } from '../../mailbox/mail-store.ts';
 import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
+import { makeSelfSignedCertificate } from '../../../../testing/peers/tls-fixture.ts';
 import { ImapServer } from '../imap-server.ts';
 import { proxyLoginCheck } from '../proxy-login-check.ts';
 
@@ -19,7 +22,7 @@ export interface ImapFixture {
 }
 
 export async function startImapFixture(
-  options: { maxMessageBytes?: number; quotaBytes?: number } = {},
+  options: { maxMessageBytes?: number; quotaBytes?: number; tls?: 'starttls' | 'implicit' } = {},
 ): Promise<ImapFixture> {
   const temp = makeTempDir('imap');
   const dataDir = join(temp.path, 'data');
@@ -29,12 +32,22 @@ export async function startImapFixture(
     quota: { storageBytes: options.quotaBytes, messages: undefined },
     maxMessageBytes,
   });
+  let secureContext: (() => SecureContext) | undefined;
+  if (options.tls) {
+    const files = await makeSelfSignedCertificate(temp.path);
+    const context = createSecureContext({
+      cert: readFileSync(files.certFile),
+      key: readFileSync(files.keyFile),
+    });
+    secureContext = () => context;
+  }
   const server = new ImapServer({
+    ...(secureContext ? { secureContext } : {}),
     store,
     login: proxyLoginCheck(PROXY_IDENTITY, () => PROXY_SECRET),
     hostname: 'store-0.test',
     maxMessageBytes,
-    tls: 'none',
+    tls: options.tls ?? 'none',
     maxConnections: 1000,
   });
   const port = await server.listen(0);
