@@ -244,4 +244,53 @@ print(json.dumps(out))
     assert.equal(files().length, 4);
     seed.close();
   });
+
+  it("delivers over LMTP (Python's smtplib.LMTP) and reads back byte for byte over IMAP (imaplib and curl)", async () => {
+    const lmtp = await fx.lmtpPort();
+    const script = `
+import imaplib, smtplib, sys, hashlib
+lmtp_port, imap_port, identity, secret = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+body = ('From: Ann <ann@example.org>\\r\\nTo: lmtp@example.test\\r\\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\\r\\n'
+        'MIME-Version: 1.0\\r\\nContent-Type: text/plain; charset=utf-8\\r\\nContent-Transfer-Encoding: 8bit\\r\\n\\r\\n'
+        '.a line that starts with a dot\\r\\n..two dots\\r\\nGrüße, 8-bit\\r\\n\\tand a tab\\r\\n').encode('utf-8')
+l = smtplib.LMTP('127.0.0.1', lmtp_port)
+refused = l.sendmail('ann@example.org', ['lmtp@example.test'], body)
+l.quit()
+m = imaplib.IMAP4('127.0.0.1', imap_port)
+m.authenticate('PLAIN', lambda _: ('lmtp@example.test\\0%s\\0%s' % (identity, secret)).encode())
+m.select('INBOX')
+typ, data = m.fetch('1', '(RFC822.SIZE BODY.PEEK[])')
+fetched = data[0][1]
+print('|'.join([str(len(refused)), str(fetched == body), str(len(body)), data[0][0].decode()]))
+sys.stdout.flush()
+open(sys.argv[5], 'wb').write(body)
+`;
+    const sentFile = join(temp.path, 'lmtp-sent.eml');
+    const result = await run('python3', [
+      '-c',
+      script,
+      String(lmtp),
+      String(fx.port),
+      PROXY_IDENTITY,
+      PROXY_SECRET,
+      sentFile,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const [refused, identical, size, fetchLine] = result.stdout.trim().split('|');
+    assert.equal(refused, '0');
+    assert.equal(identical, 'True', result.stdout);
+    assert.equal(fetchLine, `1 (RFC822.SIZE ${size} BODY[] {${size}}`);
+    const curl = await run('curl', [
+      '-sS',
+      '--login-options',
+      'AUTH=PLAIN',
+      '--sasl-authzid',
+      'lmtp@example.test',
+      '-u',
+      `${PROXY_IDENTITY}:${PROXY_SECRET}`,
+      `imap://127.0.0.1:${fx.port}/INBOX;UID=1`,
+    ]);
+    assert.equal(curl.code, 0, curl.stderr);
+    assert.equal(curl.stdout, readFileSync(sentFile, 'utf8'));
+  });
 });

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { join } from 'node:path';
-import { MailStore } from '../../mailbox/mail-store.ts';
-import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
+import type { MessageStore } from '../../mailbox/api.ts';
+import { runLmtpSession } from '../../lmtp/lmtp-session.ts';
+import { silentLogger, startStoreFixture } from '../../testing/store-fixture.ts';
 import { makeSelfSignedCertificate } from '../../../../testing/peers/tls-fixture.ts';
 import { ImapServer } from '../imap-server.ts';
 import { proxyLoginCheck } from '../proxy-login-check.ts';
@@ -14,27 +14,27 @@ export const PROXY_IDENTITY = 'mmp';
 export const PROXY_SECRET = 'shared-secret-for-tests';
 
 export interface ImapFixture {
-  store: MailStore;
+  store: MessageStore;
   server: ImapServer;
   port: number;
   dataDir: string;
+  /** An LMTP listener on the same engine (the store's own LMTP session), for delivery tests. */
+  lmtpPort(): Promise<number>;
   stop(): Promise<void>;
 }
 
+/** The store's engine on a temp dir (the shared store fixture) with the IMAP listener in front. */
 export async function startImapFixture(
   options: { maxMessageBytes?: number; quotaBytes?: number; tls?: 'starttls' | 'implicit' } = {},
 ): Promise<ImapFixture> {
-  const temp = makeTempDir('imap');
-  const dataDir = join(temp.path, 'data');
   const maxMessageBytes = options.maxMessageBytes ?? 10 * 1024 * 1024;
-  const store = await MailStore.open({
-    dataDir,
+  const base = await startStoreFixture('imap', {
     quota: { storageBytes: options.quotaBytes, messages: undefined },
     maxMessageBytes,
   });
   let secureContext: (() => SecureContext) | undefined;
   if (options.tls) {
-    const files = await makeSelfSignedCertificate(temp.path);
+    const files = await makeSelfSignedCertificate(base.dataDir.replace(/\/data$/, ''));
     const context = createSecureContext({
       cert: readFileSync(files.certFile),
       key: readFileSync(files.keyFile),
@@ -43,7 +43,7 @@ export async function startImapFixture(
   }
   const server = new ImapServer({
     ...(secureContext ? { secureContext } : {}),
-    store,
+    store: base.store,
     login: proxyLoginCheck(PROXY_IDENTITY, () => PROXY_SECRET),
     hostname: 'store-0.test',
     maxMessageBytes,
@@ -52,14 +52,24 @@ export async function startImapFixture(
   });
   const port = await server.listen(0);
   return {
-    store,
+    store: base.store,
     server,
     port,
-    dataDir,
+    dataDir: base.dataDir,
+    lmtpPort: () =>
+      base.serve((conn) =>
+        runLmtpSession(conn, {
+          store: base.store,
+          hostname: 'store-0.test',
+          domains: new Set(['example.test']),
+          maxMessageBytes,
+          tls: undefined,
+          logger: silentLogger,
+        }),
+      ),
     async stop() {
       await server.close();
-      await store.close();
-      temp.remove();
+      await base.close();
     },
   };
 }
