@@ -7,7 +7,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl
-  fetchmail isync)
+  fetchmail isync dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -92,17 +92,17 @@ describe('message views', () => {
     assert.equal(findPart(tree.root, [2]), undefined);
   });
 
-  it('writes BODYSTRUCTURE with envelope, lines, dispositions and the multipart subtype', async () => {
+  it('writes BODYSTRUCTURE with envelope, lines (line ends, as Dovecot counts), dispositions and the multipart subtype', async () => {
     const tree = await parseMimeTree(nested);
     const text = encodeLine([buildBodyStructure(tree.root, true)]).toString('utf8');
     assert.equal(
       text,
       '(((' +
-        '"text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 21 2 NIL NIL NIL NIL)(' +
-        '"text" "html" ("charset" "us-ascii") NIL NIL "7bit" 9 1 NIL NIL NIL NIL) "alternative" ("boundary" "inner") NIL NIL NIL)(' +
+        '"text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 21 1 NIL NIL NIL NIL)(' +
+        '"text" "html" ("charset" "us-ascii") NIL NIL "7bit" 9 0 NIL NIL NIL NIL) "alternative" ("boundary" "inner") NIL NIL NIL)(' +
         '"message" "rfc822" NIL NIL NIL "7bit" 53 ' +
         '(NIL "inner" ((NIL NIL "carol" "example.com")) ((NIL NIL "carol" "example.com")) ((NIL NIL "carol" "example.com")) NIL NIL NIL NIL NIL) ' +
-        '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL) 4 NIL ("attachment" ("filename" "fwd.eml")) NIL NIL)(' +
+        '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL) 3 NIL ("attachment" ("filename" "fwd.eml")) NIL NIL)(' +
         '"application" "octet-stream" ("name" "x.bin") NIL NIL "base64" 8 NIL ("attachment" ("filename" "x.bin")) NIL NIL) "mixed" ("boundary" "outer") NIL NIL NIL)\r\n',
     );
   });

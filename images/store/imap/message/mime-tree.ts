@@ -110,6 +110,17 @@ async function parseMessage(whole: Buffer, start: number, end: number, depth: nu
     }
   }
   if (!root.children && nodes.length === 1) root.end = Math.max(root.end, end);
+  // After a nested close delimiter ("--inner--") the line end that follows is that line's own, so it
+  // stays in the part (the parent's delimiter shares it); Dovecot counts it so, and clients were
+  // tested against Dovecot.
+  for (const raw of nodes) {
+    const part = raw.part;
+    if (!raw.parent || part.end + 2 > end || whole[part.end] !== 0x0d || whole[part.end + 1] !== 0x0a)
+      continue;
+    const lastLineStart = whole.lastIndexOf(0x0a, part.end - 1) + 1;
+    const lastLine = whole.subarray(Math.max(lastLineStart, part.bodyStart), part.end).toString('latin1');
+    if (/^--.+--[ \t]*$/.test(lastLine)) part.end += 2;
+  }
 
   for (const raw of nodes) {
     const part = raw.part;
@@ -191,18 +202,32 @@ function splitType(value: string | undefined, inDigest: boolean): [string, strin
   return inDigest ? ['message', 'rfc822'] : ['text', 'plain'];
 }
 
+/**
+ * Parameters as BODYSTRUCTURE sends them: RFC 2231 continuations joined; a value that is not ASCII
+ * (libmime decoded its charset) goes back to the RFC 2231 form name*=utf-8''… so the structure
+ * stays 7-bit for clients that did not enable UTF-8, as Dovecot sends it.
+ */
 function paramsOf(params: Record<string, string | string[]> | undefined): [string, string][] {
   if (!params) return [];
-  return Object.entries(params).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join('') : String(v)]);
+  return Object.entries(params).map(([k, v]) => {
+    const value = Array.isArray(v) ? v.join('') : String(v);
+    const key = k.toLowerCase();
+    // eslint-disable-next-line no-control-regex
+    if (/^[\x00-\x7f]*$/.test(value)) return [key, value];
+    return [
+      `${key}*`,
+      `utf-8''${encodeURIComponent(value).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+    ];
+  });
 }
 
 function unfold(value: string): string {
   return value.replace(/\r?\n[ \t]/g, ' ').trim();
 }
 
+/** body-fld-lines: the line ends in the body (an unterminated last line is not counted, as Dovecot does). */
 function countLines(body: Buffer): number {
   let lines = 0;
   for (let i = body.indexOf(0x0a); i >= 0; i = body.indexOf(0x0a, i + 1)) lines++;
-  if (body.length > 0 && body[body.length - 1] !== 0x0a) lines++;
   return lines;
 }

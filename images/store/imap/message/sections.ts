@@ -22,16 +22,24 @@ export type SectionLocation =
 export function findPart(root: MimePart, path: readonly number[]): MimePart | undefined {
   let part = root;
   let top = true; // part is the root of a message: its header is a message header
+  // A part that is not multipart has one part, itself: "1" of a single-part message (RFC 9051
+  // 6.4.5), and, as Dovecot answers, "2.1" of a text/html part 2 of a multipart — but not "1.1"
+  // of a single-part message's body.
+  let selfAllowed = true;
   for (const n of path) {
     if (!top && part.message) {
       part = part.message;
       top = true;
+      selfAllowed = true;
     }
     if (part.children) {
       const child = part.children[n - 1];
       if (!child) return undefined;
       part = child;
-    } else if (!(top && n === 1)) {
+      selfAllowed = true;
+    } else if (n === 1 && selfAllowed) {
+      selfAllowed = !top;
+    } else {
       return undefined;
     }
     top = false;
