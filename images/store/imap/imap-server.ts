@@ -55,36 +55,50 @@ export class ImapServer {
       raw.end('* BYE Server shutting down\r\n');
       return;
     }
-    const secureContext = this.options.secureContext;
-    const socket =
-      this.options.tls === 'implicit' && secureContext
-        ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() })
-        : raw;
-    const transport = new SocketTransport(
-      socket,
-      this.options.tls === 'implicit',
-      this.options.tls === 'starttls' ? secureContext : undefined,
-    );
-    const session = new ImapSession(transport, {
+    const session = openImapConnection(raw, {
       ...this.options,
+      remoteAddress: raw.remoteAddress ?? '',
       userSessions: this.userSessions,
       draining: () => this.draining,
     });
-    transport.onData = (chunk) => session.receive(chunk);
     this.sessions.add(session);
     this.options.onSession?.(1);
-    const gone = () => {
-      if (!this.sessions.delete(session)) return;
-      this.options.onSession?.(-1);
-      session.disconnected();
-    };
-    raw.on('close', gone);
-    raw.on('error', () => raw.destroy());
-    socket.on('error', () => raw.destroy());
-    const begin = () => session.start();
-    if (socket instanceof TLSSocket && this.options.tls === 'implicit') socket.once('secure', begin);
-    else begin();
+    raw.on('close', () => {
+      if (this.sessions.delete(session)) this.options.onSession?.(-1);
+    });
   }
+}
+
+export interface ConnectionOptions extends SessionOptions {
+  tls: 'none' | 'starttls' | 'implicit';
+  secureContext?: () => SecureContext;
+  /** The client's address (after a PROXY header, if the listener reads one). */
+  remoteAddress: string;
+}
+
+/**
+ * One accepted connection as an IMAP session: TLS first for an implicit-TLS listener, STARTTLS
+ * offered on a starttls one. Used by ImapServer here and by the store program's listener, which
+ * drains the returned session (isIdle, goodbye).
+ */
+export function openImapConnection(raw: Socket, options: ConnectionOptions): ImapSession {
+  const secureContext = options.secureContext;
+  const implicit = options.tls === 'implicit' && secureContext !== undefined;
+  const socket = implicit ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() }) : raw;
+  const transport = new SocketTransport(
+    socket,
+    implicit,
+    options.remoteAddress,
+    options.tls === 'starttls' ? secureContext : undefined,
+  );
+  const session = new ImapSession(transport, options);
+  transport.onData = (chunk) => session.receive(chunk);
+  raw.on('close', () => session.disconnected());
+  raw.on('error', () => raw.destroy());
+  socket.on('error', () => raw.destroy());
+  if (socket instanceof TLSSocket && implicit) socket.once('secure', () => session.start());
+  else session.start();
+  return session;
 }
 
 class SocketTransport implements Transport {
@@ -96,10 +110,15 @@ class SocketTransport implements Transport {
   readonly remoteAddress: string;
   startTls?: () => Promise<void>;
 
-  constructor(socket: Socket, secure: boolean, secureContext: (() => SecureContext) | undefined) {
+  constructor(
+    socket: Socket,
+    secure: boolean,
+    remoteAddress: string,
+    secureContext: (() => SecureContext) | undefined,
+  ) {
     this.socket = socket;
     this.secure = secure;
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = remoteAddress;
     socket.on('data', this.listener);
     if (secureContext) this.startTls = () => this.upgrade(secureContext());
   }

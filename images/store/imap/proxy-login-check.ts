@@ -1,16 +1,22 @@
-// The LoginCheck the listener uses: the MMP's proxy identity and the shared secret from the
-// operator's Secret. Both digested to equal length first, so timingSafeEqual compares in constant
-// time whatever was sent (a length mismatch must not answer faster).
+// The store-login proof until the kit's (images/lib/auth/proofs.ts, on the MTA branch) reaches
+// main: only the MMP's proxy identity with the shared secret, naming a user. Both sides digested
+// first, so timingSafeEqual compares in constant time whatever length was sent.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { LoginCheck } from './session.ts';
 
+function secretsEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b) && expected.length > 0;
+}
+
 export function proxyLoginCheck(identity: string, secret: () => string): LoginCheck {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return {
-    verify(authcid, password) {
-      const idOk = timingSafeEqual(digest(authcid), digest(identity));
-      const secretOk = timingSafeEqual(digest(password), digest(secret()));
-      return idOk && secretOk && secret().length > 0;
-    },
+  return ({ authzid, authcid, password }) => {
+    const secretOk = secretsEqual(password, secret());
+    if (authcid !== identity) return { ok: false, reason: 'not the proxy identity' };
+    if (!secretOk) return { ok: false, reason: 'wrong secret' };
+    if (authzid === '' || authzid === identity)
+      return { ok: false, reason: 'the proxy must name the user it acts for' };
+    return { ok: true, user: authzid };
   };
 }

@@ -40,6 +40,8 @@ export class SelectedMailbox {
   /** Taken from the view but not yet told (an EXPUNGE waiting for a command that allows it). */
   private pending: MailboxChange[] = [];
   gone = false;
+  /** Set while the session is in IDLE: called when another session changed this mailbox. */
+  wake: (() => void) | undefined;
 
   constructor(view: MailboxView) {
     this.view = view;
@@ -49,6 +51,7 @@ export class SelectedMailbox {
     this.readOnly = view.readOnly;
     this.highestModseq = snapshot.highestModseq;
     this.uidNext = snapshot.uidNext;
+    view.onChanges(() => this.wake?.());
   }
 
   get exists(): number {

@@ -25,11 +25,15 @@ export interface Transport {
   startCompression?: () => void;
 }
 
-/** Who may log in: the MMP's proxy identity and shared secret (docs/design.md). */
-export interface LoginCheck {
-  /** true when authcid/password are the proxy's; compared in constant time. */
-  verify(authcid: string, password: string): boolean;
-}
+/**
+ * Who may log in: the MMP's proxy identity and shared secret (docs/design.md), compared in constant
+ * time; the same shape as the kit's store-login proof, which the program passes in.
+ */
+export type LoginCheck = (credentials: {
+  authzid: string;
+  authcid: string;
+  password: string;
+}) => { ok: true; user: string } | { ok: false; reason: string };
 
 export interface SessionLog {
   info(fields: Record<string, unknown>, message: string): void;
@@ -70,6 +74,8 @@ export class ImapSession {
   compressed = false;
   private badCommands = 0;
   private pumping = false;
+  /** In IDLE: for draining, a session waiting in IDLE is idle (it hears BYE and reconnects). */
+  idling = false;
   private closed = false;
   private lineWaiter: ((event: ReaderEvent) => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -258,6 +264,16 @@ export class ImapSession {
     counts.set(user, n + 1);
     this.countedUser = user;
     return true;
+  }
+
+  /** Between commands or in IDLE: a drain may close it now without losing anything. */
+  isIdle(): boolean {
+    return !this.pumping || this.idling;
+  }
+
+  /** The drain's goodbye: RFC 9051 7.1.5, BYE then close; clients reconnect elsewhere. */
+  goodbye(): void {
+    this.bye('Server shutting down, reconnect elsewhere', 'UNAVAILABLE');
   }
 
   bye(text: string, code?: string): void {

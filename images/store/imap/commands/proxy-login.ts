@@ -11,9 +11,11 @@ export async function proxyLogin(
   authcid: string,
   password: string,
 ): Promise<CommandResult> {
-  const user = authzid.trim().toLowerCase();
-  if (!session.options.login.verify(authcid, password) || user === '') {
-    session.options.log?.warn({ authcid, client: session.clientAddress }, 'IMAP login refused');
+  const proof = session.options.login({ authzid, authcid, password });
+  const user = proof.ok ? proof.user.trim().toLowerCase() : '';
+  if (!proof.ok || user === '') {
+    const reason = proof.ok ? 'empty user' : proof.reason;
+    session.options.log?.warn({ authcid, reason, client: session.clientAddress }, 'IMAP login refused');
     return no('Authentication failed', 'AUTHENTICATIONFAILED');
   }
   if (!session.claimUserSession(user)) {

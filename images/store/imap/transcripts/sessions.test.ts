@@ -103,4 +103,15 @@ describe('IMAP sessions see each other', () => {
     assert.match(tagged(await b.command('z SELECT INBOX (QRESYNC (1 2))')), /^z OK/);
     b.close();
   });
+
+  it('tells an IDLE client BYE [UNAVAILABLE] on drain, so it reconnects elsewhere', async () => {
+    const own = await startImapFixture();
+    const c = await TranscriptClient.login(own.port, 'drain@example.test');
+    await c.command('s SELECT INBOX');
+    c.write('i IDLE\r\n');
+    assert.equal(await c.readLine(), '+ idling');
+    const stopped = own.stop();
+    assert.equal(await c.readLine(), '* BYE [UNAVAILABLE] Server shutting down, reconnect elsewhere');
+    await stopped;
+  });
 });
