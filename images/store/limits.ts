@@ -96,10 +96,11 @@ export const imapLimits = {
    */
   maxSessionsPerUser: 50,
   /**
-   * Commands per second a session may send, averaged over a burst of as many: a client this fast
-   * is scripted. An IDLE flood (IDLE/DONE in a loop) counts here too.
+   * Commands per second one session is served; past it the session is slowed (its next command
+   * waits for the next second), not closed, so a bulk upload or a sync pipelining thousands of UID
+   * commands just takes longer, while a flood (IDLE/DONE in a loop) cannot take more than its share.
    */
-  maxCommandsPerSecond: 200,
+  maxCommandsPerSecond: 1000,
   /** Bytes of responses waiting for a slow reader before the session stops reading its commands. */
   maxPendingOutputBytes: 4 * 1024 * 1024,
   /** Parsed messages (MIME structure, envelope) kept per session for FETCH and SEARCH. */

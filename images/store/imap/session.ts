@@ -81,6 +81,8 @@ export class ImapSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private rateWindowStart = Date.now();
   private rateCount = 0;
+  /** Times this session was slowed by the command rate (for tests and logs). */
+  throttled = 0;
   private countedUser: string | undefined;
   private onClose: (() => void)[] = [];
 
@@ -184,10 +186,8 @@ export class ImapSession {
         this.countBad();
         return;
       case 'command': {
-        if (!this.withinRate()) {
-          this.bye('Too many commands, slow down');
-          return;
-        }
+        await this.throttle();
+        if (this.closed) return;
         const result = await dispatch(this, event.command);
         if (this.closed) return;
         if (!result.silent)
@@ -205,13 +205,18 @@ export class ImapSession {
     if (++this.badCommands >= imapLimits.maxBadCommands) this.bye('Too many invalid commands');
   }
 
-  private withinRate(): boolean {
+  /** Past maxCommandsPerSecond, waits for the next one-second window. */
+  private async throttle(): Promise<void> {
     const now = Date.now();
     if (now - this.rateWindowStart >= 1000) {
       this.rateWindowStart = now;
       this.rateCount = 0;
     }
-    return ++this.rateCount <= imapLimits.maxCommandsPerSecond;
+    if (++this.rateCount <= imapLimits.maxCommandsPerSecond) return;
+    this.throttled++;
+    await new Promise((resolve) => setTimeout(resolve, this.rateWindowStart + 1000 - now));
+    this.rateWindowStart = Date.now();
+    this.rateCount = 1;
   }
 
   /** The next raw line (AUTHENTICATE responses, IDLE's DONE), or undefined if the session closed. */

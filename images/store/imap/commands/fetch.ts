@@ -103,14 +103,18 @@ async function fetchOne(
   seenNow: boolean,
 ): Promise<ImapValue[]> {
   const view = session.selected!.view;
+  // BODY[] and RFC822 need the bytes only; parts, HEADER/TEXT and the structures need the tree.
   const needsTree = items.some(
     (i) =>
-      (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) || i.kind === 'section',
+      (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) ||
+      (i.kind === 'section' && (i.section.path.length > 0 || i.section.text !== undefined)),
   );
   const needsBytes = items.some((i) => i.kind === 'section');
   const loaded: LoadedMessage | undefined = needsTree
     ? await loadMessage(view, m.uid, needsBytes)
-    : undefined;
+    : needsBytes
+      ? { bytes: await view.readMessageBuffer(m.uid) }
+      : undefined;
   const out: ImapValue[] = [];
   let flagsSent = false;
   for (const item of items) {
@@ -133,11 +137,11 @@ async function fetchOne(
           out.push(atom('MODSEQ'), [m.modseq]);
           break;
         case 'ENVELOPE':
-          out.push(atom('ENVELOPE'), renderEnvelope(loaded!.tree.root.envelope!));
+          out.push(atom('ENVELOPE'), renderEnvelope(loaded!.tree!.root.envelope!));
           break;
         case 'BODY':
         case 'BODYSTRUCTURE':
-          out.push(atom(item.name), buildBodyStructure(loaded!.tree.root, item.name === 'BODYSTRUCTURE'));
+          out.push(atom(item.name), buildBodyStructure(loaded!.tree!.root, item.name === 'BODYSTRUCTURE'));
           break;
       }
       continue;
@@ -152,7 +156,8 @@ async function fetchOne(
 
 function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: LoadedMessage): ImapValue {
   const bytes = loaded.bytes!;
-  const root = loaded.tree.root;
+  if (item.section.path.length === 0 && item.section.text === undefined) return partial(item, bytes);
+  const root = loaded.tree!.root;
   let data: Buffer;
   if (item.type === 'BODY') {
     const where = locateSection(root, item.section);
@@ -166,8 +171,14 @@ function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: Loa
     if (item.section.path.length > 0 && !part) data = Buffer.alloc(0);
     else if (!part || part.children) data = part ? bytes.subarray(part.bodyStart, part.end) : bytes;
     else data = decodeTransferEncoding(part, bytes.subarray(part.bodyStart, part.end));
-    if (item.type === 'BINARY.SIZE') return data.length;
   }
+  return partial(item, data);
+}
+
+/** <start.length> (RFC 9051 6.4.5), and literal8 for BINARY content with NUL. */
+function partial(item: Extract<FetchItem, { kind: 'section' }>, whole: Buffer): ImapValue {
+  if (item.type === 'BINARY.SIZE') return whole.length;
+  let data = whole;
   if (item.partial) {
     const start = Math.min(item.partial.start, data.length);
     const end =

@@ -1,7 +1,7 @@
 // SEARCH and UID SEARCH (RFC 9051 6.4.4) with ESEARCH result options (RFC 4731; always the answer
 // form for IMAP4rev2), CHARSET UTF-8 and CONDSTORE's MODSEQ (RFC 7162 3.1.5).
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
-import { loadMessage, type LoadedMessage } from '../message/message-loader.ts';
+import { loadMessage, type ParsedMessage } from '../message/message-loader.ts';
 import type { Token } from '../protocol/command-reader.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import { formatSequenceSet } from '../protocol/sequence-set.ts';
@@ -77,7 +77,7 @@ export async function runSearch(session: ImapSession, key: SearchKey): Promise<n
   const found: number[] = [];
   for (let i = 0; i < selected.messages.length; i++) {
     const meta = selected.messages[i]!;
-    let loaded: Promise<LoadedMessage> | undefined;
+    let loaded: Promise<ParsedMessage> | undefined;
     const load = () => (loaded ??= loadMessage(view, meta.uid, true));
     const content: SearchContent = {
       header: async () => {

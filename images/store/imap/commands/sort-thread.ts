@@ -1,8 +1,7 @@
 // SORT, THREAD and their UID forms (RFC 5256; DISPLAYFROM/DISPLAYTO from RFC 5957). The messages are
 // chosen with the SEARCH evaluator, then ordered or threaded by the pure functions in search/.
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
-import { fieldValue, firstValue, splitHeaderFields } from '../message/header-fields.ts';
-import { addresses } from '../message/envelope.ts';
+import type { EnvelopeAddress } from '../message/envelope.ts';
 import { loadMessage } from '../message/message-loader.ts';
 import type { Token } from '../protocol/command-reader.ts';
 import { adjacent, atom } from '../protocol/response.ts';
@@ -22,41 +21,33 @@ import { BadCharset, readSearch, runSearch } from './search.ts';
 
 const CHARSET: Token = { kind: 'atom', value: 'CHARSET' };
 
+/** The SORT/THREAD facts from the cached MIME tree's envelope: no message is read once cached. */
 async function factsOf(session: ImapSession, seq: number, uid: boolean): Promise<SortFacts> {
   const selected = session.selected!;
   const m = selected.messages[seq - 1]!;
-  const loaded = await loadMessage(selected.view, m.uid, true);
-  const fields = splitHeaderFields(
-    loaded.bytes!.subarray(loaded.tree.root.headerStart, loaded.tree.root.bodyStart),
-  );
-  const first = (name: string) => {
-    const list = addresses(firstValue(fields, name) ?? null)?.find((a) => a[2] !== null && a[3] !== null);
-    return {
-      mailbox: list?.[2] ?? '',
-      display: list ? decodeHeaderText(list[0] ?? `${list[2]}@${list[3]}`) : '',
-    };
+  const envelope = (await loadMessage(selected.view, m.uid, false)).tree.root.envelope!;
+  const first = (list: EnvelopeAddress[] | null) => {
+    const a = list?.find((x) => x[2] !== null && x[3] !== null);
+    return { mailbox: a?.[2] ?? '', display: a ? decodeHeaderText(a[0] ?? `${a[2]}@${a[3]}`) : '' };
   };
-  const date = Date.parse(firstValue(fields, 'date') ?? '');
-  const refs = fields.find((f) => f.name === 'references');
-  const inReplyTo = firstValue(fields, 'in-reply-to');
-  const ids = (text: string | undefined) => (text ? (text.match(/<[^<>\s]+>/g) ?? []) : []);
-  const references = refs ? ids(fieldValue(refs)) : ids(inReplyTo).slice(0, 1);
-  const messageId = ids(firstValue(fields, 'message-id'))[0];
-  const from = first('from');
-  const to = first('to');
+  const date = Date.parse(envelope.date ?? '');
+  const ids = (text: string | null | undefined) => (text ? (text.match(/<[^<>\s]+>/g) ?? []) : []);
+  const references = envelope.references ? ids(envelope.references) : ids(envelope.inReplyTo).slice(0, 1);
+  const from = first(envelope.from);
+  const to = first(envelope.to);
   return {
     id: uid ? m.uid : seq,
     seq,
     size: m.size,
     internalDate: m.internalDate,
     sentDate: Number.isNaN(date) ? m.internalDate : date,
-    subject: firstValue(fields, 'subject'),
+    subject: envelope.subject ?? undefined,
     from: from.mailbox,
     to: to.mailbox,
-    cc: first('cc').mailbox,
+    cc: first(envelope.cc).mailbox,
     fromDisplay: from.display,
     toDisplay: to.display,
-    messageId,
+    messageId: ids(envelope.messageId)[0],
     references,
   };
 }

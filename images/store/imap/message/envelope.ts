@@ -20,6 +20,8 @@ export interface EnvelopeData {
   bcc: EnvelopeAddress[] | null;
   inReplyTo: string | null;
   messageId: string | null;
+  /** Not part of ENVELOPE: the References field, kept for THREAD=REFERENCES (RFC 5256). */
+  references?: string | null;
 }
 
 export function parseEnvelope(fields: readonly HeaderField[]): EnvelopeData {
@@ -36,6 +38,7 @@ export function parseEnvelope(fields: readonly HeaderField[]): EnvelopeData {
     bcc: addresses(text('bcc')),
     inReplyTo: text('in-reply-to'),
     messageId: text('message-id'),
+    references: text('references'),
   };
 }
 

@@ -5,8 +5,13 @@ import type { MailboxView } from '../../mailbox/api.ts';
 import { MIME_TREE_CACHE_KEY, parseMimeTree, type MessageTree } from './mime-tree.ts';
 
 export interface LoadedMessage {
-  tree: MessageTree;
+  /** Absent only when the caller asked for the bytes alone (BODY[]). */
+  tree?: MessageTree;
   bytes?: Buffer;
+}
+
+export interface ParsedMessage extends LoadedMessage {
+  tree: MessageTree;
 }
 
 const MAX_CACHED_JSON = 64 * 1024; // the engine's limit for one cached value (api.ts)
@@ -15,7 +20,7 @@ export async function loadMessage(
   view: MailboxView,
   uid: number,
   needBytes: boolean,
-): Promise<LoadedMessage> {
+): Promise<ParsedMessage> {
   const cached = await view.getCached(uid, MIME_TREE_CACHE_KEY);
   if (cached !== undefined) {
     const tree = JSON.parse(cached) as MessageTree;

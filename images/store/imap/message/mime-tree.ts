@@ -41,7 +41,7 @@ export interface MessageTree {
 }
 
 /** The version of this shape in the engine's cache: bump it when MimePart changes. */
-export const MIME_TREE_CACHE_KEY = 'imap.mime.v1';
+export const MIME_TREE_CACHE_KEY = 'imap.mime.v2';
 
 export async function parseMimeTree(message: Buffer): Promise<MessageTree> {
   return { size: message.length, root: await parseMessage(message, 0, message.length, 0) };
