@@ -21,7 +21,6 @@ export interface LmtpOptions {
   /** For STARTTLS; undefined when this listener offers none. */
   readonly tls: (() => SecureContext) | undefined;
   readonly logger: Logger;
-  readonly isDraining?: () => boolean;
   /** Metrics: one call per recipient after DATA. */
   readonly onOutcome?: (outcome: DeliveryOutcome['kind'], bytes: number) => void;
 }
@@ -242,39 +241,66 @@ const COMMANDS: Record<string, LmtpCommand> = {
 /** HELO and EHLO are SMTP: an LMTP server must refuse them (RFC 2033 §4.1). */
 const SMTP_ONLY = new Set(['HELO', 'EHLO']);
 
-export async function runLmtpSession(conn: LineConnection, options: LmtpOptions): Promise<void> {
-  const session: Session = { conn, options, state: 'greeted', sender: '', recipients: [], quit: false };
-  let errors = 0;
-  reply(session, `220 ${options.hostname} LMTP ready`);
-  while (!session.quit) {
-    if (options.isDraining?.() && (session.state === 'greeted' || session.state === 'ready')) {
-      reply(session, '421 4.3.2 Service shutting down, try again later');
-      break;
-    }
-    const read = await conn.readLine(LMTP_LIMITS.commandLineBytes);
-    if (read.kind === 'closed') {
-      if (conn.timedOut) reply(session, '421 4.4.2 Idle too long, closing');
-      break;
-    }
-    // Replies to pipelined commands go out together; the connection flushes before it waits.
-    if (conn.hasBufferedInput) conn.holdReplies();
-    let refused: string | undefined;
-    try {
-      refused = await dispatch(session, read);
-    } catch (error) {
-      options.logger.error({ err: (error as Error).message }, 'lmtp command failed');
-      refused = '451 4.3.0 Internal error';
-      resetTransaction(session);
-    }
-    if (refused) {
-      reply(session, refused);
-      if (++errors >= LMTP_LIMITS.errorsBeforeDisconnect) {
-        reply(session, '421 4.7.0 Too many errors, closing');
+/** One connection: the dispatcher loop, and what the listener's drain needs to know of it. */
+export class LmtpSession {
+  readonly #session: Session;
+  #busy = false;
+
+  constructor(conn: LineConnection, options: LmtpOptions) {
+    this.#session = { conn, options, state: 'greeted', sender: '', recipients: [], quit: false };
+  }
+
+  /** Between transactions: closing now loses nothing. */
+  isIdle(): boolean {
+    const { state } = this.#session;
+    return !this.#busy && (state === 'greeted' || state === 'ready');
+  }
+
+  /** Drain (RFC 5321 §3.8: 421 when the service must shut down). */
+  goodbye(): void {
+    this.#session.quit = true;
+    reply(this.#session, '421 4.3.2 Service shutting down, try again later');
+    void this.#session.conn.end();
+  }
+
+  async run(): Promise<void> {
+    const session = this.#session;
+    const { conn, options } = session;
+    let errors = 0;
+    reply(session, `220 ${options.hostname} LMTP ready`);
+    while (!session.quit) {
+      const read = await conn.readLine(LMTP_LIMITS.commandLineBytes);
+      if (read.kind === 'closed') {
+        if (conn.timedOut) reply(session, '421 4.4.2 Idle too long, closing');
         break;
       }
+      this.#busy = true;
+      // Replies to pipelined commands go out together; the connection flushes before it waits.
+      if (conn.hasBufferedInput) conn.holdReplies();
+      let refused: string | undefined;
+      try {
+        refused = await dispatch(session, read);
+      } catch (error) {
+        options.logger.error({ err: (error as Error).message }, 'lmtp command failed');
+        refused = '451 4.3.0 Internal error';
+        resetTransaction(session);
+      }
+      this.#busy = false;
+      if (refused) {
+        reply(session, refused);
+        if (++errors >= LMTP_LIMITS.errorsBeforeDisconnect) {
+          reply(session, '421 4.7.0 Too many errors, closing');
+          break;
+        }
+      }
     }
+    await conn.end();
   }
-  await conn.end();
+}
+
+/** Runs a session to its end (tests; the program keeps the LmtpSession for draining). */
+export function runLmtpSession(conn: LineConnection, options: LmtpOptions): Promise<void> {
+  return new LmtpSession(conn, options).run();
 }
 
 /** Runs one command; returns the refusal when the dispatcher itself refuses it. */

@@ -221,8 +221,14 @@ export class AccountEngine {
     } else {
       try {
         if (!hasIndex) throw new Error('the index file is missing');
-        db = IndexDb.open(paths.index, false);
-        db.mailboxes(); // a file that is not our index fails here, not later mid-session
+        const opened = IndexDb.open(paths.index, false);
+        try {
+          opened.mailboxes(); // a file that is not our index fails here, not later mid-session
+        } catch (error) {
+          await opened.close();
+          throw error;
+        }
+        db = opened;
       } catch (error) {
         const report = await rebuildIndex(paths, (error as Error).message, options.now?.() ?? Date.now());
         options.onRebuild?.(report);
@@ -235,7 +241,7 @@ export class AccountEngine {
       await engine.#recover();
       if (engine.#records.size === 0) await engine.#createDefaults();
     } catch (error) {
-      db.close();
+      await db.close();
       throw error;
     }
     return engine;
@@ -286,7 +292,7 @@ export class AccountEngine {
       if (!Number.isInteger(id) || !record || !record.selectable)
         await rm(join(this.paths.mailboxes, entry), { recursive: true, force: true });
     }
-    if (this.#doneActions.length > 0) this.#transaction(() => undefined);
+    if (this.#doneActions.length > 0) await this.#commit(() => undefined);
   }
 
   async #perform(action: AfterCommitAction): Promise<void> {
@@ -341,6 +347,19 @@ export class AccountEngine {
     return { result, actions };
   }
 
+  /**
+   * A transaction, durable: the commit (synchronous, without an fsync of its own), then the WAL's
+   * fsync on the thread pool (shared by concurrent commits of this account). Nothing is applied to
+   * memory or acknowledged before this resolves.
+   */
+  async #commit<T>(
+    work: (later: (action: AfterCommitAction) => void) => T,
+  ): Promise<{ result: T; actions: [number, AfterCommitAction][] }> {
+    const committed = this.#transaction(work);
+    await this.#db.durable();
+    return committed;
+  }
+
   async #performAll(actions: [number, AfterCommitAction][]): Promise<void> {
     for (const [id, action] of actions) {
       await this.#perform(action);
@@ -381,9 +400,10 @@ export class AccountEngine {
 
   listMailboxes(): MailboxInfo[] {
     const names = [...this.#byName.keys()].sort();
+    const parents = new Set(names.map(parentOf).filter((p): p is string => p !== undefined));
     return names.map((name) => {
       const record = this.#recordByName(name)!;
-      const hasChildren = names.some((other) => isInferiorOf(other, name));
+      const hasChildren = parents.has(name);
       const attributes = [
         ...(record.selectable ? [] : ['\\Noselect']),
         hasChildren ? '\\HasChildren' : '\\HasNoChildren',
@@ -408,7 +428,7 @@ export class AccountEngine {
     const name = normaliseMailboxName(rawName);
     return this.#run(async () => {
       if (this.#subscriptions.has(name) === subscribed) return;
-      const { actions } = this.#transaction((later) => {
+      const { actions } = await this.#commit((later) => {
         if (subscribed) this.#db.statement('INSERT OR IGNORE INTO subscriptions (name) VALUES (?)').run(name);
         else this.#db.statement('DELETE FROM subscriptions WHERE name = ?').run(name);
         later({ kind: 'write-subscriptions' });
@@ -458,7 +478,7 @@ export class AccountEngine {
   }
 
   async #createDefaults(): Promise<void> {
-    const { result, actions } = this.#transaction((later) => {
+    const { result, actions } = await this.#commit((later) => {
       const records = DEFAULT_MAILBOXES.map((m) => this.#insertMailbox(m.name, true, m.specialUse, later));
       for (const m of DEFAULT_MAILBOXES)
         this.#db.statement('INSERT OR IGNORE INTO subscriptions (name) VALUES (?)').run(m.name);
@@ -481,7 +501,7 @@ export class AccountEngine {
           'LIMIT',
           `an account holds at most ${STORE_LIMITS.mailboxesPerAccount} mailboxes`,
         );
-      const { result, actions } = this.#transaction((later) => {
+      const { result, actions } = await this.#commit((later) => {
         // A \Noselect placeholder becomes a real mailbox: a new row, so it gets a fresh UIDVALIDITY.
         if (existing) this.#db.statement('DELETE FROM mailboxes WHERE id = ?').run(existing.id);
         return [
@@ -508,7 +528,7 @@ export class AccountEngine {
           `${name} is \\Noselect and has inferiors: delete them first (RFC 9051 §6.3.5)`,
         );
       const emptyParents = this.#emptyPlaceholdersAbove(name);
-      const { result, actions } = this.#transaction((later) => {
+      const { result, actions } = await this.#commit((later) => {
         this.#forgetMailbox(record, later);
         for (const p of emptyParents) this.#forgetMailbox(p, later);
         // With inferiors, the name stays as a \Noselect placeholder (RFC 9051 §6.3.5).
@@ -571,7 +591,7 @@ export class AccountEngine {
       const renamed = new Set(pairs.map(([, n]) => n));
       const missing = superiorsOf(to).filter((n) => !this.#byName.has(n) && !renamed.has(n));
       const emptyParents = isInbox(from) ? [] : this.#emptyPlaceholdersAbove(from);
-      const { result, actions } = this.#transaction((later) => {
+      const { result, actions } = await this.#commit((later) => {
         const setName = this.#db.statement('UPDATE mailboxes SET name = ? WHERE id = ?');
         const moved: [MailboxRecord, string][] = [];
         // Two passes so that a rename never collides with a name it frees in the same step.
@@ -814,7 +834,7 @@ export class AccountEngine {
     let counts = { unseen: 0, deleted: 0 };
     let actions: [number, AfterCommitAction][];
     try {
-      ({ actions } = this.#transaction((later) => {
+      ({ actions } = await this.#commit((later) => {
         const insert = this.#db.statement(
           'INSERT INTO messages (mailbox_id, uid, flags, keywords, modseq, internal_date, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
         );
@@ -870,7 +890,7 @@ export class AccountEngine {
   // ——— Changing and removing messages (through a view) ————————————————————————————————————————
 
   storeFlags(loaded: LoadedMailbox, origin: ViewSink, request: StoreFlagsRequest): Promise<StoreFlagsResult> {
-    return this.#run(() => {
+    return this.#run(async () => {
       const change = parseFlags(request.flags);
       this.#checkLoaded(loaded);
       const record = loaded.record;
@@ -903,7 +923,7 @@ export class AccountEngine {
         results.push({ ...updated, changed: true });
       }
       if (updates.length > 0) {
-        this.#transaction(() => {
+        await this.#commit(() => {
           const update = this.#db.statement(
             'UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?',
           );
@@ -985,7 +1005,7 @@ export class AccountEngine {
       unseen += c.unseen;
       deleted += c.deleted;
     }
-    const { actions } = this.#transaction((later) => {
+    const { actions } = await this.#commit((later) => {
       const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
       const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
       const tomb = this.#db.statement(
@@ -1143,16 +1163,11 @@ export class AccountEngine {
     if (Buffer.byteLength(value) > STORE_LIMITS.cacheValueBytes)
       throw new StoreError('LIMIT', `a cached value is at most ${STORE_LIMITS.cacheValueBytes} bytes`);
     if (!loaded.messages.has(uid)) return;
-    // A cache entry can be computed again: it need not cost an fsync of its own (the next commit
-    // with synchronous=FULL makes it durable along with whatever that commit writes).
-    this.#db.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.#db
-        .statement('INSERT OR REPLACE INTO message_cache (mailbox_id, uid, key, value) VALUES (?, ?, ?, ?)')
-        .run(loaded.record.id, uid, key, value);
-    } finally {
-      this.#db.db.exec('PRAGMA synchronous = FULL');
-    }
+    // A cache entry can be computed again: it is not waited for (the next commit's WAL fsync
+    // makes it durable along with whatever that commit writes).
+    this.#db
+      .statement('INSERT OR REPLACE INTO message_cache (mailbox_id, uid, key, value) VALUES (?, ?, ?, ?)')
+      .run(loaded.record.id, uid, key, value);
   }
 
   /** Waits for what is in flight, writes the done after_commit rows away, closes the index. */
@@ -1160,10 +1175,10 @@ export class AccountEngine {
     if (this.#closed) return Promise.resolve();
     return this.#lock.run(async () => {
       if (this.#closed) return;
-      if (this.#doneActions.length > 0) this.#transaction(() => undefined);
+      if (this.#doneActions.length > 0) await this.#commit(() => undefined);
       this.#closed = true;
       for (const sync of this.#dirSyncs.values()) await sync.close();
-      this.#db.close();
+      await this.#db.close();
     });
   }
 

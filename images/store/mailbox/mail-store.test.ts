@@ -405,3 +405,33 @@ describe('MailStore', () => {
     await second.store.close();
   });
 });
+
+describe('MailStore accounts and caches', () => {
+  it('keeps a per-message cache until the message goes', async () => {
+    const { store } = await openStore();
+    const a = await store.openAccount(alice);
+    await a.append('INBOX', [{ source: message('1') }]);
+    const view = await a.openMailbox('INBOX', { readOnly: false });
+    await view.putCached(1, 'imap.bodystructure.v1', '{"type":"text"}');
+    assert.equal(await view.getCached(1, 'imap.bodystructure.v1'), '{"type":"text"}');
+    assert.equal(await view.getCached(1, 'other'), undefined);
+    await view.expunge({ uids: [1], onlyDeleted: false });
+    assert.equal(await view.getCached(1, 'imap.bodystructure.v1'), undefined);
+    await rejects(view.putCached(1, 'k', 'x'.repeat(70_000)), 'LIMIT');
+    a.close();
+    await store.close();
+  });
+
+  it('reopens an account while its idle close is still running', async () => {
+    const { store } = await openStore({ idleAccountKeepMs: 1 });
+    for (let i = 0; i < 20; i++) {
+      const a = await store.openAccount(alice);
+      a.close();
+      await new Promise((r) => setTimeout(r, i % 3));
+    }
+    const a = await store.openAccount(alice);
+    assert.equal((await a.status('INBOX')).messages, 0);
+    a.close();
+    await store.close();
+  });
+});

@@ -47,6 +47,7 @@ export class MailStore implements MessageStore {
   readonly #tmp: string;
   readonly #accounts = new Map<string, Promise<AccountEngine>>();
   readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  readonly #closingAccounts = new Map<string, Promise<void>>();
   #closing = false;
   #inFlight = new Set<Promise<unknown>>();
 
@@ -94,6 +95,11 @@ export class MailStore implements MessageStore {
     this.#idleTimers.delete(user);
     let opening = this.#accounts.get(user);
     if (!opening) {
+      // An account closing after its idle time still holds the index's exclusive lock: wait for it.
+      await this.#closingAccounts.get(user);
+      opening = this.#accounts.get(user);
+    }
+    if (!opening) {
       opening = AccountEngine.open(user, {
         dataDir: this.#options.dataDir,
         quota: this.#options.quota,
@@ -117,7 +123,8 @@ export class MailStore implements MessageStore {
       this.#idleTimers.delete(engine.user);
       if (engine.sessions > 0) return;
       this.#accounts.delete(engine.user);
-      void engine.close();
+      const closing = engine.close().finally(() => this.#closingAccounts.delete(engine.user));
+      this.#closingAccounts.set(engine.user, closing);
     }, keep);
     timer.unref();
     this.#idleTimers.set(engine.user, timer);
@@ -191,6 +198,7 @@ export class MailStore implements MessageStore {
     await Promise.allSettled([...this.#inFlight]);
     for (const timer of this.#idleTimers.values()) clearTimeout(timer);
     this.#idleTimers.clear();
+    await Promise.allSettled([...this.#closingAccounts.values()]);
     const engines = await Promise.allSettled([...this.#accounts.values()]);
     this.#accounts.clear();
     for (const result of engines) if (result.status === 'fulfilled') await result.value.close();

@@ -211,8 +211,9 @@ export async function rebuildIndex(
       for (const name of plan.subscriptions) sub.run(name);
       db.setMeta('last_uid_validity', plan.lastUidValidity);
     });
+    await db.durable();
   } finally {
-    db.close();
+    await db.close();
   }
   await rename(building, paths.index);
   await syncDirectory(paths.root);
