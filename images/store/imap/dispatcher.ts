@@ -28,6 +28,11 @@ const STATE_TEXT: Record<SessionState, string> = {
 // would shift under the client); the UID forms may have them.
 const NO_EXPUNGE = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'SORT', 'THREAD']);
 
+/** The command's name for metrics and logs: a registered name, never the client's own text. */
+export function commandLabel(name: string): string {
+  return REGISTRY.has(name) ? name : 'UNKNOWN';
+}
+
 export async function dispatch(session: ImapSession, command: ParsedCommand): Promise<CommandResult> {
   const module = REGISTRY.get(command.name);
   if (!module) return bad(`Unknown command ${command.name.slice(0, 40)}`);

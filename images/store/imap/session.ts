@@ -5,7 +5,7 @@ import type { Account, MessageStore } from '../mailbox/api.ts';
 import { imapLimits } from '../limits.ts';
 import { capabilityLine } from './capabilities.ts';
 import type { SessionState } from './command.ts';
-import { dispatch } from './dispatcher.ts';
+import { commandLabel, dispatch } from './dispatcher.ts';
 import { CommandReader, type ReaderEvent } from './protocol/command-reader.ts';
 import { encodeLine, encodeStatus, type ImapValue, type Status } from './protocol/response.ts';
 import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-mailbox.ts';
@@ -192,7 +192,7 @@ export class ImapSession {
         if (this.closed) return;
         if (!result.silent)
           this.send(encodeStatus(event.command.tag, result.status, result.text, result.code));
-        this.options.metrics?.command(event.command.name, result.status);
+        this.options.metrics?.command(commandLabel(event.command.name), result.status);
         if (result.status === 'BAD') this.countBad();
         else this.badCommands = 0;
         if (this.state === 'logout') this.close();
