@@ -38,7 +38,11 @@ function fetchCommand(uid: boolean): ImapCommand {
         session.condstoreUsed = true;
       }
       const items = plan.items;
-      if (uid && !items.some((i) => i.kind === 'simple' && i.name === 'UID'))
+      // RFC 7162 3.2.4: with QRESYNC every FETCH response carries the UID.
+      if (
+        (uid || session.enabled.has('QRESYNC')) &&
+        !items.some((i) => i.kind === 'simple' && i.name === 'UID')
+      )
         items.unshift({ kind: 'simple', name: 'UID' });
 
       if (plan.vanished) {
