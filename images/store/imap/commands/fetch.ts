@@ -13,7 +13,7 @@ import {
   locateSection,
   UnknownTransferEncoding,
 } from '../message/sections.ts';
-import { atom, literal8, raw, type ImapValue } from '../protocol/response.ts';
+import { atom, encodeLine, literal8, raw, type ImapValue } from '../protocol/response.ts';
 import { formatSequenceSet, setContains } from '../protocol/sequence-set.ts';
 import { hasFlag } from '../search/evaluate-search.ts';
 import type { KnownMessage } from '../selected-mailbox.ts';
@@ -82,8 +82,13 @@ function fetchCommand(uid: boolean): ImapCommand {
         const message = selected.messages[seq - 1];
         if (!message) continue;
         try {
-          const values = await fetchOne(session, message, items, seenNow.has(message.uid));
-          session.untagged([atom('*'), seq, atom('FETCH'), values]);
+          const streamed = streamedItem(items, message);
+          if (streamed) {
+            await fetchStreamed(session, seq, message, items, streamed, seenNow.has(message.uid));
+          } else {
+            const values = await fetchOne(session, message, items, seenNow.has(message.uid));
+            session.untagged([atom('*'), seq, atom('FETCH'), values]);
+          }
         } catch (error) {
           if (isStoreError(error, 'EXPUNGEISSUED')) {
             expunged = true;
@@ -191,6 +196,58 @@ function partial(item: Extract<FetchItem, { kind: 'section' }>, whole: Buffer): 
   }
   if (item.type === 'BINARY' && data.includes(0)) return literal8(data);
   return data;
+}
+
+/** Messages from this size on are sent from the file as it is read, not from memory. */
+const STREAM_FROM_BYTES = 1024 * 1024;
+
+type SectionItem = Extract<FetchItem, { kind: 'section' }>;
+
+/** The whole-message body item (BODY[], RFC822, BINARY[]) of a big message, without a partial. */
+function streamedItem(items: readonly FetchItem[], m: KnownMessage): SectionItem | undefined {
+  if (m.size < STREAM_FROM_BYTES) return undefined;
+  const whole = items.filter(
+    (i): i is SectionItem =>
+      i.kind === 'section' &&
+      i.type !== 'BINARY.SIZE' &&
+      !i.partial &&
+      i.section.path.length === 0 &&
+      i.section.text === undefined,
+  );
+  return whole.length === 1 ? whole[0] : undefined;
+}
+
+/**
+ * One FETCH response whose message literal is copied from the engine's stream with back-pressure:
+ * a 50 MB message costs a read buffer, not 50 MB, however many sessions fetch at once.
+ */
+async function fetchStreamed(
+  session: ImapSession,
+  seq: number,
+  m: KnownMessage,
+  items: readonly FetchItem[],
+  streamed: SectionItem,
+  seenNow: boolean,
+): Promise<void> {
+  const others = items.filter((i) => i !== streamed);
+  const values = await fetchOne(session, m, others, seenNow);
+  const encode = (v: ImapValue[]) => encodeLine(v, { utf8: session.utf8 }).subarray(0, -2).toString('utf8');
+  const head = encode([atom('*'), seq, atom('FETCH')]);
+  const before = values.length > 0 ? `${encode(values)} ` : '';
+  const stream = await session.selected!.view.readMessage(m.uid);
+  session.send(Buffer.from(`${head} (${before}${streamed.label} {${m.size}}\r\n`));
+  let sent = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    sent += chunk.length;
+    session.send(chunk);
+    await session.drain();
+  }
+  if (sent !== m.size) {
+    // The literal's length is already on the wire: a short message would desynchronize the client.
+    session.bye('Internal error reading a message');
+    return;
+  }
+  session.send(Buffer.from(')\r\n'));
 }
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -114,4 +114,22 @@ describe('IMAP sessions see each other', () => {
     assert.equal(await c.readLine(), '* BYE [UNAVAILABLE] Server shutting down, reconnect elsewhere');
     await stopped;
   });
+
+  it('streams a big message from the file and it arrives byte for byte', async () => {
+    const c = await TranscriptClient.login(fx.port, 'big@example.test');
+    const line = `${'0123456789'.repeat(7)}\r\n`;
+    const message = `Subject: big\r\n\r\n${line.repeat(50_000)}`; // 3.6 MB: over the streaming threshold
+    c.write(`ap APPEND INBOX {${message.length}+}\r\n`);
+    await c.writeAndDrain(Buffer.from(`${message}\r\n`));
+    assert.match(tagged(await c.until('ap')), /^ap OK/);
+    await c.command('s SELECT INBOX');
+    const reply = await c.command('f FETCH 1 (UID BODY[] RFC822.SIZE)', 30_000);
+    // The streamed literal goes last; the order of FETCH items is the server's to choose.
+    assert.equal(
+      reply[0],
+      `* 1 FETCH (UID 1 RFC822.SIZE ${message.length} FLAGS (\\Seen \\Recent) BODY[] {${message.length}}\r\n${message})`,
+    );
+    assert.equal(tagged(reply), 'f OK FETCH completed');
+    c.close();
+  });
 });
