@@ -2,6 +2,7 @@
 // the parser from generic tokens into a key tree. The evaluator is in evaluate-search.ts.
 import type { Token } from '../protocol/command-reader.ts';
 import { parseSequenceSet, type SequenceSet } from '../protocol/sequence-set.ts';
+import { imapLimits } from '../../limits.ts';
 
 export type SearchKey =
   | { op: 'all' }
@@ -55,9 +56,9 @@ const DATE_KEYS: Record<string, ['internal' | 'sent', 'before' | 'on' | 'since']
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** Parses the keys of a SEARCH (after RETURN and CHARSET); several keys are an AND. */
-export function parseSearchKeys(tokens: readonly Token[]): SearchKey {
+export function parseSearchKeys(tokens: readonly Token[], depth = 0): SearchKey {
   if (tokens.length === 0) throw new SearchSyntaxError('Missing search keys');
-  const reader = { tokens, i: 0 };
+  const reader = { tokens, i: 0, depth };
   const keys: SearchKey[] = [];
   while (reader.i < tokens.length) keys.push(readKey(reader));
   return keys.length === 1 ? keys[0]! : { op: 'and', keys };
@@ -66,14 +67,17 @@ export function parseSearchKeys(tokens: readonly Token[]): SearchKey {
 interface Reader {
   tokens: readonly Token[];
   i: number;
+  /** NOT, OR and parentheses nest keys; the evaluator recurses as deep, so it is bounded. */
+  depth: number;
 }
 
 function readKey(r: Reader): SearchKey {
   const token = r.tokens[r.i++];
   if (!token) throw new SearchSyntaxError('Missing search key');
+  if (r.depth > imapLimits.maxNestingDepth) throw new SearchSyntaxError('Search keys nested too deeply');
   if (token.kind === 'list') {
     if (token.items.length === 0) throw new SearchSyntaxError('Empty parenthesized search key');
-    return parseSearchKeys(token.items);
+    return parseSearchKeys(token.items, r.depth + 1);
   }
   if (token.kind === 'string') throw new SearchSyntaxError('A search key must be an atom');
   const word = token.value.toUpperCase();
@@ -110,10 +114,10 @@ function readKey(r: Reader): SearchKey {
     case 'TEXT':
       return { op: 'text', text: readText(r) };
     case 'NOT':
-      return { op: 'not', key: readKey(r) };
+      return { op: 'not', key: nested(r) };
     case 'OR': {
-      const a = readKey(r);
-      return { op: 'or', a, b: readKey(r) };
+      const a = nested(r);
+      return { op: 'or', a, b: nested(r) };
     }
     case 'UID': {
       const set = parseSequenceSet(readAtom(r));
@@ -131,6 +135,15 @@ function readKey(r: Reader): SearchKey {
       if (set) return { op: 'seq', set };
       throw new SearchSyntaxError(`Unknown search key ${token.value.slice(0, 40)}`);
     }
+  }
+}
+
+function nested(r: Reader): SearchKey {
+  r.depth++;
+  try {
+    return readKey(r);
+  } finally {
+    r.depth--;
   }
 }
 
