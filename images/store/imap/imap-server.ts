@@ -74,6 +74,8 @@ export interface ConnectionOptions extends SessionOptions {
   secureContext?: () => SecureContext;
   /** The client's address (after a PROXY header, if the listener reads one). */
   remoteAddress: string;
+  /** The listener has already wrapped the socket in TLS (implicit TLS done by the program's shell). */
+  alreadySecure?: boolean;
 }
 
 /**

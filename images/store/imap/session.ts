@@ -85,6 +85,9 @@ export class ImapSession {
   throttled = 0;
   private countedUser: string | undefined;
   private onClose: (() => void)[] = [];
+  private markClosed: () => void = () => {};
+  /** Settles when the session has ended, however it ended (for the program's session gauge). */
+  readonly ended: Promise<void> = new Promise((resolve) => (this.markClosed = resolve));
 
   constructor(transport: Transport, options: SessionOptions) {
     this.transport = transport;
@@ -301,6 +304,7 @@ export class ImapSession {
     }
     for (const fn of this.onClose.splice(0)) fn();
     this.transport.close();
+    this.markClosed();
   }
 
   /** The socket went away. */
