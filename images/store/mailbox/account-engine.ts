@@ -46,7 +46,7 @@ import {
   SEEN,
   type FlagSet,
 } from './flags.ts';
-import { IndexDb, type MailboxRow } from './index-db.ts';
+import { IndexDb, type MailboxRow, type MessageRow } from './index-db.ts';
 import { accountPaths, type AccountPaths } from './layout.ts';
 import { DirectorySync, unlinkIfPresent, writeFileAtomic } from './message-files.ts';
 import { isInbox, isInferiorOf, normaliseMailboxName, parentOf, planRename, superiorsOf } from './names.ts';
@@ -115,6 +115,15 @@ export interface NewMessage {
   readonly internalDate: number;
 }
 
+interface Removal {
+  readonly loaded: LoadedMailbox;
+  readonly uids: readonly number[];
+  readonly modseq: number;
+  bytes: number;
+  unseen: number;
+  deleted: number;
+}
+
 interface PendingDelivery {
   readonly item: NewMessage;
   resolve(result: { uid: number; uidValidity: number } | 'overQuota'): void;
@@ -151,14 +160,7 @@ function recordFromRow(row: MailboxRow): MailboxRecord {
   };
 }
 
-function storedFromRow(row: {
-  uid: number;
-  flags: number;
-  keywords: string | null;
-  modseq: number;
-  internal_date: number;
-  size: number;
-}): StoredMessage {
+function storedFromRow(row: MessageRow): StoredMessage {
   const flagSet: FlagSet = {
     system: row.flags,
     keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : [],
@@ -973,65 +975,78 @@ export class AccountEngine {
         return m !== undefined && (!onlyDeleted || (m.flagSet.system & DELETED) !== 0);
       });
       if (chosen.length === 0) return { uids: [], modseq: loaded.record.highestModseq };
-      const modseq = await this.#removeLocked(loaded, chosen, () => undefined);
+      const modseq = await this.#removeLocked(loaded, chosen);
       this.#notify(loaded, { kind: 'expunge', uids: chosen, modseq }, origin);
       return { uids: chosen, modseq };
     });
   }
 
   /**
-   * Removes messages (expunge, move out) in one transaction with `alsoInTransaction`, keeping a
-   * tombstone of each for QRESYNC, then removes their files.
+   * What removing messages (expunge, move out) changes, computed before the transaction. When the
+   * newest message goes, mailbox.json first records UIDNEXT: a rebuilt index takes UIDNEXT from the
+   * files, and must never give that UID out again.
    */
-  async #removeLocked(
-    loaded: LoadedMailbox,
-    uids: readonly number[],
-    alsoInTransaction: (modseq: number, later: (a: AfterCommitAction) => void) => void,
-  ): Promise<number> {
+  async #planRemoval(loaded: LoadedMailbox, uids: readonly number[]): Promise<Removal> {
     const record = loaded.record;
-    const modseq = record.highestModseq + 1;
-    // A rebuilt index takes UIDNEXT from the files; when the newest message goes, say where UIDs
-    // stand in mailbox.json first, so a rebuild never gives its UID out again.
     let newest = 0;
     for (const uid of loaded.messages.keys()) if (uid > newest) newest = uid;
     if (uids.includes(newest)) await this.#perform({ kind: 'write-mailbox-meta', mailboxId: record.id });
-    let bytes = 0;
-    let unseen = 0;
-    let deleted = 0;
+    const removal: Removal = {
+      loaded,
+      uids,
+      modseq: record.highestModseq + 1,
+      bytes: 0,
+      unseen: 0,
+      deleted: 0,
+    };
     for (const uid of uids) {
       const m = loaded.messages.get(uid)!;
-      bytes += m.size;
       const c = countsOf(m.flagSet);
-      unseen += c.unseen;
-      deleted += c.deleted;
+      removal.bytes += m.size;
+      removal.unseen += c.unseen;
+      removal.deleted += c.deleted;
     }
-    const { actions } = await this.#commit((later) => {
-      const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
-      const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
-      const tomb = this.#db.statement(
-        'INSERT OR REPLACE INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)',
-      );
-      for (const uid of uids) {
-        del.run(record.id, uid);
-        delCache.run(record.id, uid);
-        tomb.run(record.id, uid, modseq);
-        later({ kind: 'unlink', path: this.paths.messageFile(record.id, uid) });
-      }
-      this.#db
-        .statement(
-          'UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
-        )
-        .run(modseq, uids.length, bytes, unseen, deleted, record.id);
-      alsoInTransaction(modseq, later);
-    });
-    record.highestModseq = modseq;
-    record.messages -= uids.length;
-    record.size -= bytes;
-    record.unseen -= unseen;
-    record.deleted -= deleted;
-    for (const uid of uids) loaded.messages.delete(uid);
+    return removal;
+  }
+
+  /** Inside a transaction: the rows go, a tombstone of each stays for QRESYNC, the files are owed. */
+  #removeRows(r: Removal, later: (a: AfterCommitAction) => void): void {
+    const id = r.loaded.record.id;
+    const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
+    const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
+    const tomb = this.#db.statement(
+      'INSERT OR REPLACE INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)',
+    );
+    for (const uid of r.uids) {
+      del.run(id, uid);
+      delCache.run(id, uid);
+      tomb.run(id, uid, r.modseq);
+      later({ kind: 'unlink', path: this.paths.messageFile(id, uid) });
+    }
+    this.#db
+      .statement(
+        'UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
+      )
+      .run(r.modseq, r.uids.length, r.bytes, r.unseen, r.deleted, id);
+  }
+
+  /** After the commit: memory says what the index says. */
+  #applyRemoval(r: Removal): void {
+    const record = r.loaded.record;
+    record.highestModseq = r.modseq;
+    record.messages -= r.uids.length;
+    record.size -= r.bytes;
+    record.unseen -= r.unseen;
+    record.deleted -= r.deleted;
+    for (const uid of r.uids) r.loaded.messages.delete(uid);
+  }
+
+  async #removeLocked(loaded: LoadedMailbox, uids: readonly number[]): Promise<number> {
+    const removal = await this.#planRemoval(loaded, uids);
+    const { actions } = await this.#commit((later) => this.#removeRows(removal, later));
+    this.#applyRemoval(removal);
     await this.#performAll(actions);
-    return modseq;
+    return removal.modseq;
   }
 
   copy(loaded: LoadedMailbox, uids: readonly number[], destination: string): Promise<CopyResult> {
@@ -1069,56 +1084,21 @@ export class AccountEngine {
         };
       // One transaction adds the copies and removes the originals (RFC 6851 §3.3: atomic). The
       // copies are links to the same files; a move within an account never needs quota.
-      const record = loaded.record;
       const moved = sources.map((m) => m.uid);
-      const sourceModseq = record.highestModseq + 1;
-      let bytes = 0;
-      let unseen = 0;
-      let deleted = 0;
-      for (const m of sources) {
-        bytes += m.size;
-        const c = countsOf(m.flagSet);
-        unseen += c.unseen;
-        deleted += c.deleted;
-      }
-      let newest = 0;
-      for (const uid of loaded.messages.keys()) if (uid > newest) newest = uid;
-      if (moved.includes(newest)) await this.#perform({ kind: 'write-mailbox-meta', mailboxId: record.id });
+      const removal = await this.#planRemoval(loaded, moved);
       const { uids: newUids } = await this.addMessagesLocked(target, sources.map(this.#linkItem(loaded)), {
         checkQuota: false,
-        inTransaction: (_modseq, later) => {
-          const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
-          const delCache = this.#db.statement('DELETE FROM message_cache WHERE mailbox_id = ? AND uid = ?');
-          const tomb = this.#db.statement(
-            'INSERT OR REPLACE INTO tombstones (mailbox_id, uid, modseq) VALUES (?, ?, ?)',
-          );
-          for (const uid of moved) {
-            del.run(record.id, uid);
-            delCache.run(record.id, uid);
-            tomb.run(record.id, uid, sourceModseq);
-            later({ kind: 'unlink', path: this.paths.messageFile(record.id, uid) });
-          }
-          this.#db
-            .statement(
-              'UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
-            )
-            .run(sourceModseq, moved.length, bytes, unseen, deleted, record.id);
-        },
+        inTransaction: (_modseq, later) => this.#removeRows(removal, later),
         afterCommit: () => {
-          record.highestModseq = sourceModseq;
-          record.messages -= moved.length;
-          record.size -= bytes;
-          record.unseen -= unseen;
-          record.deleted -= deleted;
-          for (const uid of moved) loaded.messages.delete(uid);
-          this.#notify(loaded, { kind: 'expunge', uids: moved, modseq: sourceModseq }, origin);
+          this.#applyRemoval(removal);
+          this.#notify(loaded, { kind: 'expunge', uids: moved, modseq: removal.modseq }, origin);
         },
       });
       return {
         uidValidity: target.uidValidity,
         mapping: sources.map((m, i) => [m.uid, newUids[i]!] as const),
         expunged: moved,
-        modseq: sourceModseq,
+        modseq: removal.modseq,
       };
     });
   }

@@ -166,14 +166,29 @@ export class MailStore implements MessageStore {
     try {
       // Each recipient is another account, with its own lock: they commit in parallel.
       return await Promise.all(
-        request.recipients.map((r) => this.#deliverOne(r, written.path, written.size, now)),
+        request.recipients.map((r) =>
+          // One recipient takes the file itself; several each get a link to it.
+          this.#deliverOne(
+            r,
+            written.path,
+            written.size,
+            now,
+            request.recipients.length === 1 ? 'rename' : 'link',
+          ),
+        ),
       );
     } finally {
       await unlinkIfPresent(written.path);
     }
   }
 
-  async #deliverOne(recipient: string, path: string, size: number, now: number): Promise<DeliveryOutcome> {
+  async #deliverOne(
+    recipient: string,
+    path: string,
+    size: number,
+    now: number,
+    how: NewMessage['how'],
+  ): Promise<DeliveryOutcome> {
     let engine: AccountEngine;
     try {
       engine = await this.#acquire(recipient.toLowerCase());
@@ -181,7 +196,7 @@ export class MailStore implements MessageStore {
       return { recipient, kind: 'failed', reason: (error as Error).message };
     }
     try {
-      const item: NewMessage = { path, how: 'link', size, flags: parseFlags([]), internalDate: now };
+      const item: NewMessage = { path, how, size, flags: parseFlags([]), internalDate: now };
       const result = await engine.deliverToInbox(item);
       if (result === 'overQuota') return { recipient, kind: 'overQuota' };
       this.stored('delivery', size);
