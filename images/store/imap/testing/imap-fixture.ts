@@ -8,7 +8,7 @@ import { runLmtpSession } from '../../lmtp/lmtp-session.ts';
 import { silentLogger, startStoreFixture } from '../../testing/store-fixture.ts';
 import { makeSelfSignedCertificate } from '../../../../testing/peers/tls-fixture.ts';
 import { ImapServer } from '../imap-server.ts';
-import { proxyLoginCheck } from '../proxy-login-check.ts';
+import { checkStoreLogin } from '../../../lib/auth/proofs.ts';
 
 export const PROXY_IDENTITY = 'mmp';
 export const PROXY_SECRET = 'shared-secret-for-tests';
@@ -44,7 +44,7 @@ export async function startImapFixture(
   const server = new ImapServer({
     ...(secureContext ? { secureContext } : {}),
     store: base.store,
-    login: proxyLoginCheck(PROXY_IDENTITY, () => PROXY_SECRET),
+    login: (credentials) => checkStoreLogin(credentials, { proxyUser: PROXY_IDENTITY, secret: PROXY_SECRET }),
     hostname: 'store-0.test',
     maxMessageBytes,
     tls: options.tls ?? 'none',
