@@ -100,6 +100,8 @@ export function openImapConnection(raw: Socket, options: ConnectionOptions): Ima
   socket.on('error', () => raw.destroy());
   if (socket instanceof TLSSocket && implicit) socket.once('secure', () => session.start());
   else session.start();
+  // A listener that read a PROXY header hands the socket over paused.
+  socket.resume();
   return session;
 }
 
