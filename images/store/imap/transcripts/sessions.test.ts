@@ -132,4 +132,16 @@ describe('IMAP sessions see each other', () => {
     assert.equal(tagged(reply), 'f OK FETCH completed');
     c.close();
   });
+
+  it('speaks IMAP4rev2 after ENABLE IMAP4rev2: no \\Recent or RECENT, LIST in SELECT, ESEARCH answers', async () => {
+    const c = await TranscriptClient.login(fx.port, 'rev2@example.test');
+    await append(c, 'rev2');
+    assert.deepEqual(await c.command('e ENABLE IMAP4rev2'), ['* ENABLED IMAP4rev2', 'e OK ENABLE completed']);
+    const selected = await c.command('s SELECT INBOX');
+    assert.ok(selected.includes('* LIST () "/" "INBOX"'), selected.join('\n'));
+    assert.ok(!selected.some((l) => /RECENT|UNSEEN/.test(l)), selected.join('\n'));
+    assert.deepEqual(await c.command('f FETCH 1 FLAGS'), ['* 1 FETCH (FLAGS ())', 'f OK FETCH completed']);
+    assert.deepEqual(await c.command('g SEARCH ALL'), ['* ESEARCH (TAG "g") ALL 1', 'g OK SEARCH completed']);
+    c.close();
+  });
 });
