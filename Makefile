@@ -51,3 +51,4 @@ include testing/peers/peers.mk
 include charts/charts.mk
 include bench/mta/mta.mk
 include bench/operator/operator.mk
+include bench/store/store.mk

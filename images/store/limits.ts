@@ -29,8 +29,12 @@ export const LMTP_LIMITS = {
   errorsBeforeDisconnect: 10,
   /** RFC 5321 §4.5.3.2.7 suggests 5 minutes of idle for a server. */
   idleTimeoutMs: 5 * 60_000,
-  /** Pipelined commands queued unread before we stop reading the socket (backpressure). */
-  pipelinedCommands: 1000,
+  /**
+   * Client input read ahead and not yet handled (pipelined commands) before the socket is paused:
+   * a whole pipelined group is a few KiB, and 64 KiB per connection keeps 10,000 of them in 640 MiB
+   * at worst. DATA is streamed to disk as it comes and never waits here.
+   */
+  bufferedInputBytes: 64 * 1024,
 } as const;
 
 export const POP3_LIMITS = {
@@ -44,6 +48,8 @@ export const POP3_LIMITS = {
   authFailuresBeforeDisconnect: 3,
   /** Bad commands before -ERR and close. */
   errorsBeforeDisconnect: 20,
+  /** Read-ahead per connection before the socket is paused (as LMTP's). */
+  bufferedInputBytes: 64 * 1024,
 } as const;
 
 /** IMAP (images/store/imap). Sizes in bytes, durations in seconds. */

@@ -16,6 +16,13 @@ export const storeConfig = z.strictObject({
    */
   proxyAuth: z.strictObject({ username: z.string().min(1), passwordFile: z.string().min(1) }),
   maxMessageBytes: z.int().min(1),
+  /**
+   * Each account's quota (RFC 9208: one root per user, STORAGE and MESSAGE). No limit where a value
+   * is absent. Over it, LMTP answers 452 4.2.2 and APPEND NO [OVERQUOTA].
+   */
+  quota: z
+    .strictObject({ storageBytes: z.int().min(1).optional(), messages: z.int().min(1).optional() })
+    .optional(),
 });
 
 export type StoreConfig = z.output<typeof storeConfig>;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       say(`done ${JSON.stringify({ op: 'move', mailbox, to, mapping: result.mapping })}`);
       view.close();
     } else if (mailbox !== 'INBOX') {
-      const to = `${mailbox.split('-')[0]}-${++n}`;
+      const to = `${mailbox.split('-')[0]}-${pid}-${++n}`;
       say(`begin ${JSON.stringify({ op: 'rename', mailbox, to })}`);
       await account.rename(mailbox, to);
       names = names.map((x) => (x === mailbox ? to : x));
