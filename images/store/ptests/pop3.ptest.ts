@@ -117,6 +117,33 @@ describe('POP3 with real clients', () => {
     assert.equal(readFileSync(out, 'utf8').match(/^From: /gm)?.length, 5, 'only the new message');
   });
 
+  it('streams a 5 MB message to a slow reader with backpressure, whole', async () => {
+    const user = `big@${DOMAIN}`;
+    await deliver(user, 1, 5_000_000);
+    const listed = await curlPop3(store.ports.pop3, user, '/');
+    const size = Number(/^1 (\d+)/.exec(listed)![1]);
+    assert.ok(size > 4_000_000, `the message is big: ${size} octets`);
+    const out = join(temp.path, 'big.eml');
+    const slow = await run(
+      'curl',
+      [
+        '-sS',
+        '--limit-rate',
+        '20M',
+        '-o',
+        out,
+        `pop3://127.0.0.1:${store.ports.pop3}/1`,
+        '--user',
+        `${user}*${PROXY_USER}:${PROXY_SECRET}`,
+      ],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.equal(readFileSync(out).length, size, 'every octet LIST announced arrived');
+  });
+
   it('turns DELE + QUIT into one expunge while deliveries keep arriving', async () => {
     const user = `del@${DOMAIN}`;
     await deliver(user, 3);
