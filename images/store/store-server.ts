@@ -1,5 +1,5 @@
 // The store program assembled: the engine on the data directory, one listener per configured port
-// (LMTP, POP3; the IMAP server adds its protocol here), TLS from the mounted Secret (STARTTLS and
+// (LMTP, POP3, IMAP), TLS from the mounted Secret (STARTTLS and
 // implicit), metrics, health, and the drain — all from the kit in images/lib.
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -22,6 +22,7 @@ import { LMTP_LIMITS, POP3_LIMITS } from './limits.ts';
 import { LmtpSession } from './lmtp/lmtp-session.ts';
 import { MailStore } from './mailbox/mail-store.ts';
 import { storeMetrics, type StoreMetrics, type StoreProtocol } from './metrics.ts';
+import { imapProtocol } from './imap/imap-protocol.ts';
 import { Pop3Session } from './pop3/session.ts';
 import { LineConnection } from './protocol/line-connection.ts';
 
@@ -114,8 +115,11 @@ export const protocols: Partial<
       return session;
     },
   },
+  // The IMAP server (imap/imap-protocol.ts) counts its own sessions and commands.
+  imap: imapProtocol,
 };
 protocols.pop3s = protocols.pop3;
+protocols.imaps = protocols.imap;
 
 function track(context: ProtocolContext, protocol: StoreProtocol, run: Promise<void>): void {
   context.metrics.sessions.inc({ protocol });

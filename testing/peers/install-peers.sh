@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real peers the protocol tests (*.ptest.ts) talk to: OpenLDAP, Postfix (and its
-# smtp-source / smtp-sink), swaks with TLS, curl, Python 3, dnsmasq (a DNS server for the MX tests)
-# and fetchmail (the store's POP3 client). Idempotent: packages already present are left alone, and
-# the package index is refreshed only when something is missing.
+# smtp-source / smtp-sink), swaks with TLS, curl, Python 3, dnsmasq (a DNS server for the MX
+# tests), fetchmail (the store's POP3 client), isync (mbsync) and Dovecot (the store's reference
+# IMAP/POP3/LMTP server). Idempotent: packages already present are left alone, and the package index
+# is refreshed only when something is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl dnsmasq-base
-  fetchmail)
+  fetchmail isync dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

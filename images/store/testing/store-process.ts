@@ -18,7 +18,7 @@ export const DOMAIN = 'siroe.example';
 export interface StoreProcess {
   readonly config: StoreConfig;
   readonly dir: string;
-  readonly ports: { lmtp: number; pop3: number; pop3s: number };
+  readonly ports: { lmtp: number; pop3: number; pop3s: number; imap: number; imaps: number };
   readonly httpPort: number;
   readonly process: ManagedProcess;
   readonly caFile: string;
@@ -39,7 +39,7 @@ export async function startStoreProcess(
   const tls = await makeSelfSignedCertificate(dir);
   const secretFile = join(dir, 'proxy-password');
   writeFileSync(secretFile, `${PROXY_SECRET}\n`, { mode: 0o600 });
-  const [lmtp, pop3, pop3s, http] = await freePorts(4);
+  const [lmtp, pop3, pop3s, http, imap, imaps] = await freePorts(6);
   const limits = { proxyProtocol: 'none' as const, maxConnections: 1000, maxConnectionsPerClient: 500 };
   const config: StoreConfig = {
     program: 'store',
@@ -48,6 +48,8 @@ export async function startStoreProcess(
       { name: 'lmtp', protocol: 'lmtp', port: lmtp!, tls: 'starttls', ...limits },
       { name: 'pop3', protocol: 'pop3', port: pop3!, tls: 'starttls', ...limits },
       { name: 'pop3s', protocol: 'pop3s', port: pop3s!, tls: 'implicit', ...limits },
+      { name: 'imap', protocol: 'imap', port: imap!, tls: 'starttls', ...limits },
+      { name: 'imaps', protocol: 'imaps', port: imaps!, tls: 'implicit', ...limits },
     ],
     domains: overrides.domains ?? [DOMAIN],
     dataDir: join(dir, 'data'),
@@ -100,7 +102,13 @@ async function launch(
   return {
     config,
     dir,
-    ports: { lmtp: port('lmtp'), pop3: port('pop3'), pop3s: port('pop3s') },
+    ports: {
+      lmtp: port('lmtp'),
+      pop3: port('pop3'),
+      pop3s: port('pop3s'),
+      imap: port('imap'),
+      imaps: port('imaps'),
+    },
     httpPort: config.common.httpPort,
     process: proc,
     caFile,

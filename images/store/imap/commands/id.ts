@@ -1,0 +1,36 @@
+import { ArgumentError, defineCommand, ok } from '../command.ts';
+import { atom } from '../protocol/response.ts';
+
+// ID (RFC 2971). The MMP passes the real client's address as x-originating-ip; it is believed only
+// once the MMP has logged in (a client talking to the store directly could claim any address).
+export const id = defineCommand({
+  name: 'ID',
+  states: ['not-authenticated', 'authenticated', 'selected'],
+  grammar: ['rest'],
+  handle(session, [tokens]) {
+    const [params] = tokens;
+    if (!params || tokens.length > 1) throw new ArgumentError('Expected a list or NIL');
+    if (params.kind === 'list') {
+      const items = params.items.map((t) =>
+        t.kind === 'list' ? '' : t.kind === 'string' ? t.value.toString('utf8') : t.value,
+      );
+      if (items.length % 2 !== 0 || items.length > 60) throw new ArgumentError('Expected field-value pairs');
+      for (let i = 0; i < items.length; i += 2) {
+        if (items[i]!.toLowerCase() !== 'x-originating-ip') continue;
+        const address = items[i + 1]!;
+        if (session.state !== 'not-authenticated' && /^[0-9a-fA-F.:]{2,45}$/.test(address)) {
+          session.clientAddress = address;
+        } else {
+          session.options.log?.warn(
+            { client: session.clientAddress },
+            'x-originating-ip ignored before the proxy logged in',
+          );
+        }
+      }
+    } else if (!(params.kind === 'atom' && params.value.toUpperCase() === 'NIL')) {
+      throw new ArgumentError('Expected a list or NIL');
+    }
+    session.untagged([atom('*'), atom('ID'), ['name', 'mtopo-store', 'vendor', 'mtopo']]);
+    return Promise.resolve(ok('ID completed'));
+  },
+});

@@ -1,0 +1,194 @@
+// The IMAP listener: sockets in, sessions out. Everything protocol is in session.ts and below; this
+// file only moves bytes — plain, STARTTLS-upgraded or implicit TLS, and deflated after COMPRESS
+// (RFC 4978) — and closes every session with BYE on drain.
+import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { constants as zlib, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
+import { ImapSession, type SessionOptions, type Transport } from './session.ts';
+
+export interface ImapServerOptions extends Omit<SessionOptions, 'userSessions' | 'draining'> {
+  /** For STARTTLS (tls: starttls) or for the whole connection (implicit). */
+  secureContext?: () => SecureContext;
+  tls: 'none' | 'starttls' | 'implicit';
+  maxConnections: number;
+  onSession?: (change: 1 | -1) => void;
+}
+
+export class ImapServer {
+  private readonly server: Server;
+  private readonly sessions = new Set<ImapSession>();
+  private readonly userSessions = new Map<string, number>();
+  private readonly options: ImapServerOptions;
+  private draining = false;
+
+  constructor(options: ImapServerOptions) {
+    this.options = options;
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = options.maxConnections;
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Graceful drain: no new connections; IDLE and every other session hear BYE. */
+  async close(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const session of this.sessions)
+      session.bye('Server shutting down, reconnect elsewhere', 'UNAVAILABLE');
+    await closed;
+  }
+
+  private accept(raw: Socket): void {
+    if (this.draining) {
+      raw.end('* BYE Server shutting down\r\n');
+      return;
+    }
+    const session = openImapConnection(raw, {
+      ...this.options,
+      remoteAddress: raw.remoteAddress ?? '',
+      userSessions: this.userSessions,
+      draining: () => this.draining,
+    });
+    this.sessions.add(session);
+    this.options.onSession?.(1);
+    raw.on('close', () => {
+      if (this.sessions.delete(session)) this.options.onSession?.(-1);
+    });
+  }
+}
+
+export interface ConnectionOptions extends SessionOptions {
+  tls: 'none' | 'starttls' | 'implicit';
+  secureContext?: () => SecureContext;
+  /** The client's address (after a PROXY header, if the listener reads one). */
+  remoteAddress: string;
+  /** The listener has already wrapped the socket in TLS (implicit TLS done by the program's shell). */
+  alreadySecure?: boolean;
+}
+
+/**
+ * One accepted connection as an IMAP session: TLS first for an implicit-TLS listener, STARTTLS
+ * offered on a starttls one. Used by ImapServer here and by the store program's listener, which
+ * drains the returned session (isIdle, goodbye).
+ */
+export function openImapConnection(raw: Socket, options: ConnectionOptions): ImapSession {
+  const secureContext = options.secureContext;
+  const implicit = options.tls === 'implicit' && secureContext !== undefined;
+  const socket = implicit ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() }) : raw;
+  const transport = new SocketTransport(
+    socket,
+    implicit,
+    options.remoteAddress,
+    options.tls === 'starttls' ? secureContext : undefined,
+  );
+  const session = new ImapSession(transport, options);
+  transport.onData = (chunk) => session.receive(chunk);
+  raw.on('close', () => session.disconnected());
+  raw.on('error', () => raw.destroy());
+  socket.on('error', () => raw.destroy());
+  if (socket instanceof TLSSocket && implicit) socket.once('secure', () => session.start());
+  else session.start();
+  // A listener that read a PROXY header hands the socket over paused.
+  socket.resume();
+  return session;
+}
+
+class SocketTransport implements Transport {
+  onData: (chunk: Buffer) => void = () => {};
+  private socket: Socket;
+  private deflate: DeflateRaw | undefined;
+  private readonly listener = (chunk: Buffer) => this.onData(chunk);
+  secure: boolean;
+  readonly remoteAddress: string;
+  startTls?: () => Promise<void>;
+
+  constructor(
+    socket: Socket,
+    secure: boolean,
+    remoteAddress: string,
+    secureContext: (() => SecureContext) | undefined,
+  ) {
+    this.socket = socket;
+    this.secure = secure;
+    this.remoteAddress = remoteAddress;
+    socket.on('data', this.listener);
+    if (secureContext) this.startTls = () => this.upgrade(secureContext());
+  }
+
+  write(bytes: Buffer): boolean {
+    if (this.deflate) {
+      this.deflate.write(bytes);
+      // Each response is flushed whole, so the client can act on it (RFC 4978 section 4).
+      this.deflate.flush(zlib.Z_SYNC_FLUSH);
+      return this.socket.writableLength < 1024 * 1024;
+    }
+    return this.socket.write(bytes);
+  }
+
+  drain(): Promise<void> {
+    if (this.socket.writableLength < 1024 * 1024 || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    if (this.deflate) this.deflate.end(() => this.socket.end());
+    else this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private upgrade(context: SecureContext): Promise<void> {
+    const plain = this.socket;
+    plain.off('data', this.listener);
+    const tls = new TLSSocket(plain, { isServer: true, secureContext: context });
+    this.socket = tls;
+    tls.on('data', this.listener);
+    tls.on('error', () => plain.destroy());
+    return new Promise((resolve) => {
+      tls.once('secure', () => {
+        this.secure = true;
+        this.startTls = undefined;
+        resolve();
+      });
+    });
+  }
+
+  startCompression = (): void => {
+    const socket = this.socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw({ level: 6 });
+    socket.off('data', this.listener);
+    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    inflate.on('data', this.listener);
+    inflate.on('error', () => socket.destroy());
+    deflate.on('data', (chunk: Buffer) => socket.write(chunk));
+    this.deflate = deflate;
+  };
+}
