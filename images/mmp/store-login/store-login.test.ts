@@ -61,7 +61,7 @@ describe('IMAP login at the store', () => {
 });
 
 describe('POP3 login at the store', () => {
-  test('AUTH PLAIN with the initial response; the +OK goes to the client', () => {
+  test('AUTH PLAIN with the initial response, after XCLIENT when offered; the +OK goes to the client', () => {
     const login = new Pop3StoreLogin(request, 65536);
     assert.deepEqual(feed(login, '+OK Dovecot ready.\r\n'), [
       { kind: 'send', data: `AUTH PLAIN ${plain}\r\n` },
@@ -69,6 +69,11 @@ describe('POP3 login at the store', () => {
     assert.deepEqual(feed(login, '+OK Logged in.\r\n'), [
       { kind: 'logged-in', toClient: '+OK Logged in.\r\n', rest: Buffer.alloc(0) },
     ]);
+    const dovecot = new Pop3StoreLogin(request, 65536);
+    assert.deepEqual(feed(dovecot, '+OK [XCLIENT] Dovecot (Debian) ready.\r\n'), [
+      { kind: 'send', data: 'XCLIENT ADDR=192.0.2.7 PORT=50123 SESSION=abc123\r\n' },
+    ]);
+    assert.deepEqual(feed(dovecot, '+OK\r\n'), [{ kind: 'send', data: `AUTH PLAIN ${plain}\r\n` }]);
     const refused = new Pop3StoreLogin(request, 65536);
     feed(refused, '+OK\r\n');
     assert.deepEqual(feed(refused, '-ERR [AUTH] Authentication failed.\r\n'), [

@@ -125,11 +125,14 @@ export class ImapStoreLogin implements StoreLogin {
   }
 }
 
-/** POP3: greeting → AUTH PLAIN with the initial response (RFC 5034) → +OK. */
+/**
+ * POP3: greeting → XCLIENT with the client's address when the greeting offers it (Dovecot does, to
+ * its login_trusted_networks) → AUTH PLAIN with the initial response (RFC 5034) → +OK.
+ */
 export class Pop3StoreLogin implements StoreLogin {
   readonly #lines: StoreLineBuffer;
   readonly #request: StoreLoginRequest;
-  #phase: 'greeting' | 'answer' | 'done' = 'greeting';
+  #phase: 'greeting' | 'xclient' | 'answer' | 'done' = 'greeting';
 
   constructor(request: StoreLoginRequest, maxLineBytes: number) {
     this.#request = request;
@@ -154,19 +157,25 @@ export class Pop3StoreLogin implements StoreLogin {
           steps.push({ kind: 'broken', text: `store greeting: ${line.slice(0, 200)}` });
           break;
         }
+        const { client, sessionId } = this.#request;
+        if (/^\+OK \[XCLIENT\]/i.test(line) && /^[0-9a-fA-F:.]+$/.test(client.address)) {
+          this.#phase = 'xclient';
+          const session = sessionId.replace(/[^A-Za-z0-9+/=_-]/g, '');
+          steps.push({
+            kind: 'send',
+            data: `XCLIENT ADDR=${client.address} PORT=${client.port} SESSION=${session}\r\n`,
+          });
+        } else {
+          this.#phase = 'answer';
+          steps.push({ kind: 'send', data: this.#auth() });
+        }
+      } else if (this.#phase === 'xclient') {
+        // Accepted or not, the login goes on: the address is for logs and limits, not for access.
         this.#phase = 'answer';
-        const { user, proxyUser, secret } = this.#request;
-        steps.push({
-          kind: 'send',
-          data: `AUTH PLAIN ${encodePlain({ authzid: user, authcid: proxyUser, password: secret })}\r\n`,
-        });
+        steps.push({ kind: 'send', data: this.#auth() });
       } else if (line === '+' || line.startsWith('+ ')) {
         // A store that ignored the initial response asks for it (RFC 5034 section 4).
-        const { user, proxyUser, secret } = this.#request;
-        steps.push({
-          kind: 'send',
-          data: `${encodePlain({ authzid: user, authcid: proxyUser, password: secret })}\r\n`,
-        });
+        steps.push({ kind: 'send', data: `${this.#plain()}\r\n` });
       } else {
         this.#phase = 'done';
         if (line.startsWith('+OK'))
@@ -175,5 +184,14 @@ export class Pop3StoreLogin implements StoreLogin {
       }
     }
     return steps;
+  }
+
+  #plain(): string {
+    const { user, proxyUser, secret } = this.#request;
+    return encodePlain({ authzid: user, authcid: proxyUser, password: secret });
+  }
+
+  #auth(): string {
+    return `AUTH PLAIN ${this.#plain()}\r\n`;
   }
 }
