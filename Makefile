@@ -31,9 +31,10 @@ test-unit: install
 # The whole suite: what CI runs.
 test: lint typecheck test-unit test-integration test-protocol
 
-# Regenerate what is derived from the zod schemas.
+# Regenerate what is derived from code: CRDs and docs/api.md from the zod schemas, the chart's RBAC
+# template and CRD copies (operator/src/generate/).
 crds: install
-	node operator/src/api/generate.ts
+	node operator/src/generate/main.ts
 
 demo: install
 	@bash examples/demo.sh

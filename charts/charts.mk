@@ -1,18 +1,12 @@
 # The operator's Helm chart (charts/mtopo). Included from the top-level Makefile.
 #
-#   make crds         also writes the chart's generated files: templates/_rules.tpl (the RBAC rules
-#                     of operator/src/reconcile/rbac.ts) and crds/ (copies of the generated crds/)
+#   make crds         also writes the chart's generated files (operator/src/generate/chart-files.ts):
+#                     templates/_rules.tpl (the RBAC rules of operator/src/reconcile/rbac.ts) and
+#                     crds/ (copies of the generated crds/)
 #   make helm-bin     build helm from Go modules once into ~/.cache/mtopo (testing/go-tools/build.sh testing/helm)
 #   make chart-lint   helm lint the chart
 
-.PHONY: chart-files helm-bin chart-lint
-
-# The chart's files are generated from rbac.ts and the schemas, not copied from crds/ on disk, so
-# they may be written before or after crds/ itself.
-crds: chart-files
-
-chart-files: install
-	node operator/src/reconcile/chart.ts
+.PHONY: helm-bin chart-lint
 
 helm-bin:
 	@bash testing/go-tools/build.sh testing/helm >/dev/null

@@ -1,8 +1,7 @@
 // What the benchmark itself asks of the API server, as admin: the sites' namespaces and resources
 // put in place before a measurement, the API server's request counters, and a watch on the sites'
 // resources that tells when the operator has written every status.
-import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { applyManifests } from '../../testing/control-plane/apply.ts';
 import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
 
@@ -17,17 +16,17 @@ export async function applyConcurrently(
   await Promise.all(lanes.map((lane) => applyManifests(kubeConfig, lane, { fieldManager: 'bench-setup' })));
 }
 
-async function getText(kubeConfig: KubeConfig, path: string): Promise<string> {
-  const server = kubeConfig.getCurrentCluster()!.server.replace(/\/$/, '');
-  const context = new RequestContext(server + path, HttpMethod.GET);
-  await kubeConfig.applySecurityAuthentication(context);
-  const response = await fetch(server + path, {
-    headers: context.getHeaders(),
-    dispatcher: context.getDispatcher(),
-    signal: AbortSignal.timeout(15_000),
-  });
-  if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status}`);
-  return response.text();
+/** One client (one connection pool) per kubeconfig for the benchmark's own requests. */
+const clients = new WeakMap<KubeConfig, KubeClient>();
+function clientFor(kubeConfig: KubeConfig): KubeClient {
+  let client = clients.get(kubeConfig);
+  if (!client)
+    clients.set(kubeConfig, (client = new KubeClient(kubeConfig, { fieldManager: 'bench-observer' })));
+  return client;
+}
+
+function getText(kubeConfig: KubeConfig, path: string): Promise<string> {
+  return clientFor(kubeConfig).getText(path, { signal: AbortSignal.timeout(15_000) });
 }
 
 export type Counts = Record<string, number>;
@@ -85,7 +84,7 @@ export class StatusTracker {
   #failure: Error | undefined;
 
   constructor(kubeConfig: KubeConfig, namespaces: readonly string[], expected: number) {
-    this.#client = new KubeClient(kubeConfig, { fieldManager: 'bench-observer' });
+    this.#client = clientFor(kubeConfig);
     this.#namespaces = new Set(namespaces);
     this.#expected = expected;
   }
@@ -159,7 +158,7 @@ export async function countChildren(
   namespaces: readonly string[],
   kinds: readonly string[],
 ): Promise<Counts> {
-  const client = new KubeClient(kubeConfig, { fieldManager: 'bench-observer' });
+  const client = clientFor(kubeConfig);
   const wanted = new Set(namespaces);
   const counts: Counts = {};
   for (const kind of kinds) {

@@ -219,6 +219,7 @@ const summary = {
     operatorCpuSeconds: median(operators.map((o) => o.cpuSeconds)),
     kubectlCpuSeconds: median(floors.map((x) => x.kubectlCpuSeconds)),
     operatorReconciles: medianCounts(operators.map((o) => o.reconciles)),
+    operatorRenders: median(operators.map((o) => o.renders)),
     operatorRequestsByVerb: medianCounts(operators.map((o) => o.requestsByVerb)),
     floorApiserverRequests: medianCounts(floors.map((f) => f.apiserverRequests)),
     operatorApiserverRequests: medianCounts(operators.map((o) => o.apiserverRequests)),
@@ -252,7 +253,7 @@ median of the per-run ratios: children ${f(m.pairedRatioChildren)}, converged ${
 
 runs (floor / children / converged / settled, seconds):
 ${floors.map((x, i) => `  ${i + 1}: ${f(x.seconds)} / ${f(operators[i]?.childrenAppliedSeconds ?? NaN)} / ${f(operators[i]?.convergedSeconds ?? NaN)} / ${f(operators[i]?.settledSeconds ?? NaN)}`).join('\n')}
-operator requests by verb: ${counts(m.operatorRequestsByVerb)}; site reconciles: ${counts(m.operatorReconciles)}
+operator requests by verb: ${counts(m.operatorRequestsByVerb)}; site reconciles: ${counts(m.operatorReconciles)}, of which rendered: ${m.operatorRenders}
 kubectl CPU ${f(m.kubectlCpuSeconds)} s
 operator peak RSS ${m.operatorPeakRssMiB.toFixed(0)} MiB (settled: V8 heap ${m.operatorHeapUsedMiB.toFixed(0)} MiB used of ${m.operatorHeapTotalMiB.toFixed(0)}, external ${m.operatorExternalMiB.toFixed(0)} MiB), CPU ${f(m.operatorCpuSeconds)} s
 API server requests (all clients) during the floor: ${counts(m.floorApiserverRequests)}

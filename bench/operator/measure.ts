@@ -126,8 +126,10 @@ export interface OperatorResult {
   readonly settledCapped: boolean;
   readonly childrenCreated: number;
   readonly statusChanges: number;
-  /** Site reconciles by result (done, retry, error). */
+  /** Site reconciles (counted on the topology) by result (done, retry, error). */
   readonly reconciles: Counts;
+  /** Reconciles that validated and rendered the site (the others found it unchanged). */
+  readonly renders: number;
   readonly requestsByVerb: Counts;
   readonly requestsByVerbAndKind: Counts;
   readonly peakRssBytes: number;
@@ -297,7 +299,15 @@ export async function measureOperator(
       settledCapped,
       childrenCreated: applied.reduce((sum, l) => sum + (l.objects ?? 0), 0),
       statusChanges: tracker.statusChanges,
-      reconciles: sumCounterBy(metricsText, 'mtopo_reconcile_total', 'result'),
+      reconciles: sumCounterBy(
+        metricsText
+          .split('\n')
+          .filter((line) => line.includes('kind="MessagingTopology"'))
+          .join('\n'),
+        'mtopo_reconcile_total',
+        'result',
+      ),
+      renders: gauge(metricsText, 'mtopo_renders_total'),
       requestsByVerb: sumCounterBy(metricsText, 'mtopo_api_requests_total', 'verb'),
       requestsByVerbAndKind: byVerbAndKind,
       peakRssBytes,

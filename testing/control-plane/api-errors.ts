@@ -2,14 +2,17 @@
 // not found, 422 invalid, 409 conflict) and the Status message the server sent with it.
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
+import { KubeApiError } from '../../operator/src/reconcile/kube/rest-client.ts';
 
 /** The HTTP status of an API error, or undefined for anything else (network errors, bugs). */
 export function apiErrorStatus(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.status;
   return error instanceof ApiException ? error.code : undefined;
 }
 
 /** The server's explanation: the Status body's message, or the raw body. */
 export function apiErrorMessage(error: unknown): string {
+  if (error instanceof KubeApiError) return error.message;
   if (!(error instanceof ApiException)) return error instanceof Error ? error.message : String(error);
   const body: unknown = error.body;
   if (typeof body === 'string') {

@@ -1,12 +1,7 @@
 // Putting manifests into the test control plane the way the operator and `kubectl apply
 // --server-side` do: server-side apply, optionally as a dry run.
-import {
-  HttpMethod,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
 
 export interface ApplyOptions {
   /** Validate and admit, but store nothing (`dryRun=All`): what the server would make of them. */
@@ -16,39 +11,21 @@ export interface ApplyOptions {
   readonly force?: boolean;
 }
 
-/**
- * KubernetesObjectApi.patch() runs each object through the typed model serializer, which reads
- * TypeScript property names: a plain manifest's `default`, `x-kubernetes-validations`, `$ref` …
- * (model names `_default`, `xKubernetesValidations`, `$ref`) are silently dropped from a CRD. This
- * sends the manifest exactly as given, keeping the class's discovery (kind → resource URL) and auth.
- */
-class ServerSideApplyApi extends KubernetesObjectApi {
-  static forConfig(kubeConfig: KubeConfig): ServerSideApplyApi {
-    const client = kubeConfig.makeApiClient(ServerSideApplyApi);
-    client.setDefaultNamespace(kubeConfig);
-    return client;
-  }
+/** One client, so one connection pool, per kubeconfig: the operator's own apply path. */
+const clients = new WeakMap<KubeConfig, KubeClient>();
 
-  async apply(object: KubernetesObject, options: Required<ApplyOptions>): Promise<KubernetesObject> {
-    const request = this.configuration.baseServer.makeRequestContext(
-      await this.specUriPath(object, 'patch'),
-      HttpMethod.PATCH,
-    );
-    request.setHeaderParam('Accept', 'application/json');
-    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
-    request.setQueryParam('fieldManager', options.fieldManager);
-    request.setQueryParam('force', String(options.force));
-    if (options.dryRun) request.setQueryParam('dryRun', 'All');
-    request.setBody(JSON.stringify(object));
-    // A type name the serializer does not know: the answer comes back as plain JSON too.
-    return this.requestPromise(request, 'RawKubernetesObject');
-  }
+function clientFor(kubeConfig: KubeConfig): KubeClient {
+  let client = clients.get(kubeConfig);
+  if (!client) clients.set(kubeConfig, (client = new KubeClient(kubeConfig, { fieldManager: 'mtopo-test' })));
+  return client;
 }
 
 /**
  * Server-side applies each object in order and returns what the server answered (with defaults
  * filled in, and for a dry run exactly what would have been stored). Stops at the first rejection,
- * whose ApiException (`code`, `body`) says why.
+ * a KubeApiError (`status`, `message`: the server's Status) that says why. This is the operator's
+ * own server-side apply (KubeClient), so tests, the benchmark and the operator send the same
+ * request: the manifest exactly as given, one connection pool per kubeconfig.
  */
 export async function applyManifests(
   kubeConfig: KubeConfig,
@@ -56,7 +33,7 @@ export async function applyManifests(
   options: ApplyOptions = {},
 ): Promise<KubernetesObject[]> {
   const { dryRun = false, fieldManager = 'mtopo-test', force = true } = options;
-  const client = ServerSideApplyApi.forConfig(kubeConfig);
+  const client = clientFor(kubeConfig);
   const applied: KubernetesObject[] = [];
   for (const object of objects) {
     applied.push(await client.apply(object, { dryRun, fieldManager, force }));

@@ -20,6 +20,8 @@ export interface ControlPlane {
   readonly binDir: string;
   /** https://127.0.0.1:<port> */
   readonly server: string;
+  /** http://127.0.0.1:<port>: etcd's client URL, for tests that act on storage (compaction). */
+  readonly etcdUrl: string;
   /** Admin (system:masters) kubeconfig. */
   readonly kubeconfigPath: string;
   /** PEM bundle that verifies the apiserver's serving certificate. */
@@ -37,6 +39,8 @@ export interface ControlPlaneOptions {
   readonly keepDir?: boolean;
   /** For each server to become ready. */
   readonly readyTimeoutMs?: number;
+  /** More kube-apiserver flags, e.g. a feature gate a test needs off. */
+  readonly apiServerFlags?: readonly string[];
 }
 
 /**
@@ -174,6 +178,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // the API rejects (loopback), logging an error every few seconds; nothing needs that endpoint.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      ...(options.apiServerFlags ?? []),
     ];
     const adminProbe = { certificateAuthorityPath, token: credentials.adminToken };
     const startApiServer = async (): Promise<ManagedProcess> => {
@@ -235,6 +240,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       dir,
       binDir,
       server,
+      etcdUrl,
       kubeconfigPath,
       certificateAuthorityPath,
       processes,

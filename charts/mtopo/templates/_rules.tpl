@@ -24,8 +24,8 @@
     - ''
   resources:
     - configmaps
-    - services
     - serviceaccounts
+    - services
   verbs:
     - get
     - list
@@ -35,23 +35,22 @@
     - update
     - delete
 - apiGroups:
-    - ''
-  resources:
-    - secrets
-  verbs:
-    - create
-- apiGroups:
-    - ''
-  resources:
-    - events
-  verbs:
-    - create
-    - patch
-- apiGroups:
     - apps
   resources:
-    - statefulsets
     - deployments
+    - statefulsets
+  verbs:
+    - get
+    - list
+    - watch
+    - create
+    - patch
+    - update
+    - delete
+- apiGroups:
+    - cert-manager.io
+  resources:
+    - certificates
   verbs:
     - get
     - list
@@ -85,17 +84,18 @@
     - update
     - delete
 - apiGroups:
-    - cert-manager.io
+    - ''
   resources:
-    - certificates
+    - secrets
   verbs:
-    - get
-    - list
-    - watch
+    - create
+- apiGroups:
+    - ''
+  resources:
+    - events
+  verbs:
     - create
     - patch
-    - update
-    - delete
 {{- end }}
 
 {{- define "mtopo.leaderElectionRules" -}}

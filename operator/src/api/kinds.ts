@@ -53,7 +53,12 @@ export const KINDS: readonly KindDefinition[] = [
     spec: messagingTopologySpec,
     status: messagingTopologyStatus,
     printerColumns: [
-      { name: 'Domains', type: 'string', jsonPath: '.spec.domains', description: 'Hosted mail domains.' },
+      {
+        name: 'Domains',
+        type: 'string',
+        jsonPath: '.status.domains',
+        description: 'Hosted mail domains.',
+      },
       { name: 'Stores', type: 'integer', jsonPath: '.spec.stores.replicas', description: 'Message stores.' },
       {
         name: 'Tiers',

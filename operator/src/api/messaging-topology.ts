@@ -322,6 +322,12 @@ export const messagingTopologyStatus = z
     conditions: conditions.optional(),
     tiers: z.array(tierStatus).max(128).optional().describe('Ready replicas per tier.'),
     ready: z.string().optional().describe('Ready tiers over all tiers, e.g. "5/6" (for kubectl get).'),
+    domains: z
+      .string()
+      .optional()
+      .describe(
+        'The hosted domains, comma-separated as kubectl prints a list, e.g. "a.example,b.example" (for kubectl get: a column over spec.domains would print a JSON array, or only the first).',
+      ),
     endpoints: z.array(endpointStatus).max(16).optional().describe('Where the site is reached.'),
     dnsRecords: z
       .array(dnsRecordStatus)

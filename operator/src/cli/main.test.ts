@@ -152,7 +152,10 @@ describe('mtopo plan', () => {
       stdout,
       /^Topology mail\/siroe: siroe\.example, west\.siroe\.example, legacy\.siroe\.example$/m,
     );
-    assert.match(stdout, /^edge-mta\s+internet-facing MTA\s+dmz\s+2\s+LoadBalancer\s+25\/smtp$/m);
+    assert.match(
+      stdout,
+      /^edge-mta\s+internet-facing MTA\s+dmz\s+2\s+LoadBalancer \(PROXY v2\)\s+25\/smtp$/m,
+    );
     assert.match(stdout, /^ {2}internet -> edge-mta {2}25\/smtp {2}\(mail from the internet\)$/m);
     assert.match(stdout, /^ {2}siroe\.example MX 10 mx\.siroe\.example$/m);
     assert.match(stdout, /^Objects \(42\): /m);

@@ -78,7 +78,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       let warnings = 0;
       for (const input of loaded.inputs) {
         const { warnings: found } = renderSite(input);
-        for (const w of found) io.stderr(`warning: ${w}\n`);
+        for (const w of found) io.stderr(`warning: ${w.message}\n`);
         warnings += found.length;
       }
       const count = loaded.inputs.length;
@@ -106,7 +106,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!loaded) return 1;
       const objects = loaded.inputs.flatMap((input) => {
         const { objects: rendered, warnings } = renderSite(input);
-        for (const w of warnings) io.stderr(`warning: ${w}\n`);
+        for (const w of warnings) io.stderr(`warning: ${w.message}\n`);
         return rendered;
       });
       io.stdout(output === 'json' ? toJsonList(objects) : toYaml(objects));

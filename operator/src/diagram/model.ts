@@ -4,7 +4,7 @@
 // each other and with the firewall model they come from. Pure: the same site and flows give the same
 // model, in the same order.
 import type { Flow, FlowEnd, FlowPort } from '../render/firewall/flows.ts';
-import { poolServiceType, relayServiceType } from '../render/services.ts';
+import { exposureOf } from '../render/exposure.ts';
 import { allTiers, publishedHostnames, type Site, type Tier, type TierRole } from '../render/site.ts';
 
 /** Where an area sits, left to right: outside, between the walls, inside, and the services behind. */
@@ -109,21 +109,6 @@ const AREA_OF_ZONE: Record<Tier['zone'], AreaId> = { dmz: 'dmz', internal: 'inte
 /** Letters, digits and underscores only, never a keyword of either language (the prefix sees to that). */
 export function safeId(prefix: string, name: string): string {
   return `${prefix}_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
-}
-
-/** The Service type a tier is published with, as the Service builder decides it. */
-export function serviceTypeOf(site: Site, tier: Tier): string {
-  const relay = site.relays.find((r) => r.name === tier.name);
-  if (relay) return relayServiceType(relay);
-  const pool = site.pools.find((p) => p.name === tier.name);
-  if (pool) return poolServiceType(pool);
-  return 'ClusterIP';
-}
-
-function proxyProtocolOf(site: Site, tier: Tier): string {
-  const relay = site.relays.find((r) => r.name === tier.name);
-  const pool = site.pools.find((p) => p.name === tier.name);
-  return relay?.relay.spec.service.proxyProtocol ?? pool?.pool.spec.service.proxyProtocol ?? 'none';
 }
 
 function areaOfZone(zone: string): AreaId {
@@ -295,7 +280,7 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
           : tier.role === 'outbound'
             ? ['submission']
             : [];
-    const balanced = serviceTypeOf(site, tier) === 'LoadBalancer';
+    const balanced = exposureOf(tier).serviceType === 'LoadBalancer';
     if (balanced) {
       const id = unique(safeId('lb', tier.name));
       balancerIds.set(tier.name, id);
@@ -398,7 +383,7 @@ export function buildModel(site: Site, flows: readonly Flow[], options: ModelOpt
     let label = portLines(d.ports);
     if (d.kind === 'balancer') {
       const tier = nodeById.get(d.to)?.tier;
-      const proxy = tier ? proxyProtocolOf(site, tier) : 'none';
+      const proxy = tier ? exposureOf(tier).proxyProtocol : 'none';
       label = proxy === 'none' ? [] : [`PROXY ${proxy}`];
     }
     return { ...d, label, walls: wallsBetween(fromArea, toArea) };

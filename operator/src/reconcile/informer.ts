@@ -1,15 +1,44 @@
-// A list-then-watch cache of one kind. The watch is restarted with jittered backoff when it fails or
-// goes silent; "410 Gone" (the resourceVersion has been compacted away) means relist. Each change is
-// handed to `onChange` with the object before and after, so a relay that moves to another topology
-// enqueues both.
+// A list-then-watch cache of one kind, as client-go's reflector keeps one: list (in pages), then
+// watch from the list's resourceVersion, resuming each watch where the last one ended. It lists
+// again only when the watch cannot resume ("410 Gone": the revision was compacted away), so a list
+// never races a watch and an older list can never overwrite a newer event. A periodic resync
+// replays the store to `onChange`; it does not go back to the server.
+//
+// Why not client-node's informer (makeInformer/ListWatch): it reports an update with the new
+// object only, and the operator needs the object before and after (a relay that moves to another
+// topology must enqueue both sites); it stops on an error and leaves the restart to its caller,
+// where this one restarts every failure with jittered backoff and tells a silent watch from a live
+// one; it has no notion of a kind whose CRD may be absent (cert-manager's Certificate); and it
+// goes through the generated models, which rename and drop fields, where this one keeps the raw
+// JSON the API server sent (minus managedFields, which is most of an object and never read).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeClient } from './kube/rest-client.ts';
+import { DEFAULT_PAGE_SIZE, KubeApiError, type KubeClient } from './kube/rest-client.ts';
 
 export type ChangeHandler = (
   before: KubernetesObject | undefined,
   after: KubernetesObject | undefined,
 ) => void;
+
+/** How the informer pages, watches and backs off; tests shorten them. */
+export interface WatchTimings {
+  /** A watch that delivers nothing (not even a bookmark) for this long is taken for dead. */
+  silenceMs: number;
+  /** Asks the server to end each watch after this long; the next one resumes where it ended. */
+  timeoutSeconds: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Objects per list page. */
+  pageSize: number;
+}
+
+export const DEFAULT_WATCH_TIMINGS: WatchTimings = {
+  silenceMs: 5 * 60_000,
+  timeoutSeconds: 300,
+  backoffBaseMs: 250,
+  backoffMaxMs: 30_000,
+  pageSize: DEFAULT_PAGE_SIZE,
+};
 
 export interface InformerOptions {
   kind: string;
@@ -21,10 +50,7 @@ export interface InformerOptions {
   log: Logger;
   /** A kind whose CRD may be absent (cert-manager's Certificate): treated as empty until it appears. */
   optional?: boolean;
-  silenceMs?: number;
-  watchTimeoutSeconds?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
+  watch?: Partial<WatchTimings>;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -77,8 +103,8 @@ class NamespacedStore {
 
 export class Informer {
   readonly #client: KubeClient;
-  readonly #options: Required<Omit<InformerOptions, 'labelSelector' | 'namespace'>> &
-    Pick<InformerOptions, 'labelSelector' | 'namespace'>;
+  readonly #options: InformerOptions;
+  readonly #timings: WatchTimings;
   readonly #store = new NamespacedStore();
   readonly #stop = new AbortController();
   #synced = false;
@@ -87,14 +113,8 @@ export class Informer {
 
   constructor(client: KubeClient, options: InformerOptions) {
     this.#client = client;
-    this.#options = {
-      optional: false,
-      silenceMs: 5 * 60_000,
-      watchTimeoutSeconds: 300,
-      backoffBaseMs: 250,
-      backoffMaxMs: 30_000,
-      ...options,
-    };
+    this.#options = options;
+    this.#timings = { ...DEFAULT_WATCH_TIMINGS, ...options.watch };
   }
 
   get kind(): string {
@@ -127,14 +147,17 @@ export class Informer {
     return new Promise((resolve) => this.#syncedWaiters.push(resolve));
   }
 
-  /** Replaces the store with a fresh list, reporting what changed since the last one. */
+  /**
+   * Replaces the store with a fresh list, reporting what changed since the last one. Runs only
+   * while no watch does: the watch that follows starts at this list's resourceVersion.
+   */
   async #relist(): Promise<string> {
     const { kind, namespace, labelSelector, onChange } = this.#options;
-    const { items, resourceVersion } = await this.#client.list(
-      kind,
-      namespace,
-      labelSelector ? { labelSelector } : {},
-    );
+    const { items, resourceVersion } = await this.#client.list(kind, namespace, {
+      pageSize: this.#timings.pageSize,
+      signal: this.#stop.signal,
+      ...(labelSelector ? { labelSelector } : {}),
+    });
     const fresh = new Map(items.map((o) => [keyOf(o), withoutManagedFields(o)]));
     for (const [key, old] of this.#store.entries()) if (!fresh.has(key)) onChange(old, undefined);
     for (const [key, object] of fresh) {
@@ -160,15 +183,15 @@ export class Informer {
     while (!this.#stop.signal.aborted) {
       try {
         resourceVersion ??= await this.#relist();
-        let sawEvent = false;
+        let silent = false;
         for await (const event of this.#client.watch(kind, namespace, {
           resourceVersion,
           ...(labelSelector ? { labelSelector } : {}),
           signal: this.#stop.signal,
-          silenceMs: this.#options.silenceMs,
-          timeoutSeconds: this.#options.watchTimeoutSeconds,
+          silenceMs: this.#timings.silenceMs,
+          timeoutSeconds: this.#timings.timeoutSeconds,
+          onSilent: () => (silent = true),
         })) {
-          sawEvent = true;
           failures = 0;
           if (event.type === 'ERROR') {
             if (event.object.code === 410)
@@ -192,21 +215,21 @@ export class Informer {
           }
         }
         // The server ends every watch after timeoutSeconds, or it went silent: resume from where we are.
-        if (!this.#stop.signal.aborted) onRestart(kind, sawEvent ? 'closed' : 'silent');
+        if (!this.#stop.signal.aborted) onRestart(kind, silent ? 'silent' : 'closed');
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         const gone = error instanceof KubeApiError && error.status === 410;
-        if (this.#options.optional && error instanceof KubeApiError && error.status === 404) {
+        if (this.#options.optional === true && error instanceof KubeApiError && error.status === 404) {
           // The kind's CRD is not installed: nothing to cache. Look again now and then, quietly.
           this.#markSynced();
-          await this.#pause(this.#options.backoffMaxMs);
+          await this.#pause(this.#timings.backoffMaxMs);
           continue;
         }
         if (gone) resourceVersion = undefined;
         failures++;
         const delay = Math.min(
-          this.#options.backoffMaxMs,
-          this.#options.backoffBaseMs * 2 ** Math.min(failures - 1, 10),
+          this.#timings.backoffMaxMs,
+          this.#timings.backoffBaseMs * 2 ** Math.min(failures - 1, 10),
         );
         const jittered = delay / 2 + Math.random() * (delay / 2);
         onRestart(kind, gone ? 'expired' : 'error');
@@ -226,8 +249,12 @@ export class Informer {
     });
   }
 
-  /** Lists again now (periodic resync): reports objects that changed while a watch was blind. */
-  async resync(): Promise<void> {
-    await this.#relist();
+  /**
+   * Hands every cached object to `onChange` again (before = after), as client-go's resync does, so
+   * each is checked afresh. It reads nothing from the server: the watch keeps the cache current,
+   * and a list here would race it (an older list overwriting a newer event).
+   */
+  resync(): void {
+    for (const object of this.#store.list()) this.#options.onChange(object, object);
   }
 }

@@ -2,9 +2,9 @@
 // current kubeconfig, or in-cluster with its ServiceAccount.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { startHealthServer } from './health-server.ts';
+import { loadClusterAccess } from './kube/cluster-access.ts';
 import { operatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
 
@@ -22,8 +22,8 @@ const { values } = parseArgs({
 });
 
 const log = pino({ level: values['log-level'], base: { component: 'mtopo-operator' } });
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromDefault();
+// As kubectl: $KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount.
+const kubeConfig = loadClusterAccess();
 const metrics = operatorMetrics();
 const operator = new Operator({
   kubeConfig,

@@ -8,15 +8,19 @@ export function operatorMetrics() {
     registry,
     reconciles: new Counter({
       name: 'mtopo_reconcile_total',
-      help: 'Reconciles by kind and result (done, retry, error).',
+      help: 'Resources reconciled, by kind (MessagingTopology, MTARelay, MMPPool) and result (done, retry, invalid, orphaned, paused, error).',
       labelNames: ['kind', 'result'],
       registers: [registry],
     }),
     reconcileDuration: new Histogram({
       name: 'mtopo_reconcile_duration_seconds',
-      help: 'Time to reconcile one site.',
-      labelNames: ['kind'],
+      help: 'Time to reconcile one site (a topology with its relays and pools).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    renders: new Counter({
+      name: 'mtopo_renders_total',
+      help: 'Sites validated and rendered; a site whose inputs and children did not change is not.',
       registers: [registry],
     }),
     queueDepth: new Gauge({

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
@@ -130,7 +129,69 @@ describe('the operator on a real API server', () => {
     assert.equal(relay.status?.ready, '0/1');
     assert.ok(desired.length > 30);
     const table = await kubectl(['get', 'mtopo,mta,mmp', '-n', namespace]);
-    assert.match(table.stdout, /small\s+\["small.example"\]\s+1\s+0\/5\s+False\s+TiersNotReady/);
+    assert.match(table.stdout, /small\s+small.example\s+1\s+0\/5\s+False\s+TiersNotReady/);
+  });
+
+  it('prints several domains the way kubectl prints a list, not as JSON', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const [topology] = exampleIn(namespace) as [KubernetesObject & { spec: { domains: string[] } }];
+    topology.spec.domains = ['small.example', 'west.small.example'];
+    startOperator(t, namespace);
+    await applyManifests(admin, [topology], { fieldManager: 'kubectl' });
+    await waitFor('the operator reported the topology', async () => {
+      const table = await kubectl(['get', 'mtopo', '-n', namespace]);
+      return /^small\s+small\.example,west\.small\.example\s/m.test(table.stdout);
+    });
+  });
+
+  it('passes watch.timeoutSeconds to its watches', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const metrics = operatorMetrics();
+    const operator = new Operator({
+      kubeConfig: admin,
+      namespace,
+      workers: 1,
+      resyncMs: 3_600_000,
+      fieldManager: 'mtopo-operator',
+      leaderElection: { enabled: false },
+      log,
+      metrics,
+      watch: { timeoutSeconds: 1 },
+    });
+    operator.start();
+    t.after(() => operator.stop());
+    // The server ends each watch after a second; the default (300 s) would end none in this test.
+    await waitFor(
+      'a watch ended by the server and resumed',
+      async () =>
+        (await metrics.watchRestarts.get()).values.some(
+          (v) => v.labels.kind === 'MessagingTopology' && v.labels.reason === 'closed' && v.value >= 2,
+        ),
+      { timeoutMs: 30_000 },
+    );
+  });
+
+  it('counts reconciles by the kind of each resource, a relay without topology as MTARelay', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { metrics } = startOperator(t, namespace);
+    const count = async (kind: string, result: string) =>
+      (await metrics.reconciles.get()).values.find(
+        (v) => v.labels.kind === kind && v.labels.result === result,
+      )?.value ?? 0;
+    await applyManifests(admin, objects.slice(1), { fieldManager: 'kubectl' });
+    await waitFor('relays and the pool counted as orphaned', async () => {
+      return (await count('MTARelay', 'orphaned')) >= 3 && (await count('MMPPool', 'orphaned')) >= 1;
+    });
+    assert.equal(await count('MessagingTopology', 'done'), 0);
+    await applyManifests(admin, objects.slice(0, 1), { fieldManager: 'kubectl' });
+    await waitFor('each kind counted as done', async () => {
+      return (
+        (await count('MessagingTopology', 'done')) >= 1 &&
+        (await count('MTARelay', 'done')) >= 3 &&
+        (await count('MMPPool', 'done')) >= 1
+      );
+    });
   });
 
   it('follows spec changes and observedGeneration', async (t) => {
@@ -261,7 +322,6 @@ describe('the operator on a real API server', () => {
       ready.message,
       /spec\.network\.clientZones\[0\]\.namespaceSelector\.matchLabels\.Dept Name: must be a label key such as "dept" or "example.com\/dept"/,
     );
-    await sleep(1000);
     assert.equal(await count(), before, 'nothing was deleted');
     assert.ok(await get('StatefulSet', namespace, 'small-store'));
     const waited = await kubectl([
@@ -278,7 +338,9 @@ describe('the operator on a real API server', () => {
   it('changes nothing while paused, and catches up when resumed', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
-    startOperator(t, namespace);
+    const { metrics } = startOperator(t, namespace);
+    const pausedReconciles = async () =>
+      (await metrics.reconciles.get()).values.find((v) => v.labels.result === 'paused')?.value ?? 0;
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
     await client.merge('MessagingTopology', namespace, 'small', {
@@ -288,8 +350,10 @@ describe('the operator on a real API server', () => {
       const live = (await get('MessagingTopology', namespace, 'small')) as Status;
       return live.status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'Paused');
     });
+    const pausedBefore = await pausedReconciles();
     await client.delete('ConfigMap', namespace, 'small-store-config');
-    await sleep(1500);
+    // The delete's watch event reaches the operator, which reconciles and sees the pause.
+    await waitFor('a reconcile after the delete', async () => (await pausedReconciles()) > pausedBefore);
     assert.equal(
       await get('ConfigMap', namespace, 'small-store-config'),
       undefined,
@@ -304,10 +368,10 @@ describe('the operator on a real API server', () => {
     );
   });
 
-  it('makes zero writes on a resync with nothing to do', async (t) => {
+  it('makes zero writes and renders nothing on a resync with nothing to do', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
-    const { operator, writes, requests, byLabel } = startOperator(t, namespace);
+    const { operator, metrics, writes, byLabel } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
     // Let the controller-manager's status updates (ReplicaSets, StatefulSets) settle and be
@@ -326,10 +390,17 @@ describe('the operator on a real API server', () => {
     );
     const writesBefore = await writes();
     const labelsBefore = await byLabel();
-    const requestsBefore = await requests();
-    await operator.resync();
-    await waitFor('the resync reconciled', async () => (await requests()) > requestsBefore);
-    await sleep(1500);
+    const reconciles = async () =>
+      (await metrics.reconciles.get()).values
+        .filter((v) => v.labels.kind === 'MessagingTopology')
+        .reduce((sum, v) => sum + v.value, 0);
+    const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
+    const reconcilesBefore = await reconciles();
+    const rendersBefore = await renders();
+    operator.resync();
+    await waitFor('the resync reconciled', async () => (await reconciles()) > reconcilesBefore);
+    await waitFor('the queue drained', () => operator.queue.depth === 0);
+    assert.equal((await renders()) - rendersBefore, 0, 'an unchanged site is not rendered again');
     const labelsAfter = await byLabel();
     const changed = Object.entries(labelsAfter).filter(([k, v]) => v !== (labelsBefore[k] ?? 0));
     assert.equal(

@@ -1,12 +1,14 @@
 // The operator: informers feed a work queue keyed by site ("namespace/topology"); workers reconcile
-// one site at a time per key; a periodic resync relists and re-checks every site; only the elected
-// leader runs informers and workers.
+// one site at a time per key; a periodic resync re-checks every site from the caches; only the
+// elected leader runs informers and workers.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { KINDS } from '../api/kinds.ts';
 import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
+import { CHILD_KINDS } from '../render/render.ts';
 import { EventRecorder } from './events.ts';
-import { Informer } from './informer.ts';
-import { CHILD_KINDS } from './kube/resources.ts';
+import { Informer, type WatchTimings } from './informer.ts';
+import type { ClusterAccess } from './kube/cluster-access.ts';
 import { KubeClient } from './kube/rest-client.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -14,7 +16,8 @@ import { SiteReconciler, type Cache } from './site-reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** The API server and credentials: the operator's own (cluster-access.ts), or a client-node KubeConfig. */
+  kubeConfig: ClusterAccess | KubeConfig;
   /** Watch one namespace; all namespaces when undefined. */
   namespace: string | undefined;
   workers: number;
@@ -23,11 +26,11 @@ export interface OperatorOptions {
   leaderElection: { enabled: false } | ({ enabled: true } & Omit<LeaderElectionOptions, 'log'>);
   log: Logger;
   metrics: OperatorMetrics;
-  /** Informer timings; tests shorten them. */
-  watch?: { silenceMs?: number; timeoutSeconds?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  /** Informer timings (the informer's own type, so a misspelt one does not compile); tests shorten them. */
+  watch?: Partial<WatchTimings>;
 }
 
-const OWN_KINDS = ['MessagingTopology', 'MTARelay', 'MMPPool'] as const;
+const OWN_KINDS = KINDS.map((k) => k.kind);
 
 function siteKeysOf(object: KubernetesObject | undefined): string[] {
   if (!object) return [];
@@ -76,7 +79,7 @@ export class Operator {
           onChange: enqueue,
           onRestart: (k, reason) => metrics.watchRestarts.inc({ kind: k, reason }),
           log,
-          ...options.watch,
+          ...(options.watch ? { watch: options.watch } : {}),
           ...extra,
         }),
       );
@@ -142,36 +145,46 @@ export class Operator {
         },
       );
     })();
-    this.#resyncTimer = setInterval(() => void this.resync(), resyncMs);
+    this.#resyncTimer = setInterval(() => this.resync(), resyncMs);
     this.#resyncTimer.unref();
   }
 
   async #reconcileKey(key: string): Promise<'done' | 'retry'> {
     const { metrics } = this.#options;
     const [namespace = '', name = ''] = key.split('/');
-    const timer = metrics.reconcileDuration.startTimer({ kind: 'MessagingTopology' });
-    const result = await this.#reconciler.reconcile(namespace, name);
+    const timer = metrics.reconcileDuration.startTimer();
+    const report = await this.#reconciler.reconcile(namespace, name);
     timer();
-    metrics.reconciles.inc({ kind: 'MessagingTopology', result });
-    if (result === 'retry') metrics.retries.inc();
-    metrics.queueDepth.set(this.queue.depth);
-    return result;
-  }
-
-  /** Relists every kind and re-checks every site: drift that a watch missed is corrected here. */
-  async resync(): Promise<void> {
-    await Promise.allSettled([...this.#informers.values()].map((i) => i.resync()));
-    for (const topology of this.#informers.get('MessagingTopology')?.list() ?? []) {
-      for (const key of siteKeysOf(topology)) this.queue.add(key);
+    // One count per resource the site reconcile acted for: a relay with an invalid spec shows as
+    // {kind="MTARelay", result="invalid"}, not as one more MessagingTopology reconcile.
+    for (const { owner, outcome } of report.resources) {
+      metrics.reconciles.inc({ kind: owner.kind, result: outcome });
     }
+    if (report.rendered) metrics.renders.inc();
+    if (report.result === 'retry') metrics.retries.inc();
+    metrics.queueDepth.set(this.queue.depth);
+    return report.result;
   }
 
+  /**
+   * Re-checks every site against the caches, as client-go's resync replays its store: the watches
+   * keep the caches current, so nothing is listed again (a list racing the watch could roll the
+   * cache back to an older state).
+   */
+  resync(): void {
+    for (const kind of OWN_KINDS) this.#informers.get(kind)?.resync();
+  }
+
+  /**
+   * Stops reconciling, then hands the lease back: workers finish their keys first, so a standby
+   * that takes over never works beside this replica.
+   */
   async stop(): Promise<void> {
     clearInterval(this.#resyncTimer);
     this.queue.shutdown();
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
     await this.#workers;
-    await this.#elector?.release();
+    await this.#elector?.stop();
     this.#options.metrics.leader.set(0);
   }
 }

@@ -5,7 +5,7 @@
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/common.ts';
 import { LABEL_TIER } from '../render/labels.ts';
-import { allTiers, type Site } from '../render/site.ts';
+import { allTiers, type OwnerRef, type Site } from '../render/site.ts';
 
 export interface OwnerUids {
   topology: string;
@@ -15,6 +15,13 @@ export interface OwnerUids {
 
 function reference(kind: string, name: string, uid: string): V1OwnerReference {
   return { apiVersion: API_VERSION, kind, name, uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** The resource a rendered child belongs to: its tier's, or the topology for site-wide objects. */
+export function ownerOfChild(site: Site, object: KubernetesObject): OwnerRef {
+  const tierName = object.metadata?.labels?.[LABEL_TIER];
+  const tier = tierName ? allTiers(site).find((t) => t.name === tierName) : undefined;
+  return tier?.owner ?? { kind: 'MessagingTopology', name: site.topology.metadata.name };
 }
 
 export function withOwner(site: Site, object: KubernetesObject, uids: OwnerUids): KubernetesObject {

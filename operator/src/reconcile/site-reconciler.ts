@@ -1,25 +1,31 @@
 // Reconciles one site: a MessagingTopology with the MTARelays and MMPPools that reference it. Reads
-// from the informers' caches, renders, applies what differs, prunes what is no longer desired, and
-// writes status only when it changed. Reads top to bottom: fetch → validate → render → apply →
-// prune → status.
-import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
+// from the informers' caches and reads top to bottom: fetch → validate → render → apply → prune →
+// status. Each concern has its own file under site/: applying with its skip cache, pruning, the
+// internal Secret, writing status.
+//
+// A site whose inputs (the uid and generation of its topology and members) are what they were at
+// its last clean reconcile, and whose children are all still at the versions that reconcile left
+// them at, is neither validated nor rendered again: the same input renders the same objects. Only
+// status is recomputed, from the children's current state. Generation rather than resourceVersion,
+// because writing status bumps the resourceVersion and would defeat the check every time.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Condition } from '../api/common.ts';
 import type { MessagingTopology } from '../api/messaging-topology.ts';
 import type { MMPPool } from '../api/mmp-pool.ts';
 import type { MTARelay } from '../api/mta-relay.ts';
 import { parseResource, type Problem } from '../api/parse.ts';
-import { LABEL_TOPOLOGY, topologyLabels } from '../render/labels.ts';
+import { LABEL_TOPOLOGY } from '../render/labels.ts';
 import { renderSite } from '../render/render.ts';
-import { INTERNAL_KEYS, internalSecretName } from '../render/secrets.ts';
-import type { Site } from '../render/site.ts';
+import type { Finding, OwnerRef, Site } from '../render/site.ts';
+import { CHILD_KINDS } from '../render/render.ts';
 import { mergeConditions } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
-import { CHILD_KINDS } from './kube/resources.ts';
 import type { KubeClient } from './kube/rest-client.ts';
-import { containsDesired, prunable, withOwner, type OwnerUids } from './ownership.ts';
+import { withOwner, type OwnerUids } from './ownership.ts';
+import { ChildApplier, type Cache } from './site/applier.ts';
+import { InternalSecrets } from './site/internal-secret.ts';
+import { pruneSite } from './site/prune.ts';
+import { PAUSE_ANNOTATION, StatusWriter, type WithStatus } from './site/status-writer.ts';
 import {
   invalidSpecConditions,
   memberStatus,
@@ -28,23 +34,43 @@ import {
   type Observed,
 } from './status.ts';
 
-export const PAUSE_ANNOTATION = 'mtopo.dev/paused';
-
-export interface Cache {
-  get(kind: string, namespace: string, name: string): KubernetesObject | undefined;
-  list(kind: string, namespace: string): KubernetesObject[];
-}
+export { PAUSE_ANNOTATION, type Cache };
 
 export type ReconcileResult = 'done' | 'retry';
 
-type WithStatus = KubernetesObject & { status?: { conditions?: Condition[] } & Record<string, unknown> };
+/** What became of each resource a reconcile looked at: the reconcile metrics count these by kind. */
+export type ResourceOutcome = 'done' | 'retry' | 'invalid' | 'orphaned' | 'paused';
+
+export interface ReconcileReport {
+  readonly result: ReconcileResult;
+  /** Whether the site was validated and rendered, or skipped as unchanged. */
+  readonly rendered: boolean;
+  readonly resources: readonly { readonly owner: OwnerRef; readonly outcome: ResourceOutcome }[];
+}
+
+/** What a clean reconcile of a site found, kept so that an unchanged site skips validate and render. */
+interface Rendered {
+  readonly inputs: string;
+  readonly site: Site;
+  readonly warnings: readonly Finding[];
+  readonly uids: OwnerUids;
+}
 
 const refersTo = (name: string) => (o: KubernetesObject) =>
   (o as { spec?: { topologyRef?: { name?: string } } }).spec?.topologyRef?.name === name;
 
+const ownerOf = (o: KubernetesObject) => ({ kind: o.kind, name: o.metadata?.name ?? '' }) as OwnerRef;
+
 function problemsMessage(problems: readonly Problem[]): string {
   const listed = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
   return `The spec is invalid: ${listed}. Fix the resource; nothing it runs is changed or deleted until then.`;
+}
+
+/** The site's inputs: which resources make it, at which spec generation. */
+export function siteInputs(topology: KubernetesObject, members: readonly KubernetesObject[]): string {
+  const id = (o: KubernetesObject) =>
+    `${o.kind}/${o.metadata?.name}/${o.metadata?.uid}@${o.metadata?.generation}`;
+  return [id(topology), ...members.map(id).sort()].join(' ');
 }
 
 export class SiteReconciler {
@@ -52,15 +78,10 @@ export class SiteReconciler {
   readonly #cache: Cache;
   readonly #events: EventRecorder;
   readonly #log: Logger;
-  readonly #now: () => string;
-  /**
-   * What the server answered to our last apply of each object: if the live object is still that
-   * version and we would apply the same thing again, there is nothing to do, even where the server
-   * normalises a value (a quantity, a dropped empty field) so the live object reads differently.
-   */
-  readonly #lastApplied = new Map<string, { desired: string; resourceVersion: string | undefined }>();
-  /** Topologies (by uid) whose internal Secret is known to exist: created, or found by a 409. */
-  readonly #internalSecrets = new Set<string>();
+  readonly #status: StatusWriter;
+  readonly #applier: ChildApplier;
+  readonly #secrets: InternalSecrets;
+  readonly #rendered = new Map<string, Rendered>();
 
   constructor(
     client: KubeClient,
@@ -73,68 +94,159 @@ export class SiteReconciler {
     this.#cache = cache;
     this.#events = events;
     this.#log = log;
-    this.#now = now;
+    this.#status = new StatusWriter(client, now);
+    this.#applier = new ChildApplier(client, cache, log);
+    this.#secrets = new InternalSecrets(client);
   }
 
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+  async reconcile(namespace: string, name: string): Promise<ReconcileReport> {
+    const key = `${namespace}/${name}`;
     // fetch
     const rawTopology = this.#cache.get('MessagingTopology', namespace, name) as WithStatus | undefined;
     const rawRelays = this.#cache.list('MTARelay', namespace).filter(refersTo(name)) as WithStatus[];
     const rawPools = this.#cache.list('MMPPool', namespace).filter(refersTo(name)) as WithStatus[];
+    const rawMembers = [...rawRelays, ...rawPools];
     if (!rawTopology || rawTopology.metadata?.deletionTimestamp) {
-      for (const member of [...rawRelays, ...rawPools]) {
+      this.#forget(key, namespace, name);
+      for (const member of rawMembers) {
         const generation = member.metadata?.generation ?? 0;
         const kind = member.kind as 'MTARelay' | 'MMPPool';
-        await this.#writeStatus(
+        await this.#status.write(
           member,
-          orphanStatus(kind, name, namespace, generation, member.status?.conditions, this.#now()),
+          orphanStatus(kind, name, namespace, generation, member.status?.conditions, this.#status.now()),
         );
       }
-      return 'done';
+      return {
+        result: 'done',
+        rendered: false,
+        resources: rawMembers.map((m) => ({ owner: ownerOf(m), outcome: 'orphaned' as const })),
+      };
     }
 
-    // validate
+    const paused = rawTopology.metadata?.annotations?.[PAUSE_ANNOTATION] === 'true';
+    const inputs = siteInputs(rawTopology, rawMembers);
+    const known = this.#rendered.get(key);
+    const unchanged = !paused && known?.inputs === inputs && this.#applier.inSync(namespace, name);
+    let rendered: Rendered;
+    let applyErrors: Finding[] = [];
+    const outcomes = new Map<string, ResourceOutcome>();
+    if (known && unchanged) {
+      rendered = known;
+    } else {
+      const fresh = await this.#validateRenderApply(rawTopology, rawMembers, outcomes);
+      if (fresh === 'stop') {
+        this.#rendered.delete(key);
+        return {
+          result: 'done',
+          rendered: true,
+          resources: [rawTopology, ...rawMembers].map((o) => ({
+            owner: ownerOf(o),
+            outcome: outcomes.get(`${o.kind}/${o.metadata?.name}`) ?? 'done',
+          })),
+        };
+      }
+      ({ applyErrors } = fresh);
+      rendered = { inputs, site: fresh.site, warnings: fresh.warnings, uids: fresh.uids };
+      const clean = applyErrors.length === 0 && fresh.protectedUids.size === 0;
+      if (clean) this.#rendered.set(key, rendered);
+      else this.#rendered.delete(key);
+      await this.#prune(rawTopology, rendered, fresh.desiredKeys, fresh.protectedUids);
+    }
+    const { site, warnings } = rendered;
+
+    // status
+    const existing = this.#children(namespace, name);
+    const observed: Observed = new Map(existing.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+    const now = this.#status.now();
+    await this.#status.write(
+      rawTopology,
+      topologyStatus(site, observed, warnings, applyErrors, rawTopology.status?.conditions, now),
+    );
+    for (const tier of [...site.relays, ...site.pools]) {
+      const raw = rawMembers.find((m) => m.kind === tier.owner.kind && m.metadata?.name === tier.owner.name);
+      if (!raw) continue;
+      const generation = raw.metadata?.generation ?? 0;
+      await this.#status.write(
+        raw,
+        memberStatus(site, tier, generation, observed, warnings, applyErrors, raw.status?.conditions, now),
+      );
+    }
+    const failed = new Set(applyErrors.map((e) => `${e.owner.kind}/${e.owner.name}`));
+    const outcome = (o: KubernetesObject): ResourceOutcome =>
+      outcomes.get(`${o.kind}/${o.metadata?.name}`) ??
+      (failed.has(`${o.kind}/${o.metadata?.name}`) ? 'retry' : 'done');
+    return {
+      result: applyErrors.length > 0 ? 'retry' : 'done',
+      rendered: rendered !== known,
+      resources: [rawTopology, ...rawMembers].map((o) => ({ owner: ownerOf(o), outcome: outcome(o) })),
+    };
+  }
+
+  /**
+   * validate → render → apply. 'stop' when the topology is invalid or paused (its status written);
+   * members with an invalid spec get their status here and are left out of the render.
+   */
+  async #validateRenderApply(
+    rawTopology: WithStatus,
+    rawMembers: readonly WithStatus[],
+    outcomes: Map<string, ResourceOutcome>,
+  ): Promise<
+    | 'stop'
+    | {
+        site: Site;
+        warnings: Finding[];
+        uids: OwnerUids;
+        applyErrors: Finding[];
+        protectedUids: Set<string>;
+        desiredKeys: Set<string>;
+      }
+  > {
     const parsed = parseResource(rawTopology, 0);
+    const topologyKey = `MessagingTopology/${rawTopology.metadata?.name}`;
     if (!parsed.ok) {
       const message = problemsMessage(parsed.problems);
+      const generation = rawTopology.metadata?.generation ?? 0;
+      outcomes.set(topologyKey, 'invalid');
       await this.#events.record(rawTopology, 'Warning', 'InvalidSpec', message);
-      await this.#writeStatus(rawTopology, {
-        observedGeneration: rawTopology.metadata?.generation ?? 0,
+      await this.#status.write(rawTopology, {
+        observedGeneration: generation,
         conditions: mergeConditions(
           rawTopology.status?.conditions,
-          invalidSpecConditions(message, rawTopology.metadata?.generation ?? 0),
-          this.#now(),
+          invalidSpecConditions(message, generation),
+          this.#status.now(),
         ),
       });
-      return 'done';
+      return 'stop';
     }
     const topology = parsed.resource as MessagingTopology;
     const relays: MTARelay[] = [];
     const pools: MMPPool[] = [];
     const protectedUids = new Set<string>();
-    for (const member of [...rawRelays, ...rawPools]) {
+    for (const member of rawMembers) {
       const result = parseResource(member, 0);
       if (result.ok) {
         if (result.resource.kind === 'MTARelay') relays.push(result.resource);
         else if (result.resource.kind === 'MMPPool') pools.push(result.resource);
         continue;
       }
+      outcomes.set(`${member.kind}/${member.metadata?.name}`, 'invalid');
       protectedUids.add(member.metadata?.uid ?? '');
       const message = problemsMessage(result.problems);
       const generation = member.metadata?.generation ?? 0;
       await this.#events.record(member, 'Warning', 'InvalidSpec', message);
-      await this.#writeStatus(member, {
+      await this.#status.write(member, {
         observedGeneration: generation,
         conditions: mergeConditions(
           member.status?.conditions,
           invalidSpecConditions(message, generation),
-          this.#now(),
+          this.#status.now(),
         ),
       });
     }
     if (rawTopology.metadata?.annotations?.[PAUSE_ANNOTATION] === 'true') {
-      await this.#writePaused(rawTopology);
-      return 'done';
+      outcomes.set(topologyKey, 'paused');
+      await this.#status.writePaused(rawTopology);
+      return 'stop';
     }
 
     // render
@@ -148,45 +260,19 @@ export class SiteReconciler {
     const desired = objects.map((o) => withOwner(site, o, uids));
 
     // apply
-    const applyErrors: string[] = [];
-    const applied: string[] = [];
-    await this.#ensureInternalSecret(site, uids, applyErrors);
-    for (const object of desired) {
-      const kind = object.kind ?? '';
-      const objectName = object.metadata?.name ?? '';
-      const live = this.#cache.get(kind, namespace, objectName);
-      const key = `${kind}/${namespace}/${objectName}`;
-      const serialized = JSON.stringify(object);
-      const last = this.#lastApplied.get(key);
-      const unchangedSinceOurApply =
-        last !== undefined &&
-        last.desired === serialized &&
-        last.resourceVersion === live?.metadata?.resourceVersion;
-      if (live && (unchangedSinceOurApply || containsDesired(live, object))) continue;
-      try {
-        const answer = await this.#client.apply(object);
-        this.#lastApplied.set(key, {
-          desired: serialized,
-          resourceVersion: answer.metadata?.resourceVersion,
-        });
-        const verb = live ? 'updated' : 'created';
-        this.#log.debug({ topology: `${namespace}/${name}`, kind, name: objectName }, verb);
-        applied.push(`${verb} ${kind} ${objectName}`);
-      } catch (error) {
-        const message = describeApplyError(kind, objectName, error);
-        applyErrors.push(message);
-        this.#log.error(
-          { topology: `${namespace}/${name}`, kind, name: objectName, err: (error as Error).message },
-          'apply failed',
-        );
-        await this.#events.record(rawTopology, 'Warning', 'ApplyFailed', message);
-      }
+    const secretError = await this.#secrets.ensure(site, uids);
+    const { applied, errors } = await this.#applier.apply(site, desired);
+    const applyErrors = secretError ? [secretError, ...errors] : errors;
+    for (const error of applyErrors) {
+      await this.#events.record(rawTopology, 'Warning', 'ApplyFailed', error.message);
     }
-
     if (applied.length > 0) {
       // One event and one log line per reconcile, not per object: a new site has dozens.
       const summary = `${applied.length} object${applied.length > 1 ? 's' : ''}: ${applied.join(', ')}`;
-      this.#log.info({ topology: `${namespace}/${name}`, objects: applied.length }, 'applied');
+      this.#log.info(
+        { topology: `${site.namespace}/${site.topology.metadata.name}`, objects: applied.length },
+        'applied',
+      );
       await this.#events.record(
         rawTopology,
         'Normal',
@@ -194,123 +280,39 @@ export class SiteReconciler {
         summary.length > 1000 ? `${summary.slice(0, 997)}...` : summary,
       );
     }
-
-    // prune
-    const existing = CHILD_KINDS.flatMap((kind) =>
-      this.#cache.list(kind, namespace).filter((o) => o.metadata?.labels?.[LABEL_TOPOLOGY] === name),
-    );
     const desiredKeys = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
-    const siteUids = new Set([uids.topology, ...uids.members.values()]);
-    for (const orphan of prunable(existing, desiredKeys, siteUids, protectedUids)) {
-      const kind = orphan.kind ?? '';
-      const objectName = orphan.metadata?.name ?? '';
-      if (await this.#client.delete(kind, namespace, objectName, orphan.metadata?.uid)) {
-        this.#log.info({ topology: `${namespace}/${name}`, kind, name: objectName }, 'pruned');
-        await this.#events.record(
-          rawTopology,
-          'Normal',
-          'Pruned',
-          `Deleted ${kind} ${objectName}, no longer part of the topology`,
-        );
-      }
-    }
-
-    // status
-    const observed: Observed = new Map(existing.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
-    await this.#writeStatus(
-      rawTopology,
-      topologyStatus(site, observed, warnings, applyErrors, rawTopology.status?.conditions, this.#now()),
-    );
-    for (const tier of [...site.relays, ...site.pools]) {
-      const raw = [...rawRelays, ...rawPools].find(
-        (m) => m.kind === tier.owner.kind && m.metadata?.name === tier.owner.name,
-      );
-      if (!raw) continue;
-      const mine = applyErrors.filter((e) => e.includes(tier.name));
-      const relevant = warnings.filter((w) => w.includes(`${tier.owner.kind} ${tier.owner.name}`));
-      await this.#writeStatus(
-        raw,
-        memberStatus(
-          site,
-          tier,
-          raw.metadata?.generation ?? 0,
-          observed,
-          relevant,
-          mine,
-          raw.status?.conditions,
-          this.#now(),
-        ),
-      );
-    }
-    return applyErrors.length > 0 ? 'retry' : 'done';
+    return { site, warnings, uids, applyErrors, protectedUids, desiredKeys };
   }
 
-  /**
-   * The credentials tiers use between themselves: generated once, never rendered, never logged,
-   * never read back. Creating it blind (a 409 means it exists) spares the operator any right to read Secrets.
-   */
-  async #ensureInternalSecret(site: Site, uids: OwnerUids, applyErrors: string[]): Promise<void> {
-    const name = internalSecretName(site);
-    if (this.#internalSecrets.has(uids.topology)) return;
-    const secret = withOwner(
-      site,
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace: site.namespace, labels: topologyLabels(site) },
-        type: 'Opaque',
-        stringData: {
-          [INTERNAL_KEYS.storeProxyPassword]: randomBytes(32).toString('base64url'),
-          [INTERNAL_KEYS.xclientSecret]: randomBytes(32).toString('base64url'),
-        },
-      } as KubernetesObject,
-      uids,
-    );
-    try {
-      await this.#client.create(secret);
-      this.#internalSecrets.add(uids.topology);
-    } catch (error) {
-      if ((error as { status?: number }).status === 409) this.#internalSecrets.add(uids.topology);
-      else applyErrors.push(describeApplyError('Secret', name, error));
-    }
-  }
-
-  async #writePaused(raw: WithStatus): Promise<void> {
-    const generation = raw.metadata?.generation ?? 0;
-    const previous = raw.status?.conditions ?? [];
-    const paused = {
-      type: 'Progressing',
-      status: 'False' as const,
-      reason: 'Paused',
-      message: `Reconciliation is paused by the ${PAUSE_ANNOTATION} annotation; remove it to resume.`,
-      observedGeneration: generation,
-    };
-    const others = previous
-      .filter((c) => c.type !== 'Progressing')
-      .map(({ lastTransitionTime: _, ...c }) => c);
-    await this.#writeStatus(raw, {
-      ...raw.status,
-      conditions: mergeConditions(previous, [...others, paused], this.#now()),
+  async #prune(
+    rawTopology: WithStatus,
+    rendered: Rendered,
+    desiredKeys: ReadonlySet<string>,
+    protectedUids: ReadonlySet<string>,
+  ): Promise<void> {
+    const { site, uids } = rendered;
+    const name = site.topology.metadata.name;
+    await pruneSite(this.#client, this.#events, this.#log, {
+      namespace: site.namespace,
+      siteName: name,
+      topology: rawTopology,
+      existing: this.#children(site.namespace, name),
+      desiredKeys,
+      siteUids: new Set([uids.topology, ...uids.members.values()]),
+      protectedUids,
     });
   }
 
-  async #writeStatus(raw: WithStatus, status: object): Promise<void> {
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(status)), raw.status ?? {})) return;
-    await this.#client.applyStatus({
-      apiVersion: raw.apiVersion,
-      kind: raw.kind,
-      metadata: { name: raw.metadata?.name, namespace: raw.metadata?.namespace },
-      status,
-    } as KubernetesObject);
+  #children(namespace: string, name: string): KubernetesObject[] {
+    return CHILD_KINDS.flatMap((kind) =>
+      this.#cache.list(kind, namespace).filter((o) => o.metadata?.labels?.[LABEL_TOPOLOGY] === name),
+    );
   }
-}
 
-function describeApplyError(kind: string, name: string, error: unknown): string {
-  const status = (error as { status?: number }).status;
-  if (status === 404 && kind === 'Certificate') {
-    return `Certificate ${name}: cert-manager is not installed (no certificates.cert-manager.io); install it, or set spec.tls.secretRef to an existing Secret`;
+  #forget(key: string, namespace: string, name: string): void {
+    const known = this.#rendered.get(key);
+    if (known) this.#secrets.forget(known.uids.topology);
+    this.#rendered.delete(key);
+    this.#applier.forget(namespace, name);
   }
-  if (status === 403)
-    return `${kind} ${name}: the operator may not write ${kind}s here; grant the RBAC in charts/mtopo`;
-  return `${kind} ${name}: ${(error as Error).message}`;
 }

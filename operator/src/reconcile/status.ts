@@ -1,11 +1,19 @@
 // What the operator reports, computed from what it rendered and what the cluster says about the
 // children. Pure: the reconciler fetches, this decides, and the reconciler writes only on change.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { z } from 'zod';
 import type { Condition } from '../api/common.ts';
-import { dnsRecords, type DnsRecord } from '../render/dns-records.ts';
-import { poolServiceType, relayServiceType } from '../render/services.ts';
-import { allTiers, type Site, type Tier } from '../render/site.ts';
+import type { messagingTopologyStatus } from '../api/messaging-topology.ts';
+import type { mtaRelayStatus } from '../api/mta-relay.ts';
+import { dnsRecords } from '../render/dns-records.ts';
+import { exposureOf, servicePortNumbers } from '../render/exposure.ts';
+import { allTiers, type Finding, type OwnerRef, type Site, type Tier } from '../render/site.ts';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
+
+/** The status the CRD declares, so what is written and what the schema admits cannot drift apart. */
+export type TopologyStatus = z.output<typeof messagingTopologyStatus>;
+/** MTARelay and MMPPool share one status shape (api/common.ts tierResourceStatus). */
+export type MemberStatus = z.output<typeof mtaRelayStatus>;
 
 interface WorkloadStatus {
   observedGeneration?: number;
@@ -33,16 +41,16 @@ export interface TierState {
 
 const workloadKind = (tier: Tier) => (tier.role === 'mmp' ? 'Deployment' : 'StatefulSet');
 
+/** The findings addressed to one resource: by kind and name, never by a substring of the text. */
+export function findingsFor(owner: OwnerRef, findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.owner.kind === owner.kind && f.owner.name === owner.name);
+}
+
+const messages = (findings: readonly Finding[]) => findings.map((f) => f.message).join('; ');
+
 function loadBalancerAddresses(service: KubernetesObject | undefined): string[] {
   const ingress = (service as { status?: ServiceStatus } | undefined)?.status?.loadBalancer?.ingress ?? [];
   return ingress.map((i) => i.ip ?? i.hostname ?? '').filter((a) => a !== '');
-}
-
-function serviceTypeOf(site: Site, tier: Tier): string {
-  const relay = site.relays.find((r) => r.name === tier.name);
-  if (relay) return relayServiceType(relay);
-  const pool = site.pools.find((p) => p.name === tier.name);
-  return pool ? poolServiceType(pool) : 'ClusterIP';
 }
 
 export function tierState(site: Site, tier: Tier, observed: Observed): TierState {
@@ -53,9 +61,8 @@ export function tierState(site: Site, tier: Tier, observed: Observed): TierState
   const current = (status.observedGeneration ?? 0) >= (workload?.metadata?.generation ?? 1);
   const readyReplicas = current ? (status.readyReplicas ?? 0) : 0;
   const updated = status.updatedReplicas ?? 0;
-  const serviceType = serviceTypeOf(site, tier);
   const addresses =
-    serviceType === 'LoadBalancer'
+    exposureOf(tier).serviceType === 'LoadBalancer'
       ? loadBalancerAddresses(observed.get(`Service/${tier.name}`))
       : [`${tier.name}.${site.namespace}.svc`];
   return {
@@ -78,8 +85,8 @@ function summary(states: readonly TierState[]): string {
 /** Ready, Progressing and Degraded from the tiers' states, the site's warnings and apply errors. */
 export function siteConditions(
   states: readonly TierState[],
-  warnings: readonly string[],
-  applyErrors: readonly string[],
+  warnings: readonly Finding[],
+  applyErrors: readonly Finding[],
   generation: number,
 ): ConditionInput[] {
   const allReady = states.every((s) => s.ready);
@@ -120,7 +127,7 @@ export function siteConditions(
           type: 'Degraded',
           status: 'True',
           reason: 'ApplyFailed',
-          message: applyErrors.join('; '),
+          message: messages(applyErrors),
           observedGeneration: generation,
         }
       : warnings.length > 0
@@ -128,7 +135,7 @@ export function siteConditions(
             type: 'Degraded',
             status: 'True',
             reason: 'IncompleteTopology',
-            message: warnings.join('; '),
+            message: messages(warnings),
             observedGeneration: generation,
           }
         : {
@@ -155,36 +162,31 @@ export function invalidSpecConditions(message: string, generation: number): Cond
   ];
 }
 
-export interface TopologyStatus {
-  observedGeneration: number;
-  conditions: Condition[];
-  tiers: { name: string; kind: string; role: string; replicas: number; readyReplicas: number }[];
-  ready: string;
-  endpoints: { name: string; address: string; ports: number[] }[];
-  dnsRecords: DnsRecord[];
-}
+/** What each published tier is reached for, by role; the ports come from its exposure. */
+const ENDPOINT_NAMES: Partial<Record<Tier['role'], string>> = {
+  internet: 'mx',
+  mmp: 'clients',
+  outbound: 'submission',
+};
 
 export function topologyStatus(
   site: Site,
   observed: Observed,
-  warnings: readonly string[],
-  applyErrors: readonly string[],
+  warnings: readonly Finding[],
+  applyErrors: readonly Finding[],
   previous: readonly Condition[] | undefined,
   now: string,
 ): TopologyStatus {
   const generation = site.topology.metadata.generation ?? 0;
   const states = allTiers(site).map((t) => tierState(site, t, observed));
   const addresses = new Map(states.map((s) => [s.tier.name, s.addresses]));
-  const endpoints: TopologyStatus['endpoints'] = [];
-  for (const s of states.filter((x) => x.tier.role === 'internet')) {
-    for (const address of s.addresses) endpoints.push({ name: 'mx', address, ports: [25] });
-  }
-  for (const s of states.filter((x) => x.tier.role === 'mmp')) {
-    for (const address of s.addresses)
-      endpoints.push({ name: 'clients', address, ports: [143, 993, 110, 995] });
-  }
-  for (const s of states.filter((x) => x.tier.role === 'outbound')) {
-    for (const address of s.addresses) endpoints.push({ name: 'submission', address, ports: [587, 465] });
+  const endpoints: NonNullable<TopologyStatus['endpoints']> = [];
+  for (const role of ['internet', 'mmp', 'outbound'] as const) {
+    const name = ENDPOINT_NAMES[role] ?? role;
+    for (const s of states.filter((x) => x.tier.role === role)) {
+      const ports = servicePortNumbers(exposureOf(s.tier));
+      for (const address of s.addresses) endpoints.push({ name, address, ports });
+    }
   }
   return {
     observedGeneration: generation,
@@ -197,18 +199,10 @@ export function topologyStatus(
       readyReplicas: s.readyReplicas,
     })),
     ready: `${states.filter((s) => s.ready).length}/${states.length}`,
+    domains: site.topology.spec.domains.join(','),
     endpoints,
     dnsRecords: dnsRecords(site, addresses),
   };
-}
-
-export interface MemberStatus {
-  observedGeneration: number;
-  conditions: Condition[];
-  replicas: number;
-  readyReplicas: number;
-  ready: string;
-  endpoint?: string;
 }
 
 export function memberStatus(
@@ -216,15 +210,20 @@ export function memberStatus(
   tier: Tier,
   generation: number,
   observed: Observed,
-  warnings: readonly string[],
-  applyErrors: readonly string[],
+  warnings: readonly Finding[],
+  applyErrors: readonly Finding[],
   previous: readonly Condition[] | undefined,
   now: string,
 ): MemberStatus {
   const state = tierState(site, tier, observed);
+  const mine = (findings: readonly Finding[]) => findingsFor(tier.owner, findings);
   return {
     observedGeneration: generation,
-    conditions: mergeConditions(previous, siteConditions([state], warnings, applyErrors, generation), now),
+    conditions: mergeConditions(
+      previous,
+      siteConditions([state], mine(warnings), mine(applyErrors), generation),
+      now,
+    ),
     replicas: state.replicas,
     readyReplicas: state.readyReplicas,
     ready: `${state.readyReplicas}/${state.replicas}`,
@@ -239,7 +238,7 @@ export function orphanStatus(
   generation: number,
   previous: readonly Condition[] | undefined,
   now: string,
-): { observedGeneration: number; conditions: Condition[] } {
+): MemberStatus {
   const message = `MessagingTopology "${topologyName}" does not exist in namespace ${namespace}: create it, or set spec.topologyRef.name to an existing one. This ${kind} waits and is reconciled as soon as it appears.`;
   return {
     observedGeneration: generation,

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkQueue } from './work-queue.ts';
+
+/** Resolves once `condition` holds, checked after every handler call: no fixed sleeps. */
+function when(condition: () => boolean): { check: () => void; reached: Promise<void> } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const check = () => {
+    if (condition()) resolve();
+  };
+  return { check, reached: promise };
+}
 
 const options = { baseDelayMs: 10, maxDelayMs: 1000, retriesPerSecond: 1000, retryBurst: 100 };
 
@@ -11,12 +19,13 @@ describe('WorkQueue', () => {
     const seen: string[] = [];
     for (const key of ['a', 'b', 'a', 'a', 'b']) queue.add(key);
     assert.equal(queue.depth, 2);
+    const drained = when(() => queue.depth === 0);
     const running = queue.run(
       1,
-      (key) => (seen.push(key), Promise.resolve('done' as const)),
+      (key) => (seen.push(key), drained.check(), Promise.resolve('done' as const)),
       () => {},
     );
-    await sleep(20);
+    await drained.reached;
     queue.shutdown();
     await running;
     assert.deepEqual(seen, ['a', 'b']);
@@ -27,6 +36,8 @@ describe('WorkQueue', () => {
     let active = 0;
     let maxActive = 0;
     let runs = 0;
+    let finished = 0;
+    const secondDone = when(() => finished === 2);
     const running = queue.run(
       4,
       async () => {
@@ -34,15 +45,21 @@ describe('WorkQueue', () => {
         maxActive = Math.max(maxActive, active);
         runs++;
         if (runs === 1) queue.add('k');
-        await sleep(15);
+        // Give the other three workers every chance to take the key while this one holds it.
+        await new Promise((resolve) => setImmediate(resolve));
         active--;
+        finished++;
+        secondDone.check();
         return 'done';
       },
       () => {},
     );
     queue.add('k');
     queue.add('k');
-    await sleep(80);
+    await secondDone.reached;
+    // A third run would have been queued by now if the dirty mark were kept twice.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(queue.depth, 0);
     queue.shutdown();
     await running;
     assert.equal(maxActive, 1);
@@ -86,17 +103,20 @@ describe('WorkQueue', () => {
     const queue = new WorkQueue(options);
     let attempts = 0;
     const errors: unknown[] = [];
+    const succeeded = when(() => attempts === 3);
     const running = queue.run(
       1,
       () => {
         attempts++;
+        succeeded.check();
         if (attempts < 3) return Promise.reject(new Error('API server unavailable'));
         return Promise.resolve('done' as const);
       },
       (_key, error) => errors.push(error),
     );
     queue.add('k');
-    await sleep(100);
+    await succeeded.reached;
+    await new Promise((resolve) => setImmediate(resolve));
     queue.shutdown();
     await running;
     assert.equal(attempts, 3);

@@ -14,7 +14,12 @@ export interface WorkQueueOptions {
   now?: () => number;
 }
 
-export type Handler = (key: string) => Promise<'done' | 'retry' | { requeueAfterMs: number }>;
+/**
+ * 'retry' backs the key off. There is no "requeue after": nothing a site waits for is time-bound
+ * (rollouts, load-balancer addresses and certificates all arrive as watch events), so a timed
+ * requeue would only be a slower resync.
+ */
+export type Handler = (key: string) => Promise<'done' | 'retry'>;
 
 export class WorkQueue {
   readonly #options: Required<WorkQueueOptions>;
@@ -121,11 +126,7 @@ export class WorkQueue {
         try {
           const result = await handler(key);
           if (result === 'done') this.forget(key);
-          else if (result === 'retry') this.addRateLimited(key);
-          else {
-            this.forget(key);
-            this.addAfter(key, result.requeueAfterMs);
-          }
+          else this.addRateLimited(key);
         } catch (error) {
           onError(key, error);
           this.addRateLimited(key);

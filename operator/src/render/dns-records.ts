@@ -2,7 +2,7 @@
 // internet-facing MTAs' load balancer, never an MMP: the multiplexor is for clients, and mail from
 // the internet must enter through the DMZ.
 import { isIPv4, isIPv6 } from 'node:net';
-import { poolServiceType, relayServiceType } from './services.ts';
+import { exposureOf } from './exposure.ts';
 import { publishedHostnames, relaysWithRole, type Site } from './site.ts';
 
 export interface DnsRecord {
@@ -25,7 +25,7 @@ function addressRecords(name: string, addresses: readonly string[]): DnsRecord[]
 
 export function dnsRecords(site: Site, addresses: LoadBalancerAddresses): DnsRecord[] {
   const { mx, clients } = publishedHostnames(site);
-  const edges = relaysWithRole(site, 'internet').filter((t) => relayServiceType(t) === 'LoadBalancer');
+  const edges = relaysWithRole(site, 'internet').filter((t) => exposureOf(t).serviceType === 'LoadBalancer');
   const records: DnsRecord[] = [];
   if (edges.length > 0) {
     for (const domain of site.topology.spec.domains)
@@ -37,7 +37,7 @@ export function dnsRecords(site: Site, addresses: LoadBalancerAddresses): DnsRec
       ),
     );
   }
-  const pools = site.pools.filter((p) => poolServiceType(p) === 'LoadBalancer');
+  const pools = site.pools.filter((p) => exposureOf(p).serviceType === 'LoadBalancer');
   records.push(
     ...addressRecords(
       clients,

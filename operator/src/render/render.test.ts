@@ -216,7 +216,10 @@ describe('renderSite', () => {
       .join('---');
     const { warnings } = renderSite(loadManifest(withoutInbound));
     assert.deepEqual(warnings, [
-      'topology small has an internet-facing MTARelay but no inbound MTARelay to hand mail to',
+      {
+        owner: { kind: 'MessagingTopology', name: 'small' },
+        message: 'topology small has an internet-facing MTARelay but no inbound MTARelay to hand mail to',
+      },
     ]);
   });
 });

@@ -11,7 +11,7 @@ import { renderConfigMap } from './config-maps.ts';
 import { renderNetworkPolicies } from './firewall/network-policies.ts';
 import { poolConfig, relayConfig, serializeConfig, storeProgramConfig } from './program-configs.ts';
 import { renderPoolServices, renderRelayServices, renderStoreServices } from './services.ts';
-import { allTiers, resolveSite, type Site } from './site.ts';
+import { allTiers, resolveSite, type Finding, type Site } from './site.ts';
 import { renderPoolDeployment, renderRelayStatefulSet, renderStoreStatefulSet } from './workloads.ts';
 
 export interface RenderInput {
@@ -24,7 +24,7 @@ export interface RenderOutput {
   site: Site;
   /** Children in apply order: what pods need (accounts, config, certificates) before the pods. */
   objects: KubernetesObject[];
-  warnings: string[];
+  warnings: Finding[];
 }
 
 /**

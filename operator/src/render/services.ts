@@ -1,11 +1,12 @@
-// Services. The internet-facing MTAs and the MMP pools sit behind load balancers by default; the
-// other tiers are internal. Each Service maps the well-known port onto the unprivileged container
+// Services, exposed as exposure.ts decides (the internet-facing MTAs and the MMP pools behind load
+// balancers by default, the other tiers internal). Each Service maps the well-known port onto the unprivileged container
 // port (25 → 2525). Stores are reached per replica (a user lives on one store), so theirs is headless.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { PORTS, type PortKey } from '../../../images/lib/ports.ts';
 import { selectorLabels, tierLabels } from './labels.ts';
 import type { PoolTier, RelayTier, Site, Tier } from './site.ts';
-import { poolPorts, relayPorts, STORE_PORTS } from './tier-ports.ts';
+import { exposureOf } from './exposure.ts';
+import { STORE_PORTS } from './tier-ports.ts';
 
 export function headlessServiceName(tier: Tier): string {
   return tier.role === 'store' ? tier.name : `${tier.name}-headless`;
@@ -31,14 +32,8 @@ function headless(site: Site, tier: Tier, ports: readonly PortKey[]): V1Service 
 
 type ServiceSettings = RelayTier['relay']['spec']['service'];
 
-function exposed(
-  site: Site,
-  tier: Tier,
-  ports: readonly PortKey[],
-  settings: ServiceSettings,
-  defaultType: string,
-): V1Service {
-  const type = settings.type ?? defaultType;
+function exposed(site: Site, tier: RelayTier | PoolTier, settings: ServiceSettings): V1Service {
+  const { serviceType: type, ports } = exposureOf(tier);
   const external = type === 'LoadBalancer' || type === 'NodePort';
   return {
     apiVersion: 'v1',
@@ -68,22 +63,11 @@ export function renderStoreServices(site: Site): V1Service[] {
   return [headless(site, site.store, STORE_PORTS)];
 }
 
-export function relayServiceType(tier: RelayTier): string {
-  return tier.relay.spec.service.type ?? (tier.role === 'internet' ? 'LoadBalancer' : 'ClusterIP');
-}
-
 export function renderRelayServices(site: Site, tier: RelayTier): V1Service[] {
-  const ports = relayPorts(tier);
-  return [
-    exposed(site, tier, ports, tier.relay.spec.service, relayServiceType(tier)),
-    headless(site, tier, ports),
-  ];
-}
-
-export function poolServiceType(tier: PoolTier): string {
-  return tier.pool.spec.service.type ?? 'LoadBalancer';
+  const { ports } = exposureOf(tier);
+  return [exposed(site, tier, tier.relay.spec.service), headless(site, tier, ports)];
 }
 
 export function renderPoolServices(site: Site, tier: PoolTier): V1Service[] {
-  return [exposed(site, tier, poolPorts(tier), tier.pool.spec.service, poolServiceType(tier))];
+  return [exposed(site, tier, tier.pool.spec.service)];
 }

@@ -9,29 +9,44 @@ import type { MTARelay, MTARole } from '../api/mta-relay.ts';
 export type TierRole = MTARole | 'store' | 'mmp';
 export type Zone = 'dmz' | 'internal' | 'access';
 
-export interface Tier {
-  /** Name of the child objects (StatefulSet, Service, ConfigMap…): "edge-mta", "siroe-store". */
+/** A custom resource, by kind and name: who a tier, a warning or an apply error belongs to. */
+export interface OwnerRef {
+  readonly kind: 'MessagingTopology' | 'MTARelay' | 'MMPPool';
   readonly name: string;
-  readonly role: TierRole;
-  readonly zone: Zone;
-  readonly replicas: number;
-  /** The custom resource this tier comes from. */
-  readonly owner: { kind: 'MessagingTopology' | 'MTARelay' | 'MMPPool'; name: string };
 }
 
-export interface StoreTier extends Tier {
-  readonly role: 'store';
+/** A problem found while rendering or applying, addressed to the resource that can fix it. */
+export interface Finding {
+  readonly owner: OwnerRef;
+  readonly message: string;
 }
-export interface RelayTier extends Tier {
+
+interface TierBase {
+  /** Name of the child objects (StatefulSet, Service, ConfigMap…): "edge-mta", "siroe-store". */
+  readonly name: string;
+  readonly zone: Zone;
+  readonly replicas: number;
+}
+
+export interface StoreTier extends TierBase {
+  readonly role: 'store';
+  readonly owner: OwnerRef & { readonly kind: 'MessagingTopology' };
+}
+export interface RelayTier extends TierBase {
   readonly role: MTARole;
+  readonly owner: OwnerRef & { readonly kind: 'MTARelay' };
   readonly relay: MTARelay;
 }
-export interface PoolTier extends Tier {
+export interface PoolTier extends TierBase {
   readonly role: 'mmp';
+  readonly owner: OwnerRef & { readonly kind: 'MMPPool' };
   readonly pool: MMPPool;
   /** The outbound relay tier its SMTP proxy hands mail to, when the proxy is enabled. */
   readonly smtpProxyTarget: RelayTier | undefined;
 }
+
+/** One tier of a site, told apart by `role`: what it is decides what else it carries. */
+export type Tier = StoreTier | RelayTier | PoolTier;
 
 export interface Site {
   readonly topology: MessagingTopology;
@@ -45,7 +60,7 @@ export interface Site {
 export interface SiteResolution {
   site: Site;
   /** Things that make the site incomplete or unsafe but do not stop rendering. */
-  warnings: string[];
+  warnings: Finding[];
 }
 
 const ZONE_OF_ROLE: Record<TierRole, Zone> = {
@@ -68,7 +83,8 @@ export function resolveSite(
   relays: readonly MTARelay[],
   pools: readonly MMPPool[],
 ): SiteResolution {
-  const warnings: string[] = [];
+  const warnings: Finding[] = [];
+  const warn = (owner: OwnerRef, message: string) => warnings.push({ owner, message });
   const name = topology.metadata.name;
   const namespace = topology.metadata.namespace ?? 'default';
   const ours = <
@@ -98,13 +114,15 @@ export function resolveSite(
         const ref = pool.spec.smtpProxy.outboundRef?.name;
         smtpProxyTarget = ref ? outbound.find((t) => t.owner.name === ref) : outbound[0];
         if (!smtpProxyTarget) {
-          warnings.push(
+          warn(
+            { kind: 'MMPPool', name: pool.metadata.name },
             ref
               ? `MMPPool ${pool.metadata.name}: smtpProxy.outboundRef names "${ref}", which is not an outbound MTARelay of topology ${name}`
               : `MMPPool ${pool.metadata.name}: the SMTP proxy is enabled but topology ${name} has no outbound MTARelay to hand mail to`,
           );
         } else if (!ref && outbound.length > 1) {
-          warnings.push(
+          warn(
+            { kind: 'MMPPool', name: pool.metadata.name },
             `MMPPool ${pool.metadata.name}: topology ${name} has ${outbound.length} outbound relays; the SMTP proxy uses ${smtpProxyTarget.owner.name} (set smtpProxy.outboundRef to choose)`,
           );
         }
@@ -112,7 +130,8 @@ export function resolveSite(
       const zones = new Set(topology.spec.network.clientZones.map((z) => z.name));
       for (const zone of pool.spec.access.zones ?? []) {
         if (!zones.has(zone)) {
-          warnings.push(
+          warn(
+            { kind: 'MMPPool', name: pool.metadata.name },
             `MMPPool ${pool.metadata.name}: access.zones names "${zone}", which is not a client zone of topology ${name}`,
           );
         }
@@ -131,13 +150,17 @@ export function resolveSite(
 
   const has = (role: MTARole) => relayTiers.some((t) => t.role === role);
   if (has('internet') && !has('inbound')) {
-    warnings.push(`topology ${name} has an internet-facing MTARelay but no inbound MTARelay to hand mail to`);
+    warn(
+      { kind: 'MessagingTopology', name },
+      `topology ${name} has an internet-facing MTARelay but no inbound MTARelay to hand mail to`,
+    );
   }
   const legacyPorts = new Set(topology.spec.network.legacySystems.flatMap((l) => l.ports));
   for (const tier of relayTiers.filter((t) => t.role === 'gateway')) {
     for (const route of tier.relay.spec.routes ?? []) {
       if (!legacyPorts.has(route.to.port)) {
-        warnings.push(
+        warn(
+          tier.owner,
           `MTARelay ${tier.owner.name}: route to ${route.to.host}:${route.to.port} matches no port of network.legacySystems, so the firewall blocks it`,
         );
       }

@@ -1,6 +1,9 @@
 // Every kind the operator reads or writes, with where it lives in the API. A fixed table instead of
-// discovery: the operator manages a known set of kinds, and a table is pure and testable.
+// discovery: the operator manages a known set of kinds, and a table is pure and testable. mtopo's
+// own kinds come from api/kinds.ts (the table the CRDs are generated from), so a plural is written
+// once.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { GROUP, KINDS, VERSION } from '../../api/kinds.ts';
 
 export interface ResourceType {
   readonly kind: string;
@@ -10,16 +13,8 @@ export interface ResourceType {
   readonly namespaced: boolean;
 }
 
-const table = [
-  {
-    kind: 'MessagingTopology',
-    group: 'mtopo.dev',
-    version: 'v1alpha1',
-    plural: 'messagingtopologies',
-    namespaced: true,
-  },
-  { kind: 'MTARelay', group: 'mtopo.dev', version: 'v1alpha1', plural: 'mtarelays', namespaced: true },
-  { kind: 'MMPPool', group: 'mtopo.dev', version: 'v1alpha1', plural: 'mmppools', namespaced: true },
+/** The built-in kinds (and cert-manager's Certificate) the operator touches. */
+const builtIn = [
   { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   { kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true },
   { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
@@ -45,8 +40,18 @@ const table = [
   { kind: 'Certificate', group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespaced: true },
 ] as const satisfies readonly ResourceType[];
 
-export type Kind = (typeof table)[number]['kind'];
-export const RESOURCES: ReadonlyMap<string, ResourceType> = new Map(table.map((r) => [r.kind, r]));
+export const OWN_RESOURCES: readonly ResourceType[] = KINDS.map((k) => ({
+  kind: k.kind,
+  group: GROUP,
+  version: VERSION,
+  plural: k.plural,
+  namespaced: true,
+}));
+
+export type Kind = (typeof builtIn)[number]['kind'] | (typeof KINDS)[number]['kind'];
+export const RESOURCES: ReadonlyMap<string, ResourceType> = new Map(
+  [...OWN_RESOURCES, ...builtIn].map((r) => [r.kind, r]),
+);
 
 export function resourceOf(kind: string): ResourceType {
   const type = RESOURCES.get(kind);
@@ -69,9 +74,6 @@ export function collectionPath(type: ResourceType, namespace?: string): string {
 export function objectPath(type: ResourceType, namespace: string | undefined, name: string): string {
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
 }
-
-/** The renderer's kinds are the ones the operator watches and prunes. */
-export { CHILD_KINDS, type ChildKind } from '../../render/render.ts';
 
 export function objectKey(o: KubernetesObject): string {
   return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

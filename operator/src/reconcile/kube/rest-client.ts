@@ -1,12 +1,23 @@
 // A small Kubernetes REST client that sends and receives objects as plain JSON. The generated
 // client's model serializer renames and drops fields it does not know (`from` → `_from`, CRD
 // `default`, unknown kinds), which server-side apply cannot afford: what we send must be exactly the
-// object we rendered. Auth and TLS come from @kubernetes/client-node's KubeConfig.
+// object we rendered. Auth and TLS come from @kubernetes/client-node's KubeConfig (tokens, client
+// certificates, exec credential plugins), applied afresh to every request.
+import { createHash } from 'node:crypto';
+import type https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { HttpMethod, RequestContext, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { fetch } from 'undici';
-import { collectionPath, objectPath, resourceOf, type ResourceType } from './resources.ts';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Agent, fetch } from 'undici';
+import type { ClusterAccess } from './cluster-access.ts';
+import {
+  apiVersionOf,
+  collectionPath,
+  objectPath,
+  RESOURCES,
+  resourceOf,
+  type ResourceType,
+} from './resources.ts';
 
 export class KubeApiError extends Error {
   readonly status: number;
@@ -31,6 +42,81 @@ export interface WatchEvent {
   object: KubernetesObject & { code?: number; reason?: string; message?: string };
 }
 
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const HttpMethod = { GET: 'GET', POST: 'POST', PUT: 'PUT', PATCH: 'PATCH', DELETE: 'DELETE' } as const;
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+
+/**
+ * A client-node KubeConfig as ClusterAccess (tests and tools hold one already). Only its methods
+ * are called, so the operator, which loads its own (cluster-access.ts), never imports the package.
+ */
+function accessOfKubeConfig(config: KubeConfig): ClusterAccess {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig names no current cluster');
+  return {
+    server: cluster.server.replace(/\/$/, ''),
+    async credentials() {
+      const options: https.RequestOptions = {};
+      await config.applyToHTTPSOptions(options);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(options.headers ?? {})) {
+        if (value !== undefined) headers[name] = String(value);
+      }
+      if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+      return {
+        headers,
+        tls: {
+          ca: text(options.ca),
+          cert: text(options.cert),
+          key: text(options.key),
+          servername: options.servername ?? undefined,
+          rejectUnauthorized: options.rejectUnauthorized,
+        },
+      };
+    },
+  };
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+
+export interface ListPage<T extends KubernetesObject = KubernetesObject> {
+  items: T[];
+  metadata: { resourceVersion: string; continue?: string };
+}
+
+/** One GET of a collection with the given `limit`/`continue` query (none: the whole list). */
+export type PageFetcher<T extends KubernetesObject> = (query: Record<string, string>) => Promise<ListPage<T>>;
+
+/**
+ * Follows continue tokens to the end. The resourceVersion is the first page's: every page is read
+ * at that revision, so a watch from it misses nothing. An expired token means starting over
+ * without a limit (one consistent read) rather than stitching pages from two revisions.
+ */
+export async function listAllPages<T extends KubernetesObject>(
+  fetchPage: PageFetcher<T>,
+  pageSize: number,
+): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let first = await fetchPage({ limit: String(pageSize) });
+  const resourceVersion = first.metadata.resourceVersion;
+  items.push(...first.items);
+  for (let token = first.metadata.continue; token;) {
+    let next: ListPage<T>;
+    try {
+      next = await fetchPage({ limit: String(pageSize), continue: token });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
+      first = await fetchPage({});
+      return { items: first.items, resourceVersion: first.metadata.resourceVersion };
+    }
+    items.push(...next.items);
+    token = next.metadata.continue;
+  }
+  return { items, resourceVersion };
+}
+
 /** Requests by verb, so tests and metrics can count what the operator did. */
 export type RequestCounter = (verb: string, kind: string) => void;
 
@@ -52,22 +138,30 @@ interface RequestInit {
 }
 
 export class KubeClient {
-  readonly #config: KubeConfig;
+  readonly #access: ClusterAccess;
   readonly #server: string;
   readonly #fieldManager: string;
   readonly #count: RequestCounter;
   /**
-   * One connection pool for the client's life. The kubeconfig's authentication is applied to every
-   * request (tokens may rotate), but the dispatcher it builds each time is dropped: a new one per
-   * request meant a new TLS handshake per request, which cost the operator 3× the API server's floor.
+   * One connection pool while the TLS credentials stay the same. The kubeconfig's authentication is
+   * applied to every request, since tokens rotate and so do client certificates from an exec
+   * credential plugin (a cloud's short-lived certificates); the pool is rebuilt only when the TLS
+   * material changes. A new pool per request meant a TLS handshake per request, which cost the
+   * operator 3x the API server's floor.
    */
-  #dispatcher: ReturnType<RequestContext['getDispatcher']> | undefined;
+  #dispatcher: Agent | undefined;
+  /** Discovery by apiVersion, for kinds outside the fixed table (see #typeOf). */
+  readonly #discovery = new Map<string, Promise<{ name: string; kind: string; namespaced: boolean }[]>>();
+  /** sha256 of the TLS material the pool was built with. */
+  #tlsFingerprint = '';
 
-  constructor(config: KubeConfig, options: { fieldManager: string; onRequest?: RequestCounter }) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig names no current cluster');
-    this.#config = config;
-    this.#server = cluster.server.replace(/\/$/, '');
+  /** `config`: the operator's own ClusterAccess, or (in tests and tools) a client-node KubeConfig. */
+  constructor(
+    config: ClusterAccess | KubeConfig,
+    options: { fieldManager: string; onRequest?: RequestCounter },
+  ) {
+    this.#access = 'applyToHTTPSOptions' in config ? accessOfKubeConfig(config) : config;
+    this.#server = this.#access.server;
     this.#fieldManager = options.fieldManager;
     this.#count = options.onRequest ?? (() => {});
   }
@@ -76,13 +170,38 @@ export class KubeClient {
     return this.#fieldManager;
   }
 
+  /** The request's headers (credentials included), and the pool for its TLS material. */
+  async #authenticate(): Promise<Record<string, string>> {
+    const { headers, tls } = await this.#access.credentials();
+    const fingerprint = createHash('sha256');
+    for (const part of [tls.ca, tls.cert, tls.key, tls.servername, String(tls.rejectUnauthorized)]) {
+      fingerprint.update(part ?? '');
+      fingerprint.update('\0');
+    }
+    const digest = fingerprint.digest('base64');
+    if (digest !== this.#tlsFingerprint || !this.#dispatcher) {
+      const previous = this.#dispatcher;
+      this.#dispatcher = new Agent({
+        connect: {
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.cert ? { cert: tls.cert } : {}),
+          ...(tls.key ? { key: tls.key } : {}),
+          ...(tls.servername ? { servername: tls.servername } : {}),
+          ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+        },
+      });
+      this.#tlsFingerprint = digest;
+      // Requests (and watches) still running on the old pool finish there.
+      void previous?.close().catch(() => undefined);
+    }
+    return headers;
+  }
+
   async #request(method: HttpMethod, path: string, init: RequestInit = {}) {
     const url = new URL(this.#server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
-    const context = new RequestContext(url.toString(), method);
-    await this.#config.applySecurityAuthentication(context);
-    this.#dispatcher ??= context.getDispatcher();
-    const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
+    const credentials = await this.#authenticate();
+    const headers: Record<string, string> = { ...credentials, Accept: 'application/json' };
     if (init.body !== undefined) headers['Content-Type'] = init.contentType ?? 'application/json';
     const response = await fetch(url, {
       method,
@@ -110,55 +229,118 @@ export class KubeClient {
     return body as T;
   }
 
+  /** GET of a path that is no resource (/metrics, /readyz), as text. */
+  async getText(path: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    this.#count('get', 'NonResource');
+    const response = await this.#request(HttpMethod.GET, path, options);
+    const body = await response.text();
+    if (!response.ok)
+      throw new KubeApiError(response.status, response.statusText, `GET ${path}: ${body.trim()}`);
+    return body;
+  }
+
   async get<T extends KubernetesObject>(
     kind: string,
     namespace: string | undefined,
     name: string,
+    options: { signal?: AbortSignal } = {},
   ): Promise<T | undefined> {
     try {
-      return await this.#json<T>(HttpMethod.GET, 'get', kind, objectPath(resourceOf(kind), namespace, name));
+      return await this.#json<T>(
+        HttpMethod.GET,
+        'get',
+        kind,
+        objectPath(resourceOf(kind), namespace, name),
+        options,
+      );
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;
     }
   }
 
+  /**
+   * Lists a kind in pages of `pageSize` (500, as client-go's pager), so a thousand sites never make
+   * one response of a hundred megabytes. If a continue token expires between pages (410: etcd
+   * compacted the revision the first page was read at), the list starts over in one piece, as
+   * client-go's pager does with FullListIfExpired: a consistent list matters more than its size.
+   */
   async list<T extends KubernetesObject>(
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string } = {},
+    options: { labelSelector?: string; pageSize?: number; signal?: AbortSignal } = {},
   ): Promise<ListResult<T>> {
-    const query: Record<string, string> = {};
-    if (options.labelSelector) query.labelSelector = options.labelSelector;
     const type = resourceOf(kind);
-    const body = await this.#json<{ items: T[]; metadata: { resourceVersion: string } }>(
-      HttpMethod.GET,
-      'list',
-      kind,
-      collectionPath(type, namespace),
-      { query },
-    );
+    const path = collectionPath(type, namespace);
+    const page: PageFetcher<T> = (query) =>
+      this.#json<ListPage<T>>(HttpMethod.GET, 'list', kind, path, {
+        query: { ...query, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    const { items, resourceVersion } = await listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
     // Lists carry no kind on their items; the rest of the operator relies on it.
-    const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
-    const items = body.items.map((item) => ({ ...item, apiVersion, kind }));
-    return { items, resourceVersion: body.metadata.resourceVersion };
+    const apiVersion = apiVersionOf(type);
+    return { items: items.map((item) => ({ ...item, apiVersion, kind })), resourceVersion };
   }
 
   /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */
   async apply<T extends KubernetesObject>(
     object: KubernetesObject,
-    options: { dryRun?: boolean } = {},
+    options: { dryRun?: boolean; force?: boolean; fieldManager?: string } = {},
   ): Promise<T> {
     const kind = object.kind ?? '';
-    const query: Record<string, string> = { fieldManager: this.#fieldManager, force: 'true' };
+    const query: Record<string, string> = {
+      fieldManager: options.fieldManager ?? this.#fieldManager,
+      force: String(options.force ?? true),
+    };
     if (options.dryRun) query.dryRun = 'All';
+    const type = await this.#typeOf(object);
     return this.#json<T>(
       HttpMethod.PATCH,
       'apply',
       kind,
-      objectPath(resourceOf(kind), object.metadata?.namespace, object.metadata?.name ?? ''),
+      // A namespaced object without a namespace goes where kubectl would put it: "default".
+      objectPath(
+        type,
+        type.namespaced ? (object.metadata?.namespace ?? 'default') : undefined,
+        object.metadata?.name ?? '',
+      ),
       { body: object, contentType: 'application/apply-patch+yaml', query },
     );
+  }
+
+  /**
+   * Where an object's kind lives: the operator's fixed table, or (for the other kinds tests and
+   * tools apply: Namespaces, CRDs, RBAC…) the API server's discovery, asked once per group version.
+   */
+  async #typeOf(object: KubernetesObject): Promise<ResourceType> {
+    const kind = object.kind ?? '';
+    const apiVersion = object.apiVersion ?? '';
+    const known = RESOURCES.get(kind);
+    if (known && apiVersionOf(known) === apiVersion) return known;
+    let resources = this.#discovery.get(apiVersion);
+    if (!resources) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      resources = this.#json<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        HttpMethod.GET,
+        'discover',
+        apiVersion,
+        path,
+      ).then((list) => list.resources.filter((r) => !r.name.includes('/')));
+      resources.catch(() => this.#discovery.delete(apiVersion));
+      this.#discovery.set(apiVersion, resources);
+    }
+    const found = (await resources).find((r) => r.kind === kind);
+    if (!found)
+      throw new KubeApiError(404, 'NotFound', `the API server serves no kind ${kind} in ${apiVersion}`);
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    return {
+      kind,
+      group: group ?? '',
+      version: version ?? '',
+      plural: found.name,
+      namespaced: found.namespaced,
+    };
   }
 
   /** Server-side apply of the status subresource. */
@@ -177,16 +359,17 @@ export class KubeClient {
     );
   }
 
-  async create<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+  async create<T extends KubernetesObject>(
+    object: KubernetesObject,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const kind = object.kind ?? '';
     return this.#json<T>(
       HttpMethod.POST,
       'create',
       kind,
       collectionPath(resourceOf(kind), object.metadata?.namespace),
-      {
-        body: object,
-      },
+      { body: object, ...options },
     );
   }
 
@@ -203,13 +386,16 @@ export class KubeClient {
   }
 
   /** PUT of a Lease with its resourceVersion: fails with 409 if someone else wrote it first. */
-  async replaceLease<T extends KubernetesObject>(lease: KubernetesObject): Promise<T> {
+  async replaceLease<T extends KubernetesObject>(
+    lease: KubernetesObject,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     return this.#json<T>(
       HttpMethod.PUT,
       'update',
       'Lease',
       objectPath(resourceOf('Lease'), lease.metadata?.namespace, lease.metadata?.name ?? ''),
-      { body: lease },
+      { body: lease, ...options },
     );
   }
 
@@ -245,6 +431,8 @@ export class KubeClient {
       signal: AbortSignal;
       silenceMs: number;
       timeoutSeconds: number;
+      /** Called when the watch is ended for silence (rather than by the server). */
+      onSilent?: () => void;
     },
   ): AsyncGenerator<WatchEvent> {
     const type: ResourceType = resourceOf(kind);
@@ -261,7 +449,10 @@ export class KubeClient {
     let silence: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(silence);
-      silence = setTimeout(() => local.abort(), options.silenceMs);
+      silence = setTimeout(() => {
+        options.onSilent?.();
+        local.abort();
+      }, options.silenceMs);
     };
     try {
       this.#count('watch', kind);

@@ -4,24 +4,12 @@
 //     the YAML rule lists of OPERATOR_RULES and LEADER_ELECTION_RULES (rbac.ts), which the chart's
 //     ClusterRole/Role templates include;
 //   - crds/: Helm's CRD folder, byte-for-byte copies of the generated crds/*.yaml.
-// `make crds` writes them (charts/charts.mk); chart.test.ts fails when the committed ones are stale.
-//
-//   node operator/src/reconcile/chart.ts           write the files
-//   node operator/src/reconcile/chart.ts --check   write nothing; exit 1 naming each stale file
-//   … --root DIR                                    the same for another checkout
+// `make crds` writes them (main.ts); chart-files.test.ts fails when the committed ones are stale.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
-import { GENERATED_NOTICE } from '../api/api-docs.ts';
-import { generatedFiles } from '../api/generate.ts';
-import {
-  REPOSITORY_ROOT,
-  runGenerator,
-  staleFilesOf,
-  writeFilesOf,
-  type GeneratedSet,
-  type StaleFile,
-} from '../generated-files.ts';
-import { LEADER_ELECTION_RULES, OPERATOR_RULES } from './rbac.ts';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
+import { generatedFiles } from './crds.ts';
+import { GENERATED_NOTICE, type GeneratedSet } from './generated-files.ts';
 
 export const CHART_DIRECTORY = 'charts/mtopo';
 export const RULES_TEMPLATE_PATH = `${CHART_DIRECTORY}/templates/_rules.tpl`;
@@ -69,22 +57,6 @@ export function chartFiles(generated: ReadonlyMap<string, string> = generatedFil
 }
 
 /** The chart's crds/ is owned: Helm would install any file left in it. */
-function chartSet(files = chartFiles()): GeneratedSet {
+export function chartSet(files = chartFiles()): GeneratedSet {
   return { files, ownedDirectories: [CHART_CRD_DIRECTORY] };
-}
-
-export function staleChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): StaleFile[] {
-  return staleFilesOf(root, chartSet(files));
-}
-
-export function writeChartFiles(root: string = REPOSITORY_ROOT, files = chartFiles()): string[] {
-  return writeFilesOf(root, chartSet(files));
-}
-
-if (import.meta.main) {
-  process.exitCode = runGenerator(
-    process.argv.slice(2),
-    `${CHART_DIRECTORY}'s generated files are`,
-    chartSet,
-  );
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderApiDocs, typeName } from './api-docs.ts';
-import { objectSchema, type JSONSchemaProps } from './crd.ts';
-import { KINDS, type KindDefinition } from './kinds.ts';
+import { objectSchema, type JSONSchemaProps } from '../api/crd.ts';
+import { KINDS, type KindDefinition } from '../api/kinds.ts';
 
 const docs = renderApiDocs(KINDS);
 

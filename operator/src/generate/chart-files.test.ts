@@ -1,26 +1,15 @@
 // The chart's generated files (charts/mtopo/templates/_rules.tpl and charts/mtopo/crds/) are
 // committed; these tests fail when they no longer match rbac.ts and the schemas.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import { load } from 'js-yaml';
-import { generatedFiles, REPOSITORY_ROOT } from '../api/generate.ts';
+import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
 import { IMAGE_REGISTRY, RELEASE_VERSION } from '../render/images.ts';
-import {
-  CHART_DIRECTORY,
-  chartFiles,
-  renderRulesTemplate,
-  RULES_TEMPLATE_PATH,
-  staleChartFiles,
-  writeChartFiles,
-} from './chart.ts';
-import { LEADER_ELECTION_RULES, OPERATOR_RULES } from './rbac.ts';
-
-const GENERATOR = fileURLToPath(new URL('./chart.ts', import.meta.url));
+import { CHART_DIRECTORY, chartSet, renderRulesTemplate, RULES_TEMPLATE_PATH } from './chart-files.ts';
+import { generatedFiles } from './crds.ts';
+import { REPOSITORY_ROOT, staleFilesOf } from './generated-files.ts';
 
 /** The body of `{{- define "NAME" -}} … {{- end }}` in a template file. */
 function definedTemplate(text: string, name: string): string {
@@ -33,7 +22,7 @@ function definedTemplate(text: string, name: string): string {
 
 describe("the chart's committed generated files", () => {
   test('match what rbac.ts and the schemas generate now (run `make crds` when this fails)', () => {
-    assert.deepEqual(staleChartFiles(REPOSITORY_ROOT), []);
+    assert.deepEqual(staleFilesOf(REPOSITORY_ROOT, chartSet()), []);
   });
 
   test('_rules.tpl holds OPERATOR_RULES and LEADER_ELECTION_RULES as YAML', () => {
@@ -96,32 +85,5 @@ describe('renderRulesTemplate', () => {
         renderRulesTemplate([['mtopo.bad', [{ apiGroups: [''], resources: ['{{ .x }}'], verbs: ['get'] }]]]),
       /Helm would run as a template/,
     );
-  });
-});
-
-describe('chart.ts --check', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'mtopo-chart-'));
-  after(() => rmSync(scratch, { recursive: true, force: true }));
-
-  const check = () =>
-    spawnSync(process.execPath, [GENERATOR, '--check', '--root', scratch], { encoding: 'utf8' });
-
-  test('passes on a fresh generation and names each stale, missing or leftover file', () => {
-    assert.deepEqual(writeChartFiles(scratch), [...chartFiles().keys()]);
-    assert.equal(check().status, 0);
-
-    writeFileSync(join(scratch, RULES_TEMPLATE_PATH), '{{- define "mtopo.operatorRules" -}}\n{{- end }}\n');
-    rmSync(join(scratch, CHART_DIRECTORY, 'crds/mtopo.dev_mtarelays.yaml'));
-    writeFileSync(join(scratch, CHART_DIRECTORY, 'crds/mtopo.dev_oldnames.yaml'), '# left behind\n');
-    const result = check();
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /stale: charts\/mtopo\/templates\/_rules.tpl \(differs\)/);
-    assert.match(result.stderr, /stale: charts\/mtopo\/crds\/mtopo.dev_mtarelays.yaml \(missing\)/);
-    assert.match(result.stderr, /stale: charts\/mtopo\/crds\/mtopo.dev_oldnames.yaml \(not generated\)/);
-    assert.doesNotMatch(result.stderr, /messagingtopologies/);
-
-    writeChartFiles(scratch);
-    assert.deepEqual(staleChartFiles(scratch), []);
-    assert.equal(check().status, 0);
   });
 });
