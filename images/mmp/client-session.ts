@@ -137,7 +137,6 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     });
     secure.once('secure', () => {
       socket = secure;
-      socket.on('data', onData);
       then();
     });
   };
@@ -156,7 +155,10 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
           setTimeout(() => o.socket.destroy(), 2000).unref();
           break;
         case 'start-tls':
-          upgrade(() => perform(core?.tlsStarted() ?? []));
+          upgrade(() => {
+            socket.on('data', onData);
+            perform(core?.tlsStarted() ?? []);
+          });
           break;
         case 'login':
           void login(action.login, action.password, action.tag);
@@ -242,6 +244,8 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       return;
     }
     socket.on('data', onData);
+    // The listener pauses a socket while it reads a PROXY header; from here on we read.
+    socket.resume();
     perform(core.greeting());
   };
 
