@@ -20,6 +20,8 @@ export interface DovecotUser {
   password?: string;
   /** Subjects of messages put into the INBOX before the start. */
   inbox?: string[];
+  /** Bytes of body text per INBOX message (for throughput tests); a line by default. */
+  bodyBytes?: number;
 }
 
 export interface DovecotOptions {
@@ -28,6 +30,11 @@ export interface DovecotOptions {
   master: { name: string; password: string };
   /** Networks whose ID x-originating-ip Dovecot believes. */
   trustedNetworks?: string;
+  /**
+   * Dovecot's high-performance login mode (login processes serve many clients, kept warm), for a
+   * fair benchmark (FIELD-NOTES, "Dovecot as a benchmark peer"). Default: one process per login.
+   */
+  highPerformanceLogin?: boolean;
   /** Extra dovecot.conf text. */
   extraConfig?: string;
 }
@@ -43,7 +50,8 @@ export interface Dovecot {
 
 const NOBODY = 65534;
 
-function maildirMessage(subject: string, index: number): string {
+function maildirMessage(subject: string, index: number, bodyBytes?: number): string {
+  const body = bodyBytes ? `${'x'.repeat(76)}\r\n`.repeat(Math.ceil(bodyBytes / 78)) : `Body of ${subject}.`;
   return [
     'From: sender@example.test',
     'To: user@example.test',
@@ -51,7 +59,7 @@ function maildirMessage(subject: string, index: number): string {
     `Message-ID: <fixture-${index}@example.test>`,
     'Date: Tue, 01 Dec 2026 12:00:00 +0000',
     '',
-    `Body of ${subject}.`,
+    body,
     '',
   ].join('\r\n');
 }
@@ -72,11 +80,14 @@ export async function startDovecot(dir: string, options: DovecotOptions): Promis
     (user.inbox ?? []).forEach((subject, i) =>
       writeFileSync(
         join(maildir, 'new', `${1_700_000_000 + i}.fixture${i}.localhost`),
-        maildirMessage(subject, i),
+        maildirMessage(subject, i, user.bodyBytes),
       ),
     );
     chownTree(join(dir, 'home', user.name));
   }
+  const login = options.highPerformanceLogin
+    ? '  service_count = 0\n  process_min_avail = 2\n  client_limit = 10000\n  vsz_limit = 1G'
+    : '';
   writeFileSync(
     join(dir, 'dovecot.conf'),
     `base_dir = ${dir}/run
@@ -110,6 +121,7 @@ userdb {
   args = ${dir}/users
 }
 service imap-login {
+${login}
   inet_listener imap {
     address = 127.0.0.1
     port = ${imapPort}
@@ -119,6 +131,7 @@ service imap-login {
   }
 }
 service pop3-login {
+${login}
   inet_listener pop3 {
     address = 127.0.0.1
     port = ${pop3Port}
