@@ -92,5 +92,12 @@ export const spliceLimits = {
   minIdleTimeoutMs: 30 * 60_000,
 } as const;
 
+/**
+ * How long a store's resolved addresses are reused. A store pod that moves gets a new address in
+ * its headless Service within seconds; a login that finds the old one dead tries the next address
+ * and, after this, resolves again.
+ */
+export const STORE_ADDRESS_TTL_MS = 5_000;
+
 /** How many directory answers the login cache keeps, per replica (about 300 bytes each). */
 export const loginCacheEntries = 50_000;

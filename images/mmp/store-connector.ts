@@ -6,7 +6,8 @@ import { lookup } from 'node:dns/promises';
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { describeError } from '../lib/errors.ts';
-import { loginLimits } from './limits.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
+import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
@@ -28,10 +29,19 @@ export interface StoreTarget {
 /** Which address of each store worked last, so the next login tries it first. */
 const lastGood = new Map<string, string>();
 
+/**
+ * Resolved store names, for a few seconds: a burst of logins should not queue a getaddrinfo each
+ * on libuv's four threads, and a store's headless-Service name changes only when its pod moves.
+ */
+const resolved = new TtlCache<string, string[]>({ ttlMs: STORE_ADDRESS_TTL_MS, maxEntries: 1024 });
+
 async function addressesOf(host: string): Promise<string[]> {
   if (isIP(host)) return [host];
-  const found = await lookup(host, { all: true });
-  return found.map((a) => a.address);
+  const cached = resolved.get(host);
+  if (cached) return cached;
+  const found = (await lookup(host, { all: true })).map((a) => a.address);
+  resolved.set(host, found);
+  return found;
 }
 
 export async function connectToStore(
