@@ -1,6 +1,7 @@
 // One login, from the credentials a client sent to a socket logged in at the user's store, or to
 // the failure the client is told and how long to wait before telling it. The decisions are the pure
 // functions of routing/; this file sequences them with the directory, the penalty box and the store.
+import type { PenaltyBox } from '../lib/auth/penalty-box.ts';
 import { isMtopoError, describeError } from '../lib/errors.ts';
 import type { DirectoryEntry } from '../lib/directory/entry.ts';
 import type { Logger } from '../lib/log.ts';
@@ -12,12 +13,8 @@ import { routeToStore, type StoreAddress, type StoreProtocol } from './routing/s
 import { connectToStore, type StoreConnection, type StoreTls } from './store-connector.ts';
 import { ImapStoreLogin, Pop3StoreLogin, type StoreLoginRequest } from './store-login/store-login.ts';
 
-/** What the flow needs of the kit's penalty box (images/lib/auth/penalty-box.ts). */
-export interface PenaltyKeeper {
-  check(key: string): { kind: 'delay'; delayMs: number } | { kind: 'locked'; until: number };
-  fail(key: string): unknown;
-  succeed(key: string): void;
-}
+/** What the flow needs of the kit's penalty box. */
+export type PenaltyKeeper = Pick<PenaltyBox, 'check' | 'fail' | 'succeed'>;
 
 /** What the flow needs of the directory client. */
 export interface LoginDirectory {

@@ -1,6 +1,7 @@
 // An IMAP session before login, as a pure state machine: bytes in, actions out (send, start TLS,
 // check a login, splice, close). The shell (imap-connection.ts) performs the actions and reports
 // back; timers and sockets are its business, so every decision here is testable as a transcript.
+import { ActionQueue } from '../action-queue.ts';
 import { imapPreLoginLimits } from '../limits.ts';
 import { acceptsNonSyncLiterals, preLoginCapabilities } from './capabilities.ts';
 import type { ImapCommandContext, ImapState } from './command.ts';
@@ -38,7 +39,7 @@ export class ImapPreLoginSession {
   readonly #options: ImapSessionOptions;
   readonly #limits: typeof imapPreLoginLimits;
   readonly #reader: PreLoginReader;
-  #out: ImapAction[] = [];
+  readonly #out = new ActionQueue<ImapAction>();
   #lineHandler: ((line: Buffer) => void) | undefined;
   #badCommands = 0;
   #commands = 0;
@@ -58,7 +59,7 @@ export class ImapPreLoginSession {
       starttlsOffered: options.starttls,
       plaintextLogin: options.plaintextLogin,
       capabilities: () => this.#capabilities(),
-      send: (line) => this.#send(line),
+      send: (line) => this.#out.send(line),
       expectLine: (handler) => {
         this.#lineHandler = handler;
         this.#reader.lineMode = true;
@@ -91,23 +92,23 @@ export class ImapPreLoginSession {
   }
 
   greeting(): ImapAction[] {
-    this.#send(`* OK [CAPABILITY ${this.#capabilities().join(' ')}] IMAP proxy ready`);
-    return this.#flush();
+    this.#out.send(`* OK [CAPABILITY ${this.#capabilities().join(' ')}] IMAP proxy ready`);
+    return this.#out.flush();
   }
 
   receive(chunk: Buffer): ImapAction[] {
     if (this.#state === 'logging-in') {
       this.#reader.push(chunk);
       if (this.#reader.buffered > this.#options.maxPipelinedBytes) {
-        this.#send('* BYE Too much input while logging in');
+        this.#out.send('* BYE Too much input while logging in');
         this.#close();
       }
-      return this.#flush();
+      return this.#out.flush();
     }
     if (this.#state !== 'not-authenticated') return [];
     this.#reader.push(chunk);
     this.#pump();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   tlsStarted(): ImapAction[] {
@@ -121,9 +122,9 @@ export class ImapPreLoginSession {
   loginFailed(tag: string, code: string, text: string): ImapAction[] {
     if (this.#state !== 'logging-in') return [];
     this.#state = 'not-authenticated';
-    this.#send(`${tag} NO [${code}] ${text}`);
+    this.#out.send(`${tag} NO [${code}] ${text}`);
     this.#pump();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   /** Logged in at the store, whose answer the shell has passed on: from now on, only bytes. */
@@ -145,9 +146,9 @@ export class ImapPreLoginSession {
 
   #bye(text: string): ImapAction[] {
     if (this.#state === 'logged-out' || this.#state === 'proxying') return [];
-    this.#send(`* BYE [UNAVAILABLE] ${text}`);
+    this.#out.send(`* BYE [UNAVAILABLE] ${text}`);
     this.#close();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   #capabilities(): string[] {
@@ -165,7 +166,7 @@ export class ImapPreLoginSession {
       if (!event) return;
       switch (event.kind) {
         case 'continue':
-          this.#send('+ Ready for literal data');
+          this.#out.send('+ Ready for literal data');
           break;
         case 'line': {
           const handler = this.#lineHandler;
@@ -178,16 +179,16 @@ export class ImapPreLoginSession {
             // A SASL response line that was too long: the exchange is over (RFC 9051 section 6.2.2).
             this.#lineHandler = undefined;
           }
-          this.#send(`${event.tag ?? '*'} BAD ${event.text}`);
+          this.#out.send(`${event.tag ?? '*'} BAD ${event.text}`);
           this.#countBad();
           break;
         case 'fatal':
-          this.#send(`* BYE ${event.text}`);
+          this.#out.send(`* BYE ${event.text}`);
           this.#close();
           return;
         case 'command': {
           if (++this.#commands > this.#limits.maxCommands) {
-            this.#send('* BYE Too many commands before login');
+            this.#out.send('* BYE Too many commands before login');
             this.#close();
             return;
           }
@@ -201,14 +202,8 @@ export class ImapPreLoginSession {
 
   #countBad(): void {
     if (++this.#badCommands < this.#limits.maxBadCommands) return;
-    this.#send('* BYE Too many invalid commands');
+    this.#out.send('* BYE Too many invalid commands');
     this.#close();
-  }
-
-  #send(line: string): void {
-    const last = this.#out[this.#out.length - 1];
-    if (last?.kind === 'send') last.data += `${line}\r\n`;
-    else this.#out.push({ kind: 'send', data: `${line}\r\n` });
   }
 
   #close(): void {
@@ -216,11 +211,5 @@ export class ImapPreLoginSession {
     this.#state = 'logged-out';
     this.#lineHandler = undefined;
     this.#out.push({ kind: 'close' });
-  }
-
-  #flush(): ImapAction[] {
-    const out = this.#out;
-    this.#out = [];
-    return out;
   }
 }

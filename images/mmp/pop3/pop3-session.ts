@@ -1,5 +1,6 @@
 // A POP3 session before login, as a pure state machine: bytes in, actions out, like the IMAP one
 // (imap/imap-session.ts). Lines only: POP3 has no literals.
+import { ActionQueue } from '../action-queue.ts';
 import { pop3PreLoginLimits } from '../limits.ts';
 import { pop3PreLoginCapabilities } from './capabilities.ts';
 import type { Pop3CommandContext, Pop3State } from './command.ts';
@@ -30,7 +31,7 @@ export class Pop3PreLoginSession {
   #input: Buffer = Buffer.alloc(0);
   /** Dropping the rest of an overlong line. */
   #discarding = false;
-  #out: Pop3Action[] = [];
+  readonly #out = new ActionQueue<Pop3Action>();
   #lineHandler: ((line: string) => void) | undefined;
   #badCommands = 0;
   #commands = 0;
@@ -49,7 +50,7 @@ export class Pop3PreLoginSession {
       plaintextLogin: options.plaintextLogin,
       user: undefined,
       capabilities: () => this.#capabilities(),
-      send: (line) => this.#send(line),
+      send: (line) => this.#out.send(line),
       expectLine: (handler) => {
         this.#lineHandler = handler;
       },
@@ -81,8 +82,8 @@ export class Pop3PreLoginSession {
   }
 
   greeting(): Pop3Action[] {
-    this.#send('+OK POP3 proxy ready');
-    return this.#flush();
+    this.#out.send('+OK POP3 proxy ready');
+    return this.#out.flush();
   }
 
   receive(chunk: Buffer): Pop3Action[] {
@@ -90,13 +91,13 @@ export class Pop3PreLoginSession {
     this.#input = this.#input.length === 0 ? chunk : Buffer.concat([this.#input, chunk]);
     if (this.#state === 'logging-in') {
       if (this.#input.length > this.#options.maxPipelinedBytes) {
-        this.#send('-ERR Too much input while logging in');
+        this.#out.send('-ERR Too much input while logging in');
         this.#close();
       }
-      return this.#flush();
+      return this.#out.flush();
     }
     this.#pump();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   tlsStarted(): Pop3Action[] {
@@ -111,9 +112,9 @@ export class Pop3PreLoginSession {
   loginFailed(code: 'AUTH' | 'SYS/TEMP' | 'SYS/PERM' | 'IN-USE', text: string): Pop3Action[] {
     if (this.#state !== 'logging-in') return [];
     this.#state = 'authorization';
-    this.#send(`-ERR [${code}] ${text}`);
+    this.#out.send(`-ERR [${code}] ${text}`);
     this.#pump();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   loginSucceeded(): Pop3Action[] {
@@ -134,9 +135,9 @@ export class Pop3PreLoginSession {
 
   #bye(line: string): Pop3Action[] {
     if (this.#state === 'closed' || this.#state === 'proxying') return [];
-    this.#send(line);
+    this.#out.send(line);
     this.#close();
-    return this.#flush();
+    return this.#out.flush();
   }
 
   #capabilities(): string[] {
@@ -164,7 +165,7 @@ export class Pop3PreLoginSession {
       if (this.#discarding) {
         this.#discarding = false;
         this.#lineHandler = undefined;
-        this.#send(`-ERR Line too long (over ${this.#limits.maxLineBytes} bytes)`);
+        this.#out.send(`-ERR Line too long (over ${this.#limits.maxLineBytes} bytes)`);
         this.#countBad();
         continue;
       }
@@ -177,7 +178,7 @@ export class Pop3PreLoginSession {
       }
       if (line === '') continue;
       if (++this.#commands > this.#limits.maxCommands) {
-        this.#send('-ERR Too many commands before login');
+        this.#out.send('-ERR Too many commands before login');
         this.#close();
         return;
       }
@@ -187,14 +188,8 @@ export class Pop3PreLoginSession {
 
   #countBad(): void {
     if (++this.#badCommands < this.#limits.maxBadCommands) return;
-    this.#send('-ERR Too many invalid commands');
+    this.#out.send('-ERR Too many invalid commands');
     this.#close();
-  }
-
-  #send(line: string): void {
-    const last = this.#out[this.#out.length - 1];
-    if (last?.kind === 'send') last.data += `${line}\r\n`;
-    else this.#out.push({ kind: 'send', data: `${line}\r\n` });
   }
 
   #close(): void {
@@ -202,11 +197,5 @@ export class Pop3PreLoginSession {
     this.#state = 'closed';
     this.#lineHandler = undefined;
     this.#out.push({ kind: 'close' });
-  }
-
-  #flush(): Pop3Action[] {
-    const out = this.#out;
-    this.#out = [];
-    return out;
   }
 }
