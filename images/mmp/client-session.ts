@@ -115,6 +115,8 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     clearTimeout(preLoginTimer);
     if (gaugePhase === 'pre-login') setGauge(undefined);
   };
+  // Line protocols answer a line at a time: Nagle would hold each answer for the peer's ACK.
+  o.socket.setNoDelay(true);
   o.socket.once('close', closeAll);
   o.socket.on('error', () => undefined);
 

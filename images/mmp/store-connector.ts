@@ -96,6 +96,7 @@ function tryAddress(
           ca: target.tls.ca,
         })
       : connectTcp({ host: address, port: target.port });
+    socket.setNoDelay(true);
     const settle = (result: StoreConnection) => {
       if (settled) return;
       settled = true;

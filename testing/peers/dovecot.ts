@@ -145,7 +145,11 @@ service anvil {
     mode = 0
   }
 }
-protocol pop3 {
+${
+  options.highPerformanceLogin
+    ? 'service imap {\n  service_count = 0\n  client_limit = 50\n  process_limit = 400\n}\ndefault_process_limit = 400\ndefault_client_limit = 20000\n'
+    : ''
+}protocol pop3 {
   pop3_uidl_format = %08Xu%08Xv
 }
 ${options.extraConfig ?? ''}
