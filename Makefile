@@ -50,5 +50,6 @@ include testing/control-plane/control-plane.mk
 include testing/peers/peers.mk
 include charts/charts.mk
 include bench/mta/mta.mk
+include bench/mmp/mmp.mk
 include bench/operator/operator.mk
 include bench/store/store.mk

@@ -8,7 +8,10 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl dnsmasq-base
-  fetchmail isync dovecot-imapd dovecot-pop3d dovecot-lmtpd)
+  fetchmail isync)
+# Dovecot: a store no one here wrote — the store's reference and benchmark peer, and a backend
+# behind the MMP (testing/peers/dovecot.ts).
+PACKAGES+=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

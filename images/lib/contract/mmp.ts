@@ -1,6 +1,59 @@
 // The Messaging Multiplexor's config contract (images/mmp), one file per MMPPool.
 import { z } from 'zod';
+import { addressList } from './cidr.ts';
 import { commonConfig, directoryConfig, listenerConfig, storeMapConfig } from './common.ts';
+
+/**
+ * What our store offers after login (images/store/imap/capabilities.ts): the MMP advertises these
+ * before login, since they pass through its splice (docs/mmp.md, "Capabilities"). Keep in step.
+ */
+export const STORE_IMAP_CAPABILITIES = [
+  'IMAP4rev1',
+  'IMAP4rev2',
+  'LITERAL+',
+  'ENABLE',
+  'IDLE',
+  'NAMESPACE',
+  'UIDPLUS',
+  'MOVE',
+  'UNSELECT',
+  'CHILDREN',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'SPECIAL-USE',
+  'CREATE-SPECIAL-USE',
+  'ESEARCH',
+  'CONDSTORE',
+  'QRESYNC',
+  'STATUS=SIZE',
+  'MULTIAPPEND',
+  'BINARY',
+  'SORT',
+  'SORT=DISPLAY',
+  'THREAD=ORDEREDSUBJECT',
+  'THREAD=REFERENCES',
+  'QUOTA',
+  'QUOTA=RES-STORAGE',
+  'QUOTA=RES-MESSAGE',
+];
+
+/** What our store's POP3 offers after login (RFC 2449). */
+export const STORE_POP3_CAPABILITIES = ['TOP', 'UIDL', 'RESP-CODES', 'PIPELINING', 'AUTH-RESP-CODE'];
+
+const capabilityList = z.array(z.string().regex(/^[!-~]+( [!-~]+)*$/, 'a capability is printable ASCII'));
+
+/**
+ * The classic MMP's BadGuy settings, per client address and per account (images/lib/auth/
+ * penalty-box.ts): after `freeFailures` each failed login is answered later (doubling), and
+ * `maxFailures` (BGMax) within `decaySeconds` (BGDecay) lock the key out for `penaltySeconds`
+ * (BGPenalty), during which its logins are refused unchecked.
+ */
+export const badGuyConfig = z.strictObject({
+  maxFailures: z.int().min(1),
+  penaltySeconds: z.int().min(1),
+  decaySeconds: z.int().min(1),
+  freeFailures: z.int().min(0).default(2),
+});
 
 export const mmpConfig = z.strictObject({
   program: z.literal('mmp'),
@@ -10,6 +63,18 @@ export const mmpConfig = z.strictObject({
   directory: directoryConfig,
   stores: storeMapConfig,
   proxyAuth: z.strictObject({ username: z.string().min(1), passwordFile: z.string().min(1) }),
+  /** What the stores offer after login, advertised before it. */
+  imapCapabilities: capabilityList.default(STORE_IMAP_CAPABILITIES),
+  pop3Capabilities: capabilityList.default(STORE_POP3_CAPABILITIES),
+  /** Logins without TLS. Off: RFC 8314 section 3 (LOGINDISABLED is advertised instead). */
+  plaintextLogin: z.boolean().default(false),
+  /**
+   * Peers whose PROXY header is believed (the load balancer's addresses). A header from any other
+   * peer is refused, so a client that reaches a pod directly cannot claim another's address.
+   */
+  proxyProtocolFrom: addressList.default([]),
+  /** TLS from the MMP to the stores (implicit, on the store's IMAP and POP3 ports). */
+  storeTls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
   smtpProxy: z
     .strictObject({
       outbound: z.strictObject({ host: z.string(), port: z.int() }),
@@ -18,9 +83,10 @@ export const mmpConfig = z.strictObject({
     })
     .optional(),
   limits: z.strictObject({
-    loginFailuresPerMinute: z.int().min(1),
+    badGuy: badGuyConfig,
     idleTimeoutSeconds: z.int().min(60),
   }),
 });
 
 export type MmpConfig = z.output<typeof mmpConfig>;
+export type BadGuyConfig = z.output<typeof badGuyConfig>;

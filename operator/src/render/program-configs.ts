@@ -1,6 +1,7 @@
 // Each program's config file, built from the site and checked against the schema the program itself
 // loads (images/lib/config). A config the program would refuse is a bug here, so it throws.
 import { createHash } from 'node:crypto';
+import { PRIVATE_RANGES } from '../../../images/lib/contract/cidr.ts';
 import { PATHS, PORTS } from '../../../images/lib/contract/ports.ts';
 import type { DirectoryConfig, ListenerConfig, StoreMapConfig } from '../../../images/lib/contract/common.ts';
 import { mmpConfig, type MmpConfig } from '../../../images/lib/contract/mmp.ts';
@@ -252,6 +253,7 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
     maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
   };
   const proxy = spec.service.proxyProtocol;
+  const { clusterCIDRs } = site.topology.spec.network;
   const tlsOf = (p: string): ListenerConfig['tls'] => (p.endsWith('s') ? 'implicit' : 'starttls');
   const listeners = spec.protocols.map((p) => listener(p, tlsOf(p), limits, proxy));
   const target = tier.smtpProxyTarget;
@@ -283,8 +285,20 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
           },
         }
       : {}),
+    // The load balancer is the only peer whose PROXY header counts: it reaches the pods from the
+    // cluster's ranges (or, without them, from private ones); a client never does.
+    ...(proxy !== 'none'
+      ? { proxyProtocolFrom: clusterCIDRs.length > 0 ? [...clusterCIDRs] : [...PRIVATE_RANGES] }
+      : {}),
     limits: {
-      loginFailuresPerMinute: spec.limits.loginFailuresPerMinute,
+      // BadGuy: `loginFailuresPerMinute` failures a minute are free, then each answer is delayed;
+      // three times as many lock the address (or the account) out for 15 minutes.
+      badGuy: {
+        freeFailures: spec.limits.loginFailuresPerMinute,
+        maxFailures: spec.limits.loginFailuresPerMinute * 3,
+        decaySeconds: 60,
+        penaltySeconds: 15 * 60,
+      },
       idleTimeoutSeconds: seconds(spec.limits.idleTimeout),
     },
   });

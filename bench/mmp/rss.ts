@@ -1,0 +1,56 @@
+// Resident memory and CPU time of a process and its descendants (nginx's workers), from /proc.
+import { readFileSync, readdirSync } from 'node:fs';
+
+function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+function children(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/** MiB of RSS of `pid` and every descendant. */
+export function treeRssMiB(pid: number): number {
+  let total = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.pop()!;
+    try {
+      total += rssKiB(p);
+    } catch {
+      continue;
+    }
+    queue.push(...children(p));
+  }
+  return total / 1024;
+}
+
+/** CPU seconds (user + system) used so far by `pid` and every descendant. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      continue;
+    }
+    queue.push(...children(p));
+  }
+  return ticks / 100;
+}

@@ -1,0 +1,265 @@
+// One client connection, IMAP or POP3: the socket at the edge of a pure pre-login core. It performs
+// the core's actions (send, start TLS, check a login, splice, close), runs the pre-login timer,
+// and once the login flow hands it a socket logged in at the store, splices the two.
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { describeError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { ImapPreLoginSession, type ImapSessionOptions } from './imap/imap-session.ts';
+import { loginLimits } from './limits.ts';
+import type { LoginFlow } from './login-flow.ts';
+import type { MmpMetrics } from './metrics.ts';
+import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-session.ts';
+import { loginReply, type LoginReply } from './routing/login-replies.ts';
+import type { StoreProtocol } from './routing/store-route.ts';
+import type { ProxiedSessions } from './proxied-sessions.ts';
+import { splice, type Splice } from './splice.ts';
+
+type CoreAction =
+  | { kind: 'send'; data: string }
+  | { kind: 'start-tls' }
+  | { kind: 'login'; login: string; password: string; tag?: string }
+  | { kind: 'splice'; pipelined: Buffer }
+  | { kind: 'close' };
+
+/** The two protocols' pre-login cores, seen alike. */
+interface PreLoginCore {
+  greeting(): CoreAction[];
+  receive(chunk: Buffer): CoreAction[];
+  tlsStarted(): CoreAction[];
+  loginFailed(reply: LoginReply, tag: string | undefined): CoreAction[];
+  loginSucceeded(): CoreAction[];
+  timeout(): CoreAction[];
+  goodbye(): CoreAction[];
+  isIdle(): boolean;
+}
+
+export type CoreSettings = Omit<ImapSessionOptions, 'secure'> & Omit<Pop3SessionOptions, 'secure'>;
+
+function preLoginCore(protocol: StoreProtocol, settings: CoreSettings, secure: boolean): PreLoginCore {
+  if (protocol === 'imap') {
+    const s = new ImapPreLoginSession({ ...settings, secure });
+    return {
+      greeting: () => s.greeting(),
+      receive: (c) => s.receive(c),
+      tlsStarted: () => s.tlsStarted(),
+      loginFailed: (r, tag) => s.loginFailed(tag ?? '*', r.imapCode, r.text),
+      loginSucceeded: () => s.loginSucceeded(),
+      timeout: () => s.timeout(),
+      goodbye: () => s.goodbye(),
+      isIdle: () => s.isIdle(),
+    };
+  }
+  const s = new Pop3PreLoginSession({ ...settings, secure });
+  return {
+    greeting: () => s.greeting(),
+    receive: (c) => s.receive(c),
+    tlsStarted: () => s.tlsStarted(),
+    loginFailed: (r) => s.loginFailed(r.pop3Code, r.text),
+    loginSucceeded: () => s.loginSucceeded(),
+    timeout: () => s.timeout(),
+    goodbye: () => s.goodbye(),
+    isIdle: () => s.isIdle(),
+  };
+}
+
+export interface ClientSessionOptions {
+  protocol: StoreProtocol;
+  listener: string;
+  socket: Socket;
+  remoteAddress: string;
+  remotePort: number;
+  connectionsFromClient: number;
+  maxConnectionsPerClient: number;
+  /** The listener starts with a TLS handshake (993, 995). */
+  implicitTls: boolean;
+  /** The current certificate (it may be renewed while we run). */
+  secureContext: () => SecureContext | undefined;
+  core: CoreSettings;
+  loginFlow: LoginFlow;
+  proxied: ProxiedSessions;
+  idleTimeoutMs: number;
+  preLoginTimeoutMs?: number;
+  metrics: MmpMetrics;
+  logger: Logger;
+}
+
+export interface ClientSession {
+  isIdle(): boolean;
+  goodbye(): void;
+}
+
+export function startClientSession(o: ClientSessionOptions): ClientSession {
+  const sessionId = randomBytes(9).toString('base64url');
+  const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
+  let socket: Socket = o.socket;
+  let core: PreLoginCore | undefined;
+  let spliced: Splice | undefined;
+  let phase: 'handshake' | 'pre-login' | 'logging-in' | 'proxied' | 'closed' = 'handshake';
+  o.metrics.sessions.inc({ protocol: o.protocol, phase: 'pre-login' });
+  let gaugePhase: 'pre-login' | 'proxied' | undefined = 'pre-login';
+  const setGauge = (next: 'pre-login' | 'proxied' | undefined) => {
+    if (gaugePhase) o.metrics.sessions.dec({ protocol: o.protocol, phase: gaugePhase });
+    if (next) o.metrics.sessions.inc({ protocol: o.protocol, phase: next });
+    gaugePhase = next;
+  };
+
+  const preLoginTimer = setTimeout(
+    () => perform(core?.timeout() ?? []),
+    o.preLoginTimeoutMs ?? loginLimits.preLoginTimeoutMs,
+  );
+  const closeAll = () => {
+    if (phase === 'closed') return;
+    phase = 'closed';
+    clearTimeout(preLoginTimer);
+    if (gaugePhase === 'pre-login') setGauge(undefined);
+  };
+  // Line protocols answer a line at a time: Nagle would hold each answer for the peer's ACK.
+  o.socket.setNoDelay(true);
+  o.socket.once('close', closeAll);
+  o.socket.on('error', () => undefined);
+
+  // A function, so that TypeScript does not carry its narrowing of `phase` across an await.
+  const closed = () => phase === 'closed';
+  const onData = (chunk: Buffer) => perform(core?.receive(chunk) ?? []);
+
+  const upgrade = (then: () => void) => {
+    const context = o.secureContext();
+    if (!context) {
+      log.error('no TLS certificate loaded; closing');
+      o.socket.destroy();
+      return;
+    }
+    socket.off('data', onData);
+    const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
+    secure.on('error', (error) => {
+      log.info({ err: describeError(error) }, 'TLS handshake or connection failed');
+      secure.destroy();
+    });
+    secure.once('secure', () => {
+      socket = secure;
+      then();
+    });
+  };
+
+  const perform = (actions: CoreAction[]) => {
+    for (const action of actions) {
+      if (phase === 'closed') return;
+      switch (action.kind) {
+        case 'send':
+          socket.write(action.data);
+          break;
+        case 'close':
+          phase = 'closed';
+          socket.end();
+          // A client that does not close its end after our goodbye is cut.
+          setTimeout(() => o.socket.destroy(), 2000).unref();
+          break;
+        case 'start-tls':
+          upgrade(() => {
+            socket.on('data', onData);
+            perform(core?.tlsStarted() ?? []);
+          });
+          break;
+        case 'login':
+          void login(action.login, action.password, action.tag);
+          break;
+        case 'splice':
+          startSplice(action.pipelined);
+          break;
+      }
+    }
+  };
+
+  let storeConnection:
+    { socket: Socket; toClient: string; rest: Buffer; identity: string; store: string } | undefined;
+
+  const login = async (name: string, password: string, tag: string | undefined) => {
+    phase = 'logging-in';
+    let result;
+    try {
+      result = await o.loginFlow.attempt({
+        protocol: o.protocol,
+        login: name,
+        password,
+        client: { address: o.remoteAddress, port: o.remotePort },
+        sessionId,
+        ...(tag !== undefined ? { clientTag: tag } : {}),
+      });
+    } catch (error) {
+      log.error({ err: describeError(error) }, 'login failed unexpectedly');
+      result = { ok: false as const, failure: 'store-down' as const, delayMs: 0 };
+    }
+    if (!result.ok) {
+      await new Promise((r) => setTimeout(r, result.delayMs));
+      if (closed()) return;
+      phase = 'pre-login';
+      perform(core?.loginFailed(loginReply(result.failure), tag) ?? []);
+      return;
+    }
+    const { connection } = result;
+    if (closed()) {
+      connection.socket.destroy();
+      return;
+    }
+    storeConnection = { ...connection, identity: result.identity, store: result.store };
+    socket.write(connection.toClient);
+    perform(core?.loginSucceeded() ?? []);
+  };
+
+  const startSplice = (pipelined: Buffer) => {
+    const store = storeConnection;
+    if (!store) return;
+    phase = 'proxied';
+    clearTimeout(preLoginTimer);
+    socket.off('data', onData);
+    setGauge('proxied');
+    spliced = splice(socket, store.socket, {
+      idleTimeoutMs: o.idleTimeoutMs,
+      pipelined,
+      storeRest: store.rest,
+    });
+    const unregister = o.proxied.add(store.identity, { end: () => spliced?.end() });
+    void spliced.done.then((stats) => {
+      unregister();
+      setGauge(undefined);
+      phase = 'closed';
+      o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-store' }, stats.toStore);
+      o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-client' }, stats.toClient);
+      log.info({ user: store.identity, store: store.store, ...stats }, 'session ended');
+    });
+  };
+
+  const begin = () => {
+    if (phase === 'closed') return;
+    phase = 'pre-login';
+    core = preLoginCore(o.protocol, o.core, o.implicitTls);
+    if (o.connectionsFromClient > o.maxConnectionsPerClient) {
+      o.metrics.refusedConnections.inc({ listener: o.listener, reason: 'per-client-limit' });
+      socket.write(
+        o.protocol === 'imap'
+          ? '* BYE [LIMIT] Too many connections from your address\r\n'
+          : '-ERR [IN-USE] Too many connections from your address\r\n',
+      );
+      perform([{ kind: 'close' }]);
+      return;
+    }
+    socket.on('data', onData);
+    // The listener pauses a socket while it reads a PROXY header; from here on we read.
+    socket.resume();
+    perform(core.greeting());
+  };
+
+  if (o.implicitTls) upgrade(begin);
+  else begin();
+
+  return {
+    isIdle: () => phase === 'handshake' || (phase === 'pre-login' && (core?.isIdle() ?? true)),
+    goodbye: () => {
+      if (phase === 'proxied') spliced?.end();
+      else if (phase === 'pre-login' || phase === 'logging-in') perform(core?.goodbye() ?? []);
+      else o.socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The MMP's Prometheus metrics. Logins are counted by protocol and outcome (the LoginFailure names,
+// or "ok"): a bounded label set, never a user or an address.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface MmpMetrics {
+  logins: Counter<'protocol' | 'outcome'>;
+  loginSeconds: Histogram<'protocol' | 'outcome'>;
+  loginCache: Counter<'result'>;
+  sessions: Gauge<'protocol' | 'phase'>;
+  splicedBytes: Counter<'protocol' | 'direction'>;
+  storeConnectFailures: Counter<'protocol'>;
+  refusedConnections: Counter<'listener' | 'reason'>;
+}
+
+export function mmpMetrics(registry: Registry): MmpMetrics {
+  const registers = [registry];
+  return {
+    logins: new Counter({
+      name: 'mtopo_mmp_logins_total',
+      help: 'Login attempts by protocol and outcome (ok, bad-credentials, directory-down, store-down, …).',
+      labelNames: ['protocol', 'outcome'],
+      registers,
+    }),
+    loginSeconds: new Histogram({
+      name: 'mtopo_mmp_login_duration_seconds',
+      help: 'From the login command to the answer (failure delays included).',
+      labelNames: ['protocol', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    loginCache: new Counter({
+      name: 'mtopo_mmp_login_cache_lookups_total',
+      help: 'Logins answered from the login cache (hit) or checked in the directory (miss).',
+      labelNames: ['result'],
+      registers,
+    }),
+    sessions: new Gauge({
+      name: 'mtopo_mmp_sessions',
+      help: 'Open client sessions, before login (pre-login) and spliced to a store (proxied).',
+      labelNames: ['protocol', 'phase'],
+      registers,
+    }),
+    splicedBytes: new Counter({
+      name: 'mtopo_mmp_spliced_bytes_total',
+      help: 'Bytes passed after login, counted when a session ends (to-store, to-client).',
+      labelNames: ['protocol', 'direction'],
+      registers,
+    }),
+    storeConnectFailures: new Counter({
+      name: 'mtopo_mmp_store_connect_failures_total',
+      help: 'Store addresses that did not answer (each address tried counts once).',
+      labelNames: ['protocol'],
+      registers,
+    }),
+    refusedConnections: new Counter({
+      name: 'mtopo_mmp_refused_connections_total',
+      help: 'Connections refused before the greeting (too many from one client, draining).',
+      labelNames: ['listener', 'reason'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,204 @@
+// The MMP assembled from its parts: config → directory client, login cache, penalty boxes, the
+// login flow, one kit listener per configured port (PROXY v1/v2 read first, connections counted per
+// client), the admin socket, health and metrics. `startMmp` returns once everything listens; `stop`
+// is the SIGTERM path (the kit's ProgramShell): stop accepting, say goodbye to sessions before login
+// at once, give spliced sessions the grace period, then cut them.
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { PenaltyBox, type PenaltyPolicy } from '../lib/auth/penalty-box.ts';
+import { AddressSet } from '../lib/contract/cidr.ts';
+import type { BadGuyConfig, MmpConfig } from '../lib/contract/mmp.ts';
+import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
+import { describeError, MtopoError } from '../lib/errors.ts';
+import { ProgramShell } from '../lib/lifecycle.ts';
+import { readSecretFile } from '../lib/secret-file.ts';
+import { ClientConnections } from '../lib/server/client-limits.ts';
+import { startListener, type Listener } from '../lib/server/listener.ts';
+import { DEFAULT_ADMIN_SOCKET, startAdminSocket } from './admin-socket.ts';
+import { startClientSession } from './client-session.ts';
+import { loginCacheEntries, loginLimits, spliceLimits } from './limits.ts';
+import { LoginFlow } from './login-flow.ts';
+import { mmpMetrics } from './metrics.ts';
+import { ProxiedSessions } from './proxied-sessions.ts';
+import { LoginCache } from './routing/login-cache.ts';
+import { indexStores, type StoreProtocol } from './routing/store-route.ts';
+
+export interface MmpOptions {
+  config: MmpConfig;
+  logger: Logger;
+  registry: Registry;
+  /** Address to listen on: all interfaces in a pod, loopback in tests. */
+  listenHost: string;
+  /** The admin socket (end-sessions.ts); tests give each MMP its own. */
+  adminSocket?: string;
+  /** Tests shorten the failure floor (never to zero: the timing test needs it). */
+  failureFloorMs?: number;
+}
+
+export interface RunningMmp {
+  ports: Record<string, number>;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** The penalty box's policy from the BadGuy settings: delays double from 1 s up to 16 s. */
+export function badGuyPolicy(badGuy: BadGuyConfig): PenaltyPolicy {
+  return {
+    freeFailures: badGuy.freeFailures,
+    baseDelayMs: 1000,
+    maxDelayMs: 16_000,
+    lockoutAfter: badGuy.maxFailures,
+    lockoutMs: badGuy.penaltySeconds * 1000,
+    windowMs: badGuy.decaySeconds * 1000,
+  };
+}
+
+const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], StoreProtocol>> = {
+  imap: 'imap',
+  imaps: 'imap',
+  pop3: 'pop3',
+  pop3s: 'pop3',
+};
+
+export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
+  const { config, logger, registry } = options;
+  for (const l of config.listeners) {
+    if (l.tls !== 'none' && !config.common.tls)
+      throw new MtopoError('ECONFIG', `listeners.${l.name}: TLS (${l.tls}) needs common.tls`);
+  }
+  // The SMTP submission proxy is not built yet (docs/mmp.md): its ports are not served, loudly.
+  const served = config.listeners.filter((l) => PROTOCOL_OF[l.protocol]);
+  for (const l of config.listeners.filter((l) => !PROTOCOL_OF[l.protocol]))
+    logger.error(
+      { listener: l.name, port: l.port },
+      'the SMTP submission proxy is not built yet: this port is not served',
+    );
+  let trustedProxies: AddressSet;
+  try {
+    trustedProxies = new AddressSet(config.proxyProtocolFrom);
+  } catch (error) {
+    throw new MtopoError('ECONFIG', `proxyProtocolFrom: ${describeError(error)}`);
+  }
+  // Read once at start so a missing Secret fails the start, and again at each login (rotation).
+  readSecretFile(config.proxyAuth.passwordFile);
+
+  const metrics = mmpMetrics(registry);
+  const directory = new DirectoryClient({ config: config.directory, metrics: directoryMetrics(registry) });
+  const shell = await ProgramShell.start({
+    program: 'mmp',
+    common: config.common,
+    listenHost: options.listenHost,
+    registry,
+    logger,
+    readiness: [{ name: 'directory', check: () => directory.ping() }],
+  });
+  let secureContext: SecureContext | undefined = shell.tls
+    ? createSecureContext({ ...shell.tls, minVersion: 'TLSv1.2' })
+    : undefined;
+  shell.onTlsReload((material) => {
+    secureContext = createSecureContext({ ...material, minVersion: 'TLSv1.2' });
+  });
+
+  const cache = new LoginCache({
+    ttlMs: config.directory.cacheTTLSeconds * 1000,
+    maxEntries: loginCacheEntries,
+  });
+  const policy = badGuyPolicy(config.limits.badGuy);
+  const penaltiesByAddress = new PenaltyBox(policy);
+  const penaltiesByUser = new PenaltyBox(policy);
+  const penaltySweep = setInterval(() => {
+    penaltiesByAddress.sweep();
+    penaltiesByUser.sweep();
+  }, 60_000);
+  penaltySweep.unref();
+  const storeCa = config.storeTls?.caFile ? readFileSync(config.storeTls.caFile) : undefined;
+  const loginFlow = new LoginFlow({
+    directory,
+    cache,
+    penaltiesByAddress,
+    penaltiesByUser,
+    stores: indexStores(config.stores),
+    storeTls: config.storeTls ? (storeCa ? { ca: storeCa } : {}) : undefined,
+    proxyUser: config.proxyAuth.username,
+    proxySecret: () => readSecretFile(config.proxyAuth.passwordFile),
+    metrics,
+    logger,
+    ...(options.failureFloorMs !== undefined ? { failureFloorMs: options.failureFloorMs } : {}),
+  });
+  const proxied = new ProxiedSessions();
+  const idleTimeoutMs = Math.max(config.limits.idleTimeoutSeconds * 1000, spliceLimits.minIdleTimeoutMs);
+  const clients = new ClientConnections();
+
+  const listeners: Listener[] = [];
+  for (const listenerConfig of served) {
+    const protocol = PROTOCOL_OF[listenerConfig.protocol]!;
+    const implicitTls = listenerConfig.tls === 'implicit';
+    const listener = await startListener({
+      config: listenerConfig,
+      host: options.listenHost,
+      logger,
+      clients,
+      onConnection: ({ socket, remoteAddress, remotePort, proxied: viaProxy, connectionsFromClient }) => {
+        // The kit reads the header from anyone; only the load balancer may speak for a client.
+        const peer = socket.remoteAddress ?? '';
+        if (viaProxy && !trustedProxies.has(peer)) {
+          metrics.refusedConnections.inc({ listener: listenerConfig.name, reason: 'untrusted-proxy' });
+          logger.warn(
+            { listener: listenerConfig.name, peer, claimed: remoteAddress },
+            'PROXY header from an untrusted peer refused',
+          );
+          socket.destroy();
+          return { isIdle: () => true, goodbye: () => undefined };
+        }
+        if (shell.draining) {
+          socket.destroy();
+          return { isIdle: () => true, goodbye: () => undefined };
+        }
+        return startClientSession({
+          protocol,
+          listener: listenerConfig.name,
+          socket,
+          remoteAddress,
+          remotePort,
+          connectionsFromClient,
+          maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
+          implicitTls,
+          secureContext: () => secureContext,
+          core: {
+            starttls: listenerConfig.tls === 'starttls' && secureContext !== undefined,
+            plaintextLogin: config.plaintextLogin,
+            storeCapabilities: protocol === 'imap' ? config.imapCapabilities : config.pop3Capabilities,
+            maxPipelinedBytes: loginLimits.maxPipelinedBytes,
+          },
+          loginFlow,
+          proxied,
+          idleTimeoutMs,
+          metrics,
+          logger,
+        });
+      },
+    });
+    listeners.push(listener);
+    shell.onDrain((graceMs) => listener.drain(graceMs));
+  }
+
+  const admin = await startAdminSocket(
+    options.adminSocket ?? DEFAULT_ADMIN_SOCKET,
+    ({ user }) => {
+      cache.clear();
+      return { ok: true, ended: proxied.endUser(user) };
+    },
+    logger,
+  );
+  shell.onClose(() => admin.close());
+  shell.onClose(() => clearInterval(penaltySweep));
+  shell.onClose(() => directory.close());
+
+  return {
+    ports: Object.fromEntries(listeners.map((l) => [l.name, l.port])),
+    httpPort: shell.httpPort,
+    stop: () => shell.stop(),
+  };
+}

@@ -1,0 +1,532 @@
+// The MMP against real peers: Dovecot as two stores (siroe-store-0 and -1, with a master user),
+// slapd as the directory (its first URL dead, so every lookup fails over), and clients no one here
+// wrote: Python's imaplib and poplib, curl, ImapFlow. The MMP runs on the config the operator renders
+// for examples/siroe.yaml, localized to loopback (images/mmp/testing/rendered-config.ts).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
+import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
+import { startDovecot, type Dovecot } from '../../../testing/peers/dovecot.ts';
+import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
+import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+import { run } from '../../../testing/support/processes.ts';
+import { makeTempDir } from '../../../testing/support/temp-dir.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
+import { startMmpProcess, type MmpProcess } from '../testing/mmp-process.ts';
+import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
+
+const SECRET = 'store-proxy-secret-for-tests';
+const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
+// Users on the rendered site's stores, by both mailHost forms the directory may hold.
+const SITE_USERS = [
+  { uid: 'erin', password: 'erin-pw', mail: 'erin@example.test', mailHost: 'siroe-store-0' },
+  { uid: 'frank', password: 'frank pw', mail: 'frank@example.test', mailHost: STORE(1) },
+  { uid: 'gina', password: 'gina-pw', mail: 'gina@example.test', mailHost: 'siroe-store-2' },
+  { uid: 'hal', password: 'hal-pw', mail: 'hal@example.test', mailHost: 'siroe-store-0' },
+];
+
+/** A line-oriented raw client: what a hostile or a scripted client sends. */
+class RawClient {
+  socket: Socket;
+  #buffer = '';
+  #closed = false;
+  constructor(socket: Socket) {
+    this.socket = socket;
+    this.#attach(socket);
+  }
+  #attach(socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (this.#buffer += chunk));
+    socket.on('close', () => (this.#closed = true));
+    socket.on('error', () => undefined);
+  }
+  static connect(port: number, localAddress?: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTcp({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+      socket.once('connect', () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+  send(text: string | Buffer) {
+    this.socket.write(text);
+  }
+  get closed() {
+    return this.#closed;
+  }
+  /** Waits until what was received matches, and returns it all (then forgets it). */
+  async expect(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const text = await waitFor(
+      `a reply matching ${pattern}`,
+      () => (pattern.test(this.#buffer) ? this.#buffer : false),
+      {
+        timeoutMs,
+        intervalMs: 10,
+      },
+    );
+    this.#buffer = '';
+    return text;
+  }
+  /** Upgrades to TLS in place (after STARTTLS/STLS). */
+  async startTls(): Promise<void> {
+    this.socket.removeAllListeners('data');
+    const secure = connectTls({ socket: this.socket, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.#buffer = '';
+    this.#attach(secure);
+  }
+  close() {
+    this.socket.destroy();
+  }
+}
+
+function python(script: string, args: string[]) {
+  return run('python3', ['-c', script, ...args], { timeoutMs: 30_000 });
+}
+
+/** imaplib over STARTTLS: log in, read the INBOX's first subject. */
+const IMAPLIB_SUBJECT = `
+import imaplib, ssl, sys
+port, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = imaplib.IMAP4('127.0.0.1', port)
+c.starttls(ssl_context=ssl._create_unverified_context())
+try:
+    c.login(user, password)
+except imaplib.IMAP4.error as e:
+    print('LOGIN-FAILED', e); sys.exit(0)
+c.select('INBOX')
+typ, data = c.fetch('1', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+print(data[0][1].decode().strip())
+c.logout()
+`;
+
+/** poplib over STLS: log in, read the first message's subject. */
+const POPLIB_SUBJECT = `
+import poplib, ssl, sys
+port, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+p = poplib.POP3('127.0.0.1', port)
+p.stls(context=ssl._create_unverified_context())
+try:
+    p.user(user); p.pass_(password)
+except poplib.error_proto as e:
+    print('LOGIN-FAILED', e); sys.exit(0)
+count, size = p.stat()
+lines = p.top(1, 0)[1]
+print(count, [l.decode() for l in lines if l.startswith(b'Subject:')][0])
+p.quit()
+`;
+
+/** A PROXY protocol v2 header (haproxy's PROXY protocol spec, section 2.2) for a TCP4 client. */
+function proxyV2(client: string, clientPort: number): Buffer {
+  const signature = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+  const addresses = Buffer.alloc(12);
+  client.split('.').forEach((o, i) => addresses.writeUInt8(Number(o), i));
+  [127, 0, 0, 1].forEach((o, i) => addresses.writeUInt8(o, 4 + i));
+  addresses.writeUInt16BE(clientPort, 8);
+  addresses.writeUInt16BE(143, 10);
+  const head = Buffer.from([0x21, 0x11, 0x00, 12]);
+  return Buffer.concat([signature, head, addresses]);
+}
+
+/** The store's capabilities after a master login: what the MMP must advertise before its own. */
+async function capabilitiesAfterLogin(port: number, user: string): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  await c.expect(/^\* OK.*\r\n/);
+  c.send(`a AUTHENTICATE PLAIN ${Buffer.from(`${user}\0mmp\0${SECRET}`).toString('base64')}\r\n`);
+  await c.expect(/a OK.*\r\n/);
+  c.send('b CAPABILITY\r\n');
+  const caps = await c.expect(/b OK.*\r\n/);
+  c.close();
+  return /\* CAPABILITY (.*)\r\n/.exec(caps)![1]!.split(' ');
+}
+
+describe('the MMP in front of two Dovecot stores', () => {
+  const dir = makeTempDir('mmp-ptest');
+  let slapd: Slapd;
+  let storeA: Dovecot;
+  let storeB: Dovecot;
+  let mmp: MmpProcess;
+  let balanced: MmpProcess;
+  let imapCaps: string[];
+
+  before(async () => {
+    const tls = await makeSelfSignedCertificate(dir.path);
+    const master = { name: 'mmp', password: SECRET };
+    [slapd, storeA, storeB] = await Promise.all([
+      startSlapd(join(dir.path, 'slapd'), [...USERS, ...SITE_USERS]),
+      startDovecot(join(dir.path, 'store-0'), {
+        master,
+        users: [
+          { name: 'erin', inbox: ['erin on store-0'] },
+          { name: 'hal', inbox: ['hal on store-0'] },
+          { name: 'frank', inbox: ['frank on store-0 after the move'] },
+        ],
+      }),
+      startDovecot(join(dir.path, 'store-1'), {
+        master,
+        users: [{ name: 'frank', inbox: ['frank on store-1'] }],
+      }),
+    ]);
+    imapCaps = await capabilitiesAfterLogin(storeA.imapPort, 'erin');
+    const nobodyListens = await freePort();
+    const deadDirectory = `ldap://127.0.0.1:${await freePort()}`;
+    const stores = {
+      [STORE(0)]: { imapPort: storeA.imapPort, pop3Port: storeA.pop3Port },
+      [STORE(1)]: { imapPort: storeB.imapPort, pop3Port: storeB.pop3Port },
+      [STORE(2)]: { imapPort: nobodyListens, pop3Port: nobodyListens },
+    };
+    const directory = directoryConfig(slapd, dir.path, {
+      urls: [deadDirectory, slapd.url],
+      cacheTTLSeconds: 60,
+    });
+    const rendered = renderedMmpConfig('siroe');
+    const base = {
+      directory,
+      stores,
+      tls,
+      proxySecret: SECRET,
+      imapCapabilities: imapCaps,
+      pop3Capabilities: ['TOP', 'UIDL', 'RESP-CODES', 'PIPELINING', 'AUTH-RESP-CODE'],
+    };
+    mkdir(join(dir.path, 'mmp'));
+    mkdir(join(dir.path, 'balanced'));
+    [mmp, balanced] = await Promise.all([
+      localize(rendered, { ...base, dir: join(dir.path, 'mmp') }).then((c) =>
+        startMmpProcess(c, join(dir.path, 'mmp')),
+      ),
+      // Behind a "load balancer" at 127.0.0.1 (the test): PROXY v2 as rendered, BadGuy tightened.
+      localize(rendered, {
+        ...base,
+        dir: join(dir.path, 'balanced'),
+        proxyProtocolFrom: ['127.0.0.1/32'],
+        limits: { badGuy: { freeFailures: 1, maxFailures: 3, decaySeconds: 60, penaltySeconds: 60 } },
+      }).then((c) => startMmpProcess(c, join(dir.path, 'balanced'))),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([mmp?.stop(), balanced?.stop()]);
+    await Promise.all([slapd?.stop(), storeA?.stop(), storeB?.stop()]);
+    dir.remove();
+  });
+
+  test('users on different stores land on their own (imaplib, by uid and by address)', async () => {
+    const erin = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'erin', 'erin-pw']);
+    assert.equal(erin.stdout.trim(), 'Subject: erin on store-0', erin.stderr);
+    const frank = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'frank@example.test', 'frank pw']);
+    assert.equal(frank.stdout.trim(), 'Subject: frank on store-1', frank.stderr);
+    // Dovecot saw the client's address from the MMP's ID, and the master user acting for erin.
+    assert.match(storeA.log(), /Master user logging in as erin/);
+  });
+
+  test('POP3 through STLS (poplib) and implicit TLS (curl pop3s)', async () => {
+    const pop = await python(POPLIB_SUBJECT, [String(mmp.ports.pop3), 'hal', 'hal-pw']);
+    assert.equal(pop.stdout.trim(), '1 Subject: hal on store-0', pop.stderr);
+    const curl = await run('curl', [
+      '-sk',
+      '--max-time',
+      '20',
+      '-u',
+      'frank:frank pw',
+      `pop3s://127.0.0.1:${mmp.ports.pop3s}/1`,
+    ]);
+    assert.equal(curl.code, 0, curl.stderr);
+    assert.match(curl.stdout, /Subject: frank on store-1/);
+  });
+
+  test('IMAP over implicit TLS with curl and ImapFlow', async () => {
+    const curl = await run('curl', [
+      '-sk',
+      '--max-time',
+      '20',
+      '-u',
+      'erin:erin-pw',
+      `imaps://127.0.0.1:${mmp.ports.imaps}/INBOX;UID=1`,
+    ]);
+    assert.equal(curl.code, 0, curl.stderr);
+    assert.match(curl.stdout, /Subject: erin on store-0/);
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'frank', pass: 'frank pw' },
+      logger: false,
+    });
+    await client.connect();
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const message = await client.fetchOne('1', { envelope: true });
+      assert.equal(message && message.envelope?.subject, 'frank on store-1');
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+  test('a wrong password and an unknown user get the same AUTHENTICATIONFAILED, no sooner than the floor', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK/);
+    c.send('s STARTTLS\r\n');
+    await c.expect(/s OK/);
+    await c.startTls();
+    for (const [tag, login] of [
+      ['w', 'erin wrong-pw'],
+      ['u', 'nosuchuser whatever'],
+      ['x', '"*" whatever'],
+    ] as const) {
+      const started = performance.now();
+      c.send(`${tag} LOGIN ${login}\r\n`);
+      const reply = await c.expect(new RegExp(`${tag} NO`));
+      assert.match(reply, new RegExp(`^${tag} NO \\[AUTHENTICATIONFAILED\\] Authentication failed\\r\\n$`));
+      assert.ok(
+        performance.now() - started >= 390,
+        `${tag} answered after ${performance.now() - started} ms`,
+      );
+    }
+    c.close();
+  });
+
+  test('a login in clear is refused with PRIVACYREQUIRED, and the greeting says LOGINDISABLED', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    const greeting = await c.expect(/^\* OK.*\r\n/);
+    assert.match(greeting, /STARTTLS LOGINDISABLED/);
+    assert.doesNotMatch(greeting, /LOGIN-REFERRALS|AUTH=PLAIN/);
+    // What Dovecot offers after login is advertised before it.
+    assert.match(greeting, / IDLE /);
+    c.send('a LOGIN erin erin-pw\r\n');
+    assert.match(await c.expect(/a NO/), /a NO \[PRIVACYREQUIRED\]/);
+    c.close();
+  });
+
+  test('a store that is down: NO [UNAVAILABLE] and -ERR [SYS/TEMP], never a hang', async () => {
+    const imap = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'gina', 'gina-pw']);
+    assert.match(imap.stdout, /LOGIN-FAILED.*\[UNAVAILABLE\]/);
+    const pop = await python(POPLIB_SUBJECT, [String(mmp.ports.pop3), 'gina', 'gina-pw']);
+    assert.match(pop.stdout, /LOGIN-FAILED.*\[SYS\/TEMP\]/);
+  });
+
+  test('one directory URL down: every login fails over to the next', async () => {
+    assert.ok(
+      (await mmp.metric('mtopo_directory_request_duration_seconds_count', {
+        operation: 'service-bind',
+        outcome: 'error',
+      })) >= 1,
+    );
+    assert.ok((await mmp.metric('mtopo_mmp_logins_total', { outcome: 'ok' })) >= 1);
+  });
+
+  test('hostile input before login: unknown commands, an overlong line, a huge literal', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK/);
+    c.send('a SELECT INBOX\r\n');
+    assert.match(await c.expect(/a BAD/), /a BAD Unknown command or not valid before login/);
+    c.send(`b LOGIN ${'x'.repeat(20_000)}\r\n`);
+    assert.match(await c.expect(/b BAD/), /b BAD Line too long/);
+    c.send('c LOGIN erin {999999}\r\n');
+    assert.match(await c.expect(/c BAD/), /c BAD Literal over the limit of 4096 bytes/);
+    c.send('d NOOP\r\n');
+    await c.expect(/d OK NOOP completed/);
+    c.close();
+  });
+
+  test('commands pipelined after STARTTLS are discarded (no command injection)', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK/);
+    c.send('a STARTTLS\r\nb CAPABILITY\r\n');
+    const reply = await c.expect(/a OK Begin TLS/);
+    assert.doesNotMatch(reply, /b OK/);
+    await c.startTls();
+    c.send('c NOOP\r\n');
+    const after = await c.expect(/c OK/);
+    assert.doesNotMatch(after, /b OK|CAPABILITY/);
+    c.close();
+  });
+
+  test('a PROXY header from an untrusted peer is refused; from the balancer its client is believed', async () => {
+    const spoofer = await RawClient.connect(balanced.ports.imap!, '127.0.0.2');
+    spoofer.send(proxyV2('203.0.113.66', 40000));
+    await waitFor('the untrusted peer to be cut off', () => spoofer.closed, 10_000);
+    assert.ok(
+      balanced
+        .logs()
+        .some((l) => l.msg === 'PROXY header from an untrusted peer refused' && l.peer === '127.0.0.2'),
+    );
+
+    const c = await RawClient.connect(balanced.ports.imap!);
+    c.send(proxyV2('203.0.113.10', 40001));
+    await c.expect(/^\* OK/);
+    c.send('a STARTTLS\r\n');
+    await c.expect(/a OK/);
+    await c.startTls();
+    c.send('b LOGIN erin erin-pw\r\n');
+    await c.expect(/b OK/);
+    c.send('c LOGOUT\r\n');
+    await c.expect(/c OK/);
+    c.close();
+    assert.ok(balanced.logs().some((l) => l.msg === 'logged in' && l.client === '203.0.113.10'));
+    // Dovecot was told the real client too (ID x-originating-ip from a trusted network).
+    await waitFor(
+      'Dovecot to log the client address',
+      () => /rip=203\.0\.113\.10/.test(storeA.log()),
+      10_000,
+    );
+  });
+
+  test('commands pipelined behind LOGIN reach the store after it, under the client tags', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK/);
+    c.send('a STARTTLS\r\n');
+    await c.expect(/a OK/);
+    await c.startTls();
+    c.send(
+      'b LOGIN erin erin-pw\r\nc SELECT INBOX\r\nd FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\ne LOGOUT\r\n',
+    );
+    const transcript = await c.expect(/e OK/);
+    assert.match(transcript, /^b OK /m);
+    assert.match(transcript, /^c OK \[READ-WRITE\]/m);
+    assert.match(transcript, /Subject: erin on store-0/);
+    c.close();
+  });
+
+  test('implicit TLS behind the balancer: the PROXY header comes before the handshake', async () => {
+    const raw = connectTcp({ port: balanced.ports.imaps!, host: '127.0.0.1' });
+    await new Promise((resolve) => raw.once('connect', resolve));
+    raw.write(proxyV2('203.0.113.11', 40003));
+    const secure = connectTls({ socket: raw, rejectUnauthorized: false });
+    await new Promise((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    const c = new RawClient(secure);
+    await c.expect(/^\* OK .*AUTH=PLAIN/);
+    c.send('a LOGIN erin erin-pw\r\n');
+    await c.expect(/a OK/);
+    c.close();
+    await waitFor('the login to be logged with the client address', () =>
+      balanced.logs().some((l) => l.msg === 'logged in' && l.client === '203.0.113.11'),
+    );
+  });
+
+  test('one client address may hold only so many connections', async () => {
+    const limit = balanced.config.listeners.find((l) => l.name === 'imap')!.maxConnectionsPerClient;
+    const held: RawClient[] = [];
+    for (let i = 0; i < limit; i++) {
+      const c = await RawClient.connect(balanced.ports.imap!);
+      c.send(proxyV2('203.0.113.77', 41000 + i));
+      await c.expect(/^\* OK/);
+      held.push(c);
+    }
+    const extra = await RawClient.connect(balanced.ports.imap!);
+    extra.send(proxyV2('203.0.113.77', 42000));
+    assert.match(await extra.expect(/BYE/), /^\* BYE \[LIMIT\] Too many connections from your address/);
+    await waitFor('the extra connection to be closed', () => extra.closed, 5000);
+    // Another address is not affected.
+    const other = await RawClient.connect(balanced.ports.imap!);
+    other.send(proxyV2('203.0.113.78', 42001));
+    await other.expect(/^\* OK/);
+    for (const c of [...held, other]) c.close();
+  });
+
+  test('BadGuy: failures from one address are delayed, then locked out even with the right password', async () => {
+    const c = await RawClient.connect(balanced.ports.imap!);
+    c.send(proxyV2('203.0.113.50', 40002));
+    await c.expect(/^\* OK/);
+    c.send('a STARTTLS\r\n');
+    await c.expect(/a OK/);
+    await c.startTls();
+    for (const tag of ['f1', 'f2', 'f3']) {
+      c.send(`${tag} LOGIN hal wrong\r\n`);
+      assert.match(await c.expect(new RegExp(`${tag} NO`), 30_000), /\[AUTHENTICATIONFAILED\]/);
+    }
+    c.send('ok LOGIN hal hal-pw\r\n');
+    assert.match(await c.expect(/ok NO/, 30_000), /ok NO \[UNAVAILABLE\] Too many failed logins/);
+    c.close();
+    assert.ok((await balanced.metric('mtopo_mmp_logins_total', { outcome: 'locked-out' })) >= 1);
+  });
+
+  test('a mailHost change: end-sessions closes the user’s session, the next login lands on the new store', async () => {
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'frank', pass: 'frank pw' },
+      logger: false,
+    });
+    let closed = false;
+    client.on('close', () => (closed = true));
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.mailboxOpen('INBOX');
+    await slapd.modify(
+      `dn: uid=frank,ou=people,${slapd.suffix}\nchangetype: modify\nreplace: mailHost\nmailHost: siroe-store-0\n`,
+    );
+    assert.equal(await mmp.endSessions('frank'), 'ended 1 session of frank');
+    await waitFor('the old session to be closed', () => closed, 10_000);
+    const again = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'frank', 'frank pw']);
+    assert.equal(again.stdout.trim(), 'Subject: frank on store-0 after the move', again.stderr);
+  });
+});
+
+describe('the MMP with no directory to ask', () => {
+  const dir = makeTempDir('mmp-nodir');
+  let mmp: MmpProcess;
+  let store: Dovecot;
+
+  before(async () => {
+    const tls = await makeSelfSignedCertificate(dir.path);
+    store = await startDovecot(join(dir.path, 'store'), {
+      master: { name: 'mmp', password: SECRET },
+      users: [{ name: 'erin' }],
+    });
+    const rendered = renderedMmpConfig('siroe');
+    const stores = Object.fromEntries(
+      [0, 1, 2].map((i) => [STORE(i), { imapPort: store.imapPort, pop3Port: store.pop3Port }]),
+    );
+    const fakeSlapd = {
+      serviceDN: 'cn=mtopo,ou=services,dc=example,dc=test',
+      servicePassword: 'x',
+      url: `ldap://127.0.0.1:${await freePort()}`,
+      suffix: 'dc=example,dc=test',
+    } as Slapd;
+    const directory = directoryConfig(fakeSlapd, dir.path, {
+      urls: [`ldap://127.0.0.1:${await freePort()}`, `ldap://127.0.0.1:${await freePort()}`],
+    });
+    const config = await localize(rendered, { dir: dir.path, directory, stores, tls, proxySecret: SECRET });
+    mmp = await startMmpProcess(config, dir.path);
+  });
+
+  after(async () => {
+    await mmp?.stop();
+    await store?.stop();
+    dir.remove();
+  });
+
+  test('directory down: NO [UNAVAILABLE] and -ERR [SYS/TEMP], never AUTHENTICATIONFAILED', async () => {
+    const imap = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'erin', 'erin-pw']);
+    assert.match(imap.stdout, /LOGIN-FAILED.*\[UNAVAILABLE\] Cannot check your login now/);
+    const pop = await python(POPLIB_SUBJECT, [String(mmp.ports.pop3), 'erin', 'erin-pw']);
+    assert.match(pop.stdout, /LOGIN-FAILED.*\[SYS\/TEMP\]/);
+  });
+
+  test('SIGTERM: a session before login is told BYE at once, and the program exits 0', async () => {
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK/);
+    mmp.process.signal('SIGTERM');
+    assert.match(await c.expect(/BYE/), /^\* BYE \[UNAVAILABLE\] Server shutting down; reconnect\r\n/);
+    assert.equal(await mmp.process.exitStatus, 0);
+  });
+});
+
+function mkdir(path: string) {
+  mkdirSync(path, { recursive: true });
+}

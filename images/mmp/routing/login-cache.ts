@@ -1,0 +1,52 @@
+// The directory answers of successful logins, for a short time (the directory's cacheTTL): a client
+// that logs in every minute (a phone polling, a webmail) costs the directory a search and a bind
+// once per TTL instead of each time. What is kept is the entry and a verifier of the password, an
+// HMAC with a key that lives only in this process's memory, never the password itself. Failed
+// logins are never cached: a wrong password always goes to the directory (which may by now accept
+// it), and a right one that no longer matches the verifier does too.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DirectoryEntry } from '../../lib/directory/entry.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
+
+interface CachedLogin {
+  entry: DirectoryEntry;
+  verifier: Buffer;
+}
+
+export class LoginCache {
+  readonly #key = randomBytes(32);
+  readonly #cache: TtlCache<string, CachedLogin>;
+
+  constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
+    this.#cache = new TtlCache(options);
+  }
+
+  #verifier(login: string, password: string): Buffer {
+    return createHmac('sha256', this.#key).update(login).update('\0').update(password).digest();
+  }
+
+  /** The entry when this login and password succeeded within the TTL; otherwise undefined. */
+  check(login: string, password: string): DirectoryEntry | undefined {
+    const cached = this.#cache.get(login);
+    if (!cached) return undefined;
+    return timingSafeEqual(cached.verifier, this.#verifier(login, password)) ? cached.entry : undefined;
+  }
+
+  remember(login: string, password: string, entry: DirectoryEntry): void {
+    this.#cache.set(login, { entry, verifier: this.#verifier(login, password) });
+  }
+
+  /** Forgets everything (a user was moved: the next logins ask the directory again). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+}
+
+/** The name a session takes: the entry's uid, else its primary address. */
+export function identityOf(entry: Pick<DirectoryEntry, 'uid' | 'mail' | 'dn'>): string {
+  return entry.uid ?? entry.mail ?? entry.dn;
+}

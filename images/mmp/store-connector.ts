@@ -1,0 +1,132 @@
+// Connecting to a user's store and logging in there for the user: resolve the store's name, try its
+// addresses one by one (each with a connect and a login deadline), and run the protocol's store-login
+// state machine over the socket. A store that answers and refuses the MMP is not tried again on
+// another address (the same mailbox, the same answer); one that does not answer is.
+import { lookup } from 'node:dns/promises';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { describeError } from '../lib/errors.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
+import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
+import { addressOrder } from './routing/store-route.ts';
+import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
+
+export interface StoreTls {
+  /** CA to check the store's certificate with; the system's when absent. */
+  ca?: Buffer;
+}
+
+export type StoreConnection =
+  | { ok: true; socket: Socket; toClient: string; rest: Buffer; address: string }
+  | { ok: false; failure: 'store-down' | 'store-refused'; detail: string; failedAddresses: number };
+
+export interface StoreTarget {
+  host: string;
+  port: number;
+  tls?: StoreTls | undefined;
+}
+
+/** Which address of each store worked last, so the next login tries it first. */
+const lastGood = new Map<string, string>();
+
+/**
+ * Resolved store names, for a few seconds: a burst of logins should not queue a getaddrinfo each
+ * on libuv's four threads, and a store's headless-Service name changes only when its pod moves.
+ */
+const resolved = new TtlCache<string, string[]>({ ttlMs: STORE_ADDRESS_TTL_MS, maxEntries: 1024 });
+
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  const cached = resolved.get(host);
+  if (cached) return cached;
+  const found = (await lookup(host, { all: true })).map((a) => a.address);
+  resolved.set(host, found);
+  return found;
+}
+
+export async function connectToStore(
+  target: StoreTarget,
+  newLogin: () => StoreLogin,
+  timeouts = { connectMs: loginLimits.storeConnectTimeoutMs, loginMs: loginLimits.storeLoginTimeoutMs },
+): Promise<StoreConnection> {
+  let addresses: string[];
+  try {
+    addresses = addressOrder(await addressesOf(target.host), lastGood.get(target.host));
+  } catch (error) {
+    return {
+      ok: false,
+      failure: 'store-down',
+      detail: `cannot resolve ${target.host}: ${describeError(error)}`,
+      failedAddresses: 0,
+    };
+  }
+  const problems: string[] = [];
+  let failed = 0;
+  for (const address of addresses) {
+    const outcome = await tryAddress(address, target, newLogin(), timeouts);
+    if (outcome.ok) {
+      lastGood.set(target.host, address);
+      return outcome;
+    }
+    if (outcome.failure === 'store-refused') return { ...outcome, failedAddresses: failed };
+    failed++;
+    problems.push(`${address}: ${outcome.detail}`);
+  }
+  return {
+    ok: false,
+    failure: 'store-down',
+    detail: problems.join('; ') || 'no address',
+    failedAddresses: failed,
+  };
+}
+
+function tryAddress(
+  address: string,
+  target: StoreTarget,
+  login: StoreLogin,
+  timeouts: { connectMs: number; loginMs: number },
+): Promise<StoreConnection> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket: Socket = target.tls
+      ? connectTls({
+          host: address,
+          port: target.port,
+          servername: isIP(target.host) ? undefined : target.host,
+          ca: target.tls.ca,
+        })
+      : connectTcp({ host: address, port: target.port });
+    socket.setNoDelay(true);
+    const settle = (result: StoreConnection) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (!result.ok) socket.destroy();
+      else socket.pause();
+      resolve(result);
+    };
+    const fail = (detail: string) => settle({ ok: false, failure: 'store-down', detail, failedAddresses: 1 });
+    let timer = setTimeout(() => fail(`no connection within ${timeouts.connectMs} ms`), timeouts.connectMs);
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(`no login answer within ${timeouts.loginMs} ms`), timeouts.loginMs);
+    });
+    socket.on('error', (error) => fail(describeError(error)));
+    socket.once('close', () => fail('closed during login'));
+    const onData = (chunk: Buffer) => {
+      for (const step of login.receive(chunk)) handle(step);
+    };
+    const handle = (step: StoreLoginStep) => {
+      if (settled) return;
+      if (step.kind === 'send') socket.write(step.data);
+      else if (step.kind === 'logged-in') {
+        socket.removeAllListeners('close');
+        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address });
+      } else if (step.kind === 'refused')
+        settle({ ok: false, failure: 'store-refused', detail: step.text, failedAddresses: 0 });
+      else fail(step.text);
+    };
+    socket.on('data', onData);
+  });
+}

@@ -1,0 +1,97 @@
+// The MMP config the operator renders for an example site (`mtopo render -f examples/siroe.yaml`),
+// made runnable on loopback, as images/mta/testing/rendered-site.ts does for the MTA tiers. The CLI
+// runs as a separate process (the programs never import the operator). `localize` changes only
+// what ties the config to a cluster: listening ports, the PROXY header (no load balancer here,
+// unless the test plays one), file paths, the directory, and each store's address (every rendered
+// store must be mapped, or it throws). The SMTP proxy's listeners are left out (not built yet).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DirectoryConfig } from '../../lib/contract/common.ts';
+import { mmpConfig, type MmpConfig } from '../../lib/contract/mmp.ts';
+import { freePort } from '../../../testing/support/free-ports.ts';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+const CLI = join(REPO, 'operator/src/cli/main.ts');
+
+interface RenderedObject {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+let cached: MmpConfig | undefined;
+
+/** The example's (first) MMPPool config, as the operator renders it. */
+export function renderedMmpConfig(example = 'siroe'): MmpConfig {
+  if (cached && example === 'siroe') return cached;
+  const json = execFileSync(
+    process.execPath,
+    [CLI, 'render', '-f', join(REPO, 'examples', `${example}.yaml`), '-o', 'json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const parsed = JSON.parse(json) as { items?: RenderedObject[] } | RenderedObject[];
+  const objects = Array.isArray(parsed) ? parsed : (parsed.items ?? []);
+  const map = objects.find(
+    (o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'mmp',
+  );
+  const text = map?.data?.['config.json'];
+  if (!text) throw new Error(`examples/${example}.yaml renders no MMP config`);
+  const config = mmpConfig.parse(JSON.parse(text));
+  if (example === 'siroe') cached = config;
+  return config;
+}
+
+export interface LocalMmpEnvironment {
+  dir: string;
+  directory: DirectoryConfig;
+  /** Rendered store host → the loopback ports that play it. */
+  stores: Record<string, { imapPort: number; pop3Port: number }>;
+  tls: { certFile: string; keyFile: string };
+  /** The shared secret the stores expect from the MMP. */
+  proxySecret: string;
+  /** Keep the rendered PROXY setting and trust these peers (a test playing the load balancer). */
+  proxyProtocolFrom?: string[];
+  /** What the stores offer after login, when they are not ours (Dovecot). */
+  imapCapabilities?: string[];
+  pop3Capabilities?: string[];
+  limits?: Partial<MmpConfig['limits']>;
+}
+
+export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Promise<MmpConfig> {
+  mkdirSync(env.dir, { recursive: true });
+  const passwordFile = join(env.dir, 'store-proxy-secret');
+  writeFileSync(passwordFile, `${env.proxySecret}\n`, { mode: 0o600 });
+  const listeners = await Promise.all(
+    config.listeners
+      .filter((l) => !l.protocol.startsWith('submission'))
+      .map(async (l) => ({
+        ...l,
+        port: await freePort(),
+        proxyProtocol: env.proxyProtocolFrom ? l.proxyProtocol : ('none' as const),
+      })),
+  );
+  const stores = Object.fromEntries(
+    Object.entries(config.stores).map(([mailHost, s]) => {
+      const local = env.stores[s.host];
+      if (!local) throw new Error(`stores.${mailHost}: the test maps no store for ${s.host}`);
+      return [mailHost, { ...s, host: '127.0.0.1', ...local }];
+    }),
+  );
+  const { smtpProxy: _smtpProxy, ...rest } = config;
+  return mmpConfig.parse({
+    ...rest,
+    common: { ...config.common, httpPort: await freePort(), drainSeconds: 3, tls: env.tls },
+    listeners,
+    directory: env.directory,
+    stores,
+    proxyAuth: { ...config.proxyAuth, passwordFile },
+    proxyProtocolFrom: env.proxyProtocolFrom ?? [],
+    ...(env.imapCapabilities ? { imapCapabilities: env.imapCapabilities } : {}),
+    ...(env.pop3Capabilities ? { pop3Capabilities: env.pop3Capabilities } : {}),
+    limits: { ...config.limits, ...env.limits },
+  });
+}
