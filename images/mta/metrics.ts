@@ -13,6 +13,10 @@ export interface MtaMetrics {
   connections: Gauge<'role' | 'listener'>;
   smugglingRefused: Counter<'role'>;
   bareLineEndings: Counter<'role'>;
+  authLockouts: Counter<'role' | 'key'>;
+  harvestingClosed: Counter<'role'>;
+  sessionsAborted: Counter<'role' | 'stage'>;
+  deadlines: Counter<'role' | 'deadline'>;
 }
 
 export interface QueueStats {
@@ -86,6 +90,30 @@ export function mtaMetrics(registry: Registry, role: string, queue: () => QueueS
       name: 'mtopo_mta_bare_line_endings_total',
       help: 'Bare CR or LF characters turned into CRLF in accepted messages.',
       labelNames: ['role'],
+      registers,
+    }),
+    authLockouts: new Counter({
+      name: 'mtopo_mta_auth_lockouts_total',
+      help: 'Lockouts after too many failed logins, by what was locked (client address or account).',
+      labelNames: ['role', 'key'],
+      registers,
+    }),
+    harvestingClosed: new Counter({
+      name: 'mtopo_mta_recipient_error_limit_total',
+      help: 'Sessions closed (421) for too many refused recipients (directory harvesting).',
+      labelNames: ['role'],
+      registers,
+    }),
+    sessionsAborted: new Counter({
+      name: 'mtopo_mta_sessions_aborted_total',
+      help: 'Sessions the client ended in the middle of a stage (a hang-up during DATA).',
+      labelNames: ['role', 'stage'],
+      registers,
+    }),
+    deadlines: new Counter({
+      name: 'mtopo_mta_session_deadlines_total',
+      help: 'Sessions closed (421) for being too slow: command, data (total time) or data-rate.',
+      labelNames: ['role', 'deadline'],
       registers,
     }),
   };

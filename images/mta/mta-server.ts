@@ -4,38 +4,40 @@
 // deliveries their attempt, keep the queue on disk.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { MtaConfig } from '../lib/config/mta.ts';
+import { AddressSet, PRIVATE_RANGES } from '../lib/contract/cidr.ts';
+import type { MtaConfig } from '../lib/contract/mta.ts';
 import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
 import { describeError, isMtopoError, MtopoError } from '../lib/errors.ts';
-import { startHealthServer, type HealthServer } from '../lib/health-server.ts';
+import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
-import { readTlsFiles, watchTlsFiles, type TlsMaterial } from '../lib/tls-files.ts';
-import { ConnectionCounter, MessageRateLimiter } from './core/client-limits.ts';
+import { ClientConnections, ClientRateLimiter } from '../lib/server/client-limits.ts';
+import { startListener, type Listener } from '../lib/server/listener.ts';
+import { PenaltyBox } from '../lib/auth/penalty-box.ts';
 import { freshState } from './core/envelope.ts';
-import { NetworkSet, PRIVATE_RANGES } from './core/networks.ts';
+import { channelOf } from './core/policy.ts';
+import { REPLIES, replyText } from './core/replies.ts';
 import { buildRoutingTable, RecipientRouter, type DirectoryLookup } from './core/routing.ts';
 import { createConnector } from './delivery/connector.ts';
-import type { MxAnswer } from './delivery/mx-resolver.ts';
+import { MxResolver, type MxAnswer } from './delivery/mx-resolver.ts';
 import { RecipientVerifier } from './delivery/recipient-probe.ts';
 import { DeliveryScheduler } from './delivery/scheduler.ts';
+import {
+  authFailurePolicy,
+  DATA_RATE_GRACE_MS,
+  FREE_SPACE_CACHE_MS,
+  GREETING_DELAY_MS,
+  MAX_ACTIVE_DELIVERIES,
+  NEXT_HOP_IDLE_MS,
+  minFreeSpoolBytes,
+  RECIPIENT_PROBE_CACHE_MS,
+  recipientErrorPolicy,
+  SMTP_CLOSE_TIMEOUT_MS,
+} from './limits.ts';
 import { mtaMetrics, type QueueStats } from './metrics.ts';
-import { startListener, type Listener } from './receiving/listener.ts';
 import { MtaSmtpServer } from './receiving/mta-smtp-server.ts';
-import { createSessionHandlers } from './receiving/session-handlers.ts';
+import { createSessionHandlers, type ReceivingDeps } from './receiving/session-handlers.ts';
+import { freeSpaceOf } from './spool/free-space.ts';
 import { Spool } from './spool/spool.ts';
-
-/**
- * How long a client must wait for the greeting; input before it is refused (421). The world-facing
- * tiers keep smtp-server's 100 ms, which catches blind pipelining by spambots; the internal tiers
- * are reached only by our own MTAs through the firewall, and a short window keeps connection setup
- * cheap for them (see receiving/mta-smtp-server.ts).
- */
-const GREETING_DELAY_MS: Record<MtaConfig['role'], number> = {
-  internet: 100,
-  outbound: 100,
-  inbound: 5,
-  gateway: 5,
-};
 
 export interface MtaOptions {
   config: MtaConfig;
@@ -43,8 +45,11 @@ export interface MtaOptions {
   registry: Registry;
   /** Address to listen on: all interfaces in a pod, loopback in tests. */
   listenHost: string;
-  /** Tests only: MX answers and the port MX hosts listen on. */
+  /** DNS servers for MX, A and AAAA lookups ("127.0.0.1:5353"); absent: the pod's resolv.conf. */
+  dnsServers?: string[];
+  /** Tests: MX answers without a DNS server. */
   resolveMx?: (domain: string) => Promise<MxAnswer>;
+  /** The port MX hosts listen on: 25, except in tests on loopback. */
   mxPort?: number;
 }
 
@@ -69,9 +74,9 @@ export function directoryLookup(directory: DirectoryClient | undefined): Directo
   };
 }
 
-function networks(field: string, cidrs: readonly string[] | undefined): NetworkSet {
+function networks(field: string, cidrs: readonly string[] | undefined): AddressSet {
   try {
-    return new NetworkSet(cidrs ?? PRIVATE_RANGES);
+    return new AddressSet(cidrs ?? PRIVATE_RANGES);
   } catch (error) {
     throw new MtopoError('ECONFIG', `${field}: ${describeError(error)}`);
   }
@@ -80,31 +85,26 @@ function networks(field: string, cidrs: readonly string[] | undefined): NetworkS
 export async function startMta(options: MtaOptions): Promise<RunningMta> {
   const { config, logger, registry } = options;
   const role = config.role;
-  if (role === 'internet' && !config.relayTo)
-    throw new MtopoError('ECONFIG', 'relayTo: the internet role needs the inbound tier to relay to');
-  if ((role === 'inbound' || role === 'outbound') && !config.directory) {
-    throw new MtopoError(
-      'ECONFIG',
-      `directory: the ${role} role checks recipients in the directory and needs one`,
-    );
-  }
-  const acceptFrom = networks('acceptFrom', config.acceptFrom);
-  const xclient = config.xclient
-    ? {
-        secret: readSecretFile(config.xclient.secretFile),
-        peers: networks('xclient.peerCidrs', config.xclient.peerCidrs),
-      }
-    : undefined;
-
-  let tls: TlsMaterial | undefined = config.common.tls ? readTlsFiles(config.common.tls) : undefined;
+  const acceptFrom = networks(
+    'acceptFrom',
+    config.role === 'inbound' || config.role === 'gateway' ? config.acceptFrom : undefined,
+  );
+  const xclient =
+    config.role === 'outbound' && config.xclient
+      ? {
+          secret: readSecretFile(config.xclient.secretFile),
+          peers: networks('xclient.peerCidrs', config.xclient.peerCidrs),
+        }
+      : undefined;
   for (const l of config.listeners) {
-    if (l.tls === 'implicit' && !tls)
+    if (l.tls === 'implicit' && !config.common.tls)
       throw new MtopoError('ECONFIG', `listeners.${l.name}: implicit TLS needs common.tls`);
   }
 
-  const directory = config.directory
-    ? new DirectoryClient({ config: config.directory, metrics: directoryMetrics(registry) })
-    : undefined;
+  const directory =
+    config.role === 'inbound' || config.role === 'outbound'
+      ? new DirectoryClient({ config: config.directory, metrics: directoryMetrics(registry) })
+      : undefined;
   const spool = await Spool.open(config.queue.dir);
   // The metrics read the queue's size from the scheduler, which needs the metrics: bound late.
   let stats: () => QueueStats = () => ({ depth: 0, oldestArrival: undefined });
@@ -123,13 +123,28 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
     concurrency: config.limits.deliveryConcurrency,
     connect: createConnector({
       name: config.common.hostname,
+      resolver: new MxResolver(options.dnsServers),
       ...(options.resolveMx ? { resolveMx: options.resolveMx } : {}),
       ...(options.mxPort ? { mxPort: options.mxPort } : {}),
     }),
+    idleMs: NEXT_HOP_IDLE_MS,
+    maxActive: MAX_ACTIVE_DELIVERIES,
     logger,
     metrics,
   });
   stats = () => queueScheduler.stats();
+
+  const shell = await ProgramShell.start({
+    program: 'mta',
+    common: config.common,
+    listenHost: options.listenHost,
+    registry,
+    logger,
+    readiness: [
+      { name: 'spool', check: () => spool.probe() },
+      ...(directory ? [{ name: 'directory', check: () => directory.ping() }] : []),
+    ],
+  });
 
   // What was queued before a restart (or a crash) is delivered first.
   const recovered = await spool.recover((file, error) =>
@@ -139,50 +154,88 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
   for (const message of recovered) queueScheduler.add(message, message.state ?? freshState(Date.now()));
   if (recovered.length > 0) logger.info({ messages: recovered.length }, 'queue recovered');
 
-  let draining = false;
-  const connections = new ConnectionCounter();
-  const rateLimiter = new MessageRateLimiter(config.limits.messagesPerMinutePerClient);
+  const connections = new ClientConnections();
+  const rateLimiter = new ClientRateLimiter(config.limits.messagesPerMinutePerClient);
   const sweep = setInterval(() => rateLimiter.sweep(), 60_000);
   sweep.unref();
 
   const verifier =
-    role === 'internet' && config.relayTo
+    config.role === 'internet'
       ? new RecipientVerifier({
           host: config.relayTo.host,
           port: config.relayTo.port,
           name: config.common.hostname,
-          cacheTtlMs: 60_000,
+          tls: config.relayTo.tls,
+          cacheTtlMs: RECIPIENT_PROBE_CACHE_MS,
         })
       : undefined;
+
+  const authPenalties = new PenaltyBox(authFailurePolicy(config.limits));
+  const recipientPenalties = new PenaltyBox(recipientErrorPolicy(config.limits));
+  const penaltySweep = setInterval(() => {
+    authPenalties.sweep();
+    recipientPenalties.sweep();
+  }, 60_000);
+  penaltySweep.unref();
+  const receiving: ReceivingDeps = {
+    role,
+    hostname: config.common.hostname,
+    router,
+    directory,
+    xclient,
+    spool,
+    freeSpace: freeSpaceOf(config.queue.dir, minFreeSpoolBytes(config.limits), FREE_SPACE_CACHE_MS),
+    connections,
+    rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
+    verifier,
+    limits: config.limits,
+    authPenalties,
+    recipientPenalties,
+    isDraining: () => shell.draining,
+    onQueued: (message) => queueScheduler.add(message),
+    metrics,
+    logger,
+    now: Date.now,
+  };
+  const relayFrom = networks('relayFrom', config.role === 'outbound' ? config.relayFrom : undefined);
 
   const servers: MtaSmtpServer[] = [];
   const listeners: Listener[] = [];
   for (const listenerConfig of config.listeners) {
-    const handlers = createSessionHandlers(
-      {
-        role,
-        hostname: config.common.hostname,
-        submission: role === 'outbound',
-        router,
-        directory,
-        acceptFrom,
-        xclient,
-        spool,
-        connections,
-        rateLimiter: role === 'internet' || role === 'outbound' ? rateLimiter : undefined,
-        verifier,
-        maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
-        isDraining: () => draining,
-        onQueued: (message) => queueScheduler.add(message),
-        metrics,
-        logger,
-      },
-      listenerConfig.name,
-    );
+    const channel = channelOf(role, listenerConfig.protocol);
+    const handlers = createSessionHandlers(receiving, {
+      name: listenerConfig.name,
+      channel,
+      acceptFrom: channel === 'relay' ? relayFrom : acceptFrom,
+      maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
+    });
     const implicit = listenerConfig.tls === 'implicit';
-    const submission = role === 'outbound';
+    const submission = channel === 'submission';
+    const tls = shell.tls;
     const smtp = new MtaSmtpServer({
       greetingDelayMs: GREETING_DELAY_MS[role],
+      deadlines: {
+        commandMs: config.limits.commandTimeoutSeconds * 1000,
+        busyCommandMs: config.limits.busyCommandTimeoutSeconds * 1000,
+        dataMs: config.limits.dataTimeoutSeconds * 1000,
+        minBytesPerSecond: config.limits.minDataBytesPerSecond,
+        rateGraceMs: DATA_RATE_GRACE_MS,
+      },
+      onDeadline: (deadline, connection) => {
+        metrics.deadlines.inc({ role, deadline });
+        logger.info(
+          {
+            session: connection.id,
+            client: connection.remoteAddress,
+            listener: listenerConfig.name,
+            deadline,
+            code: 'ETIMEOUT',
+          },
+          'too slow: closing session',
+        );
+      },
+      // smtp-server's idle timeout (no byte at all): the same as the command deadline.
+      socketTimeout: config.limits.commandTimeoutSeconds * 1000,
       name: config.common.hostname,
       banner: 'mtopo',
       ...(tls ? { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const } : {}),
@@ -205,7 +258,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
       useXClient: submission && !!xclient,
       // PTR lookups cost a round trip per session and prove nothing; the address is in Received:.
       disableReverseLookup: true,
-      closeTimeout: 1000,
+      closeTimeout: SMTP_CLOSE_TIMEOUT_MS,
       logger: false,
       onConnect: handlers.onConnect,
       onClose: handlers.onClose,
@@ -219,48 +272,42 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
       logger.warn({ listener: listenerConfig.name, err: describeError(error) }, 'session error'),
     );
     servers.push(smtp);
-    listeners.push(await startListener({ config: listenerConfig, host: options.listenHost, smtp, logger }));
+    const listener = await startListener({
+      config: listenerConfig,
+      host: options.listenHost,
+      logger,
+      clients: connections,
+      onConnection: ({ socket, remoteAddress, remotePort, proxied }) => {
+        const connection = smtp.connect(socket, proxied ? { remoteAddress, remotePort } : {});
+        return {
+          // Between transactions: no MAIL FROM yet, or the last message done.
+          isIdle: () => !connection.session?.envelope?.mailFrom,
+          goodbye: () => connection.send(421, replyText(REPLIES.shuttingDown)),
+        };
+      },
+    });
+    listeners.push(listener);
+    shell.onDrain((graceMs) => listener.drain(graceMs));
   }
-
-  const stopWatching = config.common.tls
-    ? watchTlsFiles(
-        config.common.tls,
-        (material) => {
-          tls = material;
-          for (const s of servers) s.updateSecureContext({ key: material.key, cert: material.cert });
-          logger.info('TLS certificate reloaded');
-        },
-        (error) =>
-          logger.error({ err: describeError(error) }, 'new TLS certificate refused; keeping the old one'),
-      )
-    : () => undefined;
-
-  const health: HealthServer = await startHealthServer({
-    port: config.common.httpPort,
-    host: options.listenHost,
-    registry,
-    isDraining: () => draining,
-    readiness: [
-      { name: 'spool', check: () => spool.probe() },
-      ...(directory ? [{ name: 'directory', check: () => directory.ping() }] : []),
-    ],
+  shell.onTlsReload((material) => {
+    for (const s of servers) s.updateSecureContext({ key: material.key, cert: material.cert });
   });
+  shell.onDrain((graceMs) => queueScheduler.stop(graceMs));
+  shell.onClose(() => {
+    clearInterval(sweep);
+    clearInterval(penaltySweep);
+    verifier?.close();
+  });
+  shell.onClose(() => {
+    for (const smtp of servers) smtp.close();
+  });
+  shell.onClose(() => directory?.close());
+  shell.onClose(() => spool.close());
 
   return {
     ports: Object.fromEntries(listeners.map((l) => [l.name, l.port])),
-    httpPort: health.port,
+    httpPort: shell.httpPort,
     scheduler: queueScheduler,
-    async stop() {
-      draining = true;
-      const graceMs = config.common.drainSeconds * 1000;
-      await Promise.all(listeners.map((l) => l.stopAccepting()));
-      await Promise.all([...listeners.map((l) => l.drain(graceMs)), queueScheduler.stop(graceMs)]);
-      clearInterval(sweep);
-      verifier?.close();
-      stopWatching();
-      await health.close();
-      await directory?.close();
-      await spool.close();
-    },
+    stop: () => shell.stop(),
   };
 }

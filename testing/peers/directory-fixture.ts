@@ -2,7 +2,7 @@
 // (with secret files) a program needs to reach it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DirectoryConfig } from '../../images/lib/config/common.ts';
+import type { DirectoryConfig } from '../../images/lib/contract/common.ts';
 import type { MailUser, Slapd } from './slapd.ts';
 
 export const USERS: MailUser[] = [

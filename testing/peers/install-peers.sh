@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real peers the protocol tests (*.ptest.ts) talk to: OpenLDAP, Postfix (and its
-# smtp-source / smtp-sink), swaks with TLS, curl, Python 3. Idempotent: packages already present are
-# left alone, and the package index is refreshed only when something is missing.
+# smtp-source / smtp-sink), swaks with TLS, curl, Python 3, and dnsmasq (a DNS server for the MX
+# tests). Idempotent: packages already present are left alone, and the package index is refreshed
+# only when something is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl)
+PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl dnsmasq-base)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

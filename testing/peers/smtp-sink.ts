@@ -19,7 +19,14 @@ export interface SmtpSink {
 
 export async function startSmtpSink(
   dir: string,
-  options: { lmtp?: boolean; extraArgs?: string[]; dump?: boolean; port?: number } = {},
+  options: {
+    lmtp?: boolean;
+    extraArgs?: string[];
+    dump?: boolean;
+    port?: number;
+    /** Another loopback address (127.0.0.3, ::1), to play one of several MX hosts. */
+    host?: string;
+  } = {},
 ): Promise<SmtpSink> {
   mkdirSync(dir, { recursive: true });
   const dumpDir = join(dir, 'dump');
@@ -30,7 +37,7 @@ export async function startSmtpSink(
     ...(options.dump === false ? [] : ['-d', `${dumpDir}/%Y%m%d%H%M%S.`]),
     ...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []),
     ...(options.extraArgs ?? []),
-    `127.0.0.1:${port}`,
+    options.host?.includes(':') ? `[${options.host}]:${port}` : `${options.host ?? '127.0.0.1'}:${port}`,
     '1000',
   ];
   if (process.getuid?.() === 0) {
@@ -42,7 +49,7 @@ export async function startSmtpSink(
   const proc = ManagedProcess.spawn('smtp-sink', '/usr/sbin/smtp-sink', args, {
     logFile: join(dir, 'smtp-sink.log'),
   });
-  await waitForPort(port);
+  await waitForPort(port, 10_000, options.host ?? '127.0.0.1');
   return {
     port,
     process: proc,

@@ -60,6 +60,20 @@ export class SmtpTranscript {
     this.#socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
   }
 
+  /** Writes bytes and waits until the socket has taken them (for streams of megabytes). */
+  async writeDrained(data: string | Buffer): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    if (this.#socket.write(bytes)) return;
+    await new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new Error('connection closed while writing'));
+      this.#socket.once('close', onClose);
+      this.#socket.once('drain', () => {
+        this.#socket.off('close', onClose);
+        resolve();
+      });
+    });
+  }
+
   /** The next complete reply; rejects when the connection closes first or after `timeoutMs`. */
   async read(timeoutMs = 5000): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;

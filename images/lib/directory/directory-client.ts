@@ -10,7 +10,7 @@
 //   failure (451/454), never into "no such user".
 import { Client, InvalidCredentialsError, type Filter } from 'ldapts';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { DirectoryConfig } from '../config/common.ts';
+import type { DirectoryConfig } from '../contract/common.ts';
 import { describeError, MtopoError } from '../errors.ts';
 import { readSecretFile } from '../secret-file.ts';
 import { TtlCache } from '../ttl-cache.ts';

@@ -3,7 +3,7 @@
 // change the filter's structure. A filter pasted together as text lets `*` match every user (seen on
 // slapd) and `)(` rewrite the query.
 import { EqualityFilter, OrFilter, type Filter } from 'ldapts';
-import type { DirectoryConfig } from '../config/common.ts';
+import type { DirectoryConfig } from '../contract/common.ts';
 
 export type DirectoryAttributes = DirectoryConfig['attributes'];
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testConfig } from '../testing/test-config.ts';
-import { NetworkSet, PRIVATE_RANGES } from './networks.ts';
+import { AddressSet as NetworkSet, PRIVATE_RANGES } from '../../lib/contract/cidr.ts';
 import {
   connectionRefusal,
   ownedAddresses,
@@ -32,10 +32,25 @@ describe('connectionRefusal', () => {
     ['internet', '203.0.113.5', false, 21, '421 4.7.0'],
     ['internet', '203.0.113.5', true, 1, '421 4.3.2'],
   ];
+  it("outbound relay port: only from the site's own networks", () => {
+    const at = (remoteAddress: string) =>
+      connectionRefusal({
+        role: 'outbound',
+        channel: 'relay',
+        remoteAddress,
+        acceptFrom,
+        draining: false,
+        connectionsFromClient: 1,
+        maxConnectionsPerClient: 20,
+      })?.code;
+    assert.equal(at('10.244.1.2'), undefined);
+    assert.equal(at('203.0.113.5'), 554);
+  });
   for (const [role, remoteAddress, draining, connections, expected] of cases) {
     it(`${role} from ${remoteAddress}${draining ? ' while draining' : ''} with ${connections} connection(s) → ${expected}`, () => {
       const r = connectionRefusal({
         role,
+        channel: role === 'outbound' ? 'submission' : 'mx',
         remoteAddress,
         acceptFrom,
         draining,
@@ -64,7 +79,18 @@ describe('senderVerdict', () => {
   ];
   for (const [role, sender, user, expected] of cases) {
     it(`${role}: MAIL FROM:<${sender}> as ${user ? (user.kind === 'user' ? user.login : 'the proxy') : 'nobody'} → ${expected}`, () => {
-      assert.equal(show(senderVerdict({ role, sender, smtpUtf8: false, user })), expected);
+      assert.equal(
+        show(
+          senderVerdict({
+            role,
+            channel: role === 'outbound' ? 'submission' : 'mx',
+            sender,
+            smtpUtf8: false,
+            user,
+          }),
+        ),
+        expected,
+      );
     });
   }
 });
@@ -89,7 +115,15 @@ describe('recipientVerdict: the open-relay battery', () => {
     for (const [recipient, expected] of battery) {
       it(`${role}: RCPT TO:<${recipient}> → ${expected}`, () => {
         assert.equal(
-          show(recipientVerdict({ table, recipient, smtpUtf8: false, user: undefined })),
+          show(
+            recipientVerdict({
+              table,
+              channel: table.role === 'outbound' ? 'submission' : 'mx',
+              recipient,
+              smtpUtf8: false,
+              user: undefined,
+            }),
+          ),
           expected,
         );
       });
@@ -99,21 +133,89 @@ describe('recipientVerdict: the open-relay battery', () => {
   it('outbound: relays for an authenticated user, and not for anyone else', () => {
     const table = buildRoutingTable(testConfig('outbound'));
     assert.equal(
-      show(recipientVerdict({ table, recipient: 'friend@elsewhere.example', smtpUtf8: false, user: alice })),
+      show(
+        recipientVerdict({
+          table,
+          channel: table.role === 'outbound' ? 'submission' : 'mx',
+          recipient: 'friend@elsewhere.example',
+          smtpUtf8: false,
+          user: alice,
+        }),
+      ),
       'ok',
     );
     assert.equal(
       show(
-        recipientVerdict({ table, recipient: 'friend@elsewhere.example', smtpUtf8: false, user: undefined }),
+        recipientVerdict({
+          table,
+          channel: table.role === 'outbound' ? 'submission' : 'mx',
+          recipient: 'friend@elsewhere.example',
+          smtpUtf8: false,
+          user: undefined,
+        }),
       ),
       '530 5.7.0',
     );
     assert.equal(
-      show(recipientVerdict({ table, recipient: 'friend@elsewhere.example', smtpUtf8: false, user: proxy })),
+      show(
+        recipientVerdict({
+          table,
+          channel: table.role === 'outbound' ? 'submission' : 'mx',
+          recipient: 'friend@elsewhere.example',
+          smtpUtf8: false,
+          user: proxy,
+        }),
+      ),
       '530 5.7.0',
     );
     assert.equal(
-      show(recipientVerdict({ table, recipient: 'x%y@elsewhere.example', smtpUtf8: false, user: alice })),
+      show(
+        recipientVerdict({
+          table,
+          channel: table.role === 'outbound' ? 'submission' : 'mx',
+          recipient: 'x%y@elsewhere.example',
+          smtpUtf8: false,
+          user: alice,
+        }),
+      ),
+      '553 5.7.1',
+    );
+  });
+});
+
+describe('the outbound relay port (the inbound tier handing over mail for the outside)', () => {
+  const table = buildRoutingTable(testConfig('outbound'));
+  it('takes the null sender and any recipient without AUTH', () => {
+    assert.equal(
+      show(
+        senderVerdict({ role: 'outbound', channel: 'relay', sender: '', smtpUtf8: false, user: undefined }),
+      ),
+      'ok',
+    );
+    assert.equal(
+      show(
+        recipientVerdict({
+          table,
+          channel: 'relay',
+          recipient: 'x@elsewhere.example',
+          smtpUtf8: false,
+          user: undefined,
+        }),
+      ),
+      'ok',
+    );
+  });
+  it('still refuses the relay forms', () => {
+    assert.equal(
+      show(
+        recipientVerdict({
+          table,
+          channel: 'relay',
+          recipient: 'x%y@elsewhere.example',
+          smtpUtf8: false,
+          user: undefined,
+        }),
+      ),
       '553 5.7.1',
     );
   });

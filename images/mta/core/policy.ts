@@ -2,13 +2,25 @@
 // send as this sender, may it send to this recipient. Each returns the refusal or what was accepted;
 // the receiving adapter only turns refusals into replies. Whether a recipient exists is routing's
 // business (routing.ts), asked after these rules pass.
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import { parseMailbox, type AddressProblem, type MailAddress } from './address.ts';
-import type { NetworkSet } from './networks.ts';
+import type { AddressSet } from '../../lib/contract/cidr.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import { relayRefusal, type RoutingTable } from './routing.ts';
 
 export type Role = MtaConfig['role'];
+
+/**
+ * What a listener is for. `mx`: mail from other MTAs (the internet tier, the inbound and gateway
+ * tiers); `submission`: users, after AUTH (the outbound tier's 587 and 465); `relay`: the outbound
+ * tier's hand-off port for the site's own inbound tier (forwarding and bounces to the outside).
+ */
+export type Channel = 'mx' | 'submission' | 'relay';
+
+export function channelOf(role: Role, protocol: string): Channel {
+  if (role !== 'outbound') return 'mx';
+  return protocol === 'smtp' ? 'relay' : 'submission';
+}
 
 /** Who a session is authenticated as. */
 export type SessionUser =
@@ -23,15 +35,18 @@ const refuse = <T>(reply: SmtpReply): Verdict<T> => ({ ok: false, reply });
 
 export function connectionRefusal(input: {
   role: Role;
+  channel: Channel;
   remoteAddress: string;
-  acceptFrom: NetworkSet;
+  acceptFrom: AddressSet;
   draining: boolean;
   connectionsFromClient: number;
   maxConnectionsPerClient: number;
 }): SmtpReply | undefined {
   if (input.draining) return REPLIES.shuttingDown;
-  // The inbound and gateway tiers are fed by other tiers only; the firewall says so too.
-  if ((input.role === 'inbound' || input.role === 'gateway') && !input.acceptFrom.has(input.remoteAddress)) {
+  // The inbound and gateway tiers, and the outbound tier's relay port, are fed by other tiers
+  // only; the firewall says so too.
+  const restricted = input.role === 'inbound' || input.role === 'gateway' || input.channel === 'relay';
+  if (restricted && !input.acceptFrom.has(input.remoteAddress)) {
     return REPLIES.networkNotAllowed;
   }
   if (input.connectionsFromClient > input.maxConnectionsPerClient)
@@ -61,20 +76,22 @@ function problemReply(problem: AddressProblem, sender: boolean): SmtpReply {
  */
 export function senderVerdict(input: {
   role: Role;
+  channel: Channel;
   sender: string;
   smtpUtf8: boolean;
   user: SessionUser | undefined;
 }): Verdict<MailAddress | null> {
-  if (input.role === 'outbound') {
+  const submission = input.channel === 'submission';
+  if (submission) {
     if (!input.user) return refuse(REPLIES.authRequired);
     if (input.user.kind === 'proxy') return refuse(REPLIES.proxyCannotSend);
   }
   if (input.sender === '') {
-    return input.role === 'outbound' ? refuse(REPLIES.senderNotOwned) : { ok: true, value: null };
+    return submission ? refuse(REPLIES.senderNotOwned) : { ok: true, value: null };
   }
   const parsed = parseMailbox(input.sender, { smtpUtf8: input.smtpUtf8 });
   if (!parsed.ok) return refuse(problemReply(parsed.problem, true));
-  if (input.role === 'outbound' && input.user?.kind === 'user') {
+  if (submission && input.user?.kind === 'user') {
     const owned = input.user.addresses.includes(parsed.value.address.toLowerCase());
     if (!owned) return refuse(REPLIES.senderNotOwned);
   }
@@ -84,13 +101,16 @@ export function senderVerdict(input: {
 /** RCPT TO, before routing: is the address well formed, and does the role take mail for it at all. */
 export function recipientVerdict(input: {
   table: RoutingTable;
+  channel: Channel;
   recipient: string;
   smtpUtf8: boolean;
   user: SessionUser | undefined;
 }): Verdict<MailAddress> {
   const parsed = parseMailbox(input.recipient, { smtpUtf8: input.smtpUtf8 });
   if (!parsed.ok) return refuse(problemReply(parsed.problem, false));
-  const refusal = relayRefusal(input.table, parsed.value, input.user?.kind === 'user');
+  // The relay port is the site's own inbound tier handing over mail it has already accepted.
+  const mayRelay = input.user?.kind === 'user' || input.channel === 'relay';
+  const refusal = relayRefusal(input.table, parsed.value, mayRelay);
   if (refusal) return refuse(refusal);
   return { ok: true, value: parsed.value };
 }

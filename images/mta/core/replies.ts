@@ -21,10 +21,20 @@ export const REPLIES = {
     'Too many connections from your address, try again later',
   ),
   shuttingDown: reply(421, '4.3.2', 'Service shutting down, try again later'),
+  tooManyRecipientErrorsFromClient: reply(
+    421,
+    '4.7.0',
+    'Too many refused recipients from your address, try again later',
+  ),
+  // RFC 5321 section 4.5.3.2: the server may close a session that is too slow (421, 4.4.2 timeout).
+  commandTimeout: reply(421, '4.4.2', 'Timeout waiting for a command, closing connection'),
+  dataTimeout: reply(421, '4.4.2', 'The message took too long to send, closing connection'),
+  dataTooSlow: reply(421, '4.4.2', 'The message is arriving too slowly, closing connection'),
 
   // Authentication (RFC 4954 section 6)
   authFailed: reply(535, '5.7.8', 'Authentication credentials invalid'),
   authUnavailable: reply(454, '4.7.0', 'Temporary authentication failure, try again later'),
+  authLockedOut: reply(454, '4.7.0', 'Too many failed logins, try again later'),
   proxyNotTrusted: reply(535, '5.7.8', 'Authentication credentials invalid'),
   xclientUnknownUser: reply(550, '5.7.1', 'XCLIENT LOGIN names no user of this site'),
 
@@ -48,6 +58,8 @@ export const REPLIES = {
   mailboxNotRoutable: reply(451, '4.3.0', 'Mailbox is not on a host this site serves, try again later'),
   forwardingLoop: reply(554, '5.4.6', 'Forwarding loop'),
   tooManyRecipients: reply(452, '4.5.3', 'Too many recipients'),
+  // Postfix's smtpd_hard_error_limit: a session that guesses addresses is closed.
+  tooManyRecipientErrors: reply(421, '4.7.0', 'Too many refused recipients, closing connection'),
 
   // Message
   smuggling: reply(
@@ -57,6 +69,8 @@ export const REPLIES = {
   ),
   messageTooBig: reply(552, '5.3.4', 'Message too big'),
   queueFailure: reply(451, '4.3.0', 'Could not queue the message, try again later'),
+  // RFC 3463 4.3.1 "mail system full"; 452 at MAIL (RFC 5321 section 4.2.2).
+  insufficientStorage: reply(452, '4.3.1', 'Insufficient system storage, try again later'),
 } as const satisfies Record<string, SmtpReply>;
 
 export type ReplyName = keyof typeof REPLIES;

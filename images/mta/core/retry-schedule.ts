@@ -3,6 +3,8 @@
 // retrying for 4–5 days). The last try is made at the end of the lifetime, not skipped; a failure
 // after that returns the message to its sender.
 
+import { backoffDelayMs } from '../../lib/backoff.ts';
+
 export interface RetryPolicy {
   initialMs: number;
   maxMs: number;
@@ -10,9 +12,7 @@ export interface RetryPolicy {
 }
 
 export function retryDelayMs(failures: number, policy: RetryPolicy): number {
-  const exponent = Math.max(0, failures - 1);
-  // 2^exponent overflows to Infinity long before it matters; min() keeps it finite.
-  return Math.min(policy.initialMs * 2 ** Math.min(exponent, 40), policy.maxMs);
+  return backoffDelayMs(failures, { initialMs: policy.initialMs, maxMs: policy.maxMs });
 }
 
 export type AfterFailure = { kind: 'retry'; at: number } | { kind: 'expire' };

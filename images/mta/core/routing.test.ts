@@ -220,6 +220,38 @@ describe('routeAddress', () => {
     );
   });
 
+  it('sends the gateway hosted-domain users still on the legacy system, when it has legacyUsers', () => {
+    const table = buildRoutingTable(
+      testConfig('gateway', { legacyUsers: { host: 'notes.corp.test', port: 25, tls: 'opportunistic' } }),
+    );
+    assert.equal(relayRefusal(table, addr('dave@example.test'), false), undefined);
+    assert.equal(
+      where(routeAddress(table, addr('dave@example.test'), { kind: 'not-asked' })),
+      'smtp:notes.corp.test',
+    );
+    assert.equal(
+      where(routeAddress(table, addr('x@legacy.example.test'), { kind: 'not-asked' })),
+      'smtp:notes.legacy.test',
+      'a routed domain still takes its route',
+    );
+    assert.equal(relayRefusal(table, addr('victim@elsewhere.example'), false)?.code, 554);
+  });
+
+  it("sends the inbound tier's mail for the outside to the outbound tier when it has one", () => {
+    const table = buildRoutingTable(
+      testConfig('inbound', { outboundRelay: { host: 'outbound.test', port: 2525, tls: 'opportunistic' } }),
+    );
+    assert.equal(
+      where(routeAddress(table, addr('friend@elsewhere.example'), { kind: 'not-asked' })),
+      'smtp:outbound.test',
+    );
+    assert.equal(
+      where(routeAddress(inbound, addr('friend@elsewhere.example'), { kind: 'not-asked' })),
+      'mx:elsewhere.example',
+      'without one, by MX',
+    );
+  });
+
   it('asks the directory only for hosted domains of the inbound and outbound tiers', () => {
     assert.equal(needsDirectory(inbound, addr('alice@example.test')), true);
     assert.equal(needsDirectory(inbound, addr('x@legacy.example.test')), false);

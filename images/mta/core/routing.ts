@@ -10,7 +10,7 @@
 //        LMTP; any other mailHost → the gateway (a user not migrated yet), or defer if there is none
 //   4. anywhere else                                       → the smarthost, or the domain's MX hosts
 // The internet role sends everything it accepts to the inbound tier; the gateway role sends by route.
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import type { DirectoryEntry } from '../../lib/directory/entry.ts';
 import { normaliseDomain, parseMailbox, type MailAddress } from './address.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
@@ -71,13 +71,31 @@ export interface RoutingTable {
   stores: ReadonlyMap<string, Destination>;
   relayTo: Destination | undefined;
   smarthost: Destination | undefined;
+  /** Gateway: where hosted-domain users still on a legacy system go. */
+  legacyUsers: Destination | undefined;
+  /** Inbound: mail for outside addresses goes to the outbound tier instead of MX. */
+  outboundRelay: Destination | undefined;
 }
 
 const domainSet = (domains: readonly string[]) => new Set(domains.map(normaliseDomain));
 
 export function buildRoutingTable(config: MtaConfig): RoutingTable {
   const stores = new Map<string, Destination>();
-  for (const [mailHost, store] of Object.entries(config.stores)) {
+  const local = config.role === 'inbound' || config.role === 'outbound' ? config : undefined;
+  const routes = config.role === 'outbound' || config.role === 'gateway' ? config.routes : [];
+  const gatewayHandOff = local?.gateway;
+  const relayTo = config.role === 'internet' ? config.relayTo : undefined;
+  const smarthost = config.role === 'outbound' ? config.smarthost : undefined;
+  const legacyUsers = config.role === 'gateway' ? config.legacyUsers : undefined;
+  const outboundRelay = config.role === 'inbound' ? config.outboundRelay : undefined;
+  const hop = (h: { host: string; port: number; tls: TlsMode }, label: string): Destination => ({
+    kind: 'smtp',
+    host: h.host,
+    port: h.port,
+    tls: h.tls,
+    label,
+  });
+  for (const [mailHost, store] of Object.entries(local?.stores ?? {})) {
     stores.set(mailHost.toLowerCase(), {
       kind: 'lmtp',
       host: store.host,
@@ -89,19 +107,19 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
   return {
     role: config.role,
     hosted: domainSet(config.domains),
-    gateway: config.gateway
+    gateway: gatewayHandOff
       ? {
-          domains: domainSet(config.gateway.domains),
+          domains: domainSet(gatewayHandOff.domains),
           destination: {
             kind: 'smtp',
-            host: config.gateway.host,
-            port: config.gateway.port,
+            host: gatewayHandOff.host,
+            port: gatewayHandOff.port,
             tls: 'opportunistic',
             label: 'gateway',
           },
         }
       : undefined,
-    routes: config.routes.map((r) => ({
+    routes: routes.map((r) => ({
       domains: domainSet(r.domains),
       destination: {
         kind: 'smtp',
@@ -112,32 +130,34 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
       },
     })),
     stores,
-    relayTo: config.relayTo
+    relayTo: relayTo
       ? {
           kind: 'smtp',
-          host: config.relayTo.host,
-          port: config.relayTo.port,
-          tls: config.relayTo.tls,
+          host: relayTo.host,
+          port: relayTo.port,
+          tls: relayTo.tls,
           label: 'relay',
         }
       : undefined,
-    smarthost: config.smarthost
+    smarthost: smarthost
       ? {
           kind: 'smtp',
-          host: config.smarthost.host,
-          port: config.smarthost.port,
-          tls: config.smarthost.tls,
+          host: smarthost.host,
+          port: smarthost.port,
+          tls: smarthost.tls,
           label: 'smarthost',
-          ...(config.smarthost.usernameFile && config.smarthost.passwordFile
+          ...(smarthost.usernameFile && smarthost.passwordFile
             ? {
                 auth: {
-                  usernameFile: config.smarthost.usernameFile,
-                  passwordFile: config.smarthost.passwordFile,
+                  usernameFile: smarthost.usernameFile,
+                  passwordFile: smarthost.passwordFile,
                 },
               }
             : {}),
         }
       : undefined,
+    legacyUsers: legacyUsers ? hop(legacyUsers, 'legacy') : undefined,
+    outboundRelay: outboundRelay ? hop(outboundRelay, 'outbound') : undefined,
   };
 }
 
@@ -149,7 +169,7 @@ export function buildRoutingTable(config: MtaConfig): RoutingTable {
 export function relayRefusal(
   table: RoutingTable,
   address: MailAddress,
-  authenticated: boolean,
+  mayRelay: boolean,
 ): SmtpReply | undefined {
   const domain = address.domain;
   switch (table.role) {
@@ -159,10 +179,13 @@ export function relayRefusal(
     case 'inbound':
       return table.hosted.has(domain) || table.gateway?.domains.has(domain) ? undefined : REPLIES.relayDenied;
     case 'outbound':
-      // Submission relays anywhere, but only for a user who has logged in.
-      return authenticated ? undefined : REPLIES.authRequired;
+      // Submission relays anywhere, but only for a user who has logged in (or, on the relay port,
+      // for the site's inbound tier: mayRelay).
+      return mayRelay ? undefined : REPLIES.authRequired;
     case 'gateway':
-      return table.routes.some((r) => r.domains.has(domain)) ? undefined : REPLIES.relayDenied;
+      if (table.routes.some((r) => r.domains.has(domain))) return undefined;
+      // The inbound tier sends hosted-domain users who are still on a legacy system.
+      return table.legacyUsers && table.hosted.has(domain) ? undefined : REPLIES.relayDenied;
   }
 }
 
@@ -202,6 +225,13 @@ export function routeAddress(table: RoutingTable, address: MailAddress, lookup: 
         destination: route.destination,
         why: `${domain} has a route to a legacy system`,
       };
+    if (table.legacyUsers && table.hosted.has(domain))
+      return {
+        kind: 'deliver',
+        address: a,
+        destination: table.legacyUsers,
+        why: `${domain} is hosted here: a user still on the legacy system`,
+      };
     return { kind: 'refuse', address: a, reply: REPLIES.relayDenied, why: `no route covers ${domain}` };
   }
   if (table.gateway?.domains.has(domain)) {
@@ -220,6 +250,13 @@ export function routeAddress(table: RoutingTable, address: MailAddress, lookup: 
       why: `${domain} has its own route`,
     };
   if (table.hosted.has(domain)) return routeHosted(table, address, lookup);
+  if (table.outboundRelay)
+    return {
+      kind: 'deliver',
+      address: a,
+      destination: table.outboundRelay,
+      why: `${domain} is remote; mail for the outside leaves through the outbound tier`,
+    };
   if (table.smarthost)
     return {
       kind: 'deliver',

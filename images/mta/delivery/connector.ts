@@ -4,30 +4,42 @@ import { describeError } from '../../lib/errors.ts';
 import { readSecretFile } from '../../lib/secret-file.ts';
 import type { Destination } from '../core/routing.ts';
 import { DestinationError } from './destination-queue.ts';
-import { resolveMxHosts, type MxAnswer } from './mx-resolver.ts';
+import { MxResolver, type MxAnswer } from './mx-resolver.ts';
 import { NextHopConnection, type ConnectionTimeouts } from './next-hop-connection.ts';
 
 export interface ConnectorOptions {
   /** Our name in EHLO/LHLO. */
   name: string;
   timeouts?: ConnectionTimeouts;
+  /** MX and address lookups (the pod's resolvers by default). */
+  resolver?: MxResolver;
+  /** Replaces the MX lookup (tests that need no DNS server). */
   resolveMx?: (domain: string) => Promise<MxAnswer>;
-  /** SMTP port of MX hosts: 25, except in tests. */
+  /** SMTP port of MX hosts: 25, except in tests on loopback. */
   mxPort?: number;
 }
 
 export function createConnector(
   options: ConnectorOptions,
 ): (destination: Destination) => Promise<NextHopConnection> {
-  const resolveMx = options.resolveMx ?? ((domain: string) => resolveMxHosts(domain));
+  const resolver = options.resolver ?? new MxResolver();
+  const resolveMx = options.resolveMx ?? ((domain: string) => resolver.mxHosts(domain));
   const open = (
     host: string,
     port: number,
     destination: Destination,
     auth?: { user: string; pass: string },
+    address?: string,
   ) =>
     NextHopConnection.open(
-      { host, port, lmtp: destination.kind === 'lmtp', tls: destination.tls, ...(auth ? { auth } : {}) },
+      {
+        host,
+        ...(address ? { address } : {}),
+        port,
+        lmtp: destination.kind === 'lmtp',
+        tls: destination.tls,
+        ...(auth ? { auth } : {}),
+      },
       { name: options.name, ...(options.timeouts ? { timeouts: options.timeouts } : {}) },
     );
 
@@ -61,11 +73,23 @@ export function createConnector(
         break;
     }
     const errors: string[] = [];
+    // In preference order; an MX host without an address, or whose addresses do not answer, is
+    // skipped for the next (RFC 5321 section 5.1).
     for (const host of answer.hosts) {
+      let addresses: string[];
       try {
-        return await open(host, options.mxPort ?? 25, destination);
+        addresses = await resolver.addresses(host);
       } catch (error) {
-        errors.push(`${host}: ${describeError(error)}`);
+        errors.push(`${host}: address lookup failed: ${describeError(error)}`);
+        continue;
+      }
+      if (addresses.length === 0) errors.push(`${host}: no A or AAAA record`);
+      for (const address of addresses) {
+        try {
+          return await open(host, options.mxPort ?? 25, destination, undefined, address);
+        } catch (error) {
+          errors.push(`${host} [${address}]: ${describeError(error)}`);
+        }
       }
     }
     throw new DestinationError(`no MX host of ${destination.domain} answered (${errors.join('; ')})`, {

@@ -1,7 +1,10 @@
 // Which hosts receive mail for a remote domain (RFC 5321 section 5.1): its MX records by preference,
 // equal preferences in random order; no MX records means the domain's own address ("implicit MX");
-// a single MX of "." means the domain takes no mail at all (null MX, RFC 7505).
-import { promises as dns } from 'node:dns';
+// a single MX of "." means the domain takes no mail at all (null MX, RFC 7505). Then each MX host's
+// addresses (A and AAAA), asked of the same DNS servers, so that an MX without an address is skipped
+// with a reason instead of failing inside the SMTP client.
+import { Resolver } from 'node:dns/promises';
+import { addressFamily } from '../../lib/contract/cidr.ts';
 
 export type MxAnswer =
   | { kind: 'hosts'; hosts: string[] }
@@ -25,10 +28,9 @@ export function orderMxRecords(records: MxRecord[], random: () => number = Math.
 
 export type MxLookup = (domain: string) => Promise<MxRecord[]>;
 
-export async function resolveMxHosts(
-  domain: string,
-  lookup: MxLookup = (d) => dns.resolveMx(d),
-): Promise<MxAnswer> {
+const NO_ANSWER = new Set(['ENODATA', 'ENOTFOUND']);
+
+export async function resolveMxHosts(domain: string, lookup: MxLookup): Promise<MxAnswer> {
   let records: MxRecord[];
   try {
     records = await lookup(domain);
@@ -45,4 +47,38 @@ export async function resolveMxHosts(
     kind: 'hosts',
     hosts: orderMxRecords(records.filter((r) => r.exchange !== '' && r.exchange !== '.')),
   };
+}
+
+/** MX and address lookups against the pod's resolvers, or the servers given ("127.0.0.1:5353"). */
+export class MxResolver {
+  readonly #resolver: Resolver;
+
+  constructor(servers?: readonly string[]) {
+    // Two tries of 5 s: a DNS server that does not answer defers the message, it does not hold a
+    // delivery slot for the resolver's default minute.
+    this.#resolver = new Resolver({ timeout: 5000, tries: 2 });
+    if (servers && servers.length > 0) this.#resolver.setServers([...servers]);
+  }
+
+  mxHosts(domain: string): Promise<MxAnswer> {
+    return resolveMxHosts(domain, (d) => this.#resolver.resolveMx(d));
+  }
+
+  /** A and AAAA addresses of a host (an address is its own answer); none when the name has none. */
+  async addresses(host: string): Promise<string[]> {
+    if (addressFamily(host)) return [host];
+    const ask = async (query: Promise<string[]>) => {
+      try {
+        return await query;
+      } catch (error) {
+        if (NO_ANSWER.has((error as NodeJS.ErrnoException).code ?? '')) return [];
+        throw error;
+      }
+    };
+    const [v4, v6] = await Promise.all([
+      ask(this.#resolver.resolve4(host)),
+      ask(this.#resolver.resolve6(host)),
+    ]);
+    return [...v4, ...v6];
+  }
 }

@@ -5,11 +5,15 @@
 import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { MtopoError } from '../../lib/errors.ts';
+import { addressFamily } from '../../lib/contract/cidr.ts';
 import type { TlsMode } from '../core/routing.ts';
 import { deferredOutcome, outcomeFromReply, type RecipientOutcome } from './outcome.ts';
 
 export interface NextHop {
+  /** The name, for TLS (SNI and, with 'verify', the certificate check). */
   host: string;
+  /** Where to connect, when already resolved (an MX host's A or AAAA record); else the host. */
+  address?: string;
   port: number;
   lmtp: boolean;
   tls: TlsMode;
@@ -72,7 +76,7 @@ export class NextHopConnection {
   ): Promise<NextHopConnection> {
     const t = options.timeouts ?? DEFAULT_TIMEOUTS;
     const connection = new SMTPConnection({
-      host: hop.host,
+      host: hop.address ?? hop.host,
       port: hop.port,
       lmtp: hop.lmtp,
       name: options.name,
@@ -83,7 +87,7 @@ export class NextHopConnection {
       requireTLS: hop.tls === 'required' || hop.tls === 'verify',
       tls: {
         rejectUnauthorized: hop.tls === 'verify',
-        servername: isIpAddress(hop.host) ? undefined : hop.host,
+        servername: addressFamily(hop.host) ? undefined : hop.host,
       },
       connectionTimeout: t.connectMs,
       greetingTimeout: t.greetingMs,
@@ -240,8 +244,4 @@ function connectError(hop: NextHop, error: NodemailerError): MtopoError {
   return new MtopoError(code, `cannot open a session with ${hop.host}:${hop.port}: ${error.message}`, {
     cause: error,
   });
-}
-
-function isIpAddress(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }

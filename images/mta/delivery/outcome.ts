@@ -2,18 +2,9 @@
 // 2xx delivered; 5xx failed for good (the sender gets a bounce); everything else — 4xx, a refused
 // connection, a timeout, TLS that could not be set up — deferred for a later try.
 
-export type OutcomeStatus = 'delivered' | 'deferred' | 'failed';
+import type { OutcomeStatus, RecipientOutcome } from '../core/delivery-plan.ts';
 
-export interface RecipientOutcome {
-  address: string;
-  status: OutcomeStatus;
-  /** RFC 3463 status (from the reply when it had one). */
-  enhanced: string;
-  /** One line: the reply, or what went wrong. */
-  diagnostic: string;
-  /** The server that answered, when one did. */
-  remoteMta?: string;
-}
+export type { OutcomeStatus, RecipientOutcome } from '../core/delivery-plan.ts';
 
 const ENHANCED = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
 

@@ -7,8 +7,14 @@
 //
 // A probe that gets no answer (the inbound tier is down) does not refuse: the edge queues the mail,
 // which is what a queueing DMZ relay is for. Answers are cached for a short time.
+// The probe speaks TLS as the hand-off itself does (relayTo.tls): STARTTLS when the inbound tier
+// offers it ('opportunistic'), and no probe at all without it ('required', 'verify'), so a
+// recipient question never crosses the DMZ's inner wall in clear when the mail would not.
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { SmtpReplyReader } from '../../lib/smtp/reply-reader.ts';
 import { TtlCache } from '../../lib/ttl-cache.ts';
+import type { TlsMode } from '../core/routing.ts';
 
 export interface ProbeReply {
   code: number;
@@ -21,41 +27,67 @@ export type Verification =
 
 /** One SMTP connection that asks RCPT questions and sends nothing. */
 class ProbeConnection {
-  readonly #socket: Socket;
-  #buffer = '';
+  #socket: Socket | TLSSocket;
+  #reader = new SmtpReplyReader();
   #waiting: ((reply: ProbeReply | Error) => void)[] = [];
   #replies: (ProbeReply | Error)[] = [];
   #broken = false;
+  #secure = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
+    this.#attach(socket);
+  }
+
+  #attach(socket: Socket | TLSSocket): void {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      for (;;) {
-        const reply = this.#takeReply();
-        if (!reply) break;
-        this.#deliver(reply);
+      try {
+        for (const reply of this.#reader.push(chunk)) this.#deliver({ code: reply.code, text: reply.text });
+      } catch (error) {
+        this.#fail(error as Error);
+        socket.destroy();
       }
-      if (this.#buffer.length > 64 * 1024) this.#fail(new Error('reply too long'));
     });
-    socket.on('error', (error) => this.#fail(error));
+    socket.on('error', (error: Error) => this.#fail(error));
     socket.on('close', () => this.#fail(new Error('connection closed')));
   }
 
-  static async open(host: string, port: number, name: string, timeoutMs: number): Promise<ProbeConnection> {
-    const socket = connect({ host, port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+  static async open(options: {
+    host: string;
+    port: number;
+    name: string;
+    timeoutMs: number;
+    tls: TlsMode;
+  }): Promise<ProbeConnection> {
+    const socket = connect({ host: options.host, port: options.port });
+    socket.setTimeout(options.timeoutMs, () =>
+      socket.destroy(new Error(`no answer within ${options.timeoutMs} ms`)),
+    );
     const probe = new ProbeConnection(socket);
     const greeting = await probe.#next();
     if (greeting.code !== 220) throw new Error(`greeting ${greeting.code} ${greeting.text}`);
-    const ehlo = await probe.#command(`EHLO ${name}`);
+    let ehlo = await probe.#command(`EHLO ${options.name}`);
     if (ehlo.code !== 250) throw new Error(`EHLO refused: ${ehlo.code} ${ehlo.text}`);
+    if (options.tls !== 'none') {
+      const offered = /(^| )STARTTLS( |$)/i.test(ehlo.text);
+      if (!offered && options.tls !== 'opportunistic')
+        throw new Error(`the next hop offers no STARTTLS and the hand-off requires TLS (${options.tls})`);
+      if (offered) {
+        await probe.#startTls(options.host, options.tls === 'verify', options.timeoutMs);
+        ehlo = await probe.#command(`EHLO ${options.name}`);
+        if (ehlo.code !== 250) throw new Error(`EHLO after STARTTLS refused: ${ehlo.code} ${ehlo.text}`);
+      }
+    }
     return probe;
   }
 
   get usable(): boolean {
     return !this.#broken;
+  }
+
+  get secure(): boolean {
+    return this.#secure;
   }
 
   async ask(address: string): Promise<ProbeReply> {
@@ -71,6 +103,32 @@ class ProbeConnection {
   close(): void {
     this.#broken = true;
     if (!this.#socket.destroyed) this.#socket.end('QUIT\r\n');
+  }
+
+  async #startTls(servername: string, verify: boolean, timeoutMs: number): Promise<void> {
+    const reply = await this.#command('STARTTLS');
+    if (reply.code !== 220) throw new Error(`STARTTLS refused: ${reply.code} ${reply.text}`);
+    const plain = this.#socket as Socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    const secure = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = tlsConnect(
+        {
+          socket: plain,
+          servername: /^[\d.:]+$/.test(servername) ? undefined : servername,
+          rejectUnauthorized: verify,
+        },
+        () => resolve(s),
+      );
+      s.once('error', reject);
+    });
+    secure.setTimeout(timeoutMs, () => secure.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    // RFC 3207 section 4.2: everything known before the handshake is forgotten.
+    this.#reader = new SmtpReplyReader();
+    this.#socket = secure;
+    this.#secure = true;
+    this.#attach(secure);
   }
 
   #command(line: string): Promise<ProbeReply> {
@@ -99,24 +157,6 @@ class ProbeConnection {
     for (const waiter of this.#waiting.splice(0)) waiter(error);
     this.#replies.push(error);
   }
-
-  #takeReply(): ProbeReply | undefined {
-    let offset = 0;
-    for (;;) {
-      const end = this.#buffer.indexOf('\n', offset);
-      if (end < 0) return undefined;
-      const line = this.#buffer.slice(offset, end).replace(/\r$/, '');
-      offset = end + 1;
-      if (/^\d{3}(?: |$)/.test(line)) {
-        const lines = this.#buffer
-          .slice(0, offset)
-          .split(/\r?\n/)
-          .filter((l) => l.length > 0);
-        this.#buffer = this.#buffer.slice(offset);
-        return { code: Number(line.slice(0, 3)), text: lines.map((l) => l.slice(4)).join(' ') };
-      }
-    }
-  }
 }
 
 export interface RecipientVerifierOptions {
@@ -124,6 +164,8 @@ export interface RecipientVerifierOptions {
   port: number;
   /** Our name in EHLO. */
   name: string;
+  /** As the hand-off to this host (relayTo.tls). */
+  tls: TlsMode;
   cacheTtlMs: number;
   timeoutMs?: number;
   /** Probe connections kept open between questions. */
@@ -163,12 +205,13 @@ export class RecipientVerifier {
     try {
       connection = this.#idle.pop();
       while (connection && !connection.usable) connection = this.#idle.pop();
-      connection ??= await ProbeConnection.open(
-        this.#o.host,
-        this.#o.port,
-        this.#o.name,
-        this.#o.timeoutMs ?? 10_000,
-      );
+      connection ??= await ProbeConnection.open({
+        host: this.#o.host,
+        port: this.#o.port,
+        name: this.#o.name,
+        timeoutMs: this.#o.timeoutMs ?? 10_000,
+        tls: this.#o.tls,
+      });
       const reply = await connection.ask(address);
       if (connection.usable && this.#idle.length < (this.#o.idleConnections ?? 4))
         this.#idle.push(connection);

@@ -10,14 +10,18 @@ import { describeError } from '../../lib/errors.ts';
 import { parseMailbox } from '../core/address.ts';
 import { buildBounce, type FailedRecipient } from '../core/dsn.ts';
 import { freshState, newQueueId, type DeliveryState, type Envelope } from '../core/envelope.ts';
-import { replyLine } from '../core/replies.ts';
-import { afterFailure, type RetryPolicy } from '../core/retry-schedule.ts';
-import { destinationKey, type Destination, type RecipientRouter } from '../core/routing.ts';
+import {
+  planAttempt,
+  settleAttempt,
+  type PlannedRecipient,
+  type RecipientOutcome,
+} from '../core/delivery-plan.ts';
+import type { RetryPolicy } from '../core/retry-schedule.ts';
+import type { Destination, RecipientRouter } from '../core/routing.ts';
 import type { MtaMetrics } from '../metrics.ts';
 import type { Spool, SpooledMessage } from '../spool/spool.ts';
 import { DestinationQueue } from './destination-queue.ts';
 import type { NextHopConnection } from './next-hop-connection.ts';
-import type { RecipientOutcome } from './outcome.ts';
 
 export interface SchedulerOptions {
   role: string;
@@ -145,43 +149,17 @@ export class DeliveryScheduler {
     const { envelope } = entry.message;
     const log = this.#o.logger.child({ queueId: envelope.id });
     try {
-      const outcomes: RecipientOutcome[] = [];
-      const labels = new Map<string, string>();
-      const groups = new Map<string, { destination: Destination; recipients: string[] }>();
-      const done = new Set(entry.state.done.map((a) => a.toLowerCase()));
-      const planned = new Set<string>();
+      // Routing asks the directory (I/O); what to do with the answers is core/delivery-plan.ts.
+      const recipients: PlannedRecipient[] = [];
       for (const original of envelope.recipients) {
         const parsed = parseMailbox(original, { smtpUtf8: true });
-        if (!parsed.ok) {
-          outcomes.push({
-            address: original,
-            status: 'failed',
-            enhanced: '5.1.3',
-            diagnostic: `bad address syntax (${parsed.problem})`,
-          });
-          continue;
-        }
-        for (const leaf of await this.#o.router.resolve(parsed.value)) {
-          const route = leaf.route;
-          const key = route.address.toLowerCase();
-          if (done.has(key) || planned.has(key)) continue;
-          planned.add(key);
-          if (route.kind === 'deliver') {
-            const destKey = destinationKey(route.destination);
-            const group = groups.get(destKey) ?? { destination: route.destination, recipients: [] };
-            group.recipients.push(route.address);
-            groups.set(destKey, group);
-            labels.set(route.address, route.destination.label);
-          } else {
-            outcomes.push({
-              address: route.address,
-              status: route.kind === 'refuse' ? 'failed' : 'deferred',
-              enhanced: route.reply.status,
-              diagnostic: `${replyLine(route.reply)} (${route.why})`,
-            });
-          }
-        }
+        recipients.push(
+          parsed.ok
+            ? { original, leaves: await this.#o.router.resolve(parsed.value) }
+            : { original, problem: parsed.problem },
+        );
       }
+      const { groups, outcomes, labels } = planAttempt(recipients, entry.state.done);
       const results = await Promise.all(
         [...groups].map(([key, group]) =>
           this.#queueFor(key, group.destination).submit({
@@ -224,83 +202,57 @@ export class DeliveryScheduler {
     const { envelope } = entry.message;
     const now = this.#now();
     const role = this.#o.role;
-    const bounced: FailedRecipient[] = [];
-    const deferred: RecipientOutcome[] = [];
-    const done = new Set(entry.state.done);
-    for (const outcome of outcomes) {
-      const destination = labels.get(outcome.address) ?? 'none';
-      const fields = {
-        rcpt: outcome.address,
-        destination,
-        reply: outcome.diagnostic,
-        status: outcome.enhanced,
-      };
-      if (outcome.status === 'delivered') {
-        done.add(outcome.address);
-        this.#o.metrics.recipients.inc({ role, destination, outcome: 'delivered' });
-        this.#o.metrics.deliveryDelay.observe({ role, destination }, (now - envelope.arrivedAt) / 1000);
-        log.info({ ...fields, delayMs: now - envelope.arrivedAt }, 'delivered');
-      } else if (outcome.status === 'failed') {
-        done.add(outcome.address);
-        bounced.push({
-          address: outcome.address,
-          status: outcome.enhanced,
-          diagnostic: outcome.diagnostic,
-          remoteMta: outcome.remoteMta,
-        });
-        this.#o.metrics.recipients.inc({ role, destination, outcome: 'bounced' });
-        log.warn(fields, 'delivery failed for good');
-      } else {
-        deferred.push(outcome);
-        this.#o.metrics.recipients.inc({ role, destination, outcome: 'deferred' });
-        log.info(fields, 'delivery deferred');
-      }
+    const settlement = settleAttempt({
+      state: entry.state,
+      outcomes,
+      arrivedAt: envelope.arrivedAt,
+      now,
+      retry: this.#o.retry,
+    });
+    const destination = (address: string) => labels.get(address) ?? 'none';
+    const fields = (o: RecipientOutcome) => ({
+      rcpt: o.address,
+      destination: destination(o.address),
+      reply: o.diagnostic,
+      status: o.enhanced,
+    });
+    for (const o of settlement.delivered) {
+      this.#o.metrics.recipients.inc({ role, destination: destination(o.address), outcome: 'delivered' });
+      this.#o.metrics.deliveryDelay.observe(
+        { role, destination: destination(o.address) },
+        (now - envelope.arrivedAt) / 1000,
+      );
+      log.info({ ...fields(o), delayMs: now - envelope.arrivedAt }, 'delivered');
     }
-    if (deferred.length > 0) {
-      const failures = entry.state.failures + 1;
-      const next = afterFailure({ arrivedAt: envelope.arrivedAt, now, failures, policy: this.#o.retry });
-      if (next.kind === 'retry') {
-        if (bounced.length > 0) await this.#bounce(entry, bounced, log);
-        entry.state = {
-          failures,
-          nextAttemptAt: next.at,
-          done: [...done],
-          lastErrors: Object.fromEntries(
-            deferred.map((o) => [
-              o.address,
-              {
-                status: o.enhanced,
-                diagnostic: o.diagnostic,
-                ...(o.remoteMta ? { remoteMta: o.remoteMta } : {}),
-              },
-            ]),
-          ),
-        };
-        await this.#o.spool.writeState(envelope.id, entry.state);
-        entry.hasState = true;
-        // A message that waits for a retry waits on disk, not in memory.
-        entry.message = { ...entry.message, content: undefined };
-        log.info({ failures, retryInMs: next.at - now }, 'will try again');
-        this.#schedule(entry);
-        return;
-      }
-      // The lifetime is over: what is still pending goes back to the sender.
-      for (const o of deferred) {
-        bounced.push({
-          address: o.address,
-          status: '4.4.7',
-          diagnostic: `delivery time expired; last error: ${o.diagnostic}`,
-          remoteMta: o.remoteMta,
-        });
-        this.#o.metrics.recipients.inc({
-          role,
-          destination: labels.get(o.address) ?? 'none',
-          outcome: 'bounced',
-        });
-      }
-      log.warn({ recipients: deferred.length }, 'message expired');
+    for (const o of outcomes) {
+      if (o.status !== 'failed') continue;
+      this.#o.metrics.recipients.inc({ role, destination: destination(o.address), outcome: 'bounced' });
+      log.warn(fields(o), 'delivery failed for good');
     }
-    if (bounced.length > 0) await this.#bounce(entry, bounced, log);
+    if (settlement.kind === 'retry') {
+      for (const o of settlement.deferred) {
+        this.#o.metrics.recipients.inc({ role, destination: destination(o.address), outcome: 'deferred' });
+        log.info(fields(o), 'delivery deferred');
+      }
+      if (settlement.bounced.length > 0) await this.#bounce(entry, settlement.bounced, log);
+      entry.state = settlement.state;
+      await this.#o.spool.writeState(envelope.id, entry.state);
+      entry.hasState = true;
+      // A message that waits for a retry waits on disk, not in memory.
+      entry.message = { ...entry.message, content: undefined };
+      log.info(
+        { failures: entry.state.failures, retryInMs: entry.state.nextAttemptAt - now },
+        'will try again',
+      );
+      this.#schedule(entry);
+      return;
+    }
+    if (settlement.expired.length > 0) {
+      for (const o of settlement.expired)
+        this.#o.metrics.recipients.inc({ role, destination: destination(o.address), outcome: 'bounced' });
+      log.warn({ recipients: settlement.expired.length }, 'message expired');
+    }
+    if (settlement.bounced.length > 0) await this.#bounce(entry, settlement.bounced, log);
     await this.#o.spool.remove(envelope.id, entry.hasState);
     this.#entries.delete(envelope.id);
     log.debug('removed from the queue');

@@ -10,7 +10,7 @@ import { freePort } from '../../../testing/support/free-ports.ts';
 import { startPostfix, type Postfix } from '../../../testing/peers/postfix.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
-import { buildProxyHeader } from '../../lib/proxy-protocol.ts';
+import { buildProxyHeader } from '../../lib/server/proxy-protocol.ts';
 import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
@@ -55,6 +55,9 @@ before(async () => {
         listener('smtp-proxy-v2', v2, 'v2'),
       ],
       relayTo: { host: '127.0.0.1', port: inboundStandIn.port, tls: 'none' },
+      // The relay battery sends dozens of refused recipients on one session; the harvesting
+      // penalties (their own test: attacks.ptest.ts) would slow it down.
+      limits: { recipientErrorsBeforeDelay: 1000, recipientErrorsPerSession: 1000 },
     },
   });
   theInternet = await startPostfix(join(temp.path, 'postfix-internet'), {

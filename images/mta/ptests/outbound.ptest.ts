@@ -11,7 +11,7 @@ import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.t
 import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { makeSelfSignedCertificate, type TlsFixture } from '../../../testing/peers/tls-fixture.ts';
-import { XCLIENT_PROXY_IDENTITY } from '../../lib/xclient-proof.ts';
+import { XCLIENT_PROXY_IDENTITY } from '../../lib/auth/proofs.ts';
 import { arrived, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
 import { startTestSite, type TestSite } from '../testing/site.ts';
@@ -65,6 +65,9 @@ async function startOutbound(name: string, peerCidrs?: string[]): Promise<MtaPro
         passwordFile: join(dir, 'smarthost-pass'),
       },
       xclient: { secretFile: join(dir, 'xclient-secret'), ...(peerCidrs ? { peerCidrs } : {}) },
+      // These tests log in wrongly on purpose, all from 127.0.0.1; the penalties for guessing have
+      // their own test (attacks.ptest.ts) and would only slow these down.
+      limits: { authFailuresBeforeDelay: 1000, authFailuresBeforeLockout: 1000 },
     },
   });
 }

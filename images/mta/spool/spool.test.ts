@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
@@ -21,7 +21,27 @@ const envelope = (): Envelope => ({
   client: { address: '127.0.0.1', helo: 'test' },
 });
 
+/** The files this process holds open under `dir`, from /proc (Linux). */
+const openUnder = (dir: string) =>
+  readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target === dir || target.startsWith(`${dir}/`));
+
 describe('Spool', () => {
+  it('holds no file open after it is closed, the spool directory itself included (issue 9)', async () => {
+    const dir = join(temp.path, 'fds');
+    const spool = await Spool.open(dir);
+    await spool.store(envelope(), Buffer.from('Subject: x\r\n\r\nx\r\n'));
+    await spool.close();
+    assert.deepEqual(openUnder(dir), []);
+  });
+
   it('puts nothing in the queue before commit, and the whole message after', async () => {
     const spool = await Spool.open(join(temp.path, 'a'));
     const e = envelope();

@@ -64,7 +64,14 @@ export class Spool {
       // Half-written messages from before a crash were never acknowledged.
       await rm(spool.#tmp, { recursive: true, force: true });
       await mkdir(spool.#tmp, { recursive: true });
-      await new DirectorySync(dir).sync();
+      // The spool directory itself is synced once (its tmp/ and queue/ entries); its handle is
+      // closed again at once — left open, Node closed it at garbage collection with a warning.
+      const top = new DirectorySync(dir);
+      try {
+        await top.sync();
+      } finally {
+        await top.close();
+      }
     } catch (error) {
       throw new MtopoError('ESPOOL', `cannot prepare the queue in ${dir}: ${(error as Error).message}`, {
         cause: error,

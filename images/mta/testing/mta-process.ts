@@ -3,7 +3,7 @@
 // SIGKILL and started again on the same spool.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MtaConfig } from '../../lib/config/mta.ts';
+import type { MtaConfig } from '../../lib/contract/mta.ts';
 import { freePort } from '../../../testing/support/free-ports.ts';
 import { ManagedProcess } from '../../../testing/support/processes.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
@@ -37,6 +37,8 @@ export interface MtaProcessOptions {
   /** Secret files to write: name → content. */
   secrets?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** More arguments for `mta serve` (--dns-server, --mx-port). */
+  args?: string[];
 }
 
 export async function startMtaProcess(options: MtaProcessOptions): Promise<MtaProcess> {
@@ -66,6 +68,22 @@ export async function startMtaProcess(options: MtaProcessOptions): Promise<MtaPr
   return launch(config, configFile, options);
 }
 
+/** Runs the MTA on a config as it is (a rendered one, localized: testing/rendered-site.ts). */
+export async function startMtaFromConfig(options: {
+  config: MtaConfig;
+  dir: string;
+  secrets?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+}): Promise<MtaProcess> {
+  mkdirSync(options.dir, { recursive: true });
+  for (const [name, content] of Object.entries(options.secrets ?? {}))
+    writeFileSync(join(options.dir, name), content, { mode: 0o600 });
+  const configFile = join(options.dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(options.config, null, 2));
+  return launch(options.config, configFile, { role: options.config.role, ...options });
+}
+
 async function launch(
   config: MtaConfig,
   configFile: string,
@@ -76,7 +94,7 @@ async function launch(
   const proc = ManagedProcess.spawn(
     'mta',
     process.execPath,
-    [MAIN, 'serve', '--config', configFile, '--listen-host', '127.0.0.1'],
+    [MAIN, 'serve', '--config', configFile, '--listen-host', '127.0.0.1', ...(options.args ?? [])],
     {
       logFile,
       env: { ...process.env, ...options.env },

@@ -1,11 +1,60 @@
-// Configs for tests: a valid MtaConfig per role, close to what the operator renders, with the
-// fields a test cares about overridden.
-import { mtaConfig, type MtaConfig } from '../../lib/config/mta.ts';
+// Configs for unit tests: a valid MtaConfig per role, close to what the operator renders, with the
+// fields a test cares about overridden. (Protocol tests of the tiers start from the renderer's own
+// output instead: testing/rendered-site.ts.)
+import { mtaConfig, type MtaConfig, type MtaConfigOf } from '../../lib/contract/mta.ts';
 
-export type MtaConfigInput = Omit<Partial<MtaConfig>, 'limits' | 'queue' | 'common'> & {
+type Shared = 'role' | 'program' | 'limits' | 'queue' | 'common';
+/** Any role's fields; the schema refuses those the chosen role does not have. */
+type AnyRoleFields = Partial<
+  Omit<MtaConfigOf<'internet'>, Shared> &
+    Omit<MtaConfigOf<'inbound'>, Shared> &
+    Omit<MtaConfigOf<'outbound'>, Shared> &
+    Omit<MtaConfigOf<'gateway'>, Shared>
+>;
+
+export type MtaConfigInput = AnyRoleFields & {
   limits?: Partial<MtaConfig['limits']>;
   queue?: Partial<MtaConfig['queue']>;
   common?: Partial<MtaConfig['common']>;
+};
+
+const STORES = {
+  'store-a': { host: 'store-a.stores.test', lmtpPort: 2424, imapPort: 1143, pop3Port: 1110 },
+  'store-b': { host: 'store-b.stores.test', lmtpPort: 2424, imapPort: 1143, pop3Port: 1110 },
+};
+
+const DIRECTORY = {
+  urls: ['ldap://127.0.0.1:389'],
+  baseDN: 'dc=example,dc=test',
+  bindDNFile: '/dev/null',
+  passwordFile: '/dev/null',
+  attributes: {
+    mail: 'mail',
+    aliases: 'mailAlternateAddress',
+    forwardTo: 'mailForwardingAddress',
+    mailHost: 'mailHost',
+    uid: 'uid',
+  },
+  cacheTTLSeconds: 60,
+};
+
+const ROLE_DEFAULTS: Record<MtaConfig['role'], Record<string, unknown>> = {
+  internet: { relayTo: { host: 'inbound.test', port: 25, tls: 'opportunistic' } },
+  inbound: {
+    stores: STORES,
+    directory: DIRECTORY,
+    gateway: { host: 'gateway.test', port: 25, domains: ['legacy.example.test'] },
+  },
+  outbound: {
+    stores: STORES,
+    directory: DIRECTORY,
+    gateway: { host: 'gateway.test', port: 25, domains: ['legacy.example.test'] },
+  },
+  gateway: {
+    routes: [
+      { domains: ['legacy.example.test'], to: { host: 'notes.legacy.test', port: 25, tls: 'opportunistic' } },
+    ],
+  },
 };
 
 export function testConfig(role: MtaConfig['role'], overrides: MtaConfigInput = {}): MtaConfig {
@@ -16,43 +65,7 @@ export function testConfig(role: MtaConfig['role'], overrides: MtaConfigInput = 
     common: { hostname: `${role}.mta.example.test`, httpPort: 9090, ...common },
     listeners: [{ name: 'smtp', protocol: 'smtp', port: 2525, tls: 'starttls' }],
     domains: ['example.test', 'legacy.example.test'],
-    stores: {
-      'store-a': { host: 'store-a.stores.test', lmtpPort: 2424, imapPort: 1143, pop3Port: 1110 },
-      'store-b': { host: 'store-b.stores.test', lmtpPort: 2424, imapPort: 1143, pop3Port: 1110 },
-    },
-    ...(role === 'internet'
-      ? { relayTo: { host: 'inbound.test', port: 25, tls: 'opportunistic' }, stores: {} }
-      : {}),
-    ...(role === 'inbound' || role === 'outbound'
-      ? {
-          directory: {
-            urls: ['ldap://127.0.0.1:389'],
-            baseDN: 'dc=example,dc=test',
-            bindDNFile: '/dev/null',
-            passwordFile: '/dev/null',
-            attributes: {
-              mail: 'mail',
-              aliases: 'mailAlternateAddress',
-              forwardTo: 'mailForwardingAddress',
-              mailHost: 'mailHost',
-              uid: 'uid',
-            },
-            cacheTTLSeconds: 60,
-          },
-          gateway: { host: 'gateway.test', port: 25, domains: ['legacy.example.test'] },
-        }
-      : {}),
-    ...(role === 'gateway'
-      ? {
-          stores: {},
-          routes: [
-            {
-              domains: ['legacy.example.test'],
-              to: { host: 'notes.legacy.test', port: 25, tls: 'opportunistic' },
-            },
-          ],
-        }
-      : {}),
+    ...ROLE_DEFAULTS[role],
     limits: {
       maxMessageBytes: 10 * 1024 * 1024,
       maxRecipients: 50,

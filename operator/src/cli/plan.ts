@@ -1,7 +1,7 @@
 // `mtopo plan`: what a topology will create, for a person reviewing a change: the tiers, how each is
 // exposed, the flows the firewall admits, the DNS records to publish and the objects by kind.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { PORTS } from '../../../images/lib/ports.ts';
+import { PORTS } from '../../../images/lib/contract/ports.ts';
 import { dnsRecords } from '../render/dns-records.ts';
 import type { Flow, FlowEnd } from '../render/firewall/flows.ts';
 import { exposureOf } from '../render/exposure.ts';

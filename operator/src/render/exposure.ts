@@ -1,7 +1,7 @@
 // How each tier is reached: its Service type, whether the load balancer in front sends the PROXY
 // protocol, and the ports it serves. Decided here once; the Services, status, the diagram and
 // `mtopo plan` all read it, so they cannot disagree.
-import { PORTS, type PortKey } from '../../../images/lib/ports.ts';
+import { PORTS, type PortKey } from '../../../images/lib/contract/ports.ts';
 import type { Tier } from './site.ts';
 import { poolPorts, relayPorts, STORE_PORTS } from './tier-ports.ts';
 

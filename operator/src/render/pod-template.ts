@@ -2,7 +2,7 @@
 // Security Standard asks (non-root, read-only root filesystem, no capabilities, no privilege
 // escalation, RuntimeDefault seccomp), with its config, certificate and secrets mounted read-only.
 import type { V1Container, V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { PATHS, PORTS, type PortKey } from '../../../images/lib/ports.ts';
+import { PATHS, PORTS, type PortKey } from '../../../images/lib/contract/ports.ts';
 import type { MTARelay } from '../api/mta-relay.ts';
 import { ANNOTATION_CONFIG_HASH, componentOf, selectorLabels, tierLabels } from './labels.ts';
 import { imageFor } from './images.ts';

@@ -1,13 +1,19 @@
 // Each program's config file, built from the site and checked against the schema the program itself
 // loads (images/lib/config). A config the program would refuse is a bug here, so it throws.
 import { createHash } from 'node:crypto';
-import { PATHS, PORTS } from '../../../images/lib/ports.ts';
-import type { DirectoryConfig, ListenerConfig, StoreMapConfig } from '../../../images/lib/config/common.ts';
-import { mmpConfig, type MmpConfig } from '../../../images/lib/config/mmp.ts';
-import { mtaConfig, type MtaConfig } from '../../../images/lib/config/mta.ts';
-import { storeConfig, type StoreConfig } from '../../../images/lib/config/store.ts';
+import { PATHS, PORTS } from '../../../images/lib/contract/ports.ts';
+import type { DirectoryConfig, ListenerConfig, StoreMapConfig } from '../../../images/lib/contract/common.ts';
+import { mmpConfig, type MmpConfig } from '../../../images/lib/contract/mmp.ts';
+import {
+  mtaConfig,
+  type MtaConfig,
+  type MtaConfigOf,
+  type MtaConfigSource,
+} from '../../../images/lib/contract/mta.ts';
+import { storeConfig, type StoreConfig } from '../../../images/lib/contract/store.ts';
 import { parseByteQuantity, parseDurationMs } from '../api/common.ts';
 import { INTERNAL_KEYS, STORE_PROXY_USER } from './secrets.ts';
+import { headlessServiceName } from './services.ts';
 import { publishedHostnames, relaysWithRole, type PoolTier, type RelayTier, type Site } from './site.ts';
 
 const seconds = (duration: string) => Math.round(parseDurationMs(duration) / 1000);
@@ -69,13 +75,28 @@ function listener(
   return { name: protocol, protocol, port: PORTS[protocol].container, tls, proxyProtocol, ...limits };
 }
 
-function gatewayOf(site: Site): MtaConfig['gateway'] {
+function gatewayOf(site: Site): { host: string; port: number; domains: string[] } | undefined {
   const gw = relaysWithRole(site, 'gateway')[0];
   if (!gw) return undefined;
   return {
     host: serviceFqdn(site, gw.name),
     port: PORTS.smtp.service,
     domains: [...new Set((gw.relay.spec.routes ?? []).flatMap((r) => r.domains))].sort(),
+  };
+}
+
+/**
+ * Where the inbound tier hands mail for the outside (forwarding, bounces): the outbound tier's relay
+ * listener, reached pod by pod through its headless Service. That listener is on no Service port, so
+ * no load balancer ever exposes it; the firewall opens it to the inbound tier alone.
+ */
+function outboundRelayOf(site: Site): MtaConfigOf<'inbound'>['outboundRelay'] {
+  const outbound = relaysWithRole(site, 'outbound')[0];
+  if (!outbound) return undefined;
+  return {
+    host: serviceFqdn(site, headlessServiceName(outbound)),
+    port: PORTS.smtp.container,
+    tls: 'opportunistic',
   };
 }
 
@@ -87,73 +108,20 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
     maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
   };
   const proxy = spec.service.proxyProtocol;
-  const listeners: ListenerConfig[] =
-    role === 'outbound'
-      ? [
-          listener('submission', 'starttls', limits, proxy),
-          listener('submissions', 'implicit', limits, proxy),
-        ]
-      : [listener('smtp', 'starttls', limits, role === 'internet' ? proxy : 'none')];
   const inbound = relaysWithRole(site, 'inbound')[0];
-  const usesDirectory = role === 'inbound' || role === 'outbound';
-  const xclient = role === 'outbound' && site.pools.some((p) => p.smtpProxyTarget === tier);
   // Behind the NetworkPolicies, a second check in the program itself: the internal tiers serve only
   // the cluster's pods (and, for the inbound tier, the legacy systems). Without known cluster ranges
   // the program's own default (loopback and private ranges) applies.
   const { clusterCIDRs, legacySystems } = site.topology.spec.network;
-  const internalPeers =
-    clusterCIDRs.length === 0
-      ? undefined
-      : role === 'inbound'
-        ? [...clusterCIDRs, ...legacySystems.flatMap((l) => l.cidrs)]
-        : [...clusterCIDRs];
-  const config = {
+  const podPeers = clusterCIDRs.length === 0 ? undefined : [...clusterCIDRs];
+  const shared = {
     program: 'mta' as const,
-    role,
     // The internet-facing and outbound tiers speak to the world under the published MX name, which
     // their certificate covers; internal tiers use their Service's name.
     common: common(
       role === 'internet' || role === 'outbound' ? publishedHostnames(site).mx : serviceFqdn(site, tier.name),
     ),
-    listeners,
     domains: [...site.topology.spec.domains],
-    ...(usesDirectory ? { directory: directory(site) } : {}),
-    ...(role === 'internet' && inbound
-      ? {
-          relayTo: {
-            host: serviceFqdn(site, inbound.name),
-            port: PORTS.smtp.service,
-            tls: 'opportunistic' as const,
-          },
-        }
-      : {}),
-    stores: usesDirectory ? storeMap(site) : {},
-    ...(usesDirectory && gatewayOf(site) ? { gateway: gatewayOf(site) } : {}),
-    routes: (spec.routes ?? []).map((r) => ({ domains: [...r.domains], to: { ...r.to } })),
-    ...(spec.smarthost
-      ? {
-          smarthost: {
-            host: spec.smarthost.host,
-            port: spec.smarthost.port,
-            tls: spec.smarthost.tls,
-            ...(spec.smarthost.authSecretRef
-              ? {
-                  usernameFile: `${PATHS.smarthostSecretDir}/username`,
-                  passwordFile: `${PATHS.smarthostSecretDir}/password`,
-                }
-              : {}),
-          },
-        }
-      : {}),
-    ...(xclient
-      ? {
-          xclient: {
-            secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}`,
-            ...(internalPeers ? { peerCidrs: internalPeers } : {}),
-          },
-        }
-      : {}),
-    ...((role === 'inbound' || role === 'gateway') && internalPeers ? { acceptFrom: internalPeers } : {}),
     limits: {
       maxMessageBytes: parseByteQuantity(spec.limits.maxMessageSize),
       maxRecipients: spec.limits.maxRecipients,
@@ -167,7 +135,90 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
       retryMaxSeconds: seconds(spec.queue.retryMax),
     },
   };
-  return mtaConfig.parse(config);
+  const smtpListener = (proxyProtocol: ListenerConfig['proxyProtocol']) =>
+    listener('smtp', 'starttls', limits, proxyProtocol);
+  const routes = (spec.routes ?? []).map((r) => ({ domains: [...r.domains], to: { ...r.to } }));
+  const gateway = gatewayOf(site);
+
+  switch (role) {
+    case 'internet':
+      return mtaConfig.parse({
+        ...shared,
+        role,
+        listeners: [smtpListener(proxy)],
+        // Without an inbound tier the site warns (status) and the edge queues what it accepts.
+        relayTo: {
+          host: inbound ? serviceFqdn(site, inbound.name) : `inbound-mta.${site.namespace}.invalid`,
+          port: PORTS.smtp.service,
+          tls: 'opportunistic',
+        },
+      } satisfies MtaConfigSource<'internet'>);
+    case 'inbound': {
+      const outboundRelay = outboundRelayOf(site);
+      return mtaConfig.parse({
+        ...shared,
+        role,
+        listeners: [smtpListener('none')],
+        directory: directory(site),
+        stores: storeMap(site),
+        ...(gateway ? { gateway } : {}),
+        ...(podPeers ? { acceptFrom: [...podPeers, ...legacySystems.flatMap((l) => l.cidrs)] } : {}),
+        ...(outboundRelay ? { outboundRelay } : {}),
+      } satisfies MtaConfigSource<'inbound'>);
+    }
+    case 'outbound': {
+      const xclient = site.pools.some((p) => p.smtpProxyTarget === tier);
+      return mtaConfig.parse({
+        ...shared,
+        role,
+        listeners: [
+          listener('submission', 'starttls', limits, proxy),
+          listener('submissions', 'implicit', limits, proxy),
+          // The inbound tier's hand-off of mail for the outside (see outboundRelayOf).
+          ...(inbound ? [smtpListener('none')] : []),
+        ],
+        directory: directory(site),
+        stores: storeMap(site),
+        ...(gateway ? { gateway } : {}),
+        routes,
+        ...(spec.smarthost
+          ? {
+              smarthost: {
+                host: spec.smarthost.host,
+                port: spec.smarthost.port,
+                tls: spec.smarthost.tls,
+                ...(spec.smarthost.authSecretRef
+                  ? {
+                      usernameFile: `${PATHS.smarthostSecretDir}/username`,
+                      passwordFile: `${PATHS.smarthostSecretDir}/password`,
+                    }
+                  : {}),
+              },
+            }
+          : {}),
+        ...(xclient
+          ? {
+              xclient: {
+                secretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}`,
+                ...(podPeers ? { peerCidrs: podPeers } : {}),
+              },
+            }
+          : {}),
+        ...(inbound && podPeers ? { relayFrom: podPeers } : {}),
+      } satisfies MtaConfigSource<'outbound'>);
+    }
+    case 'gateway':
+      return mtaConfig.parse({
+        ...shared,
+        role,
+        listeners: [smtpListener('none')],
+        routes,
+        // Hosted-domain users whose mailHost names no store are still on the legacy system: the
+        // inbound tier sends them here, and the first route's host receives them.
+        ...(routes[0] ? { legacyUsers: { ...routes[0].to } } : {}),
+        ...(podPeers ? { acceptFrom: podPeers } : {}),
+      } satisfies MtaConfigSource<'gateway'>);
+  }
 }
 
 export function storeProgramConfig(site: Site): StoreConfig {

@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { KubernetesObject, V1ConfigMap, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
-import { mmpConfig } from '../../../images/lib/config/mmp.ts';
-import { mtaConfig } from '../../../images/lib/config/mta.ts';
-import { storeConfig } from '../../../images/lib/config/store.ts';
+import { mmpConfig } from '../../../images/lib/contract/mmp.ts';
+import {
+  gatewayMtaConfig,
+  inboundMtaConfig,
+  internetMtaConfig,
+  outboundMtaConfig,
+} from '../../../images/lib/contract/mta.ts';
+import { storeConfig } from '../../../images/lib/contract/store.ts';
 import { toYaml } from '../cli/output.ts';
 import { dnsRecords } from './dns-records.ts';
 import { ANNOTATION_CONFIG_HASH } from './labels.ts';
@@ -133,15 +138,15 @@ describe('renderSite', () => {
     const { objects } = renderSite(loadExample('siroe'));
     const config = (name: string) =>
       JSON.parse(find<V1ConfigMap>(objects, 'ConfigMap', `${name}-config`).data!['config.json']!) as unknown;
-    const edge = mtaConfig.parse(config('edge-mta'));
-    assert.equal(edge.directory, undefined, 'the DMZ knows no directory');
+    const edge = internetMtaConfig.parse(config('edge-mta'));
+    assert.ok(!('directory' in edge), 'the DMZ knows no directory');
     assert.deepEqual(edge.relayTo, {
       host: 'inbound-mta.mail.svc.cluster.local',
       port: 25,
       tls: 'opportunistic',
     });
     assert.equal(edge.listeners[0]?.proxyProtocol, 'v2');
-    const inbound = mtaConfig.parse(config('inbound-mta'));
+    const inbound = inboundMtaConfig.parse(config('inbound-mta'));
     assert.ok(inbound.directory);
     assert.equal(Object.keys(inbound.stores).length, 6, 'three stores, each by pod name and by DNS name');
     assert.deepEqual(inbound.stores['siroe-store-2'], {
@@ -156,8 +161,8 @@ describe('renderSite', () => {
       ['10.244.0.0/16', '10.96.0.0/12', '10.30.5.10/32'],
       'the inbound tier serves the cluster and the legacy systems, nobody else',
     );
-    assert.equal(edge.acceptFrom, undefined, 'the internet-facing tier serves everyone');
-    const outbound = mtaConfig.parse(config('outbound-mta'));
+    assert.ok(!('acceptFrom' in edge), 'the internet-facing tier serves everyone');
+    const outbound = outboundMtaConfig.parse(config('outbound-mta'));
     assert.equal(outbound.limits.maxMessageBytes, 50 * 1024 * 1024);
     assert.deepEqual(
       outbound.xclient?.peerCidrs,
@@ -169,7 +174,21 @@ describe('renderSite', () => {
       [
         ['submission', 'starttls'],
         ['submissions', 'implicit'],
+        ['smtp', 'starttls'],
       ],
+      'submission for clients, and the relay listener for the inbound tier',
+    );
+    assert.deepEqual(outbound.relayFrom, ['10.244.0.0/16', '10.96.0.0/12'], 'relay only for pods');
+    assert.deepEqual(inbound.outboundRelay, {
+      host: 'outbound-mta-headless.mail.svc.cluster.local',
+      port: 2525,
+      tls: 'opportunistic',
+    });
+    const gateway = gatewayMtaConfig.parse(config('legacy-gw-mta'));
+    assert.deepEqual(
+      gateway.legacyUsers,
+      { host: 'notes.corp.example', port: 25, tls: 'opportunistic' },
+      'hosted-domain users still on the legacy system go to the first route',
     );
     const mmp = mmpConfig.parse(config('access-mmp'));
     assert.equal(mmp.smtpProxy?.popBeforeSmtpSeconds, 600);

@@ -2,7 +2,7 @@
 // balancers by default, the other tiers internal). Each Service maps the well-known port onto the unprivileged container
 // port (25 → 2525). Stores are reached per replica (a user lives on one store), so theirs is headless.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { PORTS, type PortKey } from '../../../images/lib/ports.ts';
+import { PORTS, type PortKey } from '../../../images/lib/contract/ports.ts';
 import { selectorLabels, tierLabels } from './labels.ts';
 import type { PoolTier, RelayTier, Site, Tier } from './site.ts';
 import { exposureOf } from './exposure.ts';

@@ -1,6 +1,6 @@
 // Which ports each tier listens on: read by the workloads (container ports), the Services and the
 // program configs.
-import type { PortKey } from '../../../images/lib/ports.ts';
+import type { PortKey } from '../../../images/lib/contract/ports.ts';
 import type { PoolTier, RelayTier } from './site.ts';
 
 export function relayPorts(tier: RelayTier): PortKey[] {

@@ -1,7 +1,7 @@
 // StatefulSets for the tiers that keep state (stores: mailboxes; MTAs: their queues, which must
 // survive a restart so an acknowledged message is never lost) and Deployments for the stateless MMPs.
 import type { V1Deployment, V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
-import { PATHS } from '../../../images/lib/ports.ts';
+import { PATHS } from '../../../images/lib/contract/ports.ts';
 import { configMapName } from './config-maps.ts';
 import { selectorLabels, tierLabels } from './labels.ts';
 import { podTemplate } from './pod-template.ts';

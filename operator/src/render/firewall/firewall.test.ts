@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { PORTS } from '../../../../images/lib/ports.ts';
+import { PORTS } from '../../../../images/lib/contract/ports.ts';
 import { renderSite } from '../render.ts';
 import { loadExample } from '../test-support.ts';
 import { connectionAllowed, type Endpoint, type PodEndpoint } from './evaluate.ts';

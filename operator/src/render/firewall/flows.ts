@@ -1,7 +1,7 @@
 // The firewall model (DESIGN §4) as data: every flow the mail system needs, and nothing else. The
 // NetworkPolicies are rendered from this list and the diagram draws it, so what the picture shows is
 // what the walls allow. Default deny covers everything not listed here.
-import { PORTS, type PortKey } from '../../../../images/lib/ports.ts';
+import { PORTS, type PortKey } from '../../../../images/lib/contract/ports.ts';
 import type { ClientProtocol, ClientZone } from '../../api/messaging-topology.ts';
 import { relaysWithRole, type PoolTier, type RelayTier, type Site, type Tier } from '../site.ts';
 
@@ -205,6 +205,16 @@ export function siteFlows(site: Site): Flow[] {
       });
     }
     flows.push(...localDeliveryFlows(site, relay, gateways));
+    // Forwarding to outside addresses and bounces to outside senders leave through the outbound
+    // tier, the only one the firewall lets out (the inbound config's outboundRelay).
+    for (const out of outbound.slice(0, 1)) {
+      flows.push({
+        from: tierEnd(relay),
+        to: tierEnd(out),
+        ports: [tcp('smtp')],
+        purpose: 'mail for the outside (forwarding, bounces)',
+      });
+    }
   }
   for (const relay of outbound) {
     if (relay.relay.spec.submission.acceptFromClients) {

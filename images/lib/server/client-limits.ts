@@ -1,8 +1,9 @@
-// Per-client limits: concurrent connections and messages per minute, by client address. The token
-// bucket lets a client send a burst of its whole minute's allowance, then one message every
-// 60/limit seconds; it is kept in memory per replica (the limit is "per replica" in the API).
+// Per-client limits, kept in memory per replica (the limits in the API are "per replica"): how many
+// connections each client address has open, and a token bucket per client that lets it spend a
+// burst of its whole minute's allowance, then one unit every 60/limit seconds (messages for the MTA,
+// logins for the MMP).
 
-export class ConnectionCounter {
+export class ClientConnections {
   readonly #counts = new Map<string, number>();
 
   /** Counts one more connection and returns how many the client now has. */
@@ -23,7 +24,7 @@ export class ConnectionCounter {
   }
 }
 
-export class MessageRateLimiter {
+export class ClientRateLimiter {
   readonly #perMinute: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();

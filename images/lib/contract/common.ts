@@ -3,6 +3,7 @@
 // Durations are plain seconds and sizes plain bytes here: the operator has already parsed the
 // user's "10m" and "25Mi", and a program should not need to parse them again.
 import { z } from 'zod';
+import { ldapUrl } from './ldap-url.ts';
 
 export const LISTENER_PROTOCOLS = [
   'smtp',
@@ -32,7 +33,7 @@ export const tlsFilesConfig = z.strictObject({
 });
 
 export const directoryConfig = z.strictObject({
-  urls: z.array(z.string().regex(/^ldaps?:\/\//)).min(1),
+  urls: z.array(ldapUrl).min(1),
   baseDN: z.string().min(1),
   /** Read from files so the secret never appears in the ConfigMap or the environment. */
   bindDNFile: z.string().min(1),

@@ -1,8 +1,10 @@
-// `mta route ADDRESS`: where an address would go from this tier, and why — the same routing code
-// the MTA runs at RCPT and at delivery, with the directory answers printed along the way.
-import type { MtaConfig } from '../lib/config/mta.ts';
-import { parseMailbox } from './core/address.ts';
-import { recipientVerdict } from './core/policy.ts';
+// What `mta route ADDRESS` prints: what this tier answers at RCPT TO for the address and, when it
+// accepts, every final destination with the reasons. It calls the same decision the server makes at
+// RCPT (receiving/recipient-decision.ts) — at the edge that includes asking the inbound tier — and
+// the same routing the delivery uses, so it cannot say "250" where the server says 550.
+// (A module of main.ts, which is the only entry point.)
+import type { MtaConfig } from '../lib/contract/mta.ts';
+import type { Channel } from './core/policy.ts';
 import { replyLine } from './core/replies.ts';
 import {
   buildRoutingTable,
@@ -10,11 +12,14 @@ import {
   RecipientRouter,
   type DirectoryLookup,
 } from './core/routing.ts';
+import type { RecipientVerifier } from './delivery/recipient-probe.ts';
+import { decideRecipient } from './receiving/recipient-decision.ts';
 
 export interface RouteExplanation {
   address: string;
-  /** What a client sending to this address would be told at RCPT TO (assuming it may relay, for the outbound tier). */
+  /** What a client sending to this address would be told at RCPT TO (for the outbound tier: a logged-in user). */
   atRcpt: string;
+  /** Where the mail would go; empty when RCPT refuses it (nothing would be queued). */
   destinations: { address: string; outcome: string; via?: string; why: string[] }[];
 }
 
@@ -22,34 +27,30 @@ export async function explainRoute(
   config: MtaConfig,
   address: string,
   lookup: DirectoryLookup,
+  verifier?: RecipientVerifier,
 ): Promise<RouteExplanation> {
-  const table = buildRoutingTable(config);
   // Each address is asked of the directory once, even though RCPT and delivery are both explained.
   const answers = new Map<string, ReturnType<DirectoryLookup>>();
-  const router = new RecipientRouter(table, (a) => {
+  const router = new RecipientRouter(buildRoutingTable(config), (a) => {
     const key = a.toLowerCase();
     if (!answers.has(key)) answers.set(key, lookup(a));
     return answers.get(key)!;
   });
-  const parsed = parseMailbox(address, { smtpUtf8: true });
-  if (!parsed.ok)
-    return { address, atRcpt: `refused: not an address we accept (${parsed.problem})`, destinations: [] };
-  const verdict = recipientVerdict({
-    table,
+  const channel: Channel = config.role === 'outbound' ? 'submission' : 'mx';
+  const decision = await decideRecipient({
+    router,
+    verifier,
+    channel,
     recipient: address,
     smtpUtf8: true,
     user: config.role === 'outbound' ? { kind: 'user', login: '(any user)', addresses: [] } : undefined,
   });
-  const leaves = await router.resolve(parsed.value);
-  const first = await router.routeOne(parsed.value);
-  const atRcpt = !verdict.ok
-    ? `refused: ${replyLine(verdict.reply)}`
-    : first.kind === 'refuse' || first.kind === 'defer'
-      ? `refused: ${replyLine(first.reply)}`
-      : 'accepted (250)';
+  if (decision.kind === 'refuse')
+    return { address, atRcpt: `refused: ${replyLine(decision.reply)} (${decision.why})`, destinations: [] };
+  const leaves = await router.resolve(decision.address);
   return {
-    address: parsed.value.address,
-    atRcpt,
+    address: decision.address.address,
+    atRcpt: decision.unverified ? `accepted (250), not verified: ${decision.unverified}` : 'accepted (250)',
     destinations: leaves.map((leaf) => {
       const r = leaf.route;
       if (r.kind === 'deliver') {

@@ -1,7 +1,7 @@
 // Reads a PROXY header off a freshly accepted socket, leaving everything after it (the client's
 // first bytes, if it talked early) in the socket for the protocol to read.
 import type { Socket } from 'node:net';
-import { MtopoError } from './errors.ts';
+import { MtopoError } from '../errors.ts';
 import { parseProxyHeader, type ProxyVersion } from './proxy-protocol.ts';
 
 export interface ProxiedPeer {

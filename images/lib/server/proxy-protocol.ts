@@ -5,6 +5,7 @@
 // The header is only trusted on a listener the operator configured for it: a client that can reach
 // such a listener directly could otherwise claim any address (the firewall lets only the load
 // balancer's traffic in).
+import { addressFamily } from '../contract/cidr.ts';
 
 export type ProxyVersion = 'v1' | 'v2';
 
@@ -48,7 +49,7 @@ function parseV1(data: Buffer): ProxyParse {
   }
   const [, family, address, , portText] = parts as [string, string, string, string, string, string];
   const port = Number(portText);
-  const valid = family === 'TCP4' ? isIPv4(address) : isIPv6(address);
+  const valid = addressFamily(address) === (family === 'TCP4' ? 4 : 6);
   if (!valid || !/^\d{1,5}$/.test(portText) || port > 65535) {
     return { status: 'invalid', reason: 'malformed address in PROXY v1 header' };
   }
@@ -97,15 +98,6 @@ function parseV2(data: Buffer): ProxyParse {
     default:
       return { status: 'invalid', reason: 'unsupported PROXY v2 address family' };
   }
-}
-
-function isIPv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-function isIPv6(text: string): boolean {
-  return /^[0-9a-fA-F:.]+$/.test(text) && text.includes(':') && text.length <= 45;
 }
 
 /** Builds a header, for tests and for programs that sit behind one another. */

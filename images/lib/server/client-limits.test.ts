@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionCounter, MessageRateLimiter } from './client-limits.ts';
+import { ClientConnections, ClientRateLimiter } from './client-limits.ts';
 
-describe('MessageRateLimiter', () => {
+describe('ClientRateLimiter', () => {
   it('allows a minute of messages at once, then refuses until time refills the allowance', () => {
     let now = 0;
-    const limiter = new MessageRateLimiter(3, () => now);
+    const limiter = new ClientRateLimiter(3, () => now);
     assert.deepEqual(
       [1, 2, 3, 4].map(() => limiter.take('192.0.2.1')),
       [true, true, true, false],
@@ -18,7 +18,7 @@ describe('MessageRateLimiter', () => {
   });
 
   it('counts each client on its own', () => {
-    const limiter = new MessageRateLimiter(1, () => 0);
+    const limiter = new ClientRateLimiter(1, () => 0);
     assert.equal(limiter.take('a'), true);
     assert.equal(limiter.take('a'), false);
     assert.equal(limiter.take('b'), true);
@@ -26,7 +26,7 @@ describe('MessageRateLimiter', () => {
 
   it('forgets clients whose allowance is full again', () => {
     let now = 0;
-    const limiter = new MessageRateLimiter(2, () => now);
+    const limiter = new ClientRateLimiter(2, () => now);
     limiter.take('a');
     now = 60_000;
     limiter.sweep();
@@ -34,9 +34,9 @@ describe('MessageRateLimiter', () => {
   });
 });
 
-describe('ConnectionCounter', () => {
+describe('ClientConnections', () => {
   it('counts open connections per client down to nothing', () => {
-    const counter = new ConnectionCounter();
+    const counter = new ClientConnections();
     assert.equal(counter.open('a'), 1);
     assert.equal(counter.open('a'), 2);
     counter.close('a');

@@ -1,0 +1,178 @@
+// One listening port of a mail program (SMTP, LMTP, IMAP, POP alike). The socket is ours, not the
+// protocol library's, so that:
+//   - a PROXY header (v1 or v2, from the load balancer) is taken off first and the session sees the
+//     client's real address;
+//   - connections are counted per client address (ClientConnections), which the protocol uses to
+//     refuse a client that holds too many, in its own words (SMTP 421, IMAP "* BYE");
+//   - draining is the same everywhere: on SIGTERM stop accepting, tell idle sessions goodbye at once,
+//     let busy ones finish (an SMTP transaction, an IMAP FETCH) up to the grace period, then say
+//     goodbye to whoever is left, and finally cut what still hangs on.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../contract/common.ts';
+import { describeError } from '../errors.ts';
+import { ClientConnections } from './client-limits.ts';
+import { readProxyHeader } from './proxy-socket.ts';
+
+/** A balancer sends its header at once; a peer that does not within this time is not one. */
+export const PROXY_HEADER_TIMEOUT_MS = 10_000;
+/** How often a draining listener looks for sessions that have become idle. */
+const DRAIN_POLL_MS = 250;
+/** After the last goodbye, how long a peer gets to close its end before the socket is cut. */
+const GOODBYE_GRACE_MS = 2000;
+
+/** What the listener needs from a protocol session to drain it. */
+export interface DrainableSession {
+  /** Between transactions or commands: closing now loses nothing. */
+  isIdle(): boolean;
+  /** Sends the protocol's goodbye ("421 4.3.2 …", "* BYE …") and closes the session. */
+  goodbye(): void;
+}
+
+export interface AcceptedConnection {
+  socket: Socket;
+  /** The client's address and port: from the PROXY header when there is one. */
+  remoteAddress: string;
+  remotePort: number;
+  /** True when a PROXY header named the client (the socket's own peer is the balancer). */
+  proxied: boolean;
+  /** How many connections this client has open on this program, this one included. */
+  connectionsFromClient: number;
+}
+
+export interface ListenerOptions {
+  config: ListenerConfig;
+  host: string;
+  logger: Logger;
+  /** Hands the connection to the protocol; returns the session, for draining. */
+  onConnection: (connection: AcceptedConnection) => DrainableSession;
+  /** Shared between a program's listeners, so the per-client limit spans its ports. */
+  clients?: ClientConnections;
+  proxyHeaderTimeoutMs?: number;
+}
+
+export interface Listener {
+  readonly name: string;
+  readonly port: number;
+  /** Open connections (PROXY headers still being read included). */
+  readonly open: number;
+  readonly clients: ClientConnections;
+  /** Stops accepting; sessions in progress go on. */
+  stopAccepting(): void;
+  /** Waits for busy sessions up to `graceMs` (idle ones are closed at once), then closes the rest. */
+  drain(graceMs: number): Promise<void>;
+}
+
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const { config, logger } = options;
+  const proxy = config.proxyProtocol;
+  const clients = options.clients ?? new ClientConnections();
+  const sockets = new Set<Socket>();
+  const sessions = new Map<Socket, DrainableSession>();
+  let accepting = true;
+
+  const admit = (socket: Socket, address: string, port: number, proxied: boolean) => {
+    const connectionsFromClient = clients.open(address);
+    socket.once('close', () => clients.close(address));
+    try {
+      sessions.set(
+        socket,
+        options.onConnection({
+          socket,
+          remoteAddress: address,
+          remotePort: port,
+          proxied,
+          connectionsFromClient,
+        }),
+      );
+    } catch (error) {
+      logger.error({ listener: config.name, err: describeError(error) }, 'cannot start a session');
+      socket.destroy();
+    }
+  };
+
+  const server: Server = createServer({ pauseOnConnect: proxy !== 'none' }, (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      sessions.delete(socket);
+    });
+    socket.on('error', () => undefined);
+    const own = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    if (proxy === 'none') {
+      admit(socket, own.address, own.port, false);
+      return;
+    }
+    readProxyHeader(socket, proxy, options.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS).then(
+      (peer) => {
+        if (socket.destroyed) return;
+        // A LOCAL header is the balancer speaking for itself (its health checks).
+        if (peer.address) admit(socket, peer.address, peer.port ?? 0, true);
+        else admit(socket, own.address, own.port, false);
+      },
+      (error: unknown) => {
+        logger.warn(
+          { listener: config.name, peer: own.address, err: describeError(error) },
+          'PROXY header refused',
+        );
+        socket.destroy();
+      },
+    );
+  });
+  // Past the limit the kernel's backlog holds the rest; the protocol refuses politely below it.
+  server.maxConnections = config.maxConnections + 16;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ listener: config.name, port, tls: config.tls, proxyProtocol: proxy }, 'listening');
+
+  const stopAccepting = () => {
+    if (!accepting) return;
+    accepting = false;
+    // close() stops listening at once; its callback would wait for every connection to end.
+    server.close();
+  };
+  const waitForSockets = async (ms: number, each?: () => void) => {
+    const deadline = Date.now() + ms;
+    while (sockets.size > 0 && Date.now() < deadline) {
+      each?.();
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(DRAIN_POLL_MS, deadline - Date.now()))));
+    }
+  };
+  const goodbye = (onlyIdle: boolean) => {
+    for (const [socket, session] of sessions) {
+      if (onlyIdle && !session.isIdle()) continue;
+      sessions.delete(socket);
+      try {
+        session.goodbye();
+      } catch {
+        socket.destroy();
+      }
+    }
+  };
+
+  return {
+    name: config.name,
+    port,
+    clients,
+    get open() {
+      return sockets.size;
+    },
+    stopAccepting,
+    drain: async (graceMs) => {
+      stopAccepting();
+      // Idle sessions (a client holding a connection for its next message) have nothing to finish:
+      // tell them now, and each session that becomes idle while the others finish.
+      await waitForSockets(graceMs, () => goodbye(true));
+      goodbye(false);
+      await waitForSockets(GOODBYE_GRACE_MS);
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
