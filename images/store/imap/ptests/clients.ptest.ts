@@ -8,6 +8,7 @@ import { ImapFlow } from 'imapflow';
 import { run } from '../../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
 import {
+  curlLogin,
   PROXY_IDENTITY,
   PROXY_SECRET,
   startImapFixture,
@@ -33,14 +34,7 @@ describe('IMAP with real clients', () => {
     const sent = message('From curl', 'Line one\r\nLine two');
     writeFileSync(file, sent);
     const base = `imap://127.0.0.1:${fx.port}`;
-    const auth = [
-      '--login-options',
-      'AUTH=PLAIN',
-      '--sasl-authzid',
-      user,
-      '-u',
-      `${PROXY_IDENTITY}:${PROXY_SECRET}`,
-    ];
+    const auth = curlLogin(user);
     const upload = await run('curl', ['-sS', ...auth, '-T', file, `${base}/INBOX`]);
     assert.equal(upload.code, 0, upload.stderr);
     const listing = await run('curl', ['-sS', ...auth, `${base}/`]);
@@ -50,16 +44,7 @@ describe('IMAP with real clients', () => {
     const fetched = await run('curl', ['-sS', ...auth, `${base}/INBOX;UID=1`]);
     assert.equal(fetched.code, 0, fetched.stderr);
     assert.equal(fetched.stdout, sent);
-    const refused = await run('curl', [
-      '-sS',
-      '--login-options',
-      'AUTH=PLAIN',
-      '--sasl-authzid',
-      user,
-      '-u',
-      `${PROXY_IDENTITY}:wrong`,
-      `${base}/`,
-    ]);
+    const refused = await run('curl', ['-sS', ...curlLogin(user, 'wrong'), `${base}/`]);
     assert.notEqual(refused.code, 0);
   });
 
@@ -282,12 +267,7 @@ open(sys.argv[5], 'wb').write(body)
     assert.equal(fetchLine, `1 (RFC822.SIZE ${size} BODY[] {${size}}`);
     const curl = await run('curl', [
       '-sS',
-      '--login-options',
-      'AUTH=PLAIN',
-      '--sasl-authzid',
-      'lmtp@example.test',
-      '-u',
-      `${PROXY_IDENTITY}:${PROXY_SECRET}`,
+      ...curlLogin('lmtp@example.test'),
       `imap://127.0.0.1:${fx.port}/INBOX;UID=1`,
     ]);
     assert.equal(curl.code, 0, curl.stderr);

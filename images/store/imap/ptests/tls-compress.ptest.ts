@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { run } from '../../../../testing/support/processes.ts';
 import {
+  curlLogin,
   PROXY_IDENTITY,
   PROXY_SECRET,
   plainLogin,
@@ -24,22 +25,13 @@ after(async () => {
   await implicit?.stop();
 });
 
-const curlAuth = (user: string) => [
-  '--login-options',
-  'AUTH=PLAIN',
-  '--sasl-authzid',
-  user,
-  '-u',
-  `${PROXY_IDENTITY}:${PROXY_SECRET}`,
-];
-
 describe('IMAP transports', () => {
   it('offers STARTTLS before login, and curl upgrades and logs in', async () => {
     const result = await run('curl', [
       '-sS',
       '--ssl-reqd',
       '--insecure',
-      ...curlAuth('tls@example.test'),
+      ...curlLogin('tls@example.test'),
       `imap://127.0.0.1:${starttls.port}/`,
     ]);
     assert.equal(result.code, 0, result.stderr);

@@ -74,6 +74,11 @@ export async function startImapFixture(
   };
 }
 
+/** curl's arguments for logging in as the MMP for a user (SASL PLAIN with an authzid). */
+export function curlLogin(user: string, secret = PROXY_SECRET): string[] {
+  return ['--login-options', 'AUTH=PLAIN', '--sasl-authzid', user, '-u', `${PROXY_IDENTITY}:${secret}`];
+}
+
 /** The PLAIN response of the MMP logging in for a user. */
 export function plainLogin(user: string, secret = PROXY_SECRET): string {
   return Buffer.from(`${user}\0${PROXY_IDENTITY}\0${secret}`).toString('base64');
