@@ -2,43 +2,20 @@
 import { z } from 'zod';
 import { addressList } from './cidr.ts';
 import { commonConfig, directoryConfig, listenerConfig, storeMapConfig } from './common.ts';
+import {
+  STORE_IMAP_BASE_CAPABILITIES,
+  STORE_IMAP_SESSION_CAPABILITIES,
+  STORE_POP3_CAPABILITIES,
+} from './store.ts';
 
 /**
- * What our store offers after login (images/store/imap/capabilities.ts): the MMP advertises these
- * before login, since they pass through its splice (docs/mmp.md, "Capabilities"). Keep in step.
+ * What our store offers after login: the MMP advertises these before login, since they pass through
+ * its splice (docs/mmp.md, "Capabilities"). SASL-IR and ID it answers itself before login.
  */
 export const STORE_IMAP_CAPABILITIES = [
-  'IMAP4rev1',
-  'IMAP4rev2',
-  'LITERAL+',
-  'ENABLE',
-  'IDLE',
-  'NAMESPACE',
-  'UIDPLUS',
-  'MOVE',
-  'UNSELECT',
-  'CHILDREN',
-  'LIST-EXTENDED',
-  'LIST-STATUS',
-  'SPECIAL-USE',
-  'CREATE-SPECIAL-USE',
-  'ESEARCH',
-  'CONDSTORE',
-  'QRESYNC',
-  'STATUS=SIZE',
-  'MULTIAPPEND',
-  'BINARY',
-  'SORT',
-  'SORT=DISPLAY',
-  'THREAD=ORDEREDSUBJECT',
-  'THREAD=REFERENCES',
-  'QUOTA',
-  'QUOTA=RES-STORAGE',
-  'QUOTA=RES-MESSAGE',
+  ...STORE_IMAP_BASE_CAPABILITIES.filter((capability) => capability !== 'SASL-IR' && capability !== 'ID'),
+  ...STORE_IMAP_SESSION_CAPABILITIES,
 ];
-
-/** What our store's POP3 offers after login (RFC 2449). */
-export const STORE_POP3_CAPABILITIES = ['TOP', 'UIDL', 'RESP-CODES', 'PIPELINING', 'AUTH-RESP-CODE'];
 
 const capabilityList = z.array(z.string().regex(/^[!-~]+( [!-~]+)*$/, 'a capability is printable ASCII'));
 

@@ -1,3 +1,4 @@
+import { STORE_POP3_CAPABILITIES } from '../../../lib/contract/store.ts';
 import { defineCommand, ok } from '../command.ts';
 
 // RFC 2449 §5: what this server does, in the state the client is in.
@@ -6,7 +7,7 @@ export const capa = defineCommand({
   states: ['authorization', 'transaction'],
   grammar: [],
   handle(session) {
-    const lines = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'USER', 'SASL PLAIN'];
+    const lines = [...STORE_POP3_CAPABILITIES, 'USER', 'SASL PLAIN'];
     if (session.state === 'authorization' && session.canStartTls) lines.push('STLS');
     lines.push('IMPLEMENTATION mtopo-store');
     return ok('Capability list follows', lines);
