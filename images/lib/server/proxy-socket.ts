@@ -35,8 +35,11 @@ export function readProxyHeader(
         return;
       }
       const rest = buffered.subarray(parsed.headerLength);
-      if (rest.length > 0) socket.unshift(rest);
+      // Stop listening and pause first: unshifting into a flowing socket emits 'data' again at
+      // once, and this listener would take the rest for more header bytes — a loop that grew
+      // without bound whenever the client's first bytes came in the header's segment.
       finish(null, { address: parsed.source?.address, port: parsed.source?.port });
+      if (rest.length > 0) socket.unshift(rest);
     };
     const onEnd = () => finish(new MtopoError('EPROXY', 'connection ended before the PROXY header'));
     const onError = (error: Error) =>
