@@ -11,16 +11,27 @@ function listenOnAnyLoopbackPort(): Promise<Server> {
   });
 }
 
-/** `count` distinct free ports: all are held open until every one is picked, so they differ. */
+// Ports this process has handed out already. A harness asks for ports one at a time (an MTA's SMTP
+// port, then its metrics port), each closed before the next is picked, and the kernel may well
+// give a just-closed port again: without this memory two listeners of one program got the same
+// port now and then (EADDRINUSE at start).
+const handedOut = new Set<number>();
+
+/** `count` distinct free ports, none handed out before by this process. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers: Server[] = [];
+  const picked: number[] = [];
   try {
-    for (let index = 0; index < count; index++) servers.push(await listenOnAnyLoopbackPort());
-    return servers.map((server) => {
+    while (picked.length < count) {
+      const server = await listenOnAnyLoopbackPort();
+      servers.push(server);
       const address = server.address();
       if (address === null || typeof address === 'string') throw new Error('not a TCP address');
-      return address.port;
-    });
+      if (handedOut.has(address.port)) continue;
+      handedOut.add(address.port);
+      picked.push(address.port);
+    }
+    return picked;
   } finally {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
