@@ -199,6 +199,19 @@ describe('routeAddress', () => {
     });
   }
 
+  it("hands the store an alias's mail under the owner's primary address, and a legacy system the address as written", () => {
+    const owner = found({
+      mail: 'Alice@example.test',
+      aliases: ['a.lias@example.test'],
+      mailHost: 'store-a',
+    });
+    const toStore = routeAddress(inbound, addr('a.lias@example.test'), owner);
+    assert.equal(toStore.kind === 'deliver' && toStore.address, 'Alice@example.test');
+    const legacy = found({ mail: 'bob@example.test', mailHost: 'notes1.legacy.test' });
+    const toGateway = routeAddress(inbound, addr('b.ob@example.test'), legacy);
+    assert.equal(toGateway.kind === 'deliver' && toGateway.address, 'b.ob@example.test');
+  });
+
   it('sends everything from the internet tier to the inbound tier', () => {
     const table = buildRoutingTable(testConfig('internet'));
     assert.equal(

@@ -319,12 +319,14 @@ function routeHosted(table: RoutingTable, address: MailAddress, lookup: Lookup):
   const mailHost = entry.mailHost?.toLowerCase();
   if (mailHost) {
     const store = table.stores.get(mailHost);
+    // The store keys a mailbox by its owner's primary address (it has no directory): mail for an
+    // alias is handed over under that address, or it would open a mailbox of its own.
     if (store)
       return {
         kind: 'deliver',
-        address: a,
+        address: entry.mail ?? a,
         destination: store,
-        why: `${entry.dn} has mailHost ${entry.mailHost}, a store of this site`,
+        why: `${entry.dn} has mailHost ${entry.mailHost}, a store of this site${entry.mail !== undefined && entry.mail.toLowerCase() !== a.toLowerCase() ? `, whose mailbox is ${entry.mail}` : ''}`,
       };
     if (table.gateway) {
       return {
