@@ -105,7 +105,8 @@ async function writeTar(
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
-function sourceMode(entry: { mode: number | undefined; source: string }): number {
+/** A copied file's mode: the one given, else 0o755 if the source is executable, else 0o644. */
+export function sourceMode(entry: { mode: number | undefined; source: string }): number {
   if (entry.mode !== undefined) return entry.mode;
   return statSync(entry.source).mode & 0o111 ? 0o755 : 0o644;
 }

@@ -3,13 +3,18 @@
 // listen and answer its health checks; the store also takes a message over LMTP into its mailbox
 // volume. A build twice from the same tree gives the same digests.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
+  readlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -24,7 +29,8 @@ import { freePorts } from '../../testing/support/free-ports.ts';
 import type { ManagedProcess } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { waitFor } from '../../testing/support/wait.ts';
-import { imageSpec } from './catalogue.ts';
+import { imageSpec, RECIPES } from './catalogue.ts';
+import { parseStages, words } from './dockerfile.ts';
 import { writeImageArchive } from './oci-archive.ts';
 import {
   extractImage,
@@ -40,9 +46,36 @@ const CONFIG_DIR = '/etc/mtopo/config';
 const dir = makeTempDir('program-images');
 after(() => dir.remove());
 
-async function built(id: string): Promise<ExtractedImage> {
-  const image = await writeImageArchive(imageSpec(ROOT, id), join(dir.path, `${id}.tar`));
-  return extractImage(image.archive, join(dir.path, id));
+const extracted = new Map<string, Promise<ExtractedImage>>();
+
+/** Each image is built and extracted once for all tests of this file. */
+function built(id: string): Promise<ExtractedImage> {
+  let image = extracted.get(id);
+  if (!image) {
+    image = writeImageArchive(imageSpec(ROOT, id), join(dir.path, `${id}.tar`)).then((archive) =>
+      extractImage(archive.archive, join(dir.path, id)),
+    );
+    extracted.set(id, image);
+  }
+  return image;
+}
+
+/** Every path below `root` with what a layout comparison looks at: type, mode, owner, size, content or target. */
+function layout(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const path of readdirSync(root, { recursive: true, encoding: 'utf8' }).sort()) {
+    const full = join(root, path);
+    const info = lstatSync(full);
+    const base = `${(info.mode & 0o7777).toString(8)} ${info.uid}:${info.gid}`;
+    if (info.isSymbolicLink()) out.set(path, `symlink ${readlinkSync(full)}`);
+    else if (info.isDirectory()) out.set(path, `dir ${base}`);
+    else
+      out.set(
+        path,
+        `file ${base} ${info.size} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`,
+      );
+  }
+  return out;
 }
 
 /** A folder bound at /etc/mtopo/config: the config, a certificate, secrets; readable by the image's user. */
@@ -257,6 +290,26 @@ describe('program images run from their own read-only rootfs', { skip: rootfsRun
       await proc.stop(5_000);
     }
   });
+});
+
+describe('the Dockerfiles build the same layout', { skip: rootfsRunUnavailable() }, () => {
+  for (const recipe of RECIPES.filter((r) => r.dockerfile.startsWith('images/'))) {
+    test(`${recipe.dockerfile}: its build stage's RUN stages the tree the image holds`, async () => {
+      const stages = parseStages(readFileSync(join(ROOT, recipe.dockerfile), 'utf8'));
+      const run = stages
+        .flatMap((stage) => stage.instructions)
+        .filter((i) => i.keyword === 'RUN')
+        .map((i) => words(i.args))
+        .find((command) => command[1] === 'images/build/stage-rootfs.ts');
+      assert.ok(run, 'a RUN of stage-rootfs.ts');
+      const staged = join(dir.path, `${recipe.id}-staged`);
+      const [node, ...args] = run.map((word) => (word === '/rootfs' ? staged : word));
+      assert.equal(node, 'node');
+      execFileSync(process.execPath, args, { cwd: ROOT });
+      const image = await built(recipe.id);
+      assert.deepEqual([...layout(staged)], [...layout(image.rootfs)]);
+    });
+  }
 });
 
 describe('image builds are deterministic', () => {

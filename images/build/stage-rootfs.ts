@@ -1,0 +1,54 @@
+// Writes an image's files into a folder instead of an archive: the build stage of every Dockerfile
+// here runs it (`node images/build/stage-rootfs.ts mta /rootfs`) and copies the folder into a
+// `FROM scratch` image, so Docker, Podman or Buildah users get the layout `make images` writes.
+//   node images/build/stage-rootfs.ts ID DIR
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { imageSpec } from './catalogue.ts';
+import { canonicalLayer, type LayerEntry } from './layer-entries.ts';
+import { sourceMode } from './oci-archive.ts';
+
+/** Applies the layers in order into `dir` (a later layer's entry replaces an earlier one's). */
+export function stageRootfs(layers: readonly (readonly LayerEntry[])[], dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const layer of layers) {
+    for (const entry of canonicalLayer(layer)) {
+      const target = join(dir, entry.name);
+      const existing = statSync(target, { throwIfNoEntry: false });
+      if (existing && !(existing.isDirectory() && entry.type === 'directory'))
+        rmSync(target, { recursive: true });
+      switch (entry.type) {
+        case 'directory':
+          mkdirSync(target, { recursive: true });
+          chmodSync(target, entry.mode);
+          break;
+        case 'symlink':
+          symlinkSync(entry.target, target);
+          break;
+        case 'file':
+          if ('source' in entry) {
+            copyFileSync(entry.source, target);
+            chmodSync(target, sourceMode(entry));
+          } else {
+            writeFileSync(target, entry.content);
+            chmodSync(target, entry.mode);
+          }
+          break;
+      }
+    }
+  }
+}
+
+if (import.meta.main) {
+  const [id, dir] = process.argv.slice(2);
+  if (!id || !dir) {
+    process.stderr.write('usage: node images/build/stage-rootfs.ts ID DIR\n');
+    process.exit(2);
+  }
+  try {
+    stageRootfs(imageSpec(resolve(import.meta.dirname, '../..'), id).layers, resolve(dir));
+  } catch (error) {
+    process.stderr.write(`stage-rootfs: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
