@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ImageConfig } from './image-metadata.ts';
 import type { LayerEntry } from './layer-entries.ts';
 import type { ImageSpec } from './oci-archive.ts';
+import { FIXTURE_IMAGES, fixtureConfig, fixtureLayers } from './fixture-images.ts';
 import { PROGRAM_IMAGES, programConfig, programLayers } from './program-images.ts';
 
 export interface ImageRecipe {
@@ -25,6 +26,12 @@ export const RECIPES: readonly ImageRecipe[] = [
     dockerfile: image.dockerfile,
     layers: (root, version) => programLayers(root, image, version),
     config: programConfig(image),
+  })),
+  ...FIXTURE_IMAGES.map((image): ImageRecipe => ({
+    id: image.id,
+    dockerfile: image.dockerfile,
+    layers: (root, version) => fixtureLayers(root, image, version),
+    config: fixtureConfig(image),
   })),
 ];
 

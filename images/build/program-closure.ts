@@ -90,8 +90,15 @@ function findPackage(root: string, fromDir: string, name: string): string | unde
   }
 }
 
-/** The source files and packages `entry` (relative to `root`) needs at run time. */
-export function programClosure(root: string, entry: string): ProgramClosure {
+/**
+ * The source files and packages `entry` (relative to `root`) needs at run time. `allowTestCode` is
+ * for the e2e fixtures, whose launchers reuse the test harness's peer setup.
+ */
+export function programClosure(
+  root: string,
+  entry: string,
+  options: { allowTestCode?: boolean } = {},
+): ProgramClosure {
   const rootDir = resolve(root);
   const rootPackage = readPackageJson(rootDir);
   const production = new Set(Object.keys(rootPackage.dependencies ?? {}));
@@ -105,7 +112,8 @@ export function programClosure(root: string, entry: string): ProgramClosure {
     const rel = relative(rootDir, file).split(sep).join('/');
     if (sources.has(rel)) continue;
     if (!existsSync(file)) throw new ClosureError(`${rel} is imported but does not exist`);
-    if (TEST_CODE.test(rel)) throw new ClosureError(`${rel} is test code, yet the program reaches it`);
+    if (TEST_CODE.test(rel) && options.allowTestCode !== true)
+      throw new ClosureError(`${rel} is test code, yet the program reaches it`);
     sources.add(rel);
     for (const specifier of runtimeImports(rel, readFileSync(file, 'utf8'))) {
       if (isBuiltin(specifier)) continue;

@@ -87,9 +87,15 @@ export function programConfig(image: ProgramImage): ImageConfig {
   };
 }
 
-/** The program layer: its sources, its packages, a package.json saying "ESM", the mount points. */
-export function programLayer(root: string, image: ProgramImage, version: string): LayerEntry[] {
-  const closure = programClosure(root, image.main);
+/** A Node program's files under /opt/mtopo: its sources, its packages, a package.json saying "ESM". */
+export function nodeProgramFiles(
+  root: string,
+  id: string,
+  main: string,
+  version: string,
+  options: { allowTestCode?: boolean } = {},
+): LayerEntry[] {
+  const closure = programClosure(root, main, options);
   const files = [...closure.sourceFiles, ...closure.packageDirs.flatMap((dir) => packageFiles(root, dir))];
   return [
     ...files.map((file): LayerEntry => ({
@@ -100,8 +106,15 @@ export function programLayer(root: string, image: ProgramImage, version: string)
     {
       type: 'file',
       path: `${APP_DIR}/package.json`,
-      content: `${JSON.stringify({ name: `mtopo-${image.id}`, version, private: true, type: 'module' }, null, 2)}\n`,
+      content: `${JSON.stringify({ name: `mtopo-${id}`, version, private: true, type: 'module' }, null, 2)}\n`,
     },
+  ];
+}
+
+/** The program layer: its files and the mount points its pods mount volumes onto. */
+export function programLayer(root: string, image: ProgramImage, version: string): LayerEntry[] {
+  return [
+    ...nodeProgramFiles(root, image.id, image.main, version),
     ...image.mountPoints.map((path): LayerEntry => ({ type: 'directory', path })),
   ];
 }

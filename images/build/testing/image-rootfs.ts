@@ -58,6 +58,8 @@ export function startInRootfs(
   image: ExtractedImage,
   options: {
     args: readonly string[];
+    /** Replaces the entrypoint (as a pod's `command` does). */
+    command?: readonly string[];
     binds?: readonly Bind[];
     env?: Record<string, string>;
     logFile: string;
@@ -70,7 +72,7 @@ export function startInRootfs(
     ...(image.config.Env ?? []),
     ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
   ];
-  const command = [...(image.config.Entrypoint ?? []), ...options.args];
+  const command = [...(options.command ?? image.config.Entrypoint ?? []), ...options.args];
   const script = [
     'set -e',
     'CHROOT=$(command -v chroot)',

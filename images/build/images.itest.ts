@@ -1,7 +1,8 @@
-// Each program's image runs from its own rootfs: extracted, mounted read-only, entered as uid
-// 10001 with only the image's environment, its own Node and glibc. Each program must start,
-// listen and answer its health checks; the store also takes a message over LMTP into its mailbox
-// volume. A build twice from the same tree gives the same digests.
+// Each image runs from its own rootfs: extracted, mounted read-only, entered as uid 10001 with only
+// the image's environment, its own Node and glibc. Each program must start, listen and answer its
+// health checks; the store also takes a message over LMTP into its mailbox volume; the fixtures
+// serve (slapd) or hold their clients (curl). Each Dockerfile's build stage stages the same tree,
+// and a build twice from the same tree gives the same digests.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,7 +27,7 @@ import { localize, renderedMmpConfig } from '../mmp/testing/rendered-config.ts';
 import { testConfig } from '../mta/testing/test-config.ts';
 import { makeSelfSignedCertificate } from '../../testing/peers/tls-fixture.ts';
 import { freePorts } from '../../testing/support/free-ports.ts';
-import type { ManagedProcess } from '../../testing/support/processes.ts';
+import { run, type ManagedProcess, type RunResult } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { waitFor } from '../../testing/support/wait.ts';
 import { imageSpec, RECIPES } from './catalogue.ts';
@@ -289,6 +290,75 @@ describe('program images run from their own read-only rootfs', { skip: rootfsRun
       // retries past any grace period (seen here; the operator's room, reported).
       await proc.stop(5_000);
     }
+  });
+});
+
+describe('fixture images run from their own read-only rootfs', { skip: rootfsRunUnavailable() }, () => {
+  test('the directory serves the test users to the service account, as uid 10001', async () => {
+    const image = await built('fixture-directory');
+    const [port] = await freePorts(1);
+    const data = writableVolume('directory-data');
+    const proc = startInRootfs(image, {
+      args: ['--port', String(port)],
+      binds: [{ host: data, target: '/var/lib/mtopo-directory' }],
+      logFile: join(dir.path, 'directory.log'),
+    });
+    try {
+      const search = (): Promise<RunResult> =>
+        run('ldapsearch', [
+          '-x',
+          '-LLL',
+          '-H',
+          `ldap://127.0.0.1:${port}`,
+          '-D',
+          'cn=mtopo,ou=services,dc=example,dc=test',
+          '-w',
+          'service-secret',
+          '-b',
+          'ou=people,dc=example,dc=test',
+          '(uid=alice)',
+          'mail',
+          'mailHost',
+        ]);
+      const found = await waitFor(
+        'slapd to answer the search',
+        async () => {
+          const result = await search();
+          return result.code === 0 ? result.stdout : false;
+        },
+        {
+          timeoutMs: 60_000,
+          abortIf: () => (proc.hasExited() ? `the fixture exited:\n${proc.logTail()}` : undefined),
+        },
+      );
+      assert.match(found, /mail: alice@example\.test/);
+      assert.match(found, /mailHost: store-a/);
+      const owner = lstatSync(join(data, 'db', 'data.mdb'));
+      assert.equal(owner.uid, RUN_AS, 'the database was written by the image user');
+    } finally {
+      await stopCleanly(proc);
+    }
+  });
+
+  test('the internet client holds curl with SMTP, IMAP and POP3, and its entrypoint waits until SIGTERM', async () => {
+    const image = await built('fixture-internet-client');
+    const curl = startInRootfs(image, {
+      command: ['/usr/bin/curl'],
+      args: ['--version'],
+      logFile: join(dir.path, 'curl.log'),
+    });
+    assert.equal(await curl.exitStatus, 0, curl.logTail());
+    const protocols = /Protocols: (.*)/.exec(readFileSync(join(dir.path, 'curl.log'), 'utf8'))?.[1] ?? '';
+    for (const protocol of ['smtp', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s'])
+      assert.ok(protocols.split(' ').includes(protocol), `curl speaks ${protocol}: ${protocols}`);
+    const idle = startInRootfs(image, { args: [], logFile: join(dir.path, 'internet-client.log') });
+    await waitFor(
+      'the client to say it is ready',
+      () => readFileSync(join(dir.path, 'internet-client.log'), 'utf8').includes('ready'),
+      30_000,
+    );
+    assert.equal(idle.hasExited(), false);
+    await stopCleanly(idle);
   });
 });
 
