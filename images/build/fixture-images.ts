@@ -6,7 +6,14 @@
 import type { ImageConfig } from './image-metadata.ts';
 import type { LayerEntry } from './layer-entries.ts';
 import { debianPackageEntries } from './debian-files.ts';
-import { NODE_PATH, nodeRuntimeLayer, RUN_AS } from './node-runtime.ts';
+import {
+  accountFiles,
+  MTOPO_ACCOUNT,
+  NODE_PATH,
+  nodeRuntimeLayer,
+  RUN_AS,
+  type Account,
+} from './node-runtime.ts';
 import { APP_DIR, nodeProgramFiles } from './program-images.ts';
 
 export interface FixtureImage {
@@ -17,6 +24,11 @@ export interface FixtureImage {
   readonly ports: readonly number[];
   readonly mountPoints: readonly string[];
   readonly description: string;
+  /** Default 10001:10001. */
+  readonly user?: string;
+  /** Accounts the peer needs besides mtopo (written over the runtime layer's passwd and group). */
+  readonly accounts?: readonly Account[];
+  readonly groups?: readonly { name: string; gid: number }[];
 }
 
 export const DIRECTORY_PORT = 1389;
@@ -40,13 +52,31 @@ export const FIXTURE_IMAGES: readonly FixtureImage[] = [
     mountPoints: [],
     description: 'a client playing the internet: curl (SMTP, IMAP, POP3) and Node',
   },
+  {
+    id: 'fixture-legacy-mta',
+    main: 'images/fixtures/legacy-mta/main.ts',
+    dockerfile: 'images/fixtures/legacy-mta/Dockerfile',
+    packages: ['postfix'],
+    ports: [2525],
+    mountPoints: ['/var/spool/postfix', '/var/lib/mtopo-legacy'],
+    description:
+      'Postfix playing a legacy mail system: final destination for its domains, Maildirs on a volume',
+    // Postfix's master refuses to start as anyone but root; its daemons run as postfix.
+    user: '0:0',
+    // Postfix refuses to start without its default_privs user, nobody.
+    accounts: [
+      { name: 'postfix', uid: 101, gid: 101 },
+      { name: 'nobody', uid: 65534, gid: 65534 },
+    ],
+    groups: [{ name: 'postdrop', gid: 102 }],
+  },
 ];
 
 export function fixtureConfig(image: FixtureImage): ImageConfig {
   return {
     entrypoint: [NODE_PATH, `${APP_DIR}/${image.main}`],
     env: { NODE_ENV: 'production', PATH: '/usr/local/bin:/usr/bin:/usr/sbin' },
-    user: `${RUN_AS}:${RUN_AS}`,
+    user: image.user ?? `${RUN_AS}:${RUN_AS}`,
     workingDir: APP_DIR,
     ...(image.ports.length > 0 ? { exposedPorts: image.ports } : {}),
     labels: {
@@ -63,6 +93,7 @@ export function fixtureLayers(root: string, image: FixtureImage, version: string
       ...debianPackageEntries(image.packages),
       ...nodeProgramFiles(root, image.id, image.main, version, { allowTestCode: true }),
       ...image.mountPoints.map((path): LayerEntry => ({ type: 'directory', path })),
+      ...(image.accounts ? accountFiles([MTOPO_ACCOUNT, ...image.accounts], image.groups) : []),
     ],
   ];
 }

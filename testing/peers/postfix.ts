@@ -28,6 +28,31 @@ export interface Postfix {
   stop(): Promise<void>;
 }
 
+/** master.cf's internal services (everything but the listener), for every private Postfix here. */
+export const MASTER_CF_SERVICES = `pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+smtp       unix  - - n -  - smtp
+relay      unix  - - n -  - smtp
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+lmtp       unix  - - n -  - lmtp
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+tlsmgr     unix  - - n 1000? 1 tlsmgr
+postlog    unix-dgram n - n - 1 postlogd
+`;
+
 export async function startPostfix(dir: string, options: PostfixOptions): Promise<Postfix> {
   for (const sub of ['etc', 'spool', 'data']) mkdirSync(join(dir, sub), { recursive: true });
   const postfixUser = await run('id', ['-u', 'postfix']);
@@ -76,30 +101,7 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   );
   writeFileSync(
     join(dir, 'etc', 'master.cf'),
-    `127.0.0.1:${port} inet n - n - - smtpd
-pickup     unix  n - n 60 1 pickup
-cleanup    unix  n - n -  0 cleanup
-qmgr       unix  n - n 300 1 qmgr
-rewrite    unix  - - n -  - trivial-rewrite
-bounce     unix  - - n -  0 bounce
-defer      unix  - - n -  0 bounce
-trace      unix  - - n -  0 bounce
-verify     unix  - - n -  1 verify
-flush      unix  n - n 1000? 0 flush
-proxymap   unix  - - n -  - proxymap
-proxywrite unix  - - n -  1 proxymap
-smtp       unix  - - n -  - smtp
-relay      unix  - - n -  - smtp
-showq      unix  n - n -  - showq
-error      unix  - - n -  - error
-retry      unix  - - n -  - error
-discard    unix  - - n -  - discard
-lmtp       unix  - - n -  - lmtp
-anvil      unix  - - n -  1 anvil
-scache     unix  - - n -  1 scache
-tlsmgr     unix  - - n 1000? 1 tlsmgr
-postlog    unix-dgram n - n - 1 postlogd
-`,
+    `127.0.0.1:${port} inet n - n - - smtpd\n${MASTER_CF_SERVICES}`,
   );
   const etc = join(dir, 'etc');
   await run('postfix', ['-c', etc, 'check']);
