@@ -53,6 +53,21 @@ tlsmgr     unix  - - n 1000? 1 tlsmgr
 postlog    unix-dgram n - n - 1 postlogd
 `;
 
+/** main.cf's lines that make a private instance of Debian's Postfix: its own queue and data, the package's programs. */
+export function postfixInstance(queueDirectory: string, dataDirectory: string): Record<string, string> {
+  return {
+    compatibility_level: '3.6',
+    queue_directory: queueDirectory,
+    data_directory: dataDirectory,
+    command_directory: '/usr/sbin',
+    daemon_directory: '/usr/lib/postfix/sbin',
+    shlib_directory: '/usr/lib/postfix',
+    meta_directory: '/etc/postfix',
+    mail_owner: 'postfix',
+    setgid_group: 'postdrop',
+  };
+}
+
 export async function startPostfix(dir: string, options: PostfixOptions): Promise<Postfix> {
   for (const sub of ['etc', 'spool', 'data']) mkdirSync(join(dir, sub), { recursive: true });
   const postfixUser = await run('id', ['-u', 'postfix']);
@@ -60,15 +75,7 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   chownSync(join(dir, 'data'), uid, -1);
   const port = await freePort();
   const main: Record<string, string> = {
-    compatibility_level: '3.6',
-    queue_directory: join(dir, 'spool'),
-    data_directory: join(dir, 'data'),
-    command_directory: '/usr/sbin',
-    daemon_directory: '/usr/lib/postfix/sbin',
-    shlib_directory: '/usr/lib/postfix',
-    meta_directory: '/etc/postfix',
-    mail_owner: 'postfix',
-    setgid_group: 'postdrop',
+    ...postfixInstance(join(dir, 'spool'), join(dir, 'data')),
     myhostname: options.myhostname ?? 'postfix.example.test',
     mydomain: 'example.test',
     mydestination: '',
