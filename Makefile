@@ -54,3 +54,4 @@ include bench/mta/mta.mk
 include bench/mmp/mmp.mk
 include bench/operator/operator.mk
 include bench/store/store.mk
+include images/build/images.mk

@@ -28,6 +28,46 @@ export interface Postfix {
   stop(): Promise<void>;
 }
 
+/** master.cf's internal services (everything but the listener), for every private Postfix here. */
+export const MASTER_CF_SERVICES = `pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+smtp       unix  - - n -  - smtp
+relay      unix  - - n -  - smtp
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+lmtp       unix  - - n -  - lmtp
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+tlsmgr     unix  - - n 1000? 1 tlsmgr
+postlog    unix-dgram n - n - 1 postlogd
+`;
+
+/** main.cf's lines that make a private instance of Debian's Postfix: its own queue and data, the package's programs. */
+export function postfixInstance(queueDirectory: string, dataDirectory: string): Record<string, string> {
+  return {
+    compatibility_level: '3.6',
+    queue_directory: queueDirectory,
+    data_directory: dataDirectory,
+    command_directory: '/usr/sbin',
+    daemon_directory: '/usr/lib/postfix/sbin',
+    shlib_directory: '/usr/lib/postfix',
+    meta_directory: '/etc/postfix',
+    mail_owner: 'postfix',
+    setgid_group: 'postdrop',
+  };
+}
+
 export async function startPostfix(dir: string, options: PostfixOptions): Promise<Postfix> {
   for (const sub of ['etc', 'spool', 'data']) mkdirSync(join(dir, sub), { recursive: true });
   const postfixUser = await run('id', ['-u', 'postfix']);
@@ -35,15 +75,7 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   chownSync(join(dir, 'data'), uid, -1);
   const port = await freePort();
   const main: Record<string, string> = {
-    compatibility_level: '3.6',
-    queue_directory: join(dir, 'spool'),
-    data_directory: join(dir, 'data'),
-    command_directory: '/usr/sbin',
-    daemon_directory: '/usr/lib/postfix/sbin',
-    shlib_directory: '/usr/lib/postfix',
-    meta_directory: '/etc/postfix',
-    mail_owner: 'postfix',
-    setgid_group: 'postdrop',
+    ...postfixInstance(join(dir, 'spool'), join(dir, 'data')),
     myhostname: options.myhostname ?? 'postfix.example.test',
     mydomain: 'example.test',
     mydestination: '',
@@ -76,30 +108,7 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   );
   writeFileSync(
     join(dir, 'etc', 'master.cf'),
-    `127.0.0.1:${port} inet n - n - - smtpd
-pickup     unix  n - n 60 1 pickup
-cleanup    unix  n - n -  0 cleanup
-qmgr       unix  n - n 300 1 qmgr
-rewrite    unix  - - n -  - trivial-rewrite
-bounce     unix  - - n -  0 bounce
-defer      unix  - - n -  0 bounce
-trace      unix  - - n -  0 bounce
-verify     unix  - - n -  1 verify
-flush      unix  n - n 1000? 0 flush
-proxymap   unix  - - n -  - proxymap
-proxywrite unix  - - n -  1 proxymap
-smtp       unix  - - n -  - smtp
-relay      unix  - - n -  - smtp
-showq      unix  n - n -  - showq
-error      unix  - - n -  - error
-retry      unix  - - n -  - error
-discard    unix  - - n -  - discard
-lmtp       unix  - - n -  - lmtp
-anvil      unix  - - n -  1 anvil
-scache     unix  - - n -  1 scache
-tlsmgr     unix  - - n 1000? 1 tlsmgr
-postlog    unix-dgram n - n - 1 postlogd
-`,
+    `127.0.0.1:${port} inet n - n - - smtpd\n${MASTER_CF_SERVICES}`,
   );
   const etc = join(dir, 'etc');
   await run('postfix', ['-c', etc, 'check']);

@@ -64,14 +64,33 @@ export function userLdif(suffix: string, user: MailUser): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function startSlapd(dir: string, users: MailUser[] = []): Promise<Slapd> {
-  mkdirSync(join(dir, 'db'), { recursive: true });
-  const port = await freePort();
+/** What a mail directory's slapd is configured with (the protocol tests' and the directory image's). */
+export interface DirectoryLayout {
+  /** Where slapd.conf, mail.schema, the pid/args files and db/ live. */
+  readonly dir: string;
+  readonly suffix: string;
+  readonly adminDN: string;
+  readonly adminPassword: string;
+  readonly serviceDN: string;
+  readonly servicePassword: string;
+}
+
+export function directoryLayout(dir: string): DirectoryLayout {
   const suffix = 'dc=example,dc=test';
-  const adminDN = `cn=admin,${suffix}`;
-  const adminPassword = 'admin-secret';
-  const serviceDN = `cn=mtopo,ou=services,${suffix}`;
-  const servicePassword = 'service-secret';
+  return {
+    dir,
+    suffix,
+    adminDN: `cn=admin,${suffix}`,
+    adminPassword: 'admin-secret',
+    serviceDN: `cn=mtopo,ou=services,${suffix}`,
+    servicePassword: 'service-secret',
+  };
+}
+
+/** Writes mail.schema, slapd.conf and data.ldif (the base entries, the service account, `users`). */
+export function writeDirectoryFiles(layout: DirectoryLayout, users: MailUser[]): void {
+  const { dir, suffix, adminDN, adminPassword, serviceDN, servicePassword } = layout;
+  mkdirSync(join(dir, 'db'), { recursive: true });
   writeFileSync(join(dir, 'mail.schema'), MAIL_SCHEMA);
   writeFileSync(
     join(dir, 'slapd.conf'),
@@ -119,8 +138,14 @@ objectClass: simpleSecurityObject
 cn: mtopo
 userPassword: ${servicePassword}
 `;
-  const ldif = [base, ...users.map((u) => userLdif(suffix, u))].join('\n');
-  writeFileSync(join(dir, 'data.ldif'), ldif);
+  writeFileSync(join(dir, 'data.ldif'), [base, ...users.map((u) => userLdif(suffix, u))].join('\n'));
+}
+
+export async function startSlapd(dir: string, users: MailUser[] = []): Promise<Slapd> {
+  const layout = directoryLayout(dir);
+  const { suffix, adminDN, adminPassword, serviceDN, servicePassword } = layout;
+  const port = await freePort();
+  writeDirectoryFiles(layout, users);
   // Loaded offline before the server starts: quicker than ldapadd and nothing to wait for.
   const loaded = await run('slapadd', ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);
   if (loaded.code !== 0) throw new Error(`slapadd failed: ${loaded.stderr}`);
