@@ -6,11 +6,12 @@
 //   mtopo-e2e-host 10.250.0.1/30  <— veth —>  mtopo-e2e-node 10.250.0.2/30
 //     kube-apiserver 10.250.0.1:6443             kubelet, containerd, kube-proxy, kube-router
 //     etcd, controller-manager, scheduler        cni0 10.251.0.1/24: the pods, 10.251.0.10–199
-//     route 10.251.0.224/27 via the node           lo: LoadBalancer addresses 10.251.0.224–254
+//     route 10.251.0.0/24 via the node             lo: LoadBalancer addresses 10.251.0.225–254
 //                                                  route 10.252.0.0/24 (Services) via the host end
 //
 // The node namespace has no default route, so a pod's packets reach only the host end of the veth,
-// other pods and Service addresses.
+// other pods and Service addresses. The host routes the pod network to the node: replies from the
+// API server to pods (kube-proxy does not masquerade pod sources) and LoadBalancer addresses.
 
 export const NODE_NAME = 'mtopo-e2e-node';
 export const NETNS = 'mtopo-e2e';
