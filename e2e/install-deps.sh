@@ -8,12 +8,13 @@
 #                                 own network namespace only)
 #   iproute2 util-linux           ip (netns, veth) and nsenter
 #   busybox-static                the e2e test image's userland (a static busybox)
+#   openssl                       signs the API server's client certificate for the kubelet
 #
 # Not from Debian, on purpose: containerd (v2, built from its Go module: see docs/e2e.md), the
 # Kubernetes daemons, CoreDNS and kube-router (built from Go modules by testing/go-tools/build.sh).
 set -euo pipefail
 
-packages=(ca-certificates runc containernetworking-plugins iptables ipset conntrack iproute2 util-linux
+packages=(ca-certificates runc containernetworking-plugins iptables ipset conntrack iproute2 util-linux openssl
   busybox-static)
 
 missing=()

@@ -56,7 +56,6 @@ state = ${JSON.stringify(dirs.containerdState)}
 disabled_plugins = [
   "io.containerd.nri.v1.nri",
   "io.containerd.internal.v1.opt",
-  "io.containerd.image-verifier.v1.bindir",
   "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs",
   "io.containerd.snapshotter.v1.devmapper",
