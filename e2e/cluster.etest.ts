@@ -38,7 +38,9 @@ function pod(name: string, labels: Record<string, string>, script: string, ready
           imagePullPolicy: 'Never',
           command: ['sh', '-c', script],
           securityContext: restricted,
-          ...(readyPort === undefined ? {} : { readinessProbe: { tcpSocket: { port: readyPort }, periodSeconds: 1 } }),
+          ...(readyPort === undefined
+            ? {}
+            : { readinessProbe: { tcpSocket: { port: readyPort }, periodSeconds: 1 } }),
         },
       ],
     },
@@ -62,13 +64,18 @@ async function deleteNamespace(name: string): Promise<void> {
 }
 
 async function apply(namespace: string, objects: object[]): Promise<void> {
-  await kubectl(['-n', namespace, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+  await kubectl(['-n', namespace, 'apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  });
 }
 
 async function waitReady(namespace: string, ...pods: string[]): Promise<void> {
-  await kubectl(['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=300s', ...pods.map((p) => `pod/${p}`)], {
-    timeoutMs: 320_000,
-  });
+  await kubectl(
+    ['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=300s', ...pods.map((p) => `pod/${p}`)],
+    {
+      timeoutMs: 320_000,
+    },
+  );
 }
 
 async function exec(namespace: string, podName: string, command: string[]) {
@@ -76,7 +83,12 @@ async function exec(namespace: string, podName: string, command: string[]) {
 }
 
 /** What `from` reads from host:port (nc with a 4 s connect timeout), or undefined if it cannot connect. */
-async function reach(namespace: string, from: string, host: string, port: number): Promise<string | undefined> {
+async function reach(
+  namespace: string,
+  from: string,
+  host: string,
+  port: number,
+): Promise<string | undefined> {
   const result = await exec(namespace, from, ['nc', '-w', '4', host, String(port)]);
   return result.exitCode === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
 }
@@ -98,7 +110,13 @@ function readFromHost(host: string, port: number): Promise<string> {
 }
 
 test('the node is Ready and schedulable', async () => {
-  const ready = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+  const ready = await kubectl([
+    'get',
+    'node',
+    NODE_NAME,
+    '-o',
+    'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+  ]);
   assert.equal(ready.stdout, 'True');
   const taints = await kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.spec.taints}']);
   assert.equal(taints.stdout, '', 'no not-ready or uninitialized taint is left');
@@ -123,10 +141,14 @@ describe('pods and Services', () => {
   after(() => deleteNamespace(namespace));
 
   test('a pod runs from the imported image and its output shows in kubectl logs', async () => {
-    const logs = await waitFor('the client pod to log', async () => {
-      const out = (await kubectl(['-n', namespace, 'logs', 'client'], { check: false })).stdout;
-      return out.includes('hello-from-the-client') ? out : undefined;
-    }, WAIT);
+    const logs = await waitFor(
+      'the client pod to log',
+      async () => {
+        const out = (await kubectl(['-n', namespace, 'logs', 'client'], { check: false })).stdout;
+        return out.includes('hello-from-the-client') ? out : undefined;
+      },
+      WAIT,
+    );
     assert.match(logs, /hello-from-the-client/);
   });
 
@@ -141,20 +163,32 @@ describe('pods and Services', () => {
   test('a pod reaches another pod by its IP', async () => {
     const serverIp = await jsonpath(namespace, 'pod/server', '{.status.podIP}');
     assert.ok(serverIp !== '', 'the server pod has an IP');
-    const answer = await waitFor('the client to reach the server pod', () => reach(namespace, 'client', serverIp, 8080), WAIT);
+    const answer = await waitFor(
+      'the client to reach the server pod',
+      () => reach(namespace, 'client', serverIp, 8080),
+      WAIT,
+    );
     assert.equal(answer, 'pong-8080');
   });
 
   test('a Service is found by its DNS name and carries the connection to its pod', async () => {
     const clusterIp = await jsonpath(namespace, 'service/server', '{.spec.clusterIP}');
     const fqdn = `server.${namespace}.svc.cluster.local`;
-    const lookup = await waitFor('the cluster DNS to answer for the Service', async () => {
-      const result = await exec(namespace, 'client', ['nslookup', fqdn]);
-      return result.exitCode === 0 && result.stdout.includes(clusterIp) ? result.stdout : undefined;
-    }, WAIT);
+    const lookup = await waitFor(
+      'the cluster DNS to answer for the Service',
+      async () => {
+        const result = await exec(namespace, 'client', ['nslookup', fqdn]);
+        return result.exitCode === 0 && result.stdout.includes(clusterIp) ? result.stdout : undefined;
+      },
+      WAIT,
+    );
     assert.match(lookup, new RegExp(clusterIp.replaceAll('.', '\\.')));
     // The short name, through the search path the kubelet wrote into the pod's resolv.conf.
-    const answer = await waitFor('the client to reach the Service by name', () => reach(namespace, 'client', 'server', 80), WAIT);
+    const answer = await waitFor(
+      'the client to reach the Service by name',
+      () => reach(namespace, 'client', 'server', 80),
+      WAIT,
+    );
     assert.equal(answer, 'pong-8080');
   });
 
@@ -166,39 +200,62 @@ describe('pods and Services', () => {
           apiVersion: 'v1',
           kind: 'Service',
           metadata: { name: 'public' },
-          spec: { type: 'LoadBalancer', selector: { app: 'server' }, ports: [{ port: 80, targetPort: 8080 }] },
+          spec: {
+            type: 'LoadBalancer',
+            selector: { app: 'server' },
+            ports: [{ port: 80, targetPort: 8080 }],
+          },
         },
       ]);
-      address = await waitFor('an address in status.loadBalancer', async () => {
-        const ip = await jsonpath(namespace, 'service/public', '{.status.loadBalancer.ingress[0].ip}');
-        return ip === '' ? undefined : ip;
-      }, WAIT);
+      address = await waitFor(
+        'an address in status.loadBalancer',
+        async () => {
+          const ip = await jsonpath(namespace, 'service/public', '{.status.loadBalancer.ingress[0].ip}');
+          return ip === '' ? undefined : ip;
+        },
+        WAIT,
+      );
     });
 
     test('gets an address from the pool on the node bridge', () => {
-      assert.ok(poolContains(LOAD_BALANCER_POOL, address), `${address} is in ${LOAD_BALANCER_POOL.first}-${LOAD_BALANCER_POOL.last}`);
+      assert.ok(
+        poolContains(LOAD_BALANCER_POOL, address),
+        `${address} is in ${LOAD_BALANCER_POOL.first}-${LOAD_BALANCER_POOL.last}`,
+      );
     });
 
     test('connects from the host, as a client outside the cluster would', async () => {
-      const answer = await waitFor('the host to reach the load balancer address', () => readFromHost(address, 80), WAIT);
+      const answer = await waitFor(
+        'the host to reach the load balancer address',
+        () => readFromHost(address, 80),
+        WAIT,
+      );
       assert.equal(answer, 'pong-8080');
     });
 
     test('connects from a pod', async () => {
-      const answer = await waitFor('the client pod to reach the load balancer address', () => reach(namespace, 'client', address, 80), WAIT);
+      const answer = await waitFor(
+        'the client pod to reach the load balancer address',
+        () => reach(namespace, 'client', address, 80),
+        WAIT,
+      );
       assert.equal(answer, 'pong-8080');
     });
 
     test('gives the address back when the Service goes', async () => {
       await kubectl(['-n', namespace, 'delete', 'service', 'public', '--wait=true']);
-      await waitFor('the address to stop answering', async () => {
-        try {
-          await readFromHost(address, 80);
-          return false;
-        } catch {
-          return true;
-        }
-      }, WAIT);
+      await waitFor(
+        'the address to stop answering',
+        async () => {
+          try {
+            await readFromHost(address, 80);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        WAIT,
+      );
     });
   });
 });
@@ -217,7 +274,10 @@ describe('NetworkPolicies on the enforcer (kube-router)', () => {
     serverIp = await jsonpath(namespace, 'pod/server', '{.status.podIP}');
     // Both ports answer before any policy: a refusal later is the policy's doing.
     for (const port of [8080, 8081])
-      assert.equal(await waitFor(`port ${port} to answer`, () => reach(namespace, 'client', serverIp, port), WAIT), `pong-${port}`);
+      assert.equal(
+        await waitFor(`port ${port} to answer`, () => reach(namespace, 'client', serverIp, port), WAIT),
+        `pong-${port}`,
+      );
   });
   after(() => deleteNamespace(namespace));
 
@@ -230,7 +290,11 @@ describe('NetworkPolicies on the enforcer (kube-router)', () => {
         spec: { podSelector: {}, policyTypes: ['Ingress'] },
       },
     ]);
-    await waitFor('the enforcer to block port 8080', async () => (await reach(namespace, 'client', serverIp, 8080)) === undefined, WAIT);
+    await waitFor(
+      'the enforcer to block port 8080',
+      async () => (await reach(namespace, 'client', serverIp, 8080)) === undefined,
+      WAIT,
+    );
     assert.equal(await reach(namespace, 'client', serverIp, 8081), undefined, 'port 8081 is blocked too');
     assert.equal(await reach(namespace, 'outsider', serverIp, 8080), undefined, 'and from every pod');
   });
@@ -244,13 +308,26 @@ describe('NetworkPolicies on the enforcer (kube-router)', () => {
         spec: {
           podSelector: { matchLabels: { app: 'server' } },
           policyTypes: ['Ingress'],
-          ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
+          ingress: [
+            {
+              from: [{ podSelector: { matchLabels: { role: 'client' } } }],
+              ports: [{ protocol: 'TCP', port: 8080 }],
+            },
+          ],
         },
       },
     ]);
-    const answer = await waitFor('the allow policy to open port 8080', () => reach(namespace, 'client', serverIp, 8080), WAIT);
+    const answer = await waitFor(
+      'the allow policy to open port 8080',
+      () => reach(namespace, 'client', serverIp, 8080),
+      WAIT,
+    );
     assert.equal(answer, 'pong-8080');
     assert.equal(await reach(namespace, 'client', serverIp, 8081), undefined, 'port 8081 stays closed');
-    assert.equal(await reach(namespace, 'outsider', serverIp, 8080), undefined, 'a pod the policy does not name stays out');
+    assert.equal(
+      await reach(namespace, 'outsider', serverIp, 8080),
+      undefined,
+      'a pod the policy does not name stays out',
+    );
   });
 });

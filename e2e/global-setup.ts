@@ -19,9 +19,13 @@ export async function globalSetup(): Promise<void> {
   const binaries = await ensureNodeBinaries();
   if (existing !== undefined && existing !== '') {
     const state = readNodeState();
-    if (state?.kubeconfigPath !== existing) throw new Error(`${E2E_KUBECONFIG_ENV}=${existing} is not the running node's (node e2e/start.ts)`);
+    if (state?.kubeconfigPath !== existing)
+      throw new Error(`${E2E_KUBECONFIG_ENV}=${existing} is not the running node's (node e2e/start.ts)`);
     log(`using the running node of ${existing}`);
-    await importTestImage({ address: state.containerdSocket, ctr: path.join(binaries.containerd, 'ctr') }, state.dir);
+    await importTestImage(
+      { address: state.containerdSocket, ctr: path.join(binaries.containerd, 'ctr') },
+      state.dir,
+    );
     process.env[KUBECONFIG_ENV] = existing;
   } else {
     node = await startNode({ log });

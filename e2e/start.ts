@@ -30,7 +30,9 @@ let exitCode = 0;
 const [program, ...args] = command;
 if (program === undefined) {
   console.log(`export KUBECONFIG=${env.KUBECONFIG} MTOPO_E2E_KUBECONFIG=${env.MTOPO_E2E_KUBECONFIG}`);
-  console.log(`export CONTAINER_RUNTIME_ENDPOINT=${env.CONTAINER_RUNTIME_ENDPOINT} IMAGE_SERVICE_ENDPOINT=${env.IMAGE_SERVICE_ENDPOINT}`);
+  console.log(
+    `export CONTAINER_RUNTIME_ENDPOINT=${env.CONTAINER_RUNTIME_ENDPOINT} IMAGE_SERVICE_ENDPOINT=${env.IMAGE_SERVICE_ENDPOINT}`,
+  );
   console.log(`export CONTAINERD_ADDRESS=${env.CONTAINERD_ADDRESS} CONTAINERD_NAMESPACE=k8s.io`);
   console.log(`export PATH=${path}:$PATH`);
   log(`logs in ${node.dir}; Ctrl-C or node e2e/stop.ts stops it`);
@@ -44,7 +46,9 @@ if (program === undefined) {
 }
 log('stopping');
 const report = await node.stop();
-log(`stopped in ${report.seconds.toFixed(1)}s${report.restoredSysctls.length > 0 ? `; restored ${report.restoredSysctls.join(', ')}` : ''}`);
+log(
+  `stopped in ${report.seconds.toFixed(1)}s${report.restoredSysctls.length > 0 ? `; restored ${report.restoredSysctls.join(', ')}` : ''}`,
+);
 if (report.problems.length > 0) {
   log(`could not undo:\n${report.problems.join('\n')}`);
   exitCode ||= 1;

@@ -3,13 +3,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { importImage, writeImageArchive, type ContainerdTarget, type LayerEntry } from '../images/build/index.ts';
+import {
+  importImage,
+  writeImageArchive,
+  type ContainerdTarget,
+  type LayerEntry,
+} from '../images/build/index.ts';
 
 export const TEST_IMAGE = 'localhost/mtopo-e2e/busybox:v1';
 const BUSYBOX = '/bin/busybox';
 
 export async function importTestImage(target: ContainerdTarget, scratchDir: string): Promise<void> {
-  if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: run e2e/install-deps.sh (busybox-static)`);
+  if (!existsSync(BUSYBOX))
+    throw new Error(`${BUSYBOX} is missing: run e2e/install-deps.sh (busybox-static)`);
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
     .split('\n')
     .filter((name) => /^[a-z0-9_.[-]+$/.test(name) && name !== 'busybox');
@@ -20,7 +26,11 @@ export async function importTestImage(target: ContainerdTarget, scratchDir: stri
   ];
   const archive = path.join(scratchDir, 'busybox-image.tar');
   await writeImageArchive(
-    { name: TEST_IMAGE, layers: [entries], config: { user: '65534:65534', env: { PATH: '/bin' }, cmd: ['sh'] } },
+    {
+      name: TEST_IMAGE,
+      layers: [entries],
+      config: { user: '65534:65534', env: { PATH: '/bin' }, cmd: ['sh'] },
+    },
     archive,
   );
   await importImage(archive, TEST_IMAGE, target);

@@ -41,7 +41,11 @@ export function coreDnsObjects(image: string): object[] {
       kind: 'ClusterRole',
       metadata: { name: 'mtopo-e2e:coredns' },
       rules: [
-        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['endpoints', 'services', 'pods', 'namespaces'],
+          verbs: ['list', 'watch'],
+        },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       ],
     },
@@ -67,7 +71,11 @@ export function coreDnsObjects(image: string): object[] {
             priorityClassName: 'system-cluster-critical',
             // The cluster DNS cannot use itself.
             dnsPolicy: 'Default',
-            securityContext: { runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: {
+              runAsUser: 65532,
+              runAsGroup: 65532,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
             containers: [
               {
                 name: 'coredns',
@@ -79,7 +87,11 @@ export function coreDnsObjects(image: string): object[] {
                   { name: 'dns-tcp', containerPort: COREDNS_PORT, protocol: 'TCP' },
                 ],
                 readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
-                livenessProbe: { httpGet: { path: '/health', port: 8080 }, periodSeconds: 10, failureThreshold: 5 },
+                livenessProbe: {
+                  httpGet: { path: '/health', port: 8080 },
+                  periodSeconds: 10,
+                  failureThreshold: 5,
+                },
                 resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
                 securityContext: restricted,
                 volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
@@ -114,7 +126,11 @@ export function kubeRouterRbac(): object[] {
       kind: 'ClusterRole',
       metadata: { name: KUBE_ROUTER_USER },
       rules: [
-        { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'nodes', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['namespaces', 'pods', 'services', 'nodes', 'endpoints'],
+          verbs: ['get', 'list', 'watch'],
+        },
         { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       ],

@@ -19,10 +19,45 @@ async function openssl(args: string[]): Promise<void> {
 export async function writeKubeletClientCertificates(dir: string): Promise<KubeletClientCertificates> {
   const file = (name: string): string => path.join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...ec, '-keyout', file('kubelet-ca.key'), '-out', file('kubelet-ca.crt'), '-days', '7', '-subj', '/CN=mtopo-e2e-kubelet-client-ca']);
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    file('kubelet-ca.key'),
+    '-out',
+    file('kubelet-ca.crt'),
+    '-days',
+    '7',
+    '-subj',
+    '/CN=mtopo-e2e-kubelet-client-ca',
+  ]);
   // system:masters: the kubelet's webhook authorizer then allows the API server everything.
-  await openssl(['req', ...ec, '-keyout', file('apiserver-kubelet-client.key'), '-out', file('apiserver-kubelet-client.csr'), '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client']);
-  await openssl(['x509', '-req', '-in', file('apiserver-kubelet-client.csr'), '-CA', file('kubelet-ca.crt'), '-CAkey', file('kubelet-ca.key'), '-CAcreateserial', '-out', file('apiserver-kubelet-client.crt'), '-days', '7']);
+  await openssl([
+    'req',
+    ...ec,
+    '-keyout',
+    file('apiserver-kubelet-client.key'),
+    '-out',
+    file('apiserver-kubelet-client.csr'),
+    '-subj',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+  ]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    file('apiserver-kubelet-client.csr'),
+    '-CA',
+    file('kubelet-ca.crt'),
+    '-CAkey',
+    file('kubelet-ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('apiserver-kubelet-client.crt'),
+    '-days',
+    '7',
+  ]);
   return {
     caPath: file('kubelet-ca.crt'),
     clientCertificatePath: file('apiserver-kubelet-client.crt'),

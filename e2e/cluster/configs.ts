@@ -125,7 +125,16 @@ export function cniConfig(dirs: NodeDirs): string {
             hairpinMode: true,
             ipam: {
               type: 'host-local',
-              ranges: [[{ subnet: POD_CIDR, rangeStart: POD_RANGE.start, rangeEnd: POD_RANGE.end, gateway: BRIDGE_ADDRESS }]],
+              ranges: [
+                [
+                  {
+                    subnet: POD_CIDR,
+                    rangeStart: POD_RANGE.start,
+                    rangeEnd: POD_RANGE.end,
+                    gateway: BRIDGE_ADDRESS,
+                  },
+                ],
+              ],
               routes: [{ dst: '0.0.0.0/0' }],
               // Not /var/lib/cni/networks: leases go with the node's directory.
               dataDir: dirs.cniDataDir,

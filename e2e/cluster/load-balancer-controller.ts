@@ -8,7 +8,12 @@ import type { Logger } from 'pino';
 import { Informer } from '../../operator/src/reconcile/informer.ts';
 import type { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
 import { inNodeNetwork } from './machine.ts';
-import { addressChanges, assignAddresses, poolContains, type LoadBalancerService } from './load-balancer-pool.ts';
+import {
+  addressChanges,
+  assignAddresses,
+  poolContains,
+  type LoadBalancerService,
+} from './load-balancer-pool.ts';
 import { LOAD_BALANCER_POOL } from './plan.ts';
 
 interface ServiceObject extends KubernetesObject {
@@ -91,10 +96,14 @@ export class LoadBalancerController {
       // Another implementation's Services (spec.loadBalancerClass set) are not ours.
       (service) => service.spec?.type === 'LoadBalancer' && service.spec.loadBalancerClass === undefined,
     );
-    const { addresses, unassigned } = assignAddresses(services.map(toLoadBalancerService), LOAD_BALANCER_POOL);
+    const { addresses, unassigned } = assignAddresses(
+      services.map(toLoadBalancerService),
+      LOAD_BALANCER_POOL,
+    );
     // Answer for an address before publishing it, so a client that reads the status can connect.
     const changes = addressChanges(addresses.values(), await announcedAddresses());
-    for (const address of changes.add) await inNodeNetwork('ip', ['addr', 'add', `${address}/32`, 'dev', 'lo']);
+    for (const address of changes.add)
+      await inNodeNetwork('ip', ['addr', 'add', `${address}/32`, 'dev', 'lo']);
     for (const service of services) {
       const { key, current } = toLoadBalancerService(service);
       const address = addresses.get(key);
@@ -111,6 +120,7 @@ export class LoadBalancerController {
       } as KubernetesObject);
       this.#log.info({ service: key, address }, 'load balancer address assigned');
     }
-    for (const address of changes.remove) await inNodeNetwork('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']);
+    for (const address of changes.remove)
+      await inNodeNetwork('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']);
   }
 }

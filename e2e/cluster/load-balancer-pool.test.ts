@@ -3,16 +3,26 @@ import { test } from 'node:test';
 import { addressChanges, assignAddresses, poolContains } from './load-balancer-pool.ts';
 
 const pool = { first: '10.0.0.10', last: '10.0.0.12' };
-const svc = (key: string, created: string, extra: { current?: string; requested?: string } = {}) => ({ key, created, ...extra });
+const svc = (key: string, created: string, extra: { current?: string; requested?: string } = {}) => ({
+  key,
+  created,
+  ...extra,
+});
 
 test('new Services get the lowest free addresses, oldest first', () => {
-  const { addresses, unassigned } = assignAddresses([svc('a/late', '2026-01-02'), svc('a/early', '2026-01-01')], pool);
+  const { addresses, unassigned } = assignAddresses(
+    [svc('a/late', '2026-01-02'), svc('a/early', '2026-01-01')],
+    pool,
+  );
   assert.deepEqual(Object.fromEntries(addresses), { 'a/early': '10.0.0.10', 'a/late': '10.0.0.11' });
   assert.equal(unassigned.size, 0);
 });
 
 test('an address already given stays with its Service, even when an older Service has none', () => {
-  const { addresses } = assignAddresses([svc('a/old', '2026-01-01'), svc('a/kept', '2026-01-02', { current: '10.0.0.10' })], pool);
+  const { addresses } = assignAddresses(
+    [svc('a/old', '2026-01-01'), svc('a/kept', '2026-01-02', { current: '10.0.0.10' })],
+    pool,
+  );
   assert.equal(addresses.get('a/kept'), '10.0.0.10');
   assert.equal(addresses.get('a/old'), '10.0.0.11');
 });

@@ -51,7 +51,9 @@ export function assignAddresses(services: readonly LoadBalancerService[], pool: 
   const addresses = new Map<string, string>();
   const unassigned = new Map<string, string>();
   const taken = new Set<string>();
-  const ordered = [...services].sort((a, b) => a.created.localeCompare(b.created) || a.key.localeCompare(b.key));
+  const ordered = [...services].sort(
+    (a, b) => a.created.localeCompare(b.created) || a.key.localeCompare(b.key),
+  );
 
   // Keep what is given, then grant what is asked for, then fill from the bottom of the pool.
   for (const service of ordered) {
@@ -65,8 +67,12 @@ export function assignAddresses(services: readonly LoadBalancerService[], pool: 
     const { requested } = service;
     if (addresses.has(service.key) || requested === undefined || requested === '') continue;
     if (!poolContains(pool, requested))
-      unassigned.set(service.key, `spec.loadBalancerIP ${requested} is outside the pool ${pool.first}-${pool.last}`);
-    else if (taken.has(requested)) unassigned.set(service.key, `spec.loadBalancerIP ${requested} is taken by another Service`);
+      unassigned.set(
+        service.key,
+        `spec.loadBalancerIP ${requested} is outside the pool ${pool.first}-${pool.last}`,
+      );
+    else if (taken.has(requested))
+      unassigned.set(service.key, `spec.loadBalancerIP ${requested} is taken by another Service`);
     else {
       addresses.set(service.key, requested);
       taken.add(requested);

@@ -2,7 +2,15 @@
 // settings, the network namespace and its veth pair, cgroups, mounts. Every undo is idempotent and
 // judges by what is there now, so teardown can run after a crash halfway through a start (from the
 // reaper) and run twice without harm.
-import { existsSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import path from 'node:path';
 import { run } from '../../testing/support/processes.ts';
 import {
@@ -78,19 +86,26 @@ export function mountPoints(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => (line.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+    .map((line) =>
+      (line.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, octal: string) =>
+        String.fromCharCode(parseInt(octal, 8)),
+      ),
+    );
 }
 
 /** Refuses to start over a machine that already uses the node's names or address ranges. */
 export async function checkNetworkIsFree(): Promise<void> {
-  if (existsSync(NETNS_PATH)) throw new Error(`network namespace ${NETNS} exists already: is a node running? (node e2e/stop.ts)`);
+  if (existsSync(NETNS_PATH))
+    throw new Error(`network namespace ${NETNS} exists already: is a node running? (node e2e/stop.ts)`);
   const links = await must('ip', ['-o', 'link', 'show']);
   if (links.includes(`${HOST_VETH}@`) || links.includes(` ${HOST_VETH}:`))
     throw new Error(`a link named ${HOST_VETH} exists already: is a node running? (node e2e/stop.ts)`);
   const routes = await must('ip', ['-4', 'route', 'show']);
   for (const prefix of ['10.250.0.', '10.251.0.', '10.252.0.'])
     if (routes.split('\n').some((line) => line.startsWith(prefix)))
-      throw new Error(`the host already routes ${prefix}0/24, which the node needs (e2e/cluster/plan.ts):\n${routes}`);
+      throw new Error(
+        `the host already routes ${prefix}0/24, which the node needs (e2e/cluster/plan.ts):\n${routes}`,
+      );
 }
 
 /** The namespace, the veth pair, the addresses and routes of plan.ts. */
@@ -109,7 +124,12 @@ export async function createNodeNetwork(): Promise<void> {
   await must('ip', ['route', 'add', POD_CIDR, 'via', NODE_ADDRESS, 'dev', HOST_VETH]);
   // Per-namespace settings: forwarding between the veth and the bridge, and netfilter on bridged
   // traffic (the NetworkPolicy enforcer sees pod-to-pod packets only with it).
-  await inNodeNetwork('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+  await inNodeNetwork('sysctl', [
+    '-q',
+    '-w',
+    'net.ipv4.ip_forward=1',
+    'net.bridge.bridge-nf-call-iptables=1',
+  ]);
 }
 
 /**
@@ -121,7 +141,8 @@ export async function deleteNodeNetwork(netnsMountedBefore: boolean): Promise<vo
   // A veth whose namespace was already gone by other means.
   const links = await must('ip', ['-o', 'link', 'show']);
   if (links.includes(`${HOST_VETH}@`)) await must('ip', ['link', 'delete', HOST_VETH]);
-  if (!netnsMountedBefore && netnsNames().length === 0 && isMountPoint('/run/netns')) await must('umount', ['/run/netns']);
+  if (!netnsMountedBefore && netnsNames().length === 0 && isMountPoint('/run/netns'))
+    await must('umount', ['/run/netns']);
 }
 
 // --- cgroups ---
@@ -154,7 +175,8 @@ export function createCgroup(cgroup: string): void {
       if (existsSync(current)) continue;
       mkdirSync(current);
       for (const file of ['cpuset.cpus', 'cpuset.mems'])
-        if (existsSync(path.join(parent, file))) writeFileSync(path.join(current, file), readFileSync(path.join(parent, file)));
+        if (existsSync(path.join(parent, file)))
+          writeFileSync(path.join(current, file), readFileSync(path.join(parent, file)));
     }
   }
 }
@@ -168,7 +190,8 @@ export function joinCgroup(hierarchy: string, cgroup: string, pid: number): void
 function nodeCgroupDirs(): string[] {
   const dirs: string[] = [];
   const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) walk(path.join(dir, entry.name));
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) walk(path.join(dir, entry.name));
     dirs.push(dir);
   };
   for (const hierarchy of cgroupHierarchies().all) {
@@ -217,7 +240,8 @@ export async function unmountNodeMounts(dir: string, mountsBefore: readonly stri
   const ours = (mountPoint: string): boolean =>
     mountPoint === dir ||
     mountPoint.startsWith(`${dir}/`) ||
-    (!before.has(mountPoint) && (mountPoint.startsWith('/run/netns/cni-') || mountPoint.startsWith('/run/containerd/')));
+    (!before.has(mountPoint) &&
+      (mountPoint.startsWith('/run/netns/cni-') || mountPoint.startsWith('/run/containerd/')));
   const failed: string[] = [];
   for (let pass = 0; pass < 5; pass++) {
     const targets = mountPoints().filter(ours).reverse();

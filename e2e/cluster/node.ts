@@ -122,7 +122,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       );
     log(`cleaning up after a node whose starter (PID ${previous.owner.pid}) died`);
     const report = await tearDownNode(previous, log);
-    if (report.problems.length > 0) throw new Error(`could not clean up the last node:\n${report.problems.join('\n')}`);
+    if (report.problems.length > 0)
+      throw new Error(`could not clean up the last node:\n${report.problems.join('\n')}`);
   }
   await checkNetworkIsFree();
 
@@ -130,7 +131,15 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const dir = mkdtempSync('/tmp/mtopo-e2e-');
   chmodSync(dir, 0o755);
   const dirs = nodeDirs(dir);
-  for (const sub of [dirs.containerdRoot, dirs.containerdState, dirs.cniConfDir, dirs.cniDataDir, dirs.kubeletRoot, dirs.podLogs, dirs.volumePlugins])
+  for (const sub of [
+    dirs.containerdRoot,
+    dirs.containerdState,
+    dirs.cniConfDir,
+    dirs.cniDataDir,
+    dirs.kubeletRoot,
+    dirs.podLogs,
+    dirs.volumePlugins,
+  ])
     mkdirSync(sub, { recursive: true });
   const kubeconfigPath = path.join(dir, 'admin.kubeconfig');
   const crictl = path.join(binaries.crictl, 'crictl');
@@ -163,7 +172,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   };
   const start = (name: string, command: string, args: readonly string[], inNode: boolean): ManagedProcess => {
     const [program, argv] = inNode ? nodeCommand(command, args) : [command, [...args]];
-    const daemon = ManagedProcess.spawn(name, program, argv, { logFile: path.join(dir, `${name}.log`), unref: true });
+    const daemon = ManagedProcess.spawn(name, program, argv, {
+      logFile: path.join(dir, `${name}.log`),
+      unref: true,
+    });
     processes.push(daemon);
     state.processes.push(recordProcess(name, daemon.pid));
     writeNodeState(state);
@@ -171,18 +183,27 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     if (inNode) joinCgroup('pids', DAEMONS_CGROUP, daemon.pid);
     return daemon;
   };
-  const waitUntil = <T>(daemon: ManagedProcess, what: string, probe: () => Promise<T | false | undefined>): Promise<T> =>
+  const waitUntil = <T>(
+    daemon: ManagedProcess,
+    what: string,
+    probe: () => Promise<T | false | undefined>,
+  ): Promise<T> =>
     waitFor(what, probe, {
       timeoutMs: readyTimeoutMs,
       intervalMs: 250,
-      abortIf: () => (daemon.hasExited() ? `${daemon.name} exited; its log ends:\n${daemon.logTail()}` : undefined),
+      abortIf: () =>
+        daemon.hasExited() ? `${daemon.name} exited; its log ends:\n${daemon.logTail()}` : undefined,
     });
   const kubectl = async (args: string[], input?: string) => {
-    const result = await run(path.join(binaries.cluster, 'kubectl'), [`--kubeconfig=${kubeconfigPath}`, ...args], {
-      timeoutMs: 60_000,
-      ...(input === undefined ? {} : { input }),
-      env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kubectl-cache') },
-    });
+    const result = await run(
+      path.join(binaries.cluster, 'kubectl'),
+      [`--kubeconfig=${kubeconfigPath}`, ...args],
+      {
+        timeoutMs: 60_000,
+        ...(input === undefined ? {} : { input }),
+        env: { ...process.env, KUBECACHEDIR: path.join(dir, 'kubectl-cache') },
+      },
+    );
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
     return result.stdout;
   };
@@ -194,10 +215,16 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 
     const credentials = writeControlPlaneCredentials(dir);
     const tokens = Object.fromEntries(
-      Object.keys(DAEMON_USERS).map((name) => [name, `${name.replace(/[^a-z]/g, '')}${Math.random().toString(36).slice(2)}${Date.now()}`]),
+      Object.keys(DAEMON_USERS).map((name) => [
+        name,
+        `${name.replace(/[^a-z]/g, '')}${Math.random().toString(36).slice(2)}${Date.now()}`,
+      ]),
     ) as Record<keyof typeof DAEMON_USERS, string>;
     for (const [name, { user, groups }] of Object.entries(DAEMON_USERS))
-      appendFileSync(credentials.tokenFilePath, `${tokens[name as keyof typeof DAEMON_USERS]},${user},${user},"${groups.join(',')}"\n`);
+      appendFileSync(
+        credentials.tokenFilePath,
+        `${tokens[name as keyof typeof DAEMON_USERS]},${user},${user},"${groups.join(',')}"\n`,
+      );
     const kubeletCertificates = await writeKubeletClientCertificates(dir);
     const certificateAuthorityPath = path.join(dir, 'apiserver-certs', 'apiserver.crt');
     writeKubeconfig(kubeconfigPath, {
@@ -208,7 +235,12 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     });
     const daemonKubeconfig = (name: keyof typeof DAEMON_USERS): string => {
       const file = path.join(dir, `${name}.kubeconfig`);
-      writeKubeconfig(file, { server: API_SERVER_URL, certificateAuthorityPath, userName: DAEMON_USERS[name].user, token: tokens[name] });
+      writeKubeconfig(file, {
+        server: API_SERVER_URL,
+        certificateAuthorityPath,
+        userName: DAEMON_USERS[name].user,
+        token: tokens[name],
+      });
       return file;
     };
 
@@ -231,7 +263,11 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       ],
       false,
     );
-    await waitUntil(etcd, 'etcd /health', async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(5000) })).ok);
+    await waitUntil(
+      etcd,
+      'etcd /health',
+      async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(5000) })).ok,
+    );
 
     const apiserver = start(
       'kube-apiserver',
@@ -260,7 +296,15 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     );
     await waitUntil(apiserver, 'kube-apiserver /readyz', async () => {
       if (!existsSync(certificateAuthorityPath)) return false;
-      return (await run(path.join(binaries.cluster, 'kubectl'), [`--kubeconfig=${kubeconfigPath}`, 'get', '--raw=/readyz'], { timeoutMs: 10_000 })).code === 0;
+      return (
+        (
+          await run(
+            path.join(binaries.cluster, 'kubectl'),
+            [`--kubeconfig=${kubeconfigPath}`, 'get', '--raw=/readyz'],
+            { timeoutMs: 10_000 },
+          )
+        ).code === 0
+      );
     });
     const client = new KubeClient(loadKubeConfig(kubeconfigPath), { fieldManager: 'mtopo-e2e-node' });
 
@@ -303,9 +347,21 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       [`--config=${containerdConfigPath}`, '--log-level=warn'],
       true,
     );
-    const target: ContainerdTarget = { address: dirs.containerdSocket, ctr: path.join(binaries.containerd, 'ctr') };
-    const crictlArgs = ['--runtime-endpoint', `unix://${dirs.containerdSocket}`, '--image-endpoint', `unix://${dirs.containerdSocket}`];
-    await waitUntil(containerd, 'containerd to answer', async () => (await run(crictl, [...crictlArgs, 'info'], { timeoutMs: 10_000 })).code === 0);
+    const target: ContainerdTarget = {
+      address: dirs.containerdSocket,
+      ctr: path.join(binaries.containerd, 'ctr'),
+    };
+    const crictlArgs = [
+      '--runtime-endpoint',
+      `unix://${dirs.containerdSocket}`,
+      '--image-endpoint',
+      `unix://${dirs.containerdSocket}`,
+    ];
+    await waitUntil(
+      containerd,
+      'containerd to answer',
+      async () => (await run(crictl, [...crictlArgs, 'info'], { timeoutMs: 10_000 })).code === 0,
+    );
 
     log('images for the cluster pods');
     const imagesDir = path.join(dir, 'images');
@@ -320,9 +376,15 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     }
 
     log('kubelet, kube-proxy, kube-router');
-    await kubectl(['apply', '--server-side', '--field-manager=mtopo-e2e-node', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kubeRouterRbac() }));
+    await kubectl(
+      ['apply', '--server-side', '--field-manager=mtopo-e2e-node', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kubeRouterRbac() }),
+    );
     const kubeletConfigPath = path.join(dir, 'kubelet-config.json');
-    writeFileSync(kubeletConfigPath, JSON.stringify(kubeletConfig({ dirs, clientCaPath: kubeletCertificates.caPath }), null, 2));
+    writeFileSync(
+      kubeletConfigPath,
+      JSON.stringify(kubeletConfig({ dirs, clientCaPath: kubeletCertificates.caPath }), null, 2),
+    );
     const kubelet = start(
       'kubelet',
       path.join(binaries.cluster, 'kubelet'),
@@ -337,14 +399,34 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       true,
     );
     const kubeProxyConfigPath = path.join(dir, 'kube-proxy-config.json');
-    writeFileSync(kubeProxyConfigPath, JSON.stringify(kubeProxyConfig(daemonKubeconfig('kube-proxy')), null, 2));
-    start('kube-proxy', path.join(binaries.cluster, 'kube-proxy'), [`--config=${kubeProxyConfigPath}`, '--v=1'], true);
-    start('kube-router', path.join(binaries.kubeRouter, 'kube-router'), kubeRouterArgs(daemonKubeconfig('kube-router')), true);
+    writeFileSync(
+      kubeProxyConfigPath,
+      JSON.stringify(kubeProxyConfig(daemonKubeconfig('kube-proxy')), null, 2),
+    );
+    start(
+      'kube-proxy',
+      path.join(binaries.cluster, 'kube-proxy'),
+      [`--config=${kubeProxyConfigPath}`, '--v=1'],
+      true,
+    );
+    start(
+      'kube-router',
+      path.join(binaries.kubeRouter, 'kube-router'),
+      kubeRouterArgs(daemonKubeconfig('kube-router')),
+      true,
+    );
 
     await waitUntil(kubelet, `node ${NODE_NAME} Ready`, async () => {
       const status = await run(
         path.join(binaries.cluster, 'kubectl'),
-        [`--kubeconfig=${kubeconfigPath}`, 'get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'],
+        [
+          `--kubeconfig=${kubeconfigPath}`,
+          'get',
+          'node',
+          NODE_NAME,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        ],
         { timeoutMs: 10_000 },
       );
       return status.stdout.trim() === 'True';
@@ -354,13 +436,27 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 
     loadBalancers = new LoadBalancerController(
       client,
-      pino({ level: process.env.MTOPO_E2E_LOG_LEVEL ?? 'warn' }, pino.destination(path.join(dir, 'load-balancer-controller.log'))),
+      pino(
+        { level: process.env.MTOPO_E2E_LOG_LEVEL ?? 'warn' },
+        pino.destination(path.join(dir, 'load-balancer-controller.log')),
+      ),
     );
     await loadBalancers.start();
 
-    await kubectl(['apply', '--server-side', '--field-manager=mtopo-e2e-node', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: coreDnsObjects(COREDNS_IMAGE) }));
+    await kubectl(
+      ['apply', '--server-side', '--field-manager=mtopo-e2e-node', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: coreDnsObjects(COREDNS_IMAGE) }),
+    );
     await waitUntil(kubelet, 'CoreDNS available', async () => {
-      const out = await kubectl(['-n', 'kube-system', 'get', 'deployment', 'coredns', '-o', 'jsonpath={.status.availableReplicas}']);
+      const out = await kubectl([
+        '-n',
+        'kube-system',
+        'get',
+        'deployment',
+        'coredns',
+        '-o',
+        'jsonpath={.status.availableReplicas}',
+      ]);
       return Number(out.trim()) >= 1;
     });
     const dnsReady = seconds();

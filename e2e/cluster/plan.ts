@@ -29,7 +29,11 @@ export const BRIDGE = 'cni0';
 export const BRIDGE_ADDRESS = '10.251.0.1';
 export const POD_RANGE = { start: '10.251.0.10', end: '10.251.0.199' } as const;
 /** LoadBalancer addresses: on the bridge's subnet, outside the pods' range. */
-export const LOAD_BALANCER_POOL = { cidr: '10.251.0.224/27', first: '10.251.0.225', last: '10.251.0.254' } as const;
+export const LOAD_BALANCER_POOL = {
+  cidr: '10.251.0.224/27',
+  first: '10.251.0.225',
+  last: '10.251.0.254',
+} as const;
 
 export const SERVICE_CIDR = '10.252.0.0/24';
 export const CLUSTER_DNS_ADDRESS = '10.252.0.10';

@@ -15,21 +15,27 @@ export const REAPER_LOG = path.join(tmpdir(), 'mtopo-e2e-reaper.log');
 
 /** Starts the reaper for the node in the state file; returns its PID. */
 export function startNodeReaper(): number {
-  const reaper = spawn(process.execPath, [fileURLToPath(import.meta.url)], { detached: true, stdio: 'ignore' });
+  const reaper = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+    detached: true,
+    stdio: 'ignore',
+  });
   reaper.unref();
   if (reaper.pid === undefined) throw new Error('could not start the node reaper');
   return reaper.pid;
 }
 
 async function reap(): Promise<void> {
-  const log = (line: string): void => appendFileSync(REAPER_LOG, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
+  const log = (line: string): void =>
+    appendFileSync(REAPER_LOG, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
   for (;;) {
     const state = readNodeState();
     if (state === undefined) return; // Stopped normally.
     if (!isRunning(state.owner)) {
       log(`owner PID ${state.owner.pid} is gone; tearing down the node in ${state.dir}`);
       const report = await tearDownNode(state, log);
-      log(`done in ${report.seconds.toFixed(1)}s${report.problems.length > 0 ? `; left: ${report.problems.join('; ')}` : ''}`);
+      log(
+        `done in ${report.seconds.toFixed(1)}s${report.problems.length > 0 ? `; left: ${report.problems.join('; ')}` : ''}`,
+      );
       return;
     }
     await sleep(1000);

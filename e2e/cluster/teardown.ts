@@ -34,15 +34,18 @@ async function stopProcess(process_: RecordedProcess, graceMs: number): Promise<
     }
   };
   signal('SIGTERM');
-  for (const deadline = Date.now() + graceMs; Date.now() < deadline && isRunning(process_); ) await sleep(100);
+  for (const deadline = Date.now() + graceMs; Date.now() < deadline && isRunning(process_);) await sleep(100);
   signal('SIGKILL');
-  for (const deadline = Date.now() + 5000; Date.now() < deadline && isRunning(process_); ) await sleep(50);
+  for (const deadline = Date.now() + 5000; Date.now() < deadline && isRunning(process_);) await sleep(50);
 }
 
 /** The node's processes that are in the node network namespace, in the order they must stop. */
 const FIRST_TO_STOP = ['kubelet', 'kube-proxy', 'kube-router'];
 
-export async function tearDownNode(state: NodeState, log: (line: string) => void = () => {}): Promise<TeardownReport> {
+export async function tearDownNode(
+  state: NodeState,
+  log: (line: string) => void = () => {},
+): Promise<TeardownReport> {
   const startedAt = performance.now();
   const problems: string[] = [];
   const byName = (name: string): RecordedProcess | undefined => state.processes.find((p) => p.name === name);
@@ -92,7 +95,8 @@ export async function tearDownNode(state: NodeState, log: (line: string) => void
 
   // containerd pins a pod's namespace in a file under /run/netns; unmounted above, the file stays.
   for (const name of netnsNames())
-    if (name.startsWith('cni-') && !state.netnsBefore.includes(name)) rmSync(path.join('/run/netns', name), { force: true });
+    if (name.startsWith('cni-') && !state.netnsBefore.includes(name))
+      rmSync(path.join('/run/netns', name), { force: true });
   for (const created of state.createdPaths) rmSync(created, { recursive: true, force: true });
 
   try {
@@ -102,7 +106,8 @@ export async function tearDownNode(state: NodeState, log: (line: string) => void
   }
 
   const restoredSysctls = restoreSysctls(state.sysctls);
-  if (problems.length === 0 && !process.env.MTOPO_KEEP_NODE_DIR) rmSync(state.dir, { recursive: true, force: true, maxRetries: 5 });
+  if (problems.length === 0 && !process.env.MTOPO_KEEP_NODE_DIR)
+    rmSync(state.dir, { recursive: true, force: true, maxRetries: 5 });
   if (problems.length === 0) {
     rmSync(STATE_FILE, { force: true });
     try {
