@@ -8,12 +8,19 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startNode } from './cluster/node.ts';
+import { readNodeState } from './cluster/node-state.ts';
+import { nodeResidentMemory } from './cluster/resident-memory.ts';
 
 const separator = process.argv.indexOf('--');
 const command = separator === -1 ? [] : process.argv.slice(separator + 1);
 const log = (line: string): void => void process.stderr.write(`e2e: ${line}\n`);
 
 const node = await startNode({ log });
+const state = readNodeState();
+if (state !== undefined) {
+  const { bytes, processes } = nodeResidentMemory(state);
+  log(`resident memory: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${processes} processes`);
+}
 const path = `${node.binaries.cluster}:${node.binaries.crictl}:${node.binaries.containerd}`;
 const env = {
   ...process.env,
