@@ -6,12 +6,14 @@
 import path from 'node:path';
 import { BIN_DIR_ENV, KUBECONFIG_ENV } from '../testing/control-plane/test-env.ts';
 import { ensureNodeBinaries, startNode, type RunningNode } from './cluster/node.ts';
+import { footprintDifferences, takeFootprint, type Footprint } from './cluster/footprint.ts';
 import { readNodeState } from './cluster/node-state.ts';
 import { importTestImage } from './test-image.ts';
 
 export const E2E_KUBECONFIG_ENV = 'MTOPO_E2E_KUBECONFIG';
 
 let node: RunningNode | undefined;
+let footprintBefore: Footprint | undefined;
 const log = (line: string): void => void process.stderr.write(`e2e: ${line}\n`);
 
 export async function globalSetup(): Promise<void> {
@@ -28,6 +30,7 @@ export async function globalSetup(): Promise<void> {
     );
     process.env[KUBECONFIG_ENV] = existing;
   } else {
+    footprintBefore = takeFootprint();
     node = await startNode({ log });
     log(`node Ready in ${node.timings.nodeReady}s, CoreDNS in ${node.timings.dnsReady}s (${node.dir})`);
     await importTestImage(node.containerd, node.dir);
@@ -42,4 +45,9 @@ export async function globalTeardown(): Promise<void> {
   node = undefined;
   log(`node stopped in ${report.seconds.toFixed(1)}s`);
   if (report.problems.length > 0) throw new Error(`the node's teardown left:\n${report.problems.join('\n')}`);
+  // The machine as it was: a leftover of the node fails the run.
+  const differences =
+    footprintBefore === undefined ? [] : footprintDifferences(footprintBefore, takeFootprint());
+  if (differences.length > 0)
+    throw new Error(`the node's teardown changed the machine:\n${differences.join('\n')}`);
 }

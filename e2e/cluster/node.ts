@@ -15,6 +15,7 @@ import { ManagedProcess, run } from '../../testing/support/processes.ts';
 import { waitFor } from '../../testing/support/wait.ts';
 import { importImage, writeStaticBinaryImage, type ContainerdTarget } from '../../images/build/index.ts';
 import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
+import { DAEMON_CREATED_PATHS } from './footprint.ts';
 import { coreDnsObjects, KUBE_ROUTER_USER, kubeRouterRbac } from './addons.ts';
 import { writeKubeletClientCertificates } from './certificates.ts';
 import {
@@ -44,6 +45,7 @@ import {
   DAEMONS_CGROUP,
   HOST_ADDRESS,
   KUBELET_SYSCTLS,
+  NETNS_PATH,
   NODE_ADDRESS,
   NODE_NAME,
   PAUSE_IMAGE,
@@ -154,9 +156,9 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     netnsMountedBefore: isMountPoint('/run/netns'),
     netnsBefore: netnsNames(),
     mountsBefore: mountPoints(),
-    // Made by the daemons whatever their configuration (the kubelet's container log links,
-    // containerd's shim sockets, libcni's result cache); removed at teardown if they are new.
-    createdPaths: ['/var/log/containers', '/run/containerd', '/var/lib/cni'].filter((p) => !existsSync(p)),
+    // Made by the daemons whatever their configuration (the kubelet's container log links and its
+    // device-plugin socket, containerd's shim sockets, libcni's result cache): removed if new.
+    createdPaths: DAEMON_CREATED_PATHS.filter((p) => !existsSync(p)),
     processes: [],
   };
   writeNodeState(state);
@@ -325,6 +327,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
         `--cluster-cidr=${POD_CIDR}`,
         '--node-cidr-mask-size=24',
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        // Not /usr/libexec/kubernetes/kubelet-plugins/volume/exec, which it would create.
+        `--flex-volume-plugin-dir=${dirs.volumePlugins}`,
       ],
       false,
     );
@@ -392,6 +396,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
         `--config=${kubeletConfigPath}`,
         `--kubeconfig=${daemonKubeconfig('kubelet')}`,
         `--root-dir=${dirs.kubeletRoot}`,
+        // Its serving certificate: the default is /var/lib/kubelet/pki, whatever the root dir.
+        `--cert-dir=${path.join(dirs.kubeletRoot, 'pki')}`,
         `--hostname-override=${NODE_NAME}`,
         `--node-ip=${NODE_ADDRESS}`,
         '--v=1',
@@ -407,12 +413,6 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       'kube-proxy',
       path.join(binaries.cluster, 'kube-proxy'),
       [`--config=${kubeProxyConfigPath}`, '--v=1'],
-      true,
-    );
-    start(
-      'kube-router',
-      path.join(binaries.kubeRouter, 'kube-router'),
-      kubeRouterArgs(daemonKubeconfig('kube-router')),
       true,
     );
 
@@ -433,6 +433,24 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     });
     const nodeReady = seconds();
     log(`node Ready after ${nodeReady}s`);
+
+    // kube-router's firewall exits at once if the Node object is not there yet.
+    const kubeRouter = start(
+      'kube-router',
+      path.join(binaries.kubeRouter, 'kube-router'),
+      kubeRouterArgs(daemonKubeconfig('kube-router')),
+      true,
+    );
+    await waitUntil(kubeRouter, 'kube-router to install its firewall chains', async () => {
+      const rules = await run(
+        'nsenter',
+        [`--net=${NETNS_PATH}`, '--', 'iptables', '-S', 'KUBE-ROUTER-FORWARD'],
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      return rules.code === 0;
+    });
 
     loadBalancers = new LoadBalancerController(
       client,
@@ -461,6 +479,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     });
     const dnsReady = seconds();
     log(`CoreDNS available after ${dnsReady}s`);
+
+    // A daemon that died after its own readiness check (kube-router once did, silently).
+    const dead = processes.filter((p) => p.hasExited());
+    if (dead.length > 0) throw new Error(`${dead.map((p) => p.name).join(', ')} exited during the start`);
 
     return {
       dir,

@@ -90,7 +90,12 @@ export async function tearDownNode(
 
   const busyMounts = await unmountNodeMounts(state.dir, state.mountsBefore);
   if (busyMounts.length > 0) problems.push(`mounts that would not go: ${busyMounts.join(' ')}`);
-  const leftCgroups = removeNodeCgroups();
+  // A cgroup whose last process just died can refuse rmdir (EBUSY) for a moment.
+  let leftCgroups = removeNodeCgroups();
+  for (let round = 0; round < 50 && leftCgroups.length > 0; round++) {
+    await sleep(100);
+    leftCgroups = removeNodeCgroups();
+  }
   if (leftCgroups.length > 0) problems.push(`cgroups that would not go: ${leftCgroups.join(' ')}`);
 
   // containerd pins a pod's namespace in a file under /run/netns; unmounted above, the file stays.
@@ -116,5 +121,6 @@ export async function tearDownNode(
       // Not empty or gone.
     }
   }
+  for (const problem of problems) log(`teardown: ${problem}`);
   return { seconds: (performance.now() - startedAt) / 1000, problems, restoredSysctls };
 }
