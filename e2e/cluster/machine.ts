@@ -12,6 +12,7 @@ import {
   mkdirSync,
 } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../testing/support/processes.ts';
 import {
   CGROUP_ROOT,
@@ -141,8 +142,15 @@ export async function deleteNodeNetwork(netnsMountedBefore: boolean): Promise<vo
   // A veth whose namespace was already gone by other means.
   const links = await must('ip', ['-o', 'link', 'show']);
   if (links.includes(`${HOST_VETH}@`)) await must('ip', ['link', 'delete', HOST_VETH]);
-  if (!netnsMountedBefore && netnsNames().length === 0 && isMountPoint('/run/netns'))
-    await must('umount', ['/run/netns']);
+  if (!netnsMountedBefore && netnsNames().length === 0 && isMountPoint('/run/netns')) {
+    // Busy for a moment while the namespace's last users (a pod's exiting processes) go.
+    for (let attempt = 1; ; attempt++) {
+      const result = await run('umount', ['/run/netns']);
+      if (result.code === 0 || !isMountPoint('/run/netns')) break;
+      if (attempt === 50) throw new Error(`umount /run/netns: ${result.stderr.trim()}`);
+      await sleep(100);
+    }
+  }
 }
 
 // --- cgroups ---
