@@ -48,6 +48,7 @@ export async function globalTeardown(): Promise<void> {
   // The machine as it was: a leftover of the node fails the run.
   const differences =
     footprintBefore === undefined ? [] : footprintDifferences(footprintBefore, takeFootprint());
+  for (const difference of differences) log(`left on the machine: ${difference}`);
   if (differences.length > 0)
     throw new Error(`the node's teardown changed the machine:\n${differences.join('\n')}`);
 }
