@@ -5,8 +5,7 @@
 //   node e2e/start.ts -- kubectl get pods -A   # runs one command with KUBECONFIG set, then stops
 //
 // While it runs, `MTOPO_E2E_KUBECONFIG=<that kubeconfig> make e2e` reuses it.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { runInForeground, untilInterrupted } from '../testing/support/processes.ts';
 import { startNode } from './cluster/node.ts';
 import { readNodeState } from './cluster/node-state.ts';
 import { nodeResidentMemory } from './cluster/resident-memory.ts';
@@ -43,13 +42,9 @@ if (program === undefined) {
   console.log(`export CONTAINERD_ADDRESS=${env.CONTAINERD_ADDRESS} CONTAINERD_NAMESPACE=k8s.io`);
   console.log(`export PATH=${path}:$PATH`);
   log(`logs in ${node.dir}; Ctrl-C or node e2e/stop.ts stops it`);
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-  clearInterval(keepAlive);
+  await untilInterrupted();
 } else {
-  const child = spawn(program, args, { env, stdio: 'inherit' });
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  exitCode = code ?? (signal === null ? 1 : 128);
+  exitCode = await runInForeground(program, args, env);
 }
 log('stopping');
 const report = await node.stop();
