@@ -49,7 +49,7 @@ clean:
 include testing/control-plane/control-plane.mk
 include e2e/e2e.mk
 include testing/peers/peers.mk
-include testing/kstatus/kstatus.mk
+include testing/gitops/gitops.mk
 include charts/charts.mk
 include bench/mta/mta.mk
 include bench/mmp/mmp.mk

@@ -12,6 +12,8 @@ PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-per
 # Dovecot: a store no one here wrote — the store's reference and benchmark peer, and a backend
 # behind the MMP (testing/peers/dovecot.ts).
 PACKAGES+=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd)
+# Lua 5.1, the dialect Argo CD's gopher-lua speaks: runs our Argo CD health check (testing/gitops).
+PACKAGES+=(lua5.1)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,8 +1,10 @@
-// The operator's status as Flux and other kstatus users read it, with the kstatus library itself,
-// on live objects of a real API server: InProgress while a site converges (with the operator's own
-// message), Failed at once for an invalid spec (not a wait until the tool's timeout), InProgress
-// for a relay waiting for its topology. Current needs Ready tiers, so pods that run: the
-// end-to-end suite checks it on the real node.
+// The operator's status as GitOps tools read it, on live objects of a real API server: Flux and kpt
+// through the kstatus library itself, Argo CD through our health check (docs/gitops/) in Lua 5.1.
+// A converging site is InProgress / Progressing with the operator's own message; an invalid spec is
+// Failed / Degraded at once (not a wait until the tool's timeout); a paused site is Suspended; a
+// relay waiting for its topology is InProgress / Progressing. Live Ready tiers need pods that run
+// (the end-to-end suite, on the real node); here the operator's conditions for ready tiers are
+// computed by its own status function and read by both tools.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
@@ -20,7 +22,11 @@ import {
   testKubeConfig,
   waitFor,
 } from '../control-plane/index.ts';
-import { kstatus, kstatusBinary } from './kstatus.ts';
+import { siteConditions, type TierState } from '../../operator/src/reconcile/status.ts';
+import { renderSite } from '../../operator/src/render/render.ts';
+import { loadExample } from '../../operator/src/render/test-support.ts';
+import { argoHealth } from './argocd-health.ts';
+import { kstatus, kstatusBinary } from './kstatus/kstatus.ts';
 
 const admin = testKubeConfig();
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
@@ -34,13 +40,13 @@ type WithConditions = KubernetesObject & { status?: { conditions?: { type: strin
 const reasonOf = (o: WithConditions, type: string) =>
   o.status?.conditions?.find((c) => c.type === type)?.reason;
 
-describe('status read by kstatus', () => {
+describe('status as GitOps tools read it', () => {
   before(async () => {
     await installCrdsFrom(admin, `${REPO_ROOT}crds`);
     await kstatusBinary();
   });
 
-  it('InProgress while converging, Failed for an invalid spec, InProgress for a relay without topology', async (t) => {
+  it('converging, paused, invalid, and a relay without topology', async (t) => {
     const namespace = await createTestNamespace(t);
     const operator = new Operator({
       kubeConfig: admin,
@@ -64,6 +70,25 @@ describe('status read by kstatus', () => {
     const [site] = await kstatus([converging]);
     assert.equal(site?.status, 'InProgress');
     assert.match(site?.message ?? '', /^Waiting for .*ready\.$/);
+    const argoConverging = await argoHealth(converging);
+    assert.equal(argoConverging.status, 'Progressing');
+    assert.equal(argoConverging.message, site?.message);
+
+    await applyManifests(
+      admin,
+      [
+        {
+          ...objects[0]!,
+          metadata: { ...objects[0]!.metadata, annotations: { 'mtopo.dev/paused': 'true' } },
+        },
+      ],
+      { fieldManager: 'kubectl' },
+    );
+    const paused = await waitFor('the pause reported', async () => {
+      const live = (await client.get('MessagingTopology', namespace, 'small')) as WithConditions;
+      return reasonOf(live, 'Progressing') === 'Paused' && live;
+    });
+    assert.equal((await argoHealth(paused)).status, 'Suspended');
 
     const broken = structuredClone(objects[0]!) as KubernetesObject & {
       spec: { network: { clientZones: { namespaceSelector?: unknown }[] } };
@@ -77,6 +102,9 @@ describe('status read by kstatus', () => {
     const [failed] = await kstatus([invalid]);
     assert.equal(failed?.status, 'Failed');
     assert.match(failed?.message ?? '', /Dept Name: must be a label key/);
+    const argoInvalid = await argoHealth(invalid);
+    assert.equal(argoInvalid.status, 'Degraded');
+    assert.match(argoInvalid.message, /Dept Name: must be a label key/);
 
     const relay = { ...objects.find((o) => o.kind === 'MTARelay')! };
     const orphan = {
@@ -91,5 +119,35 @@ describe('status read by kstatus', () => {
     });
     const [stray] = await kstatus([waiting]);
     assert.equal(stray?.status, 'InProgress', 'its topology may be applied next: waiting, not failed');
+    assert.equal((await argoHealth(waiting)).status, 'Progressing');
+  });
+
+  it('Current / Healthy for the conditions of ready tiers, Progressing for a generation not yet seen', async () => {
+    const { site } = renderSite(loadExample('minimal'));
+    const ready: TierState = {
+      tier: site.store,
+      replicas: 1,
+      readyReplicas: 1,
+      ready: true,
+      rollingOut: false,
+      addresses: [],
+    };
+    const object = (generation: number) => ({
+      apiVersion: 'mtopo.dev/v1alpha1',
+      kind: 'MessagingTopology',
+      metadata: { name: 'small', namespace: 'mail', generation },
+      status: {
+        observedGeneration: 4,
+        conditions: siteConditions([ready], [], [], 4).map((c) => ({
+          ...c,
+          lastTransitionTime: '2026-12-01T00:00:00Z',
+        })),
+      },
+    });
+    const [current, behind] = await kstatus([object(4), object(5)]);
+    assert.equal(current?.status, 'Current');
+    assert.equal(behind?.status, 'InProgress');
+    assert.deepEqual(await argoHealth(object(4)), { status: 'Healthy', message: 'All 1 tiers are ready.' });
+    assert.equal((await argoHealth(object(5))).status, 'Progressing');
   });
 });

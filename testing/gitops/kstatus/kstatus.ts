@@ -12,7 +12,7 @@ export interface KstatusResult {
 }
 
 const toolDir = path.dirname(fileURLToPath(import.meta.url));
-const buildScript = path.join(toolDir, '..', 'go-tools', 'build.sh');
+const buildScript = path.join(toolDir, '..', '..', 'go-tools', 'build.sh');
 
 function exec(command: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
