@@ -47,6 +47,7 @@ clean:
 	rm -rf node_modules .cache out
 
 include testing/control-plane/control-plane.mk
+include e2e/e2e.mk
 include testing/peers/peers.mk
 include testing/gitops/gitops.mk
 include charts/charts.mk

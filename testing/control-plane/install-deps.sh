@@ -2,12 +2,14 @@
 # Installs what building and running the test control plane needs from the OS, and checks the rest.
 # Idempotent: installs only what is missing, and runs apt-get update only then.
 #
+#   install-deps.sh [PACKAGE...]   also installs these Debian packages (e2e/install-deps.sh's)
+#
 # Not needed from Debian, on purpose: etcd (built from Go modules, see cmd/etcd/main.go) and
 # openssl (keys come from node:crypto, the serving certificate from kube-apiserver itself).
 set -euo pipefail
 
 # The Go module proxy is reached over HTTPS.
-packages=(ca-certificates)
+packages=(ca-certificates "$@")
 
 missing=()
 for package in "${packages[@]}"; do
@@ -15,8 +17,9 @@ for package in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Wait for another apt run (a parallel job installing its own packages) rather than fail.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # Go comes with the machine (/usr/local/go), not from Debian (whose 1.19 is too old for Kubernetes).

@@ -5,11 +5,10 @@
 //   node testing/control-plane/start.ts -- kubectl get ns    # runs one command with KUBECONFIG set, then stops
 //
 // While it runs, `MTOPO_TEST_KUBECONFIG=<that kubeconfig> make test-integration` reuses it.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { ensureClusterBinaries } from './binaries.ts';
 import { startControlPlane } from './control-plane.ts';
+import { runInForeground, untilInterrupted } from '../support/processes.ts';
 import { BIN_DIR_ENV, KUBECONFIG_ENV } from './test-env.ts';
 
 const separator = process.argv.indexOf('--');
@@ -39,14 +38,9 @@ if (program === undefined) {
   );
   console.log(`export PATH=${binDir}:$PATH`);
   console.error('Ctrl-C stops it.');
-  // The servers' handles are unref'd; this timer keeps the process (and so the servers) alive.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-  clearInterval(keepAlive);
+  await untilInterrupted();
 } else {
-  const child = spawn(program, args, { env, stdio: 'inherit' });
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  exitCode = code ?? (signal === null ? 1 : 128);
+  exitCode = await runInForeground(program, args, env);
 }
 await controlPlane.stop();
 process.exitCode = exitCode;

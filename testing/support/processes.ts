@@ -2,6 +2,7 @@
 // children (or, for daemons that fork, tracked by the PID they write), with their output in a log
 // file, and are stopped by that PID: never by name, never all at once.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { openSync, closeSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from './wait.ts';
@@ -202,4 +203,27 @@ function isAlive(pid: number): boolean {
 
 async function waitForPidExit(pid: number): Promise<void> {
   while (isAlive(pid)) await sleep(50);
+}
+
+/**
+ * For a harness started by hand (start.ts): resolves on Ctrl-C or SIGTERM. Its servers' handles
+ * are unref'd, so a timer keeps the process (and so the servers) alive until then.
+ */
+export async function untilInterrupted(): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  clearInterval(keepAlive);
+}
+
+/** Runs a command on this terminal (stdio inherited) and resolves with its exit code (128 if signalled). */
+export function runInForeground(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { env, stdio: 'inherit' });
+    child.once('error', () => resolve(127));
+    child.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
+  });
 }
