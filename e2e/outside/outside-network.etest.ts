@@ -1,0 +1,144 @@
+// The outside namespace on the real node: a server there is reached from pods at the address a
+// topology names, a client there reaches pods from its zone's address (so ipBlock rules see the
+// source they were written for), and the outside reaches nothing but the cluster.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { kubectl } from '../../testing/control-plane/kubectl.ts';
+import { TEST_NAMESPACE_LABEL } from '../../testing/control-plane/namespace.ts';
+import { ManagedProcess } from '../../testing/support/processes.ts';
+import { waitFor } from '../../testing/support/wait.ts';
+import { HOST_ADDRESS, POD_CIDR, SERVICE_CIDR, API_SERVER_PORT } from '../cluster/plan.ts';
+import { TEST_IMAGE } from '../test-image.ts';
+import { createOutside, type OutsideNetwork } from './outside-network.ts';
+import { probeFrom } from './probe.ts';
+
+const WAIT = { timeoutMs: 240_000, intervalMs: 500 };
+const DIRECTORY = '10.20.0.5';
+const CONTRACTOR = '10.40.1.1';
+const ENGINEER = '10.50.1.1';
+
+const restricted = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+const busyboxPod = (name: string, labels: Record<string, string>, script: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels },
+  spec: {
+    terminationGracePeriodSeconds: 1,
+    securityContext: { runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: 'main',
+        image: TEST_IMAGE,
+        imagePullPolicy: 'Never',
+        command: ['sh', '-c', script],
+        securityContext: restricted,
+      },
+    ],
+  },
+});
+
+describe('the outside namespace', () => {
+  let outside: OutsideNetwork;
+  let directory: ManagedProcess;
+  let scratch = '';
+  const namespace = `outside-${randomBytes(3).toString('hex')}`;
+  let serverIp = '';
+
+  before(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), 'mtopo-outside-'));
+    outside = await createOutside({
+      addresses: [DIRECTORY, CONTRACTOR, ENGINEER],
+      clusterRanges: [POD_CIDR, SERVICE_CIDR],
+    });
+    const [command, args] = outside.wrap('/bin/busybox', [
+      'nc',
+      '-ll',
+      '-p',
+      '389',
+      '-e',
+      'echo',
+      'pong-directory',
+    ]);
+    directory = ManagedProcess.spawn('directory', command, args, {
+      logFile: path.join(scratch, 'directory.log'),
+    });
+    await kubectl(['create', 'namespace', namespace]);
+    await kubectl(['label', 'namespace', namespace, `${TEST_NAMESPACE_LABEL}=true`]);
+    const objects = [
+      busyboxPod('client', { role: 'client' }, 'exec sleep 100000'),
+      busyboxPod('server', { role: 'server' }, 'exec nc -ll -p 8080 -e echo pong-server'),
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'contractors-only' },
+        spec: {
+          podSelector: { matchLabels: { role: 'server' } },
+          policyTypes: ['Ingress'],
+          ingress: [
+            { from: [{ ipBlock: { cidr: '10.40.0.0/16' } }], ports: [{ port: 8080, protocol: 'TCP' }] },
+          ],
+        },
+      },
+    ];
+    await kubectl(['-n', namespace, 'apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+    });
+    await kubectl(
+      ['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=300s', 'pod/client', 'pod/server'],
+      { timeoutMs: 320_000 },
+    );
+    serverIp = (
+      await kubectl(['-n', namespace, 'get', 'pod/server', '-o', 'jsonpath={.status.podIP}'])
+    ).stdout.trim();
+  });
+
+  after(async () => {
+    await kubectl(['delete', 'namespace', namespace, '--wait=false'], { check: false });
+    await directory?.stop();
+    await outside?.delete();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  test('a pod reaches a server outside at the address the topology names', async () => {
+    const answer = await waitFor(
+      'the client pod to reach the directory outside',
+      async () => {
+        const result = await kubectl(
+          ['-n', namespace, 'exec', 'client', '--', 'nc', '-w', '4', DIRECTORY, '389'],
+          { check: false, timeoutMs: 60_000 },
+        );
+        return result.exitCode === 0 && result.stdout.includes('pong') ? result.stdout.trim() : undefined;
+      },
+      WAIT,
+    );
+    assert.equal(answer, 'pong-directory');
+  });
+
+  test('a client outside reaches a pod from its zone address, and the policy tells zones apart', async () => {
+    const admitted = await waitFor(
+      'the contractor to reach the server pod',
+      async () => {
+        const result = await probeFrom(outside, CONTRACTOR, serverIp, 8080);
+        return result.outcome === 'open' ? result : undefined;
+      },
+      WAIT,
+    );
+    assert.match(admitted.outcome === 'open' ? admitted.banner : '', /pong-server/);
+    const refused = await probeFrom(outside, ENGINEER, serverIp, 8080);
+    assert.equal(refused.outcome, 'timeout', 'the engineering zone is not in the ipBlock: dropped');
+  });
+
+  test('the outside reaches nothing beyond the cluster: not the host', async () => {
+    const result = await probeFrom(outside, CONTRACTOR, HOST_ADDRESS, API_SERVER_PORT, 3_000);
+    assert.notEqual(result.outcome, 'open');
+  });
+});
