@@ -2,6 +2,7 @@
 // settings, the network namespace and its veth pair, cgroups, mounts. Every undo is idempotent and
 // judges by what is there now, so teardown can run after a crash halfway through a start (from the
 // reaper) and run twice without harm.
+import { OUTSIDE } from '../outside/outside-network.ts';
 import {
   existsSync,
   readFileSync,
@@ -138,6 +139,8 @@ export async function createNodeNetwork(): Promise<void> {
  * in it), and unmounts /run/netns once no namespace is left if this run's `ip netns add` mounted it.
  */
 export async function deleteNodeNetwork(netnsMountedBefore: boolean): Promise<void> {
+  // The tests' outside world hangs off the node (e2e/outside): it goes first, even after a kill.
+  if (existsSync(`/run/netns/${OUTSIDE.netns}`)) await must('ip', ['netns', 'delete', OUTSIDE.netns]);
   if (existsSync(NETNS_PATH)) await must('ip', ['netns', 'delete', NETNS]);
   // A veth whose namespace was already gone by other means.
   const links = await must('ip', ['-o', 'link', 'show']);

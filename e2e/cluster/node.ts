@@ -28,6 +28,7 @@ import {
   nodeDirs,
 } from './configs.ts';
 import { LoadBalancerController } from './load-balancer-controller.ts';
+import { startProvisioner, type Provisioner } from '../volumes/provisioner.ts';
 import {
   checkNetworkIsFree,
   createCgroup,
@@ -168,8 +169,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
 
   const processes: ManagedProcess[] = [];
   let loadBalancers: LoadBalancerController | undefined;
+  let volumes: Provisioner | undefined;
   const stop = async (): Promise<TeardownReport> => {
     await loadBalancers?.stop().catch(() => undefined);
+    await volumes?.stop().catch(() => undefined);
     return tearDownNode(state, log);
   };
   const start = (name: string, command: string, args: readonly string[], inNode: boolean): ManagedProcess => {
@@ -460,6 +463,12 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       ),
     );
     await loadBalancers.start();
+    // Claims of the default class (the tiers' spools and mailboxes) get a volume of their own.
+    volumes = await startProvisioner(
+      loadKubeConfig(kubeconfigPath),
+      { root: path.join(dir, 'volumes'), nodeName: NODE_NAME },
+      (line) => log(`volumes: ${line}`),
+    );
 
     await kubectl(
       ['apply', '--server-side', '--field-manager=mtopo-e2e-node', '-f', '-'],

@@ -13,6 +13,8 @@
 // No default route on either side: a packet for anywhere else is dropped, never sent to the host's
 // networks. Deleting the namespace removes the veth pair and the node's routes with it.
 
+import { NETNS } from '../cluster/plan.ts';
+
 export interface OutsideLayout {
   /** The namespace to create. */
   readonly netns: string;
@@ -28,7 +30,7 @@ export interface OutsideLayout {
 
 export const OUTSIDE: OutsideLayout = {
   netns: 'mtopo-e2e-outside',
-  nodeNetns: 'mtopo-e2e',
+  nodeNetns: NETNS,
   nodeVeth: 'mtopo-e2e-out',
   outsideVeth: 'mtopo-e2e-world',
   nodeAddress: '10.250.1.1',

@@ -22,7 +22,9 @@ socket.on('error', (e) => done({ outcome: e.code === 'ECONNREFUSED' ? 'refused' 
 
 /**
  * Connects from `source` (an address the outside namespace holds) to host:port and reads the first
- * line. "timeout" is what a NetworkPolicy's drop looks like; "refused" means a port nobody listens on.
+ * line. kube-router refuses what a NetworkPolicy does not admit with an ICMP port unreachable, which
+ * looks like a port nobody listens on ("refused"): so a probe meant to prove a wall must aim at a
+ * port that is listened on (see e2e/firewall/probe-plan.ts).
  */
 export async function probeFrom(
   outside: OutsideNetwork,
