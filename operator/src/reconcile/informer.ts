@@ -10,7 +10,8 @@
 // where this one restarts every failure with jittered backoff and tells a silent watch from a live
 // one; it has no notion of a kind whose CRD may be absent (cert-manager's Certificate); and it
 // goes through the generated models, which rename and drop fields, where this one keeps the raw
-// JSON the API server sent (minus managedFields, which is most of an object and never read).
+// JSON the API server sent, less what the operator never reads: managedFields always (most of an
+// object), and for children everything but what `project` keeps (cached-child.ts).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DEFAULT_PAGE_SIZE, KubeApiError, type KubeClient } from './kube/rest-client.ts';
@@ -51,6 +52,11 @@ export interface InformerOptions {
   /** A kind whose CRD may be absent (cert-manager's Certificate): treated as empty until it appears. */
   optional?: boolean;
   watch?: Partial<WatchTimings>;
+  /**
+   * What to keep of each object, applied to every list page and watch event as it arrives, so a
+   * full object never outlives its page. Default: all of it but managedFields.
+   */
+  project?: (object: KubernetesObject) => KubernetesObject;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -105,6 +111,7 @@ export class Informer {
   readonly #client: KubeClient;
   readonly #options: InformerOptions;
   readonly #timings: WatchTimings;
+  readonly #project: (object: KubernetesObject) => KubernetesObject;
   readonly #store = new NamespacedStore();
   readonly #stop = new AbortController();
   #synced = false;
@@ -115,6 +122,7 @@ export class Informer {
     this.#client = client;
     this.#options = options;
     this.#timings = { ...DEFAULT_WATCH_TIMINGS, ...options.watch };
+    this.#project = options.project ?? withoutManagedFields;
   }
 
   get kind(): string {
@@ -156,9 +164,10 @@ export class Informer {
     const { items, resourceVersion } = await this.#client.list(kind, namespace, {
       pageSize: this.#timings.pageSize,
       signal: this.#stop.signal,
+      project: this.#project,
       ...(labelSelector ? { labelSelector } : {}),
     });
-    const fresh = new Map(items.map((o) => [keyOf(o), withoutManagedFields(o)]));
+    const fresh = new Map(items.map((o) => [keyOf(o), o]));
     for (const [key, old] of this.#store.entries()) if (!fresh.has(key)) onChange(old, undefined);
     for (const [key, object] of fresh) {
       const old = this.#store.get(key);
@@ -210,8 +219,9 @@ export class Informer {
             this.#store.delete(key);
             onChange(before, undefined);
           } else {
-            this.#store.set(key, withoutManagedFields(event.object));
-            onChange(before, event.object);
+            const object = this.#project(event.object);
+            this.#store.set(key, object);
+            onChange(before, object);
           }
         }
         // The server ends every watch after timeoutSeconds, or it went silent: resume from where we are.

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { KINDS } from '../api/kinds.ts';
 import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
 import { CHILD_KINDS } from '../render/render.ts';
+import { projectChild } from './cached-child.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type WatchTimings } from './informer.ts';
 import type { ClusterAccess } from './kube/cluster-access.ts';
@@ -70,7 +71,14 @@ export class Operator {
       for (const key of new Set([...siteKeysOf(before), ...siteKeysOf(after)])) this.queue.add(key);
       metrics.queueDepth.set(this.queue.depth);
     };
-    const informer = (kind: string, extra: { labelSelector?: string; optional?: boolean } = {}) =>
+    const informer = (
+      kind: string,
+      extra: {
+        labelSelector?: string;
+        optional?: boolean;
+        project?: (o: KubernetesObject) => KubernetesObject;
+      } = {},
+    ) =>
       this.#informers.set(
         kind,
         new Informer(this.client, {
@@ -88,6 +96,8 @@ export class Operator {
       informer(kind, {
         labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
         optional: kind === 'Certificate',
+        // Of a child the operator reads its metadata and status only (cached-child.ts).
+        project: (o) => projectChild(o, options.fieldManager),
       });
     }
     const cache: Cache = {
