@@ -15,18 +15,11 @@ import {
   resources,
   storage,
 } from './common.ts';
+import { ldapUrl } from '../../../images/lib/contract/ldap-url.ts';
 import { withRules } from './rules.ts';
 
 export const CLIENT_PROTOCOLS = ['imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions'] as const;
 export const clientProtocol = z.enum(CLIENT_PROTOCOLS);
-
-const ldapUrl = z
-  .string()
-  .max(512)
-  .regex(
-    /^ldaps?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/,
-    'must be "ldap://host[:port]" or "ldaps://host[:port]"',
-  );
 
 // Label syntax is checked here and by the operator, not by the CRD (as Kubernetes checks selectors
 // in code, not in its OpenAPI schema): a bad key reaches the operator and is reported as InvalidSpec.

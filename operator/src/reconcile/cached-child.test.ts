@@ -43,7 +43,11 @@ describe('projectChild', () => {
     assert.equal(projected.metadata?.uid, 'u1');
     assert.deepEqual(projected.metadata?.labels, { 'mtopo.dev/tier': 'edge-mta' });
     assert.equal(projected.metadata?.ownerReferences?.[0]?.uid, 'r1');
-    assert.equal(projected.metadata?.managedFields, undefined, 'status and metadata writes are no one’s edit');
+    assert.equal(
+      projected.metadata?.managedFields,
+      undefined,
+      'status and metadata writes are no one’s edit',
+    );
   });
 
   it('keeps, by name only, another manager that wrote the fields we apply', () => {

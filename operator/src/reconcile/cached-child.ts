@@ -65,7 +65,11 @@ export function projectChild(object: KubernetesObject, fieldManager: string): Ku
 }
 
 const sorted = (record: Record<string, string> | undefined) =>
-  record ? Object.keys(record).sort().map((k) => `${k}=${record[k]}`) : [];
+  record
+    ? Object.keys(record)
+        .sort()
+        .map((k) => `${k}=${record[k]}`)
+    : [];
 
 /**
  * What a child's spec, labels and annotations are at: its generation (which the API server bumps

@@ -14,6 +14,7 @@
 // object), and for children everything but what `project` keeps (cached-child.ts).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { backoffDelayMs } from '../../../images/lib/contract/backoff.ts';
 import { DEFAULT_PAGE_SIZE, KubeApiError, type KubeClient } from './kube/rest-client.ts';
 
 export type ChangeHandler = (
@@ -237,11 +238,12 @@ export class Informer {
         }
         if (gone) resourceVersion = undefined;
         failures++;
-        const delay = Math.min(
-          this.#timings.backoffMaxMs,
-          this.#timings.backoffBaseMs * 2 ** Math.min(failures - 1, 10),
-        );
-        const jittered = delay / 2 + Math.random() * (delay / 2);
+        // Jitter, so that every watch failing at once (an API server restart) does not return at once.
+        const jittered = backoffDelayMs(failures, {
+          initialMs: this.#timings.backoffBaseMs,
+          maxMs: this.#timings.backoffMaxMs,
+          jitter: 0.5,
+        });
         onRestart(kind, gone ? 'expired' : 'error');
         log.warn(
           { kind, err: (error as Error).message, retryInMs: Math.round(jittered) },

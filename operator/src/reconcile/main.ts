@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { startHealthServer } from './health-server.ts';
+import { startOperatorHealth } from './health-server.ts';
 import { loadClusterAccess } from './kube/cluster-access.ts';
 import { operatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
@@ -44,12 +44,14 @@ const operator = new Operator({
   log,
   metrics,
 });
-const server = await startHealthServer(
-  Number(values['health-port']),
-  values['health-address'],
-  metrics.registry,
-  () => operator.readiness(),
-);
+let stopping = false;
+const server = await startOperatorHealth({
+  port: Number(values['health-port']),
+  host: values['health-address'],
+  metrics,
+  readiness: () => operator.readiness(),
+  isDraining: () => stopping,
+});
 log.info(
   { port: Number(values['health-port']), namespace: values.namespace || '(all)' },
   'mtopo operator starting',
@@ -59,12 +61,14 @@ operator.start(() => {
   process.exit(1);
 });
 
-let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void operator.stop().finally(() => server.close(() => process.exit(0)));
+    void operator
+      .stop()
+      .finally(() => server.close())
+      .finally(() => process.exit(0));
   });
 }

@@ -3,6 +3,7 @@
 // it is added meanwhile it runs again afterwards; failures are retried with per-key exponential
 // backoff, and every retry also passes a global token bucket so a storm of failures cannot flood
 // the API server.
+import { backoffDelayMs } from '../../../images/lib/contract/backoff.ts';
 
 export interface WorkQueueOptions {
   /** First retry delay; doubles with each consecutive failure of the same key. */
@@ -78,7 +79,10 @@ export class WorkQueue {
   retryDelay(key: string): number {
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    const backoff = Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** (failures - 1));
+    const backoff = backoffDelayMs(failures, {
+      initialMs: this.#options.baseDelayMs,
+      maxMs: this.#options.maxDelayMs,
+    });
     const now = this.#options.now();
     this.#tokens = Math.min(
       this.#options.retryBurst,

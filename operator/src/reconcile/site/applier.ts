@@ -40,7 +40,10 @@ const hashOf = (object: KubernetesObject) =>
 /** The object as applied: stamped with the hash of what it was before the stamp. */
 function stamped(object: KubernetesObject, hash: string): KubernetesObject {
   const metadata = object.metadata ?? {};
-  return { ...object, metadata: { ...metadata, annotations: { ...metadata.annotations, [APPLIED_HASH]: hash } } };
+  return {
+    ...object,
+    metadata: { ...metadata, annotations: { ...metadata.annotations, [APPLIED_HASH]: hash } },
+  };
 }
 
 export class ChildApplier {
