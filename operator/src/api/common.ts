@@ -128,7 +128,9 @@ export const image = z
   .string()
   .max(512)
   .regex(/^[^\s]+$/, 'must be an image reference without spaces')
-  .describe('Container image; the release default when unset.');
+  .describe(
+    "Container image; when unset, the operator's default for the program (its --default-image-* flags, set by the chart from its release).",
+  );
 
 export const serviceType = z
   .enum(['ClusterIP', 'LoadBalancer', 'NodePort'])

@@ -59,7 +59,7 @@ describe('projectChild', () => {
     });
     const projected = projectChild(edited, 'mtopo-operator');
     assert.deepEqual(projected.metadata?.managedFields, [{ manager: 'kubectl-edit', operation: 'Update' }]);
-    assert.equal(holdsApplied(projected, 'h1'), false);
+    assert.equal(holdsApplied(projected, statefulSet(), 'h1'), false);
   });
 });
 
@@ -84,9 +84,24 @@ describe('childVersion', () => {
 });
 
 describe('holdsApplied', () => {
+  const desired = {
+    kind: 'StatefulSet',
+    metadata: { name: 'edge-mta', labels: { 'mtopo.dev/tier': 'edge-mta' } },
+  };
+
   it('is true for a child stamped with the same hash and written by no one else', () => {
     const projected = projectChild(statefulSet(), 'mtopo-operator');
-    assert.equal(holdsApplied(projected, 'h1'), true);
-    assert.equal(holdsApplied(projected, 'h2'), false, 'we would apply something else');
+    assert.equal(holdsApplied(projected, desired, 'h1'), true);
+    assert.equal(holdsApplied(projected, desired, 'h2'), false, 'we would apply something else');
+  });
+
+  it('is false when another hand changed one of our labels (a write to metadata only)', () => {
+    const relabelled = statefulSet({ labels: { 'mtopo.dev/tier': 'other' } });
+    relabelled.metadata!.managedFields!.push({
+      manager: 'kubectl-label',
+      operation: 'Update',
+      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:mtopo.dev/tier': {} } } },
+    });
+    assert.equal(holdsApplied(projectChild(relabelled, 'mtopo-operator'), desired, 'h1'), false);
   });
 });

@@ -8,8 +8,9 @@
 // status, and drops the spec, the data and the field-ownership records.
 //
 // "Still holds what we applied" is answered without the spec: the applier stamps each child with a
-// hash of what it applied (APPLIED_HASH), and a child whose fields no other manager has written
-// since (`managedFields` names none outside metadata and status) holds exactly that.
+// hash of what it applied (APPLIED_HASH), and a child whose spec no other manager has written since
+// (`managedFields` names none outside metadata and status) and whose labels and annotations still
+// hold ours holds exactly that.
 import type { KubernetesObject, V1ManagedFieldsEntry } from '@kubernetes/client-node';
 
 /** sha1 (base64) of the object the operator last applied, without this annotation. */
@@ -83,9 +84,20 @@ export function childVersion(object: KubernetesObject): string {
   return JSON.stringify([at, sorted(meta.labels), sorted(meta.annotations)]);
 }
 
-/** Whether the child still holds what we applied with `hash`: stamped so, and no one else wrote it. */
-export function holdsApplied(live: KubernetesObject, hash: string): boolean {
+const holdsAll = (live: Record<string, string> | undefined, wanted: Record<string, string> | undefined) =>
+  Object.entries(wanted ?? {}).every(([k, v]) => live?.[k] === v);
+
+/**
+ * Whether the child still holds `desired`, which we applied with `hash`: stamped so, no other
+ * manager wrote its spec or data since, and its labels and annotations (which the cache keeps, and
+ * which others may write beside ours) still hold ours.
+ */
+export function holdsApplied(live: KubernetesObject, desired: KubernetesObject, hash: string): boolean {
+  const meta = live.metadata ?? {};
   return (
-    live.metadata?.annotations?.[APPLIED_HASH] === hash && (live.metadata?.managedFields ?? []).length === 0
+    meta.annotations?.[APPLIED_HASH] === hash &&
+    (meta.managedFields ?? []).length === 0 &&
+    holdsAll(meta.labels, desired.metadata?.labels) &&
+    holdsAll(meta.annotations, desired.metadata?.annotations)
   );
 }

@@ -3,6 +3,8 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { PROGRAMS, type DefaultImages } from '../render/images.ts';
+import { image } from '../api/common.ts';
 import { startOperatorHealth } from './health-server.ts';
 import { loadClusterAccess } from './kube/cluster-access.ts';
 import { operatorMetrics } from './metrics.ts';
@@ -18,8 +20,30 @@ const { values } = parseArgs({
     'leader-elect': { type: 'boolean', default: false },
     'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'mtopo-system' },
     'log-level': { type: 'string', default: 'info' },
+    // The images a site runs unless its spec.images names others: the chart passes its release's.
+    'default-image-mta': { type: 'string' },
+    'default-image-store': { type: 'string' },
+    'default-image-mmp': { type: 'string' },
   },
 });
+
+/** The --default-image-PROGRAM flags that were given, each checked to be an image reference. */
+function defaultImagesOf(flags: Record<string, unknown>): DefaultImages {
+  const images: DefaultImages = {};
+  for (const program of PROGRAMS) {
+    const value = flags[`default-image-${program}`];
+    if (typeof value !== 'string' || value === '') continue;
+    const checked = image.safeParse(value);
+    if (!checked.success) {
+      console.error(
+        `--default-image-${program}: ${JSON.stringify(value)} ${checked.error.issues[0]?.message ?? 'is invalid'} (such as "docker.io/mtopo/${program}:0.1.0")`,
+      );
+      process.exit(2);
+    }
+    images[program] = value;
+  }
+  return images;
+}
 
 const log = pino({ level: values['log-level'], base: { component: 'mtopo-operator' } });
 // As kubectl: $KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount.
@@ -43,6 +67,7 @@ const operator = new Operator({
     : { enabled: false },
   log,
   metrics,
+  defaultImages: defaultImagesOf(values),
 });
 let stopping = false;
 const server = await startOperatorHealth({

@@ -474,7 +474,7 @@ describe('the operator on a real API server', () => {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'edge-mta', namespace },
-      status: { replicas: 0, collisionCount: 7 },
+      status: { replicas: 1, collisionCount: 7 },
     } as KubernetesObject);
     await waitFor('the status write reconciled', async () => (await reconciles()) > reconcilesBefore);
     await waitFor('the queue drained', () => operator.queue.depth === 0);

@@ -4,6 +4,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KINDS } from '../api/kinds.ts';
+import type { DefaultImages } from '../render/images.ts';
 import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
 import { CHILD_KINDS } from '../render/render.ts';
 import { projectChild } from './cached-child.ts';
@@ -27,6 +28,8 @@ export interface OperatorOptions {
   leaderElection: { enabled: false } | ({ enabled: true } & Omit<LeaderElectionOptions, 'log'>);
   log: Logger;
   metrics: OperatorMetrics;
+  /** The image each program runs where a topology's spec.images names none (--default-image-*). */
+  defaultImages?: DefaultImages;
   /** Informer timings (the informer's own type, so a misspelt one does not compile); tests shorten them. */
   watch?: Partial<WatchTimings>;
 }
@@ -104,7 +107,9 @@ export class Operator {
       get: (kind, namespace, name) => this.#informers.get(kind)?.get(namespace, name),
       list: (kind, namespace) => this.#informers.get(kind)?.list(namespace) ?? [],
     };
-    this.#reconciler = new SiteReconciler(this.client, cache, new EventRecorder(this.client, log), log);
+    this.#reconciler = new SiteReconciler(this.client, cache, new EventRecorder(this.client, log), log, {
+      ...(options.defaultImages ? { defaultImages: options.defaultImages } : {}),
+    });
     const election = options.leaderElection;
     this.#elector = election.enabled ? new LeaderElector(this.client, { ...election, log }) : undefined;
   }

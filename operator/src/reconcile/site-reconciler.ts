@@ -18,6 +18,7 @@ import type { MMPPool } from '../api/mmp-pool.ts';
 import type { MTARelay } from '../api/mta-relay.ts';
 import { parseResource, type Problem } from '../api/parse.ts';
 import { LABEL_TOPOLOGY } from '../render/labels.ts';
+import type { DefaultImages } from '../render/images.ts';
 import { renderSite } from '../render/render.ts';
 import type { Finding, OwnerRef, Site } from '../render/site.ts';
 import { CHILD_KINDS } from '../render/render.ts';
@@ -85,14 +86,17 @@ export class SiteReconciler {
   readonly #applier: ChildApplier;
   readonly #secrets: InternalSecrets;
   readonly #rendered = new Map<string, Rendered>();
+  readonly #defaultImages: DefaultImages;
 
   constructor(
     client: KubeClient,
     cache: Cache,
     events: EventRecorder,
     log: Logger,
-    now = () => new Date().toISOString(),
+    options: { defaultImages?: DefaultImages; now?: () => string } = {},
   ) {
+    const now = options.now ?? (() => new Date().toISOString());
+    this.#defaultImages = options.defaultImages ?? {};
     this.#client = client;
     this.#cache = cache;
     this.#events = events;
@@ -256,7 +260,12 @@ export class SiteReconciler {
     }
 
     // render
-    const { site, objects, warnings } = renderSite({ topology, relays, pools });
+    const { site, objects, warnings } = renderSite({
+      topology,
+      relays,
+      pools,
+      defaultImages: this.#defaultImages,
+    });
     const uids: OwnerUids = {
       topology: rawTopology.metadata?.uid ?? '',
       members: new Map(

@@ -98,7 +98,7 @@ export class ChildApplier {
         children.set(key, last);
         continue;
       }
-      if (live && holdsApplied(live, hash)) {
+      if (live && holdsApplied(live, object, hash)) {
         children.set(key, { hash, version: childVersion(live) });
         continue;
       }
