@@ -44,6 +44,31 @@ describe('renderSite', () => {
     });
   }
 
+  it("runs each program from the operator's default image unless spec.images names one", () => {
+    const input = loadExample('minimal');
+    const imageOf = (objects: KubernetesObject[], name: string) =>
+      podTemplates(objects).find((p) => p.name === name)?.template.spec?.containers[0]?.image;
+    const released = renderSite(input).objects;
+    assert.equal(imageOf(released, 'edge-mta'), 'docker.io/mtopo/mta:0.1.0', 'no defaults: the release');
+    const defaultImages = { mta: 'localhost/mtopo/mta:dev', store: 'localhost/mtopo/store:dev' };
+    const local = renderSite({ ...input, defaultImages }).objects;
+    assert.equal(imageOf(local, 'edge-mta'), 'localhost/mtopo/mta:dev');
+    assert.equal(imageOf(local, 'small-store'), 'localhost/mtopo/store:dev');
+    assert.equal(imageOf(local, 'access-mmp'), 'docker.io/mtopo/mmp:0.1.0', 'a program without a default');
+    const named = {
+      ...input,
+      topology: {
+        ...input.topology,
+        spec: {
+          ...input.topology.spec,
+          images: { ...input.topology.spec.images, mta: 'corp.example/mta:1' },
+        },
+      },
+    };
+    const own = renderSite({ ...named, defaultImages }).objects;
+    assert.equal(imageOf(own, 'edge-mta'), 'corp.example/mta:1', "the site's spec.images wins");
+  });
+
   it('gives the same output whatever order the relays and pools arrive in', () => {
     const input = loadExample('siroe');
     const shuffled: RenderInput = {
