@@ -81,6 +81,8 @@ export const byteQuantity = z
   .max(32)
   .regex(QUANTITY_PATTERN, 'must be a size such as "25Mi", "10Gi" or "1000000"');
 
+export const isByteQuantity = (value: string) => QUANTITY_PATTERN.test(value);
+
 export function parseByteQuantity(value: string): number {
   const match = QUANTITY_PATTERN.exec(value);
   if (!match) throw new Error(`not a quantity: ${JSON.stringify(value)}`);

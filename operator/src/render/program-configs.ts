@@ -243,7 +243,20 @@ export function storeProgramConfig(site: Site): StoreConfig {
       passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}`,
     },
     maxMessageBytes: largest,
+    ...storeQuota(site),
   });
+}
+
+/** The site's quota in the store's terms (bytes and a count); nothing where the topology sets none. */
+function storeQuota(site: Site): Pick<StoreConfig, 'quota'> {
+  const quota = site.topology.spec.stores.quota;
+  if (!quota || (quota.storage === undefined && quota.messages === undefined)) return {};
+  return {
+    quota: {
+      ...(quota.storage !== undefined ? { storageBytes: parseByteQuantity(quota.storage) } : {}),
+      ...(quota.messages !== undefined ? { messages: quota.messages } : {}),
+    },
+  };
 }
 
 export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
