@@ -135,6 +135,12 @@ const INVALID: { title: string; make: (ns: string) => Doc; field: string; says: 
     says: 'should match',
   },
   {
+    title: 'PROXY senders on a pool that expects no PROXY header',
+    make: (ns) => pool(ns, { service: { proxyProtocolFrom: ['192.0.2.10/32'] } }),
+    field: 'spec.service.proxyProtocolFrom',
+    says: 'proxyProtocolFrom needs service.proxyProtocol',
+  },
+  {
     title: 'a domain with a trailing dot',
     make: (ns) => topology(ns, { domains: ['a.example.'] }),
     field: 'spec.domains[0]',

@@ -154,6 +154,16 @@ describe('parseResource on invalid resources', () => {
     );
   });
 
+  test('refuses proxyProtocolFrom on a pool whose load balancer sends no PROXY header', () => {
+    assert.deepEqual(
+      problemsOf(pool({ service: { proxyProtocolFrom: ['192.0.2.10/32'] } })).map(
+        (p) => `${p.field}: ${p.message}`,
+      ),
+      ['spec.service.proxyProtocolFrom: proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"'],
+    );
+    parsed('MMPPool', pool({ service: { proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] } }));
+  });
+
   test('names spec.role and lists the roles when the role is unknown', () => {
     assert.deepEqual(problemsOf(relay({ role: 'foo' })), [
       {

@@ -298,10 +298,14 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
           },
         }
       : {}),
-    // The load balancer is the only peer whose PROXY header counts: it reaches the pods from the
-    // cluster's ranges (or, without them, from private ones); a client never does.
+    // The load balancer is the only peer whose PROXY header counts: the pool names its addresses,
+    // or it reaches the pods from the cluster's ranges (or, without them, from private ones).
     ...(proxy !== 'none'
-      ? { proxyProtocolFrom: clusterCIDRs.length > 0 ? [...clusterCIDRs] : [...PRIVATE_RANGES] }
+      ? {
+          proxyProtocolFrom: [
+            ...(spec.service.proxyProtocolFrom ?? (clusterCIDRs.length > 0 ? clusterCIDRs : PRIVATE_RANGES)),
+          ],
+        }
       : {}),
     limits: {
       // BadGuy: `loginFailuresPerMinute` failures a minute are free, then each answer is delayed;

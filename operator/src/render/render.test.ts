@@ -219,10 +219,47 @@ describe('renderSite', () => {
     assert.equal(mmp.smtpProxy?.popBeforeSmtpSeconds, 600);
     assert.equal(mmp.smtpProxy?.outbound.host, 'outbound-mta.mail.svc.cluster.local');
     const store = storeConfig.parse(config('siroe-store'));
+    assert.deepEqual(
+      store.quota,
+      { storageBytes: 2 * 2 ** 30, messages: 100_000 },
+      "the site's quota, in bytes",
+    );
     assert.equal(
       store.maxMessageBytes,
       50 * 1024 * 1024,
       'the store takes the largest message any relay accepts',
+    );
+  });
+
+  it("believes a PROXY header from the pool's load balancers only, the cluster's ranges by default", () => {
+    const input = loadExample('siroe');
+    const mmpOf = (render: RenderInput) =>
+      mmpConfig.parse(
+        JSON.parse(
+          find<V1ConfigMap>(renderSite(render).objects, 'ConfigMap', 'access-mmp-config').data![
+            'config.json'
+          ]!,
+        ),
+      );
+    const withService = (service: Record<string, unknown>): RenderInput => ({
+      ...input,
+      pools: input.pools.map((p) => ({
+        ...p,
+        spec: { ...p.spec, service: { ...p.spec.service, ...service } },
+      })) as RenderInput['pools'],
+    });
+    assert.deepEqual(mmpOf(withService({ proxyProtocol: 'v2' })).proxyProtocolFrom, [
+      '10.244.0.0/16',
+      '10.96.0.0/12',
+    ]);
+    assert.deepEqual(
+      mmpOf(withService({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] })).proxyProtocolFrom,
+      ['192.0.2.10/32'],
+    );
+    assert.deepEqual(
+      mmpOf(withService({ proxyProtocol: 'none' })).proxyProtocolFrom,
+      [],
+      'no PROXY header, no one',
     );
   });
 
