@@ -99,6 +99,14 @@ describe('WorkQueue', () => {
     assert.equal(queue.retryDelay('e'), 1, 'the bucket refills over time');
   });
 
+  it('keeps retrying on time when the clock steps back', () => {
+    let now = 1_000_000;
+    const queue = new WorkQueue({ ...options, now: () => now });
+    assert.equal(queue.retryDelay('a'), 10);
+    now -= 60_000; // a minute back, as a wall clock corrected by NTP
+    assert.equal(queue.retryDelay('b'), 10, 'the bucket is not drained by a negative interval');
+  });
+
   it('retries a failing key until it succeeds', async () => {
     const queue = new WorkQueue(options);
     let attempts = 0;

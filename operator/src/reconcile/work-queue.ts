@@ -12,6 +12,7 @@ export interface WorkQueueOptions {
   /** Global retry rate (tokens per second) and burst. */
   retriesPerSecond: number;
   retryBurst: number;
+  /** Milliseconds from a monotonic clock (default performance.now()): the wall clock can step back. */
   now?: () => number;
 }
 
@@ -37,7 +38,7 @@ export class WorkQueue {
   retries = 0;
 
   constructor(options: WorkQueueOptions) {
-    this.#options = { now: Date.now, ...options };
+    this.#options = { now: () => performance.now(), ...options };
     this.#tokens = options.retryBurst;
     this.#lastRefill = this.#options.now();
   }
@@ -84,9 +85,12 @@ export class WorkQueue {
       maxMs: this.#options.maxDelayMs,
     });
     const now = this.#options.now();
+    // Never less than nothing: a clock that stepped back would otherwise drain the bucket and hold
+    // every retry for as long as the step (the wall clock does this when NTP corrects a busy VM).
+    const elapsedMs = Math.max(0, now - this.#lastRefill);
     this.#tokens = Math.min(
       this.#options.retryBurst,
-      this.#tokens + ((now - this.#lastRefill) / 1000) * this.#options.retriesPerSecond,
+      this.#tokens + (elapsedMs / 1000) * this.#options.retriesPerSecond,
     );
     this.#lastRefill = now;
     this.#tokens -= 1;
