@@ -318,11 +318,12 @@ export async function measureOperator(
     }
     const peakRssBytes = statusBytes(pid, 'VmHWM') ?? Number.NaN;
     const settledRssBytes = statusBytes(pid, 'VmRSS') ?? Number.NaN;
-    if (options.heapSnapshotDir) await heapSnapshot(pid, options.heapSnapshotDir);
     const operatorCpu = cpuSeconds(pid) ?? Number.NaN;
     const cpuAfter = serverCpu(cluster);
     const metricsText = await operatorMetrics(port);
     const apiAfter = await apiserverRequestsByVerb(cluster.kubeConfig);
+    // Last: writing the snapshot costs the operator CPU and memory the figures above must not count.
+    if (options.heapSnapshotDir) await heapSnapshot(pid, options.heapSnapshotDir);
 
     const synced = logLines.find((l) => l.msg === SYNCED);
     const applied = logLines.filter((l) => l.msg === APPLIED);

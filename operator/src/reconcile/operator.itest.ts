@@ -70,7 +70,13 @@ function startOperator(
       .filter((v) => !verbs || verbs.has(String(v.labels.verb)))
       .reduce((sum, v) => sum + v.value, 0);
   };
-  return { operator, metrics, writes: () => requests(WRITE_VERBS), requests, byLabel };
+  /** Site reconciles (counted under the topology's kind) and renders so far. */
+  const reconciles = async () =>
+    (await metrics.reconciles.get()).values
+      .filter((v) => v.labels.kind === 'MessagingTopology')
+      .reduce((sum, v) => sum + v.value, 0);
+  const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
+  return { operator, metrics, writes: () => requests(WRITE_VERBS), requests, byLabel, reconciles, renders };
 }
 
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
@@ -428,17 +434,12 @@ describe('the operator on a real API server', () => {
   it('makes zero writes and renders nothing on a resync with nothing to do', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
-    const { operator, metrics, writes, byLabel } = startOperator(t, namespace);
+    const { operator, writes, byLabel, reconciles, renders } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
     await settled(writes);
     const writesBefore = await writes();
     const labelsBefore = await byLabel();
-    const reconciles = async () =>
-      (await metrics.reconciles.get()).values
-        .filter((v) => v.labels.kind === 'MessagingTopology')
-        .reduce((sum, v) => sum + v.value, 0);
-    const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
     const reconcilesBefore = await reconciles();
     const rendersBefore = await renders();
     operator.resync();
@@ -457,15 +458,10 @@ describe('the operator on a real API server', () => {
   it('renders nothing for a status write on a child, but reverts a label change', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
-    const { operator, metrics, writes } = startOperator(t, namespace);
+    const { operator, writes, reconciles, renders } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
     await settled(writes);
-    const reconciles = async () =>
-      (await metrics.reconciles.get()).values
-        .filter((v) => v.labels.kind === 'MessagingTopology')
-        .reduce((sum, v) => sum + v.value, 0);
-    const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
     const rendersBefore = await renders();
     const reconcilesBefore = await reconciles();
     // What the controller-manager does all through a rollout: a write to the status subresource,
