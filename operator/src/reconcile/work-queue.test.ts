@@ -99,6 +99,29 @@ describe('WorkQueue', () => {
     assert.equal(queue.retryDelay('e'), 1, 'the bucket refills over time');
   });
 
+  it('hands out nothing after shutdown, not even the keys still waiting', async () => {
+    const queue = new WorkQueue(options);
+    const seen: string[] = [];
+    const first = when(() => seen.length === 1);
+    const release = Promise.withResolvers<void>();
+    const running = queue.run(
+      1,
+      async (key) => {
+        seen.push(key);
+        first.check();
+        await release.promise;
+        return 'done';
+      },
+      () => {},
+    );
+    for (const key of ['a', 'b', 'c']) queue.add(key);
+    await first.reached;
+    queue.shutdown();
+    release.resolve();
+    await running;
+    assert.deepEqual(seen, ['a'], 'the key in hand finishes; b and c are left');
+  });
+
   it('keeps retrying on time when the clock steps back', () => {
     let now = 1_000_000;
     const queue = new WorkQueue({ ...options, now: () => now });

@@ -108,10 +108,15 @@ export class WorkQueue {
   }
 
   async #next(): Promise<string | undefined> {
+    // After shutdown nothing more is handed out, even what still waits: a stopping operator ends
+    // the keys in hand and leaves the rest to the next leader (draining a hundred waiting sites
+    // took minutes under load, past any pod's grace period).
+    if (this.#closed) return undefined;
     while (this.#queue.length === 0) {
       if (this.#closed) return undefined;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+    if (this.#closed) return undefined;
     const key = this.#queue.shift() as string;
     this.#queued.delete(key);
     this.#processing.add(key);
