@@ -48,6 +48,7 @@ clean:
 
 include testing/control-plane/control-plane.mk
 include testing/peers/peers.mk
+include testing/kstatus/kstatus.mk
 include charts/charts.mk
 include bench/mta/mta.mk
 include bench/mmp/mmp.mk
