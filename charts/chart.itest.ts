@@ -153,7 +153,14 @@ describe('helm template, on a real API server', () => {
     assert.ok(container.args?.includes('--leader-elect'));
     assert.ok(container.args?.includes(`--lease-namespace=${namespace}`));
     assert.ok(container.args?.includes('--health-port=8081'));
+    for (const program of ['mta', 'store', 'mmp']) {
+      assert.ok(
+        container.args?.includes(`--default-image-${program}=docker.io/mtopo/${program}:0.1.0`),
+        `the ${program} of this release: ${JSON.stringify(container.args)}`,
+      );
+    }
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+    assert.equal(env.NODE_OPTIONS?.value, '--max-old-space-size=256');
     assert.equal(env.WATCH_NAMESPACE?.value ?? '', '', 'every namespace');
     assert.equal(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
     assert.equal(env.POD_NAMESPACE?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');
@@ -167,6 +174,28 @@ describe('helm template, on a real API server', () => {
     const service = find<V1Service>(answered, 'Service', 'ops-mtopo-metrics');
     assert.deepEqual(service.spec?.selector, deployment.spec?.selector.matchLabels);
     assert.equal(service.spec?.ports?.[0]?.targetPort, 'health');
+  });
+
+  it("gives the programs the images of its values, or of the operator's own registry and tag", async (t) => {
+    const namespace = await createTestNamespace(t);
+    const args = async (values: Record<string, unknown>) =>
+      operatorContainer(
+        find<V1Deployment>(
+          await helmTemplate(CHART, { releaseName: 'ops', namespace, values }),
+          'Deployment',
+          'ops-mtopo',
+        ),
+      ).args ?? [];
+    const mirrored = await args({
+      image: { repository: 'registry.corp.example/mail/operator', tag: '0.2.0' },
+    });
+    assert.ok(
+      mirrored.includes('--default-image-store=registry.corp.example/mail/store:0.2.0'),
+      mirrored.join(' '),
+    );
+    const named = await args({ images: { mta: 'localhost/mtopo/mta:dev' } });
+    assert.ok(named.includes('--default-image-mta=localhost/mtopo/mta:dev'), named.join(' '));
+    assert.ok(named.includes('--default-image-mmp=docker.io/mtopo/mmp:0.1.0'), named.join(' '));
   });
 
   it('renders, with watchNamespace, a Role in that namespace and no ClusterRole', async (t) => {

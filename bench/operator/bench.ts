@@ -4,8 +4,12 @@
 // `--runs` times, alternating which goes first; it prints medians, and docs/performance.md reports
 // them. Deleting 100 sites' namespaces between measurements would take longer than starting anew.
 //
-//   node bench/operator/bench.ts [--sites 100] [--runs 3] [--workers 4] [--cpu-prof] [--out DIR]
-//                                [--operator-root OTHER_CHECKOUT] [--timeout-seconds 600]
+//   node bench/operator/bench.ts [--sites 100] [--runs 3] [--workers 4] [--cpu-prof] [--heap-snapshot]
+//                                [--max-heap-mib N] [--out DIR] [--operator-root OTHER_CHECKOUT]
+//                                [--timeout-seconds 600]
+//
+// The operator runs with the heap limit the chart gives it (maxHeapMiB in charts/mtopo/values.yaml,
+// as NODE_OPTIONS=--max-old-space-size); --max-heap-mib 0 runs it with Node's own default.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +30,7 @@ import {
   type OperatorResult,
 } from './measure.ts';
 import { loadAverage } from './proc.ts';
+import { summarizeHeap } from './heap.ts';
 import { summarizeProfile } from './profile.ts';
 import { namespaceNames, namespaceObjects, renderChildren, REPO_ROOT, siteResources } from './sites.ts';
 
@@ -35,17 +40,25 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     workers: { type: 'string', default: '4' },
     'cpu-prof': { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
+    'max-heap-mib': { type: 'string' },
     out: { type: 'string', default: path.join(REPO_ROOT, 'out/bench-operator') },
     'timeout-seconds': { type: 'string', default: '600' },
     'operator-root': { type: 'string', default: REPO_ROOT },
   },
 });
 const SITES = Number(values.sites);
+/** The chart's heap limit unless told otherwise: the operator is measured as it is deployed. */
+const MAX_HEAP_MIB = Number(
+  values['max-heap-mib'] ??
+    (load(readFileSync(path.join(REPO_ROOT, 'charts/mtopo/values.yaml'), 'utf8')) as { maxHeapMiB: number })
+      .maxHeapMiB,
+);
 const RUNS = Number(values.runs);
 const WORKERS = Number(values.workers);
 const OUT = path.resolve(values.out);
-/** Each measurement's limit: 1,000 sites (34,000 objects) take minutes on a busy machine. */
-const MEASURE_TIMEOUT_MS = Math.max(240_000, SITES * 1200);
+/** Each measurement's limit: 1,000 sites (34,000 objects) take minutes, and at a load of 20 on 2 cores 100 sites took over 4. */
+const MEASURE_TIMEOUT_MS = Math.max(600_000, SITES * 2400);
 /** Where operator/src/reconcile/main.ts is run from: another checkout, to compare a change. */
 const OPERATOR_ROOT = path.resolve(values['operator-root']);
 
@@ -169,6 +182,8 @@ for (let run = 1; run <= RUNS; run++) {
           logPath: path.join(dir, 'operator.log'),
           timeoutMs: MEASURE_TIMEOUT_MS,
           ...(values['cpu-prof'] ? { cpuProfileDir: dir } : {}),
+          ...(values['heap-snapshot'] ? { heapSnapshotDir: dir } : {}),
+          nodeFlags: MAX_HEAP_MIB > 0 ? [`--max-old-space-size=${MAX_HEAP_MIB}`] : [],
         });
         for (const [kind, count] of Object.entries(result.childrenFound)) {
           const expected = kind === 'Secret' ? SITES : (kinds.get(kind) ?? 0);
@@ -181,6 +196,14 @@ for (let run = 1; run <= RUNS; run++) {
             `(load before ${load.join(' ')})`,
         );
         operators.push({ ...result, loadBefore: load });
+        if (values['heap-snapshot']) {
+          const snapshot = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
+          if (snapshot)
+            writeFileSync(
+              path.join(dir, 'heap.txt'),
+              summarizeHeap(readFileSync(path.join(dir, snapshot), 'utf8')),
+            );
+        }
         if (values['cpu-prof']) {
           writeFileSync(
             path.join(dir, 'profile.txt'),
@@ -222,6 +245,8 @@ const summary = {
     pairedRatioConverged: median(operators.map((o, i) => o.convergedSeconds / floors[i]!.seconds)),
     settledCappedRuns: operators.filter((o) => o.settledCapped).length,
     operatorPeakRssMiB: median(operators.map((o) => o.peakRssBytes / 2 ** 20)),
+    operatorSettledRssMiB: median(operators.map((o) => o.settledRssBytes / 2 ** 20)),
+    operatorMaxHeapMiB: MAX_HEAP_MIB,
     operatorHeapUsedMiB: median(operators.map((o) => o.heapUsedBytes / 2 ** 20)),
     operatorHeapTotalMiB: median(operators.map((o) => o.heapTotalBytes / 2 ** 20)),
     operatorExternalMiB: median(operators.map((o) => o.externalBytes / 2 ** 20)),
@@ -264,7 +289,7 @@ runs (floor / children / converged / settled, seconds):
 ${floors.map((x, i) => `  ${i + 1}: ${f(x.seconds)} / ${f(operators[i]?.childrenAppliedSeconds ?? NaN)} / ${f(operators[i]?.convergedSeconds ?? NaN)} / ${f(operators[i]?.settledSeconds ?? NaN)}`).join('\n')}
 operator requests by verb: ${counts(m.operatorRequestsByVerb)}; site reconciles: ${counts(m.operatorReconciles)}, of which rendered: ${m.operatorRenders}
 kubectl CPU ${f(m.kubectlCpuSeconds)} s
-operator peak RSS ${m.operatorPeakRssMiB.toFixed(0)} MiB (settled: V8 heap ${m.operatorHeapUsedMiB.toFixed(0)} MiB used of ${m.operatorHeapTotalMiB.toFixed(0)}, external ${m.operatorExternalMiB.toFixed(0)} MiB), CPU ${f(m.operatorCpuSeconds)} s
+operator peak RSS ${m.operatorPeakRssMiB.toFixed(0)} MiB, settled RSS ${m.operatorSettledRssMiB.toFixed(0)} MiB, heap limit ${m.operatorMaxHeapMiB > 0 ? `${m.operatorMaxHeapMiB} MiB` : "Node's default"} (settled: V8 heap ${m.operatorHeapUsedMiB.toFixed(0)} MiB used of ${m.operatorHeapTotalMiB.toFixed(0)}, external ${m.operatorExternalMiB.toFixed(0)} MiB), CPU ${f(m.operatorCpuSeconds)} s
 API server requests (all clients) during the floor: ${counts(m.floorApiserverRequests)}
 API server requests (all clients) during the operator: ${counts(m.operatorApiserverRequests)}
 server CPU seconds during the floor: ${counts(m.floorServerCpuSeconds)}

@@ -6,7 +6,15 @@
 //   with the sites' resources already in place, timed from spawn until every child is applied
 //   (its log), until every resource's status is written (a watch), and until it goes quiet.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +30,7 @@ import {
   sumCounterBy,
   type Counts,
 } from './api.ts';
+import { waitFor } from '../../testing/support/wait.ts';
 import { cpuSeconds, statusBytes } from './proc.ts';
 
 export interface Cluster {
@@ -54,6 +63,26 @@ process.on('exit', () => {
 });
 
 /** Resolves with the exit code; kills the process (by its PID) if it outlives `timeoutMs`. */
+/** Asks the operator for a heap snapshot (SIGUSR2) and waits until the file is written. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  return waitFor(
+    'the heap snapshot written',
+    () => {
+      const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+      if (!file) return undefined;
+      // Written when its size stops changing between two looks.
+      const now = statSync(path.join(dir, file)).size;
+      const done = now > 0 && now === size;
+      size = now;
+      return done ? path.join(dir, file) : undefined;
+    },
+    { intervalMs: 1000, timeoutMs: 120_000 },
+  );
+}
+
 async function exitWithin(child: ChildProcess, timeoutMs: number, what: string): Promise<number> {
   if (child.exitCode !== null) return child.exitCode;
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -134,6 +163,8 @@ export interface OperatorResult {
   readonly requestsByVerb: Counts;
   readonly requestsByVerbAndKind: Counts;
   readonly peakRssBytes: number;
+  /** Resident memory once settled (VmRSS), beside the peak (VmHWM). */
+  readonly settledRssBytes: number;
   /** V8 heap in use, heap reserved, and memory outside it (buffers), once settled. */
   readonly heapUsedBytes: number;
   readonly heapTotalBytes: number;
@@ -155,6 +186,10 @@ export interface OperatorRunOptions {
   readonly logPath: string;
   /** Write a V8 CPU profile of the operator here (node --cpu-prof). */
   readonly cpuProfileDir?: string;
+  /** Write a V8 heap snapshot of the settled operator here (node --heapsnapshot-signal). */
+  readonly heapSnapshotDir?: string;
+  /** Flags for the operator's node, such as the chart's --max-old-space-size. */
+  readonly nodeFlags?: readonly string[];
   readonly quietMs?: number;
   readonly settleMaxMs?: number;
   readonly timeoutMs?: number;
@@ -200,9 +235,15 @@ export async function measureOperator(
   const [port] = (await freePorts(1)) as [number];
   const apiBefore = await apiserverRequestsByVerb(cluster.kubeConfig);
   const cpuBefore = serverCpu(cluster);
-  const nodeFlags = options.cpuProfileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, '--cpu-prof-name=operator.cpuprofile']
-    : [];
+  const nodeFlags = [
+    ...(options.nodeFlags ?? []),
+    ...(options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, '--cpu-prof-name=operator.cpuprofile']
+      : []),
+    ...(options.heapSnapshotDir
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`]
+      : []),
+  ];
   const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
@@ -276,10 +317,13 @@ export async function measureOperator(
       }
     }
     const peakRssBytes = statusBytes(pid, 'VmHWM') ?? Number.NaN;
+    const settledRssBytes = statusBytes(pid, 'VmRSS') ?? Number.NaN;
     const operatorCpu = cpuSeconds(pid) ?? Number.NaN;
     const cpuAfter = serverCpu(cluster);
     const metricsText = await operatorMetrics(port);
     const apiAfter = await apiserverRequestsByVerb(cluster.kubeConfig);
+    // Last: writing the snapshot costs the operator CPU and memory the figures above must not count.
+    if (options.heapSnapshotDir) await heapSnapshot(pid, options.heapSnapshotDir);
 
     const synced = logLines.find((l) => l.msg === SYNCED);
     const applied = logLines.filter((l) => l.msg === APPLIED);
@@ -312,6 +356,7 @@ export async function measureOperator(
       requestsByVerb: sumCounterBy(metricsText, 'mtopo_api_requests_total', 'verb'),
       requestsByVerbAndKind: byVerbAndKind,
       peakRssBytes,
+      settledRssBytes,
       heapUsedBytes: gauge(metricsText, 'nodejs_heap_size_used_bytes'),
       heapTotalBytes: gauge(metricsText, 'nodejs_heap_size_total_bytes'),
       externalBytes: gauge(metricsText, 'nodejs_external_memory_bytes'),

@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { commonConfig } from './contract/common.ts';
 import { describeError } from './errors.ts';
-import { startHealthServer, type HealthServer, type ReadinessCheck } from './health-server.ts';
+import { startHealthServer, type HealthServer, type ReadinessCheck } from './contract/health-server.ts';
 import { readTlsFiles, watchTlsFiles, type TlsMaterial } from './tls-files.ts';
 
 export type CommonConfig = z.output<typeof commonConfig>;

@@ -49,6 +49,19 @@ helm.sh/chart: {{ include "mtopo.chart" . }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
+{{/*
+The image the operator gives a site's program (mta, store, mmp) where the site's spec.images names
+none: images.<program>, else the program of this release from the operator's own registry
+(docker.io/mtopo/<program>:<appVersion> by default, so a site runs the release it was deployed with).
+*/}}
+{{- define "mtopo.programImage" -}}
+{{- $values := .root.Values }}
+{{- $image := index $values.images .program }}
+{{- if $image }}{{ $image }}{{ else }}
+{{- printf "%s/%s:%s" (dir $values.image.repository) .program (default .root.Chart.AppVersion $values.image.tag) }}
+{{- end }}
+{{- end }}
+
 {{/* Leader election: required with more than one replica (two leaders would fight over every child). */}}
 {{- define "mtopo.leaderElection" -}}
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) }}

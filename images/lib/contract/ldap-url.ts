@@ -27,6 +27,14 @@ export function parseLdapUrl(text: string): LdapUrl | undefined {
   return { scheme, host: match[2]!.replace(/^\[|\]$/g, ''), port, tls: scheme === 'ldaps' };
 }
 
+const LDAP_URL_MESSAGE = 'must be "ldap://host[:port]" or "ldaps://host[:port]"';
+
+/**
+ * An LDAP URL in a config or an API field. The pattern goes into the CRD (the API server refuses a
+ * bad URL); the parse adds what a pattern cannot say (the port's range).
+ */
 export const ldapUrl = z
   .string()
-  .refine((u) => parseLdapUrl(u) !== undefined, 'must be "ldap://host[:port]" or "ldaps://host[:port]"');
+  .max(512)
+  .regex(LDAP_URL, LDAP_URL_MESSAGE)
+  .refine((u) => parseLdapUrl(u) !== undefined, LDAP_URL_MESSAGE);

@@ -3,7 +3,7 @@
 // retrying for 4–5 days). The last try is made at the end of the lifetime, not skipped; a failure
 // after that returns the message to its sender.
 
-import { backoffDelayMs } from '../../lib/backoff.ts';
+import { backoffDelayMs } from '../../lib/contract/backoff.ts';
 
 export interface RetryPolicy {
   initialMs: number;

@@ -1,7 +1,7 @@
 // Schema pieces shared by the three kinds. Every field carries a description: the CRD generator
 // copies it into the OpenAPI schema, so `kubectl explain` and docs/api.md read the same words.
-import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { parseCidr } from '../../../images/lib/contract/cidr.ts';
 
 export const GROUP = 'mtopo.dev';
 export const VERSION = 'v1alpha1';
@@ -24,22 +24,16 @@ export const domainName = z
     'must be a lower-case DNS name such as "siroe.example", without a trailing dot',
   );
 
-export function isCidr(value: string): boolean {
-  const slash = value.indexOf('/');
-  if (slash < 0) return false;
-  const address = value.slice(0, slash);
-  const bits = value.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(bits)) return false;
-  const prefix = Number(bits);
-  if (isIPv4(address)) return prefix <= 32;
-  if (isIPv6(address)) return prefix <= 128;
-  return false;
-}
+/**
+ * A range with its prefix ("10.0.0.0/8"), as the programs' one CIDR module reads it. A bare address
+ * is refused here, as the API server's isCIDR() refuses it: a wall's peer is always written as a range.
+ */
+const isCidrRange = (value: string) => value.includes('/') && parseCidr(value) !== undefined;
 
 export const cidr = z
   .string()
   .max(64)
-  .refine(isCidr, { message: 'must be a CIDR such as "10.0.0.0/8" or "2001:db8::/32"' })
+  .refine(isCidrRange, { message: 'must be a CIDR such as "10.0.0.0/8" or "2001:db8::/32"' })
   .meta({
     'x-kubernetes-validations': [{ rule: 'isCIDR(self)', message: 'must be a CIDR such as "10.0.0.0/8"' }],
   });
@@ -86,6 +80,8 @@ export const byteQuantity = z
   .string()
   .max(32)
   .regex(QUANTITY_PATTERN, 'must be a size such as "25Mi", "10Gi" or "1000000"');
+
+export const isByteQuantity = (value: string) => QUANTITY_PATTERN.test(value);
 
 export function parseByteQuantity(value: string): number {
   const match = QUANTITY_PATTERN.exec(value);
@@ -134,7 +130,9 @@ export const image = z
   .string()
   .max(512)
   .regex(/^[^\s]+$/, 'must be an image reference without spaces')
-  .describe('Container image; the release default when unset.');
+  .describe(
+    "Container image; when unset, the operator's default for the program (its --default-image-* flags, set by the chart from its release).",
+  );
 
 export const serviceType = z
   .enum(['ClusterIP', 'LoadBalancer', 'NodePort'])

@@ -120,6 +120,27 @@ const INVALID: { title: string; make: (ns: string) => Doc; field: string; says: 
     says: 'must be a CIDR',
   },
   {
+    title: 'a store quota of no bytes',
+    make: (ns) => topology(ns, { stores: { quota: { storage: '0' } } }),
+    field: 'spec.stores.quota.storage',
+    says: 'must be at least 1 byte',
+  },
+  {
+    title: 'an LDAP URL whose host is no host name',
+    make: (ns) =>
+      topology(ns, {
+        directory: { urls: ['ldap://-ldap.example'], baseDN: 'o=a', bindSecretRef: { name: 'b' }, cidrs: [] },
+      }),
+    field: 'spec.directory.urls[0]',
+    says: 'should match',
+  },
+  {
+    title: 'PROXY senders on a pool that expects no PROXY header',
+    make: (ns) => pool(ns, { service: { proxyProtocolFrom: ['192.0.2.10/32'] } }),
+    field: 'spec.service.proxyProtocolFrom',
+    says: 'proxyProtocolFrom needs service.proxyProtocol',
+  },
+  {
     title: 'a domain with a trailing dot',
     make: (ns) => topology(ns, { domains: ['a.example.'] }),
     field: 'spec.domains[0]',
@@ -151,6 +172,9 @@ describe('the CRDs on a real API server', () => {
       /The LDAP directory that says which addresses are hosted and where each\s+mailbox lives/,
     );
     assert.match(directory.stdout, /bindSecretRef\s+<Object> -required-/);
+    const quota = await kubectl(['explain', 'messagingtopology.spec.stores.quota']);
+    assert.match(quota.stdout, /Each user's mailbox quota \(RFC 9208: STORAGE and MESSAGE\)/);
+    assert.match(quota.stdout, /storage\s+<string>/);
     const role = await kubectl(['explain', 'mta.spec.role']);
     assert.match(role.stdout, /ENUM:\s+internet\s+inbound\s+outbound\s+gateway/);
     const resources = await kubectl(['api-resources', '--categories=messaging', '-o', 'name']);

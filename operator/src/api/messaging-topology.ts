@@ -2,6 +2,7 @@
 // firewall is drawn from, TLS, and the host names to publish in DNS.
 import { z } from 'zod';
 import {
+  byteQuantity,
   cidrList,
   conditions,
   domainName,
@@ -12,21 +13,16 @@ import {
   listSet,
   localObjectRef,
   objectMeta,
+  isByteQuantity,
+  parseByteQuantity,
   resources,
   storage,
 } from './common.ts';
+import { ldapUrl } from '../../../images/lib/contract/ldap-url.ts';
 import { withRules } from './rules.ts';
 
 export const CLIENT_PROTOCOLS = ['imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions'] as const;
 export const clientProtocol = z.enum(CLIENT_PROTOCOLS);
-
-const ldapUrl = z
-  .string()
-  .max(512)
-  .regex(
-    /^ldaps?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/,
-    'must be "ldap://host[:port]" or "ldaps://host[:port]"',
-  );
 
 // Label syntax is checked here and by the operator, not by the CRD (as Kubernetes checks selectors
 // in code, not in its OpenAPI schema): a bad key reaches the operator and is reported as InvalidSpec.
@@ -229,6 +225,37 @@ const stores = z
     storage: storage('10Gi').prefault({}),
     resources: resources.optional(),
     image: image.optional(),
+    quota: z
+      .strictObject({
+        storage: byteQuantity
+          // zod runs this after a failed pattern too: what is no quantity is the pattern's to report.
+          .refine(
+            (size) => !isByteQuantity(size) || parseByteQuantity(size) >= 1,
+            'must be at least 1 byte, such as "2Gi"',
+          )
+          .meta({
+            'x-kubernetes-validations': [
+              {
+                rule: "quantity(self).compareTo(quantity('1')) >= 0",
+                message: 'must be at least 1 byte, such as "2Gi"',
+              },
+            ],
+          })
+          .optional()
+          .describe('The mail each user may keep, in bytes with a suffix: "2Gi". No limit when unset.'),
+        messages: z
+          .int()
+          .min(1)
+          .max(1_000_000_000)
+          .optional()
+          .describe('The number of messages each user may keep. No limit when unset.'),
+      })
+      .optional()
+      .describe(
+        "Each user's mailbox quota (RFC 9208: STORAGE and MESSAGE), the same for every user of the site. " +
+          'Over it, delivery is deferred (LMTP 452 4.2.2: the sending MTA keeps the mail and retries) ' +
+          'and IMAP APPEND fails with NO [OVERQUOTA]. No quota when unset.',
+      ),
   })
   .describe('The message stores: mailboxes on persistent volumes, LMTP in, IMAP and POP out.');
 

@@ -55,6 +55,14 @@ function parsed<K extends Resource['kind']>(kind: K, doc: unknown): Extract<Reso
 }
 
 describe('parseResource on valid resources', () => {
+  test('reads a store quota as given', () => {
+    const { spec } = parsed(
+      'MessagingTopology',
+      topology({ stores: { quota: { storage: '2Gi', messages: 5000 } } }),
+    );
+    assert.deepEqual(spec.stores.quota, { storage: '2Gi', messages: 5000 });
+  });
+
   test('fills in the defaults of a minimal MessagingTopology', () => {
     const { spec } = parsed('MessagingTopology', topology());
     assert.deepEqual(spec.stores, { replicas: 1, storage: { size: '10Gi' } });
@@ -127,6 +135,35 @@ describe('parseResource on valid resources', () => {
 });
 
 describe('parseResource on invalid resources', () => {
+  test('refuses a store quota of no bytes, of no messages, or of a size that is no quantity', () => {
+    const fields = (quota: unknown) =>
+      problemsOf(topology({ stores: { quota } })).map((p) => `${p.field}: ${p.message}`);
+    assert.deepEqual(fields({ storage: '0' }), [
+      'spec.stores.quota.storage: must be at least 1 byte, such as "2Gi"',
+    ]);
+    assert.match(fields({ messages: 0 }).join(), /^spec\.stores\.quota\.messages: /);
+    assert.match(fields({ storage: '2 GB' }).join(), /^spec\.stores\.quota\.storage: must be a size/);
+  });
+
+  test('accepts an LDAP URL with an IPv6 host and refuses one with a port past 65535', () => {
+    const urls = (u: string) => topology({ directory: { ...topology().spec.directory, urls: [u] } });
+    parsed('MessagingTopology', urls('ldap://[2001:db8::10]:389'));
+    assert.deepEqual(
+      problemsOf(urls('ldap://ldap.siroe.example:70000')).map((p) => p.field),
+      ['spec.directory.urls[0]'],
+    );
+  });
+
+  test('refuses proxyProtocolFrom on a pool whose load balancer sends no PROXY header', () => {
+    assert.deepEqual(
+      problemsOf(pool({ service: { proxyProtocolFrom: ['192.0.2.10/32'] } })).map(
+        (p) => `${p.field}: ${p.message}`,
+      ),
+      ['spec.service.proxyProtocolFrom: proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"'],
+    );
+    parsed('MMPPool', pool({ service: { proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] } }));
+  });
+
   test('names spec.role and lists the roles when the role is unknown', () => {
     assert.deepEqual(problemsOf(relay({ role: 'foo' })), [
       {

@@ -3,6 +3,7 @@
 // per pair of ends). Mermaid and Graphviz both draw this model, so the two pictures always agree with
 // each other and with the firewall model they come from. Pure: the same site and flows give the same
 // model, in the same order.
+import { parseLdapUrl } from '../../../images/lib/contract/ldap-url.ts';
 import type { Flow, FlowEnd, FlowPort } from '../render/firewall/flows.ts';
 import { exposureOf } from '../render/exposure.ts';
 import { allTiers, publishedHostnames, type Site, type Tier, type TierRole } from '../render/site.ts';
@@ -143,7 +144,7 @@ function zoneText(site: Site, zone: string): { title: string; details: string[] 
   }
   if (zone === 'directory') {
     const { directory } = site.topology.spec;
-    const hosts = directory.urls.map((u) => u.replace(/^ldaps?:\/\//, '').replace(/[/:].*$/, ''));
+    const hosts = directory.urls.map((u) => parseLdapUrl(u)?.host ?? u);
     return {
       title: 'directory (LDAP)',
       details: [...summarize(hosts, 2), summarize(directory.cidrs).join(' ')],

@@ -1,31 +1,31 @@
-// /metrics, /healthz and /readyz for the operator's pod.
-import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+// The operator's /metrics, /healthz and /readyz: the programs' health server (the kit's, in the
+// contract), asked whether this replica can do its job (leading with synced caches, or standing by).
+import { startHealthServer, type HealthServer } from '../../../images/lib/contract/health-server.ts';
+import type { OperatorMetrics } from './metrics.ts';
 
-export function startHealthServer(
-  port: number,
-  host: string,
-  registry: Registry,
-  ready: () => { ok: boolean; reason: string },
-): Promise<Server> {
-  const server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const state = ready();
-      response.writeHead(state.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${state.reason}\n`);
-    } else if (path === '/metrics') {
-      registry
-        .metrics()
-        .then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text))
-        .catch(() => response.writeHead(500).end());
-    } else {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+export interface OperatorHealth {
+  port: number;
+  host: string;
+  metrics: OperatorMetrics;
+  readiness: () => { ok: boolean; reason: string };
+  /** True once the operator is stopping: it reports not ready. */
+  isDraining?: () => boolean;
+}
+
+export function startOperatorHealth(options: OperatorHealth): Promise<HealthServer> {
+  return startHealthServer({
+    port: options.port,
+    host: options.host,
+    registry: options.metrics.registry,
+    isDraining: options.isDraining ?? (() => false),
+    readiness: [
+      {
+        name: 'operator',
+        check: () => {
+          const state = options.readiness();
+          return state.ok ? Promise.resolve() : Promise.reject(new Error(state.reason));
+        },
+      },
+    ],
   });
 }

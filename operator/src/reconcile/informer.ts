@@ -10,9 +10,11 @@
 // where this one restarts every failure with jittered backoff and tells a silent watch from a live
 // one; it has no notion of a kind whose CRD may be absent (cert-manager's Certificate); and it
 // goes through the generated models, which rename and drop fields, where this one keeps the raw
-// JSON the API server sent (minus managedFields, which is most of an object and never read).
+// JSON the API server sent, less what the operator never reads: managedFields always (most of an
+// object), and for children everything but what `project` keeps (cached-child.ts).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { backoffDelayMs } from '../../../images/lib/contract/backoff.ts';
 import { DEFAULT_PAGE_SIZE, KubeApiError, type KubeClient } from './kube/rest-client.ts';
 
 export type ChangeHandler = (
@@ -51,6 +53,11 @@ export interface InformerOptions {
   /** A kind whose CRD may be absent (cert-manager's Certificate): treated as empty until it appears. */
   optional?: boolean;
   watch?: Partial<WatchTimings>;
+  /**
+   * What to keep of each object, applied to every list page and watch event as it arrives, so a
+   * full object never outlives its page. Default: all of it but managedFields.
+   */
+  project?: (object: KubernetesObject) => KubernetesObject;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -105,6 +112,7 @@ export class Informer {
   readonly #client: KubeClient;
   readonly #options: InformerOptions;
   readonly #timings: WatchTimings;
+  readonly #project: (object: KubernetesObject) => KubernetesObject;
   readonly #store = new NamespacedStore();
   readonly #stop = new AbortController();
   #synced = false;
@@ -115,6 +123,7 @@ export class Informer {
     this.#client = client;
     this.#options = options;
     this.#timings = { ...DEFAULT_WATCH_TIMINGS, ...options.watch };
+    this.#project = options.project ?? withoutManagedFields;
   }
 
   get kind(): string {
@@ -156,9 +165,10 @@ export class Informer {
     const { items, resourceVersion } = await this.#client.list(kind, namespace, {
       pageSize: this.#timings.pageSize,
       signal: this.#stop.signal,
+      project: this.#project,
       ...(labelSelector ? { labelSelector } : {}),
     });
-    const fresh = new Map(items.map((o) => [keyOf(o), withoutManagedFields(o)]));
+    const fresh = new Map(items.map((o) => [keyOf(o), o]));
     for (const [key, old] of this.#store.entries()) if (!fresh.has(key)) onChange(old, undefined);
     for (const [key, object] of fresh) {
       const old = this.#store.get(key);
@@ -210,8 +220,9 @@ export class Informer {
             this.#store.delete(key);
             onChange(before, undefined);
           } else {
-            this.#store.set(key, withoutManagedFields(event.object));
-            onChange(before, event.object);
+            const object = this.#project(event.object);
+            this.#store.set(key, object);
+            onChange(before, object);
           }
         }
         // The server ends every watch after timeoutSeconds, or it went silent: resume from where we are.
@@ -227,11 +238,12 @@ export class Informer {
         }
         if (gone) resourceVersion = undefined;
         failures++;
-        const delay = Math.min(
-          this.#timings.backoffMaxMs,
-          this.#timings.backoffBaseMs * 2 ** Math.min(failures - 1, 10),
-        );
-        const jittered = delay / 2 + Math.random() * (delay / 2);
+        // Jitter, so that every watch failing at once (an API server restart) does not return at once.
+        const jittered = backoffDelayMs(failures, {
+          initialMs: this.#timings.backoffBaseMs,
+          maxMs: this.#timings.backoffMaxMs,
+          jitter: 0.5,
+        });
         onRestart(kind, gone ? 'expired' : 'error');
         log.warn(
           { kind, err: (error as Error).message, retryInMs: Math.round(jittered) },

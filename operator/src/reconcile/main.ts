@@ -3,7 +3,9 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { startHealthServer } from './health-server.ts';
+import { PROGRAMS, type DefaultImages } from '../render/images.ts';
+import { image } from '../api/common.ts';
+import { startOperatorHealth } from './health-server.ts';
 import { loadClusterAccess } from './kube/cluster-access.ts';
 import { operatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
@@ -18,8 +20,30 @@ const { values } = parseArgs({
     'leader-elect': { type: 'boolean', default: false },
     'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'mtopo-system' },
     'log-level': { type: 'string', default: 'info' },
+    // The images a site runs unless its spec.images names others: the chart passes its release's.
+    'default-image-mta': { type: 'string' },
+    'default-image-store': { type: 'string' },
+    'default-image-mmp': { type: 'string' },
   },
 });
+
+/** The --default-image-PROGRAM flags that were given, each checked to be an image reference. */
+function defaultImagesOf(flags: Record<string, unknown>): DefaultImages {
+  const images: DefaultImages = {};
+  for (const program of PROGRAMS) {
+    const value = flags[`default-image-${program}`];
+    if (typeof value !== 'string' || value === '') continue;
+    const checked = image.safeParse(value);
+    if (!checked.success) {
+      console.error(
+        `--default-image-${program}: ${JSON.stringify(value)} ${checked.error.issues[0]?.message ?? 'is invalid'} (such as "docker.io/mtopo/${program}:0.1.0")`,
+      );
+      process.exit(2);
+    }
+    images[program] = value;
+  }
+  return images;
+}
 
 const log = pino({ level: values['log-level'], base: { component: 'mtopo-operator' } });
 // As kubectl: $KUBECONFIG, ~/.kube/config, or the pod's ServiceAccount.
@@ -43,13 +67,16 @@ const operator = new Operator({
     : { enabled: false },
   log,
   metrics,
+  defaultImages: defaultImagesOf(values),
 });
-const server = await startHealthServer(
-  Number(values['health-port']),
-  values['health-address'],
-  metrics.registry,
-  () => operator.readiness(),
-);
+let stopping = false;
+const server = await startOperatorHealth({
+  port: Number(values['health-port']),
+  host: values['health-address'],
+  metrics,
+  readiness: () => operator.readiness(),
+  isDraining: () => stopping,
+});
 log.info(
   { port: Number(values['health-port']), namespace: values.namespace || '(all)' },
   'mtopo operator starting',
@@ -59,12 +86,14 @@ operator.start(() => {
   process.exit(1);
 });
 
-let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void operator.stop().finally(() => server.close(() => process.exit(0)));
+    void operator
+      .stop()
+      .finally(() => server.close())
+      .finally(() => process.exit(0));
   });
 }

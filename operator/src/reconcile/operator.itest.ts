@@ -70,7 +70,13 @@ function startOperator(
       .filter((v) => !verbs || verbs.has(String(v.labels.verb)))
       .reduce((sum, v) => sum + v.value, 0);
   };
-  return { operator, metrics, writes: () => requests(WRITE_VERBS), requests, byLabel };
+  /** Site reconciles (counted under the topology's kind) and renders so far. */
+  const reconciles = async () =>
+    (await metrics.reconciles.get()).values
+      .filter((v) => v.labels.kind === 'MessagingTopology')
+      .reduce((sum, v) => sum + v.value, 0);
+  const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
+  return { operator, metrics, writes: () => requests(WRITE_VERBS), requests, byLabel, reconciles, renders };
 }
 
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
@@ -428,17 +434,12 @@ describe('the operator on a real API server', () => {
   it('makes zero writes and renders nothing on a resync with nothing to do', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);
-    const { operator, metrics, writes, byLabel } = startOperator(t, namespace);
+    const { operator, writes, byLabel, reconciles, renders } = startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
     await settled(writes);
     const writesBefore = await writes();
     const labelsBefore = await byLabel();
-    const reconciles = async () =>
-      (await metrics.reconciles.get()).values
-        .filter((v) => v.labels.kind === 'MessagingTopology')
-        .reduce((sum, v) => sum + v.value, 0);
-    const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
     const reconcilesBefore = await reconciles();
     const rendersBefore = await renders();
     operator.resync();
@@ -452,6 +453,55 @@ describe('the operator on a real API server', () => {
       0,
       `a resync with nothing to do writes nothing: ${JSON.stringify(changed)}`,
     );
+  });
+
+  it('renders nothing for a status write on a child, but reverts a label change', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { operator, writes, reconciles, renders } = startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await settled(writes);
+    const rendersBefore = await renders();
+    const reconcilesBefore = await reconciles();
+    // What the controller-manager does all through a rollout: a write to the status subresource,
+    // which bumps the resourceVersion and leaves generation, labels and annotations alone.
+    await client.applyStatus({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'edge-mta', namespace },
+      status: { replicas: 1, collisionCount: 7 },
+    } as KubernetesObject);
+    await waitFor('the status write reconciled', async () => (await reconciles()) > reconcilesBefore);
+    await waitFor('the queue drained', () => operator.queue.depth === 0);
+    assert.equal((await renders()) - rendersBefore, 0, 'a status write is no reason to render');
+    // A label change leaves the generation as it was; it must still be seen and reverted.
+    await client.merge('StatefulSet', namespace, 'edge-mta', {
+      metadata: { labels: { 'mtopo.dev/zone': 'elsewhere' } },
+    });
+    await waitFor('the label change reverted', async () => {
+      const set = await get('StatefulSet', namespace, 'edge-mta');
+      return set?.metadata?.labels?.['mtopo.dev/zone'] !== 'elsewhere';
+    });
+  });
+
+  it('applies nothing after a restart when every child is as it left them', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const first = startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await settled(first.writes);
+    await first.operator.stop();
+    // A new process remembers nothing of its applies: only the children's stamps tell it.
+    const second = startOperator(t, namespace);
+    const reconciles = async () =>
+      (await second.metrics.reconciles.get()).values.reduce((sum, v) => sum + v.value, 0);
+    await waitFor('the restarted operator reconciled', async () => (await reconciles()) > 0);
+    await waitFor('the queue drained', () => second.operator.queue.depth === 0);
+    const applies = (await second.byLabel()) as Record<string, number>;
+    const childApplies = Object.entries(applies).filter(([k, v]) => k.startsWith('apply ') && v > 0);
+    assert.deepEqual(childApplies, [], 'no child needed an apply');
   });
 
   it('reports a relay whose topology is missing, and recovers when it appears', async (t) => {

@@ -4,8 +4,10 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KINDS } from '../api/kinds.ts';
+import type { DefaultImages } from '../render/images.ts';
 import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
 import { CHILD_KINDS } from '../render/render.ts';
+import { projectChild } from './cached-child.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type WatchTimings } from './informer.ts';
 import type { ClusterAccess } from './kube/cluster-access.ts';
@@ -26,6 +28,8 @@ export interface OperatorOptions {
   leaderElection: { enabled: false } | ({ enabled: true } & Omit<LeaderElectionOptions, 'log'>);
   log: Logger;
   metrics: OperatorMetrics;
+  /** The image each program runs where a topology's spec.images names none (--default-image-*). */
+  defaultImages?: DefaultImages;
   /** Informer timings (the informer's own type, so a misspelt one does not compile); tests shorten them. */
   watch?: Partial<WatchTimings>;
 }
@@ -70,7 +74,14 @@ export class Operator {
       for (const key of new Set([...siteKeysOf(before), ...siteKeysOf(after)])) this.queue.add(key);
       metrics.queueDepth.set(this.queue.depth);
     };
-    const informer = (kind: string, extra: { labelSelector?: string; optional?: boolean } = {}) =>
+    const informer = (
+      kind: string,
+      extra: {
+        labelSelector?: string;
+        optional?: boolean;
+        project?: (o: KubernetesObject) => KubernetesObject;
+      } = {},
+    ) =>
       this.#informers.set(
         kind,
         new Informer(this.client, {
@@ -88,13 +99,17 @@ export class Operator {
       informer(kind, {
         labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
         optional: kind === 'Certificate',
+        // Of a child the operator reads its metadata and status only (cached-child.ts).
+        project: (o) => projectChild(o, options.fieldManager),
       });
     }
     const cache: Cache = {
       get: (kind, namespace, name) => this.#informers.get(kind)?.get(namespace, name),
       list: (kind, namespace) => this.#informers.get(kind)?.list(namespace) ?? [],
     };
-    this.#reconciler = new SiteReconciler(this.client, cache, new EventRecorder(this.client, log), log);
+    this.#reconciler = new SiteReconciler(this.client, cache, new EventRecorder(this.client, log), log, {
+      ...(options.defaultImages ? { defaultImages: options.defaultImages } : {}),
+    });
     const election = options.leaderElection;
     this.#elector = election.enabled ? new LeaderElector(this.client, { ...election, log }) : undefined;
   }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { renderSite } from '../render/render.ts';
 import { loadExample } from '../render/test-support.ts';
-import { containsDesired, prunable, withOwner } from './ownership.ts';
+import { prunable, withOwner } from './ownership.ts';
 
 const child = (kind: string, name: string, ownerUid?: string): KubernetesObject => ({
   kind,
@@ -60,38 +60,5 @@ describe('prunable', () => {
       result.map((o) => o.metadata?.name),
       ['gone'],
     );
-  });
-});
-
-describe('containsDesired', () => {
-  it('is true when the live object holds every desired field, whatever the server added', () => {
-    assert.equal(
-      containsDesired(
-        {
-          spec: { ports: [{ port: 25, nodePort: 30025, protocol: 'TCP' }], clusterIP: '10.0.0.1' },
-          status: {},
-        },
-        { spec: { ports: [{ port: 25, protocol: 'TCP' }] } },
-      ),
-      true,
-    );
-  });
-
-  it('takes an empty list or object as the absent field the server stores for it', () => {
-    assert.equal(
-      containsDesired(
-        { spec: { policyTypes: ['Ingress'] } },
-        { spec: { policyTypes: ['Ingress'], ingress: [] } },
-      ),
-      true,
-    );
-    assert.equal(containsDesired({ spec: {} }, { spec: { selector: {} } }), true);
-    assert.equal(containsDesired({ spec: { ingress: [{}] } }, { spec: { ingress: [] } }), false);
-  });
-
-  it('is false on a changed value, a missing field or a list of another length', () => {
-    assert.equal(containsDesired({ a: { b: 1 } }, { a: { b: 2 } }), false);
-    assert.equal(containsDesired({ a: {} }, { a: { b: 1 } }), false);
-    assert.equal(containsDesired({ a: [1, 2, 3] }, { a: [1, 2] }), false);
   });
 });

@@ -54,30 +54,3 @@ export function prunable(
     return owners.some((r) => siteUids.has(r.uid));
   });
 }
-
-/**
- * Whether the live object already holds every field we would apply. Server-side apply would
- * change nothing then, so the reconcile makes no request: a resync with nothing to do writes nothing.
- */
-export function containsDesired(live: unknown, desired: unknown): boolean {
-  // The API server omits empty lists and objects (omitempty): `ingress: []` comes back absent.
-  if (live === undefined && isEmpty(desired)) return true;
-  if (desired === null || typeof desired !== 'object') return live === desired;
-  if (Array.isArray(desired)) {
-    return (
-      Array.isArray(live) &&
-      live.length === desired.length &&
-      desired.every((d, i) => containsDesired(live[i], d))
-    );
-  }
-  if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-  const liveRecord = live as Record<string, unknown>;
-  return Object.entries(desired as Record<string, unknown>).every(([k, v]) =>
-    containsDesired(liveRecord[k], v),
-  );
-}
-
-function isEmpty(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length === 0;
-  return value !== null && typeof value === 'object' && Object.keys(value).length === 0;
-}

@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '../../../testing/control-plane/index.ts';
 import { REPO_ROOT } from '../render/test-support.ts';
-import { startHealthServer } from './health-server.ts';
+import { startOperatorHealth } from './health-server.ts';
 import { KubeClient, listAllPages, type ListPage } from './kube/rest-client.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
@@ -78,12 +78,17 @@ describe('the operator on a control plane of its own', () => {
     await createNamespaces(namespace);
     const metrics = operatorMetrics();
     const operator = operatorFor(namespace, metrics);
-    const health = await startHealthServer(0, '127.0.0.1', metrics.registry, () => operator.readiness());
-    const port = (health.address() as { port: number }).port;
+    const health = await startOperatorHealth({
+      port: 0,
+      host: '127.0.0.1',
+      metrics,
+      readiness: () => operator.readiness(),
+    });
+    const port = health.port;
     operator.start();
     t.after(async () => {
       await operator.stop();
-      health.close();
+      await health.close();
     });
     await applyManifests(kubeConfig, exampleIn(namespace), { fieldManager: 'kubectl' });
     await waitFor('the first convergence', () => client.get('StatefulSet', namespace, 'edge-mta'), {

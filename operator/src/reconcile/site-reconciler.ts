@@ -6,8 +6,11 @@
 // A site whose inputs (the uid and generation of its topology and members) are what they were at
 // its last clean reconcile, and whose children are all still at the versions that reconcile left
 // them at, is neither validated nor rendered again: the same input renders the same objects. Only
-// status is recomputed, from the children's current state. Generation rather than resourceVersion,
-// because writing status bumps the resourceVersion and would defeat the check every time.
+// status is recomputed, from the children's current state. Both checks read generation, labels and
+// annotations (cached-child.ts childVersion) rather than resourceVersion: every status write (ours on
+// the topology, the controllers' on a StatefulSet rolling out) bumps the resourceVersion and would
+// defeat the check each time, while a change to a spec, a label or an annotation (the pause
+// annotation, a hand edit of a child) must still lead to a render.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { MessagingTopology } from '../api/messaging-topology.ts';
@@ -15,9 +18,11 @@ import type { MMPPool } from '../api/mmp-pool.ts';
 import type { MTARelay } from '../api/mta-relay.ts';
 import { parseResource, type Problem } from '../api/parse.ts';
 import { LABEL_TOPOLOGY } from '../render/labels.ts';
+import type { DefaultImages } from '../render/images.ts';
 import { renderSite } from '../render/render.ts';
 import type { Finding, OwnerRef, Site } from '../render/site.ts';
 import { CHILD_KINDS } from '../render/render.ts';
+import { childVersion } from './cached-child.ts';
 import { mergeConditions } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { KubeClient } from './kube/rest-client.ts';
@@ -66,10 +71,9 @@ function problemsMessage(problems: readonly Problem[]): string {
   return `The spec is invalid: ${listed}. Fix the resource; nothing it runs is changed or deleted until then.`;
 }
 
-/** The site's inputs: which resources make it, at which spec generation. */
+/** The site's inputs: which resources make it, at which generation, labels and annotations. */
 export function siteInputs(topology: KubernetesObject, members: readonly KubernetesObject[]): string {
-  const id = (o: KubernetesObject) =>
-    `${o.kind}/${o.metadata?.name}/${o.metadata?.uid}@${o.metadata?.generation}`;
+  const id = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}/${o.metadata?.uid}@${childVersion(o)}`;
   return [id(topology), ...members.map(id).sort()].join(' ');
 }
 
@@ -82,14 +86,17 @@ export class SiteReconciler {
   readonly #applier: ChildApplier;
   readonly #secrets: InternalSecrets;
   readonly #rendered = new Map<string, Rendered>();
+  readonly #defaultImages: DefaultImages;
 
   constructor(
     client: KubeClient,
     cache: Cache,
     events: EventRecorder,
     log: Logger,
-    now = () => new Date().toISOString(),
+    options: { defaultImages?: DefaultImages; now?: () => string } = {},
   ) {
+    const now = options.now ?? (() => new Date().toISOString());
+    this.#defaultImages = options.defaultImages ?? {};
     this.#client = client;
     this.#cache = cache;
     this.#events = events;
@@ -253,7 +260,12 @@ export class SiteReconciler {
     }
 
     // render
-    const { site, objects, warnings } = renderSite({ topology, relays, pools });
+    const { site, objects, warnings } = renderSite({
+      topology,
+      relays,
+      pools,
+      defaultImages: this.#defaultImages,
+    });
     const uids: OwnerUids = {
       topology: rawTopology.metadata?.uid ?? '',
       members: new Map(

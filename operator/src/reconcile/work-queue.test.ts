@@ -99,6 +99,37 @@ describe('WorkQueue', () => {
     assert.equal(queue.retryDelay('e'), 1, 'the bucket refills over time');
   });
 
+  it('hands out nothing after shutdown, not even the keys still waiting', async () => {
+    const queue = new WorkQueue(options);
+    const seen: string[] = [];
+    const first = when(() => seen.length === 1);
+    const release = Promise.withResolvers<void>();
+    const running = queue.run(
+      1,
+      async (key) => {
+        seen.push(key);
+        first.check();
+        await release.promise;
+        return 'done';
+      },
+      () => {},
+    );
+    for (const key of ['a', 'b', 'c']) queue.add(key);
+    await first.reached;
+    queue.shutdown();
+    release.resolve();
+    await running;
+    assert.deepEqual(seen, ['a'], 'the key in hand finishes; b and c are left');
+  });
+
+  it('keeps retrying on time when the clock steps back', () => {
+    let now = 1_000_000;
+    const queue = new WorkQueue({ ...options, now: () => now });
+    assert.equal(queue.retryDelay('a'), 10);
+    now -= 60_000; // a minute back, as a wall clock corrected by NTP
+    assert.equal(queue.retryDelay('b'), 10, 'the bucket is not drained by a negative interval');
+  });
+
   it('retries a failing key until it succeeds', async () => {
     const queue = new WorkQueue(options);
     let attempts = 0;

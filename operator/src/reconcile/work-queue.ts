@@ -3,6 +3,7 @@
 // it is added meanwhile it runs again afterwards; failures are retried with per-key exponential
 // backoff, and every retry also passes a global token bucket so a storm of failures cannot flood
 // the API server.
+import { backoffDelayMs } from '../../../images/lib/contract/backoff.ts';
 
 export interface WorkQueueOptions {
   /** First retry delay; doubles with each consecutive failure of the same key. */
@@ -11,6 +12,7 @@ export interface WorkQueueOptions {
   /** Global retry rate (tokens per second) and burst. */
   retriesPerSecond: number;
   retryBurst: number;
+  /** Milliseconds from a monotonic clock (default performance.now()): the wall clock can step back. */
   now?: () => number;
 }
 
@@ -36,7 +38,7 @@ export class WorkQueue {
   retries = 0;
 
   constructor(options: WorkQueueOptions) {
-    this.#options = { now: Date.now, ...options };
+    this.#options = { now: () => performance.now(), ...options };
     this.#tokens = options.retryBurst;
     this.#lastRefill = this.#options.now();
   }
@@ -78,11 +80,17 @@ export class WorkQueue {
   retryDelay(key: string): number {
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    const backoff = Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** (failures - 1));
+    const backoff = backoffDelayMs(failures, {
+      initialMs: this.#options.baseDelayMs,
+      maxMs: this.#options.maxDelayMs,
+    });
     const now = this.#options.now();
+    // Never less than nothing: a clock that stepped back would otherwise drain the bucket and hold
+    // every retry for as long as the step (the wall clock does this when NTP corrects a busy VM).
+    const elapsedMs = Math.max(0, now - this.#lastRefill);
     this.#tokens = Math.min(
       this.#options.retryBurst,
-      this.#tokens + ((now - this.#lastRefill) / 1000) * this.#options.retriesPerSecond,
+      this.#tokens + (elapsedMs / 1000) * this.#options.retriesPerSecond,
     );
     this.#lastRefill = now;
     this.#tokens -= 1;
@@ -100,10 +108,15 @@ export class WorkQueue {
   }
 
   async #next(): Promise<string | undefined> {
+    // After shutdown nothing more is handed out, even what still waits: a stopping operator ends
+    // the keys in hand and leaves the rest to the next leader (draining a hundred waiting sites
+    // took minutes under load, past any pod's grace period).
+    if (this.#closed) return undefined;
     while (this.#queue.length === 0) {
       if (this.#closed) return undefined;
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+    if (this.#closed) return undefined;
     const key = this.#queue.shift() as string;
     this.#queued.delete(key);
     this.#processing.add(key);

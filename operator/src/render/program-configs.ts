@@ -243,7 +243,20 @@ export function storeProgramConfig(site: Site): StoreConfig {
       passwordFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.storeProxyPassword}`,
     },
     maxMessageBytes: largest,
+    ...storeQuota(site),
   });
+}
+
+/** The site's quota in the store's terms (bytes and a count); nothing where the topology sets none. */
+function storeQuota(site: Site): Pick<StoreConfig, 'quota'> {
+  const quota = site.topology.spec.stores.quota;
+  if (!quota || (quota.storage === undefined && quota.messages === undefined)) return {};
+  return {
+    quota: {
+      ...(quota.storage !== undefined ? { storageBytes: parseByteQuantity(quota.storage) } : {}),
+      ...(quota.messages !== undefined ? { messages: quota.messages } : {}),
+    },
+  };
 }
 
 export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
@@ -285,10 +298,14 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
           },
         }
       : {}),
-    // The load balancer is the only peer whose PROXY header counts: it reaches the pods from the
-    // cluster's ranges (or, without them, from private ones); a client never does.
+    // The load balancer is the only peer whose PROXY header counts: the pool names its addresses,
+    // or it reaches the pods from the cluster's ranges (or, without them, from private ones).
     ...(proxy !== 'none'
-      ? { proxyProtocolFrom: clusterCIDRs.length > 0 ? [...clusterCIDRs] : [...PRIVATE_RANGES] }
+      ? {
+          proxyProtocolFrom: [
+            ...(spec.service.proxyProtocolFrom ?? (clusterCIDRs.length > 0 ? clusterCIDRs : PRIVATE_RANGES)),
+          ],
+        }
       : {}),
     limits: {
       // BadGuy: `loginFailuresPerMinute` failures a minute are free, then each answer is delayed;

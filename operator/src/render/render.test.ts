@@ -44,6 +44,31 @@ describe('renderSite', () => {
     });
   }
 
+  it("runs each program from the operator's default image unless spec.images names one", () => {
+    const input = loadExample('minimal');
+    const imageOf = (objects: KubernetesObject[], name: string) =>
+      podTemplates(objects).find((p) => p.name === name)?.template.spec?.containers[0]?.image;
+    const released = renderSite(input).objects;
+    assert.equal(imageOf(released, 'edge-mta'), 'docker.io/mtopo/mta:0.1.0', 'no defaults: the release');
+    const defaultImages = { mta: 'localhost/mtopo/mta:dev', store: 'localhost/mtopo/store:dev' };
+    const local = renderSite({ ...input, defaultImages }).objects;
+    assert.equal(imageOf(local, 'edge-mta'), 'localhost/mtopo/mta:dev');
+    assert.equal(imageOf(local, 'small-store'), 'localhost/mtopo/store:dev');
+    assert.equal(imageOf(local, 'access-mmp'), 'docker.io/mtopo/mmp:0.1.0', 'a program without a default');
+    const named = {
+      ...input,
+      topology: {
+        ...input.topology,
+        spec: {
+          ...input.topology.spec,
+          images: { ...input.topology.spec.images, mta: 'corp.example/mta:1' },
+        },
+      },
+    };
+    const own = renderSite({ ...named, defaultImages }).objects;
+    assert.equal(imageOf(own, 'edge-mta'), 'corp.example/mta:1', "the site's spec.images wins");
+  });
+
   it('gives the same output whatever order the relays and pools arrive in', () => {
     const input = loadExample('siroe');
     const shuffled: RenderInput = {
@@ -194,10 +219,47 @@ describe('renderSite', () => {
     assert.equal(mmp.smtpProxy?.popBeforeSmtpSeconds, 600);
     assert.equal(mmp.smtpProxy?.outbound.host, 'outbound-mta.mail.svc.cluster.local');
     const store = storeConfig.parse(config('siroe-store'));
+    assert.deepEqual(
+      store.quota,
+      { storageBytes: 2 * 2 ** 30, messages: 100_000 },
+      "the site's quota, in bytes",
+    );
     assert.equal(
       store.maxMessageBytes,
       50 * 1024 * 1024,
       'the store takes the largest message any relay accepts',
+    );
+  });
+
+  it("believes a PROXY header from the pool's load balancers only, the cluster's ranges by default", () => {
+    const input = loadExample('siroe');
+    const mmpOf = (render: RenderInput) =>
+      mmpConfig.parse(
+        JSON.parse(
+          find<V1ConfigMap>(renderSite(render).objects, 'ConfigMap', 'access-mmp-config').data![
+            'config.json'
+          ]!,
+        ),
+      );
+    const withService = (service: Record<string, unknown>): RenderInput => ({
+      ...input,
+      pools: input.pools.map((p) => ({
+        ...p,
+        spec: { ...p.spec, service: { ...p.spec.service, ...service } },
+      })) as RenderInput['pools'],
+    });
+    assert.deepEqual(mmpOf(withService({ proxyProtocol: 'v2' })).proxyProtocolFrom, [
+      '10.244.0.0/16',
+      '10.96.0.0/12',
+    ]);
+    assert.deepEqual(
+      mmpOf(withService({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] })).proxyProtocolFrom,
+      ['192.0.2.10/32'],
+    );
+    assert.deepEqual(
+      mmpOf(withService({ proxyProtocol: 'none' })).proxyProtocolFrom,
+      [],
+      'no PROXY header, no one',
     );
   });
 

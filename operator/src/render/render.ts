@@ -8,6 +8,7 @@ import type { MTARelay } from '../api/mta-relay.ts';
 import { renderPodDisruptionBudget, renderServiceAccount } from './accounts.ts';
 import { renderCertificate } from './certificate.ts';
 import { renderConfigMap } from './config-maps.ts';
+import type { DefaultImages } from './images.ts';
 import { renderNetworkPolicies } from './firewall/network-policies.ts';
 import { poolConfig, relayConfig, serializeConfig, storeProgramConfig } from './program-configs.ts';
 import { renderPoolServices, renderRelayServices, renderStoreServices } from './services.ts';
@@ -18,6 +19,8 @@ export interface RenderInput {
   topology: MessagingTopology;
   relays: readonly MTARelay[];
   pools: readonly MMPPool[];
+  /** The operator's default image per program (its --default-image-* flags). */
+  defaultImages?: DefaultImages;
 }
 
 export interface RenderOutput {
@@ -45,7 +48,11 @@ export const CHILD_KINDS = [
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
 export function renderSite(input: RenderInput): RenderOutput {
-  const { site, warnings } = resolveSite(input.topology, input.relays, input.pools);
+  const resolved = resolveSite(input.topology, input.relays, input.pools);
+  const { warnings } = resolved;
+  const site: Site = input.defaultImages
+    ? { ...resolved.site, defaultImages: input.defaultImages }
+    : resolved.site;
   const objects: KubernetesObject[] = [];
 
   const store = serializeConfig(storeProgramConfig(site));

@@ -5,6 +5,7 @@
 import type { MessagingTopology } from '../api/messaging-topology.ts';
 import type { MMPPool } from '../api/mmp-pool.ts';
 import type { MTARelay, MTARole } from '../api/mta-relay.ts';
+import type { DefaultImages } from './images.ts';
 
 export type TierRole = MTARole | 'store' | 'mmp';
 export type Zone = 'dmz' | 'internal' | 'access';
@@ -55,6 +56,8 @@ export interface Site {
   /** Sorted by name, so output never depends on the order resources were listed or watched. */
   readonly relays: readonly RelayTier[];
   readonly pools: readonly PoolTier[];
+  /** The operator's default images (its flags); spec.images overrides each. */
+  readonly defaultImages?: DefaultImages;
 }
 
 export interface SiteResolution {

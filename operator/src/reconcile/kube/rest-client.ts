@@ -268,19 +268,28 @@ export class KubeClient {
   async list<T extends KubernetesObject>(
     kind: string,
     namespace: string | undefined,
-    options: { labelSelector?: string; pageSize?: number; signal?: AbortSignal } = {},
+    options: {
+      labelSelector?: string;
+      pageSize?: number;
+      signal?: AbortSignal;
+      /** What to keep of each item, applied page by page (an informer keeps a part of each object). */
+      project?: (item: KubernetesObject) => KubernetesObject;
+    } = {},
   ): Promise<ListResult<T>> {
     const type = resourceOf(kind);
     const path = collectionPath(type, namespace);
-    const page: PageFetcher<T> = (query) =>
-      this.#json<ListPage<T>>(HttpMethod.GET, 'list', kind, path, {
+    // Lists carry no kind on their items; the rest of the operator relies on it.
+    const apiVersion = apiVersionOf(type);
+    const project = options.project ?? ((item: KubernetesObject) => item);
+    const page: PageFetcher<T> = async (query) => {
+      const answer = await this.#json<ListPage<T>>(HttpMethod.GET, 'list', kind, path, {
         query: { ...query, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-    const { items, resourceVersion } = await listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
-    // Lists carry no kind on their items; the rest of the operator relies on it.
-    const apiVersion = apiVersionOf(type);
-    return { items: items.map((item) => ({ ...item, apiVersion, kind })), resourceVersion };
+      const items = answer.items.map((item) => project({ ...item, apiVersion, kind }) as T);
+      return { ...answer, items };
+    };
+    return listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
   }
 
   /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */

@@ -1,14 +1,17 @@
-// Applying a site's children with server-side apply, and only those that need it. What the server
-// answered to our last apply of each object is remembered (a hash of what we sent and the
-// resourceVersion it came back with): if the live object is still that version and we would send
-// the same again, there is nothing to do, even where the server normalises a value (a quantity, a
-// dropped empty field) so the live object reads differently from what we sent.
+// Applying a site's children with server-side apply, and only those that need it. Each applied
+// object carries a hash of itself (cached-child.ts, APPLIED_HASH), and what the server answered to
+// our last apply is remembered (that hash and the child's version: generation, labels and
+// annotations). A child still at that version, or stamped with the hash we would apply and written
+// by no one else since (after a restart, with nothing remembered), needs nothing: the cache need not
+// keep its spec to tell, and the server's normalising of a value (a quantity, a dropped empty field)
+// never makes a child look changed.
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Finding, Site } from '../../render/site.ts';
+import { APPLIED_HASH, childVersion, holdsApplied } from '../cached-child.ts';
 import type { KubeClient } from '../kube/rest-client.ts';
-import { containsDesired, ownerOfChild } from '../ownership.ts';
+import { ownerOfChild } from '../ownership.ts';
 import { describeApplyError } from './apply-errors.ts';
 
 /** Reads the informers' caches. */
@@ -20,8 +23,8 @@ export interface Cache {
 interface InSync {
   /** sha1 of the object as we last sent (or found) it; 28 bytes however large the object. */
   readonly hash: string;
-  /** The live object's resourceVersion when it was known to hold exactly that. */
-  readonly resourceVersion: string | undefined;
+  /** The live object's version (cached-child.ts childVersion) when it was known to hold exactly that. */
+  readonly version: string;
 }
 
 export interface ApplyReport {
@@ -33,6 +36,15 @@ export interface ApplyReport {
 const childKey = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
 const hashOf = (object: KubernetesObject) =>
   createHash('sha1').update(JSON.stringify(object)).digest('base64');
+
+/** The object as applied: stamped with the hash of what it was before the stamp. */
+function stamped(object: KubernetesObject, hash: string): KubernetesObject {
+  const metadata = object.metadata ?? {};
+  return {
+    ...object,
+    metadata: { ...metadata, annotations: { ...metadata.annotations, [APPLIED_HASH]: hash } },
+  };
+}
 
 export class ChildApplier {
   readonly #client: KubeClient;
@@ -49,7 +61,8 @@ export class ChildApplier {
 
   /**
    * Whether every child this site had after its last apply is still live at the version we left it
-   * at: then nobody has touched them, and a site whose inputs did not change needs no render.
+   * at: then nobody has touched its spec, labels or annotations (status writes do not count), and a
+   * site whose inputs did not change needs no render.
    */
   inSync(namespace: string, siteName: string): boolean {
     const children = this.#sites.get(`${namespace}/${siteName}`);
@@ -57,7 +70,7 @@ export class ChildApplier {
     for (const [key, known] of children) {
       const slash = key.indexOf('/');
       const live = this.#cache.get(key.slice(0, slash), namespace, key.slice(slash + 1));
-      if (!live || live.metadata?.resourceVersion !== known.resourceVersion) return false;
+      if (!live || childVersion(live) !== known.version) return false;
     }
     return true;
   }
@@ -81,18 +94,17 @@ export class ChildApplier {
       const live = this.#cache.get(kind, namespace, name);
       const hash = hashOf(object);
       const last = previous?.get(key);
-      const liveVersion = live?.metadata?.resourceVersion;
-      if (live && last?.hash === hash && last.resourceVersion === liveVersion) {
+      if (live && last?.hash === hash && last.version === childVersion(live)) {
         children.set(key, last);
         continue;
       }
-      if (live && containsDesired(live, object)) {
-        children.set(key, { hash, resourceVersion: liveVersion });
+      if (live && holdsApplied(live, object, hash)) {
+        children.set(key, { hash, version: childVersion(live) });
         continue;
       }
       try {
-        const answer = await this.#client.apply(object);
-        children.set(key, { hash, resourceVersion: answer.metadata?.resourceVersion });
+        const answer = await this.#client.apply(stamped(object, hash));
+        children.set(key, { hash, version: childVersion(answer) });
         const verb = live ? 'updated' : 'created';
         this.#log.debug({ topology: `${namespace}/${siteName}`, kind, name }, verb);
         applied.push(`${verb} ${kind} ${name}`);

@@ -1,10 +1,14 @@
 // The HTTP side of every program: /metrics for Prometheus, /healthz for the kubelet's liveness probe
 // (the process answers) and /readyz for its readiness probe (the program can do its job: each check
 // passes). A draining program reports not ready so that the Service stops sending it new clients.
+// It lives with the contract because the operator serves the same three paths (and renders the
+// probes that call them): one server for every program and the operator, depending on nothing but
+// Node (prom-client's Registry is only a type here).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { describeError } from './errors.ts';
+
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export interface ReadinessCheck {
   name: string;

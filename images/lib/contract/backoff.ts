@@ -1,7 +1,8 @@
 // The one exponential backoff: a delay that doubles from `initialMs` with each failure, up to
 // `maxMs`, with optional jitter so that many clients failing at once do not come back at once.
 // The MTA's retry schedule, the directory client's reconnects and the operator's requeues are all
-// this curve with different numbers.
+// this curve with different numbers. In the contract so that the operator, which imports nothing else
+// of the kit, uses it too; it depends on nothing.
 
 export interface Backoff {
   readonly initialMs: number;
