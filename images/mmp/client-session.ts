@@ -11,57 +11,18 @@ import { loginLimits } from './limits.ts';
 import type { LoginFlow } from './login-flow.ts';
 import type { MmpMetrics } from './metrics.ts';
 import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-session.ts';
-import { loginReply, type LoginReply } from './routing/login-replies.ts';
+import { PreLoginCore, type PreLoginAction } from './pre-login-core.ts';
+import { loginReply } from './routing/login-replies.ts';
 import type { StoreProtocol } from './routing/store-route.ts';
 import type { ProxiedSessions } from './proxied-sessions.ts';
 import { splice, type Splice } from './splice.ts';
 
-type CoreAction =
-  | { kind: 'send'; data: string }
-  | { kind: 'start-tls' }
-  | { kind: 'login'; login: string; password: string; tag?: string }
-  | { kind: 'splice'; pipelined: Buffer }
-  | { kind: 'close' };
-
-/** The two protocols' pre-login cores, seen alike. */
-interface PreLoginCore {
-  greeting(): CoreAction[];
-  receive(chunk: Buffer): CoreAction[];
-  tlsStarted(): CoreAction[];
-  loginFailed(reply: LoginReply, tag: string | undefined): CoreAction[];
-  loginSucceeded(): CoreAction[];
-  timeout(): CoreAction[];
-  goodbye(): CoreAction[];
-  isIdle(): boolean;
-}
-
 export type CoreSettings = Omit<ImapSessionOptions, 'secure'> & Omit<Pop3SessionOptions, 'secure'>;
 
-function preLoginCore(protocol: StoreProtocol, settings: CoreSettings, secure: boolean): PreLoginCore {
-  if (protocol === 'imap') {
-    const s = new ImapPreLoginSession({ ...settings, secure });
-    return {
-      greeting: () => s.greeting(),
-      receive: (c) => s.receive(c),
-      tlsStarted: () => s.tlsStarted(),
-      loginFailed: (r, tag) => s.loginFailed(tag ?? '*', r.imapCode, r.text),
-      loginSucceeded: () => s.loginSucceeded(),
-      timeout: () => s.timeout(),
-      goodbye: () => s.goodbye(),
-      isIdle: () => s.isIdle(),
-    };
-  }
-  const s = new Pop3PreLoginSession({ ...settings, secure });
-  return {
-    greeting: () => s.greeting(),
-    receive: (c) => s.receive(c),
-    tlsStarted: () => s.tlsStarted(),
-    loginFailed: (r) => s.loginFailed(r.pop3Code, r.text),
-    loginSucceeded: () => s.loginSucceeded(),
-    timeout: () => s.timeout(),
-    goodbye: () => s.goodbye(),
-    isIdle: () => s.isIdle(),
-  };
+function preLoginCore(protocol: StoreProtocol, settings: CoreSettings, secure: boolean): PreLoginCore<never> {
+  return protocol === 'imap'
+    ? new ImapPreLoginSession({ ...settings, secure })
+    : new Pop3PreLoginSession({ ...settings, secure });
 }
 
 export interface ClientSessionOptions {
@@ -94,7 +55,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   const sessionId = randomBytes(9).toString('base64url');
   const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
   let socket: Socket = o.socket;
-  let core: PreLoginCore | undefined;
+  let core: PreLoginCore<never> | undefined;
   let spliced: Splice | undefined;
   let phase: 'handshake' | 'pre-login' | 'logging-in' | 'proxied' | 'closed' = 'handshake';
   o.metrics.sessions.inc({ protocol: o.protocol, phase: 'pre-login' });
@@ -143,7 +104,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     });
   };
 
-  const perform = (actions: CoreAction[]) => {
+  const perform = (actions: PreLoginAction[]) => {
     for (const action of actions) {
       if (phase === 'closed') return;
       switch (action.kind) {

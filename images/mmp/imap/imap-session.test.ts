@@ -1,6 +1,7 @@
 // Transcripts of the MMP's IMAP conversation before login: what a client sends, what it is told.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loginReply } from '../routing/login-replies.ts';
 import { encodePlain } from '../sasl-plain.ts';
 import { ImapPreLoginSession, type ImapAction, type ImapSessionOptions } from './imap-session.ts';
 
@@ -110,7 +111,7 @@ describe('IMAP before login', () => {
       { kind: 'login', tag: 'a', login: 'alice', password: 's3cr t' },
     ]);
     assert.equal(
-      said(s.loginFailed('a', 'AUTHENTICATIONFAILED', 'Authentication failed')),
+      said(s.loginFailed(loginReply('bad-credentials'), 'a')),
       'a NO [AUTHENTICATIONFAILED] Authentication failed\r\n',
     );
     assert.equal(send(s, 'b NOOP\r\n'), 'b OK NOOP completed\r\n');

@@ -1,6 +1,7 @@
 // Transcripts of the MMP's POP3 conversation before login.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loginReply } from '../routing/login-replies.ts';
 import { encodePlain } from '../sasl-plain.ts';
 import { Pop3PreLoginSession, type Pop3Action, type Pop3SessionOptions } from './pop3-session.ts';
 
@@ -56,7 +57,7 @@ describe('POP3 before login', () => {
       { kind: 'login', login: 'alice', password: 'my secret' },
     ]);
     assert.equal(
-      said(s.loginFailed('AUTH', 'Authentication failed')),
+      said(s.loginFailed(loginReply('bad-credentials'))),
       '-ERR [AUTH] Authentication failed\r\n',
     );
   });
