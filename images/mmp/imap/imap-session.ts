@@ -2,14 +2,14 @@
 // check a login, splice, close). The shell (client-session.ts) performs the actions and reports
 // back; timers and sockets are its business, so every decision here is testable as a transcript.
 // The phases, counts and goodbyes are the shared skeleton's (pre-login-core.ts).
+import { CommandReader } from '../../lib/imap/command-reader.ts';
 import { imapPreLoginLimits } from '../limits.ts';
 import { PreLoginCore, type PreLoginAction } from '../pre-login-core.ts';
 import type { LoginReply } from '../routing/login-replies.ts';
-import { acceptsNonSyncLiterals, preLoginCapabilities } from './capabilities.ts';
+import { nonSyncLiteralMode, preLoginCapabilities } from './capabilities.ts';
 import type { ImapCommandContext, ImapState } from './command.ts';
 import { PRE_LOGIN_COMMANDS } from './commands/index.ts';
 import { dispatch } from './dispatcher.ts';
-import { PreLoginReader } from './pre-login-reader.ts';
 
 export type ImapAction = PreLoginAction;
 
@@ -37,7 +37,8 @@ const STATE_OF = {
 
 export class ImapPreLoginSession extends PreLoginCore<Buffer> {
   readonly #options: ImapSessionOptions;
-  readonly #reader: PreLoginReader;
+  #reader: CommandReader;
+  readonly #newReader: () => CommandReader;
   readonly #context: ImapCommandContext;
 
   constructor(options: ImapSessionOptions) {
@@ -56,7 +57,17 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
       },
     );
     this.#options = options;
-    this.#reader = new PreLoginReader(limits, acceptsNonSyncLiterals(this.#capabilities()));
+    // The store's reader (images/lib/imap), with the limits of a login: APPEND is not valid here.
+    this.#newReader = () =>
+      new CommandReader(
+        {
+          ...limits,
+          maxAppendLiteralBytes: limits.maxLiteralBytes,
+          maxLiteralMinusBytes: limits.maxLiteralBytes,
+        },
+        nonSyncLiteralMode(this.#capabilities()),
+      );
+    this.#reader = this.#newReader();
     // What a command module may do: a narrow view of the session.
     const isSecure = () => this.secure;
     this.#context = {
@@ -73,7 +84,7 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
       },
       startTls: () => {
         // RFC 9051 section 6.2.1 / RFC 3207 section 4.2: nothing sent before the handshake counts.
-        this.#reader.reset();
+        this.#reader = this.#newReader();
         this.startTls();
       },
       login: (tag, login, password) => this.loggingIn({ kind: 'login', tag, login, password }),
@@ -132,11 +143,13 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
         case 'reject':
           // A SASL response line that was too long ends the exchange (RFC 9051 section 6.2.2).
           this.lineHandler = undefined;
-          this.out.send(`${event.tag ?? '*'} BAD ${event.text}`);
+          this.out.send(
+            `${event.tag ?? '*'} ${event.status} ${event.code ? `[${event.code}] ` : ''}${event.text}`,
+          );
           this.countBad();
           break;
         case 'fatal':
-          this.out.send(`* BYE ${event.text}`);
+          this.out.send(`* BYE ${event.code ? `[${event.code}] ` : ''}${event.text}`);
           this.close();
           return;
         case 'command':

@@ -56,10 +56,7 @@ describe('POP3 before login', () => {
     assert.deepEqual(s.receive(Buffer.from('PASS my secret\r\n')), [
       { kind: 'login', login: 'alice', password: 'my secret' },
     ]);
-    assert.equal(
-      said(s.loginFailed(loginReply('bad-credentials'))),
-      '-ERR [AUTH] Authentication failed\r\n',
-    );
+    assert.equal(said(s.loginFailed(loginReply('bad-credentials'))), '-ERR [AUTH] Authentication failed\r\n');
   });
 
   test('AUTH PLAIN with and without an initial response; an authzid for someone else is refused', () => {
