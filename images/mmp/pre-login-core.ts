@@ -23,6 +23,15 @@ export type PreLoginAction =
   | { kind: 'splice'; pipelined: Buffer }
   | { kind: 'close' };
 
+/** What the skeleton needs of a protocol's reader. */
+export interface ClientInput {
+  push(chunk: Buffer): void;
+  /** Bytes held, not read yet. */
+  readonly buffered: number;
+  /** Hands over (and forgets) what is held: for the backend, after the login. */
+  takeUnread(): Buffer;
+}
+
 export interface PreLoginWording {
   tooManyBadCommands: string;
   tooManyCommands: string;
@@ -58,12 +67,8 @@ export abstract class PreLoginCore<Line = string> {
   }
 
   abstract greeting(): PreLoginAction[];
-  /** Keeps bytes the client sent. */
-  protected abstract hold(chunk: Buffer): void;
-  /** How many bytes are kept, unread. */
-  protected abstract get held(): number;
-  /** Hands over (and forgets) what is kept: for the backend, after the login. */
-  protected abstract takeHeld(): Buffer;
+  /** The protocol's reader of what the client sends (it holds what is not read yet). */
+  protected abstract get input(): ClientInput;
   /** Reads and answers commands while the phase is `ready`. */
   protected abstract pump(): void;
   /** The line telling the client its login failed. */
@@ -75,20 +80,20 @@ export abstract class PreLoginCore<Line = string> {
 
   /** Between commands, with nothing half-read: closing now loses nothing. */
   isIdle(): boolean {
-    return this.phase === 'ready' && this.held === 0 && !this.lineHandler;
+    return this.phase === 'ready' && this.input.buffered === 0 && !this.lineHandler;
   }
 
   receive(chunk: Buffer): PreLoginAction[] {
     if (this.phase === 'logging-in') {
-      this.hold(chunk);
-      if (this.held > this.#counts.maxPipelinedBytes) {
+      this.input.push(chunk);
+      if (this.input.buffered > this.#counts.maxPipelinedBytes) {
         this.out.send(this.#wording.tooMuchWhileLoggingIn);
         this.close();
       }
       return this.out.flush();
     }
     if (this.phase !== 'ready') return [];
-    this.hold(chunk);
+    this.input.push(chunk);
     this.pump();
     return this.out.flush();
   }
@@ -112,7 +117,7 @@ export abstract class PreLoginCore<Line = string> {
   loginSucceeded(): PreLoginAction[] {
     if (this.phase !== 'logging-in') return [];
     this.phase = 'proxying';
-    this.out.push({ kind: 'splice', pipelined: this.takeHeld() });
+    this.out.push({ kind: 'splice', pipelined: this.input.takeUnread() });
     return this.out.flush();
   }
 

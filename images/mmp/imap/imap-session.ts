@@ -4,7 +4,7 @@
 // The phases, counts and goodbyes are the shared skeleton's (pre-login-core.ts).
 import { CommandReader } from '../../lib/imap/command-reader.ts';
 import { imapPreLoginLimits } from '../limits.ts';
-import { PreLoginCore, type PreLoginAction } from '../pre-login-core.ts';
+import { PreLoginCore, type ClientInput, type PreLoginAction } from '../pre-login-core.ts';
 import type { LoginReply } from '../routing/login-replies.ts';
 import { nonSyncLiteralMode, preLoginCapabilities } from './capabilities.ts';
 import type { ImapCommandContext, ImapState } from './command.ts';
@@ -101,16 +101,8 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
     return this.out.flush();
   }
 
-  protected hold(chunk: Buffer): void {
-    this.#reader.push(chunk);
-  }
-
-  protected get held(): number {
-    return this.#reader.buffered;
-  }
-
-  protected takeHeld(): Buffer {
-    return this.#reader.takeUnread();
+  protected get input(): ClientInput {
+    return this.#reader;
   }
 
   protected failureLine(reply: LoginReply, tag: string | undefined): string {

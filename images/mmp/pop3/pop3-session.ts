@@ -2,7 +2,7 @@
 // (imap/imap-session.ts), on the same skeleton (pre-login-core.ts). Lines only: POP3 has no literals.
 import { LineReader } from '../line-reader.ts';
 import { pop3PreLoginLimits } from '../limits.ts';
-import { PreLoginCore, type PreLoginAction } from '../pre-login-core.ts';
+import { PreLoginCore, type ClientInput, type PreLoginAction } from '../pre-login-core.ts';
 import type { LoginReply } from '../routing/login-replies.ts';
 import { pop3PreLoginCapabilities } from './capabilities.ts';
 import type { Pop3CommandContext, Pop3State } from './command.ts';
@@ -85,16 +85,8 @@ export class Pop3PreLoginSession extends PreLoginCore {
     return this.out.flush();
   }
 
-  protected hold(chunk: Buffer): void {
-    this.#reader.push(chunk);
-  }
-
-  protected get held(): number {
-    return this.#reader.buffered;
-  }
-
-  protected takeHeld(): Buffer {
-    return this.#reader.takeUnread();
+  protected get input(): ClientInput {
+    return this.#reader;
   }
 
   /** RFC 3206 response codes: AUTH (the user's fault) or SYS/TEMP, SYS/PERM (ours). */
