@@ -49,7 +49,21 @@ export const pop3PreLoginLimits = {
   maxCommands: 50,
 } as const;
 
-/** Timing of a login, both protocols. */
+/** SMTP submission before AUTH (RFC 5321, RFC 4954). */
+export const smtpPreAuthLimits = {
+  /**
+   * RFC 5321 section 4.5.3.1.4 allows 512 octets per command line, but AUTH PLAIN with its initial
+   * response (RFC 4954 section 4) carries base64 of up to 3 × 255 octets (about 1030 bytes), and
+   * EHLO names and MAIL parameters run longer in practice: 4096, as for reply lines.
+   */
+  maxLineBytes: 4096,
+  /** Erring commands before 421: a client that errs this often is not going to authenticate. */
+  maxBadCommands: 10,
+  /** EHLO, STARTTLS, EHLO, AUTH: a real client needs four or five. */
+  maxCommands: 50,
+} as const;
+
+/** Timing of a login, all three protocols. */
 export const loginLimits = {
   /**
    * From connect to a successful login, all told. Dovecot's login processes allow a minute; a

@@ -25,21 +25,26 @@ export class LineReader {
   }
 
   next(): LineEvent | undefined {
-    const limit = this.#maxLineBytes + 2;
-    const lf = this.#input.subarray(0, limit).indexOf(0x0a);
-    if (lf < 0) {
-      if (this.#input.length >= limit) {
-        this.#discarding = true;
-        this.#input = Buffer.alloc(0);
-      }
-      return undefined;
-    }
-    const raw = this.#input.subarray(0, lf + 1);
-    this.#input = this.#input.subarray(lf + 1);
     if (this.#discarding) {
+      // The end of the overlong line may come any distance on: look for it in all that arrived.
+      const end = this.#input.indexOf(0x0a);
+      if (end < 0) {
+        this.#input = Buffer.alloc(0);
+        return undefined;
+      }
+      this.#input = this.#input.subarray(end + 1);
       this.#discarding = false;
       return { kind: 'too-long' };
     }
+    const limit = this.#maxLineBytes + 2;
+    const lf = this.#input.subarray(0, limit).indexOf(0x0a);
+    if (lf < 0) {
+      if (this.#input.length < limit) return undefined;
+      this.#discarding = true;
+      return this.next();
+    }
+    const raw = this.#input.subarray(0, lf + 1);
+    this.#input = this.#input.subarray(lf + 1);
     return { kind: 'line', line: raw.toString('utf8').replace(/\r?\n$/, ''), raw };
   }
 

@@ -117,8 +117,13 @@ export abstract class PreLoginCore<Line = string> {
   loginSucceeded(): PreLoginAction[] {
     if (this.phase !== 'logging-in') return [];
     this.phase = 'proxying';
-    this.out.push({ kind: 'splice', pipelined: this.input.takeUnread() });
+    this.out.push({ kind: 'splice', pipelined: this.pipelined() });
     return this.out.flush();
+  }
+
+  /** What goes to the backend before anything else the client sends. */
+  protected pipelined(): Buffer {
+    return this.input.takeUnread();
   }
 
   /** The pre-login timer ran out. */

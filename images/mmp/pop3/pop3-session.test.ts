@@ -100,3 +100,14 @@ describe('POP3 before login', () => {
     assert.match(transcript, /-ERR Too many invalid commands\r\n<close>$/);
   });
 });
+
+describe('POP3 before login: overlong lines', () => {
+  test('an overlong line whose end arrives far past the limit is refused once, and the next command runs', () => {
+    const s = session();
+    assert.equal(send(s, `USER ${'x'.repeat(3000)}`), '');
+    assert.equal(
+      send(s, `${'y'.repeat(3000)}\r\nCAPA\r\n`).split('\r\n')[0],
+      '-ERR Line too long (over 2048 bytes)',
+    );
+  });
+});

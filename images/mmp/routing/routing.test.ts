@@ -58,12 +58,15 @@ describe('login failure replies', () => {
       imapCode: 'AUTHENTICATIONFAILED',
       pop3Code: 'AUTH',
       text: 'Authentication failed',
+      smtp: '535 5.7.8 Authentication credentials invalid',
       penalize: true,
     });
     for (const failure of ['directory-down', 'store-down', 'store-refused', 'locked-out'] as const) {
       assert.equal(loginReply(failure).imapCode, 'UNAVAILABLE', failure);
       assert.equal(loginReply(failure).pop3Code, 'SYS/TEMP', failure);
       assert.equal(loginReply(failure).penalize, false, failure);
+      // RFC 4954 section 6: a temporary failure is 454, never the 535 of bad credentials.
+      assert.match(loginReply(failure).smtp, /^454 4\./, failure);
     }
   });
 
