@@ -14,16 +14,19 @@ import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-cl
 import { describeError, MtopoError } from '../lib/errors.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
 import { ClientConnections } from '../lib/server/client-limits.ts';
 import { startListener, type Listener } from '../lib/server/listener.ts';
 import { DEFAULT_ADMIN_SOCKET, startAdminSocket } from './admin-socket.ts';
 import { startClientSession } from './client-session.ts';
 import { loginCacheEntries, loginLimits, spliceLimits } from './limits.ts';
-import { LoginFlow } from './login-flow.ts';
+import { LoginFlow, type SessionProtocol } from './login-flow.ts';
 import { mmpMetrics } from './metrics.ts';
 import { ProxiedSessions } from './proxied-sessions.ts';
 import { LoginCache } from './routing/login-cache.ts';
-import { indexStores, type StoreProtocol } from './routing/store-route.ts';
+import { indexStores } from './routing/store-route.ts';
+import { DEFAULT_RELAY_EXTENSIONS, relayExtensions } from './smtp/extensions.ts';
+import { probeRelay } from './smtp/relay-probe.ts';
 
 export interface MmpOptions {
   config: MmpConfig;
@@ -55,11 +58,13 @@ export function badGuyPolicy(badGuy: BadGuyConfig): PenaltyPolicy {
   };
 }
 
-const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], StoreProtocol>> = {
+const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], SessionProtocol>> = {
   imap: 'imap',
   imaps: 'imap',
   pop3: 'pop3',
   pop3s: 'pop3',
+  submission: 'smtp',
+  submissions: 'smtp',
 };
 
 export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
@@ -68,13 +73,14 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
     if (l.tls !== 'none' && !config.common.tls)
       throw new MtopoError('ECONFIG', `listeners.${l.name}: TLS (${l.tls}) needs common.tls`);
   }
-  // The SMTP submission proxy is not built yet (docs/mmp.md): its ports are not served, loudly.
-  const served = config.listeners.filter((l) => PROTOCOL_OF[l.protocol]);
-  for (const l of config.listeners.filter((l) => !PROTOCOL_OF[l.protocol]))
-    logger.error(
-      { listener: l.name, port: l.port },
-      'the SMTP submission proxy is not built yet: this port is not served',
-    );
+  const served = config.listeners.filter((l) => {
+    const protocol = PROTOCOL_OF[l.protocol];
+    if (protocol === 'smtp' && !config.smtpProxy)
+      throw new MtopoError('ECONFIG', `listeners.${l.name}: submission needs smtpProxy (the outbound MTA)`);
+    if (!protocol)
+      throw new MtopoError('ECONFIG', `listeners.${l.name}: the MMP does not serve ${l.protocol}`);
+    return true;
+  });
   let trustedProxies: AddressSet;
   try {
     trustedProxies = new AddressSet(config.proxyProtocolFrom);
@@ -114,6 +120,19 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   }, 60_000);
   penaltySweep.unref();
   const storeCa = config.storeTls?.caFile ? readFileSync(config.storeTls.caFile) : undefined;
+  const smtpProxy = config.smtpProxy;
+  if (smtpProxy) readSecretFile(smtpProxy.xclientSecretFile);
+  const relayCa = smtpProxy?.outbound.caFile ? readFileSync(smtpProxy.outbound.caFile) : undefined;
+  // The outbound MTA's EHLO keywords, as it last answered: what submission clients are offered.
+  let relayKeywords: readonly string[] = DEFAULT_RELAY_EXTENSIONS;
+  // POP-before-SMTP: per replica (docs/mmp.md); a client's POP and SMTP reach the same replica
+  // when the pool's Service keeps client affinity.
+  const recentLogins = smtpProxy?.popBeforeSmtpSeconds
+    ? new TtlCache<string, string>({
+        ttlMs: smtpProxy.popBeforeSmtpSeconds * 1000,
+        maxEntries: loginCacheEntries,
+      })
+    : undefined;
   const loginFlow = new LoginFlow({
     directory,
     cache,
@@ -126,7 +145,24 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
     metrics,
     logger,
     ...(options.failureFloorMs !== undefined ? { failureFloorMs: options.failureFloorMs } : {}),
+    relay: smtpProxy && {
+      host: smtpProxy.outbound.host,
+      port: smtpProxy.outbound.port,
+      tls: relayCa ? { ca: relayCa } : {},
+      hostname: config.common.hostname,
+      secret: () => readSecretFile(smtpProxy.xclientSecretFile),
+      learned: (ehlo) => {
+        relayKeywords = relayExtensions(ehlo);
+      },
+    },
+    recentLogins,
   });
+  if (smtpProxy)
+    void probeRelay(smtpProxy.outbound, config.common.hostname).then((ehlo) => {
+      if (ehlo) relayKeywords = relayExtensions(ehlo);
+      else
+        logger.warn({ relay: smtpProxy.outbound.host }, 'the outbound MTA did not answer an EHLO at start');
+    });
   const proxied = new ProxiedSessions();
   const idleTimeoutMs = Math.max(config.limits.idleTimeoutSeconds * 1000, spliceLimits.minIdleTimeoutMs);
   const clients = new ClientConnections();
@@ -171,6 +207,9 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
             plaintextLogin: config.plaintextLogin,
             storeCapabilities: protocol === 'imap' ? config.imapCapabilities : config.pop3Capabilities,
             maxPipelinedBytes: loginLimits.maxPipelinedBytes,
+            hostname: config.common.hostname,
+            relayExtensions: () => relayKeywords,
+            popBeforeSmtp: recentLogins !== undefined,
           },
           loginFlow,
           proxied,

@@ -17,13 +17,23 @@ export interface StoreTls {
 }
 
 export type StoreConnection =
-  | { ok: true; socket: Socket; toClient: string; rest: Buffer; address: string }
+  | {
+      ok: true;
+      socket: Socket;
+      toClient: string;
+      rest: Buffer;
+      address: string;
+      ehlo?: readonly string[] | undefined;
+    }
   | { ok: false; failure: 'store-down' | 'store-refused'; detail: string; failedAddresses: number };
 
 export interface StoreTarget {
   host: string;
   port: number;
+  /** Implicit TLS from the first byte (the stores' storeTls). */
   tls?: StoreTls | undefined;
+  /** TLS when the login asks for it (SMTP STARTTLS to the outbound MTA), checked with this CA. */
+  starttls?: StoreTls | undefined;
 }
 
 /** Which address of each store worked last, so the next login tries it first. */
@@ -88,7 +98,7 @@ function tryAddress(
 ): Promise<StoreConnection> {
   return new Promise((resolve) => {
     let settled = false;
-    const socket: Socket = target.tls
+    let socket: Socket = target.tls
       ? connectTls({
           host: address,
           port: target.port,
@@ -117,12 +127,34 @@ function tryAddress(
     const onData = (chunk: Buffer) => {
       for (const step of login.receive(chunk)) handle(step);
     };
+    const startTls = () => {
+      if (!target.starttls || !login.tlsStarted)
+        return fail('the login asked for TLS, which is not configured');
+      const plain = socket;
+      plain.off('data', onData);
+      plain.removeAllListeners('close');
+      const secure = connectTls({
+        socket: plain,
+        // The name the certificate must carry (an IP address is checked against its IP SANs).
+        host: target.host,
+        servername: isIP(target.host) ? undefined : target.host,
+        ca: target.starttls.ca,
+      });
+      socket = secure;
+      secure.on('error', (error) => fail(`TLS: ${describeError(error)}`));
+      secure.once('close', () => fail('closed during login'));
+      secure.once('secureConnect', () => {
+        secure.on('data', onData);
+        for (const step of login.tlsStarted!()) handle(step);
+      });
+    };
     const handle = (step: StoreLoginStep) => {
       if (settled) return;
       if (step.kind === 'send') socket.write(step.data);
+      else if (step.kind === 'start-tls') startTls();
       else if (step.kind === 'logged-in') {
         socket.removeAllListeners('close');
-        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address });
+        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address, ehlo: step.ehlo });
       } else if (step.kind === 'refused')
         settle({ ok: false, failure: 'store-refused', detail: step.text, failedAddresses: 0 });
       else fail(step.text);

@@ -97,8 +97,8 @@ describe('login cache', () => {
     assert.equal(cache.check('alice', 'right'), undefined);
   });
 
-  test('the identity is the entry uid, else its address', () => {
-    assert.equal(identityOf(entry()), 'alice');
-    assert.equal(identityOf({ ...entry(), uid: undefined }), 'alice@siroe.example');
+  test('the account is the entry primary address (what LMTP delivers to), else its uid', () => {
+    assert.equal(identityOf(entry()), 'alice@siroe.example');
+    assert.equal(identityOf({ ...entry(), mail: undefined }), 'alice');
   });
 });
