@@ -23,7 +23,7 @@ import { loginCacheEntries, loginLimits, spliceLimits } from './limits.ts';
 import { LoginFlow, type SessionProtocol } from './login-flow.ts';
 import { mmpMetrics } from './metrics.ts';
 import { ProxiedSessions } from './proxied-sessions.ts';
-import { LoginCache } from './routing/login-cache.ts';
+import { identityOf, LoginCache } from './routing/login-cache.ts';
 import { indexStores } from './routing/store-route.ts';
 import { DEFAULT_RELAY_EXTENSIONS, relayExtensions } from './smtp/extensions.ts';
 import { probeRelay } from './smtp/relay-probe.ts';
@@ -225,9 +225,11 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
 
   const admin = await startAdminSocket(
     options.adminSocket ?? DEFAULT_ADMIN_SOCKET,
-    ({ user }) => {
+    async ({ user }) => {
       cache.clear();
-      return { ok: true, ended: proxied.endUser(user) };
+      // Sessions are kept by account (the primary address); the operator may name the uid too.
+      const entry = await directory.findLogin(user).catch(() => null);
+      return { ok: true, ended: proxied.endUser(entry ? identityOf(entry) : user) };
     },
     logger,
   );
