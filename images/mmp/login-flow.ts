@@ -12,6 +12,7 @@ import { failureDelayMs, type LoginFailure } from './routing/login-replies.ts';
 import { routeToStore, type StoreAddress, type StoreProtocol } from './routing/store-route.ts';
 import { RelayLogin } from './smtp/relay-login.ts';
 import { connectToStore, type StoreConnection, type StoreTls } from './store-connector.ts';
+import type { WarmConnections } from './warm-connections.ts';
 import { ImapStoreLogin, Pop3StoreLogin, type StoreLoginRequest } from './store-login/store-login.ts';
 
 /** What the flow needs of the kit's penalty box. */
@@ -77,6 +78,8 @@ export interface LoginFlowOptions {
   /** The directory's answer, all URLs together. */
   directoryTimeoutMs?: number;
   relay?: SubmissionRelay | undefined;
+  /** Store connections opened ahead of logins. */
+  warm?: WarmConnections | undefined;
   /** Kept when POP-before-SMTP is on. */
   recentLogins?: RecentLogins | undefined;
 }
@@ -181,10 +184,14 @@ export class LoginFlow {
       client: attempt.client,
       sessionId: attempt.sessionId,
     };
-    const connection = await connectToStore({ host: route.host, port: route.port, tls: o.storeTls }, () =>
-      attempt.protocol === 'imap'
-        ? new ImapStoreLogin(request, attempt.clientTag ?? '*', loginLimits.maxStoreLineBytes)
-        : new Pop3StoreLogin(request, loginLimits.maxStoreLineBytes),
+    const connection = await connectToStore(
+      { host: route.host, port: route.port, tls: o.storeTls },
+      () =>
+        attempt.protocol === 'imap'
+          ? new ImapStoreLogin(request, attempt.clientTag ?? '*', loginLimits.maxStoreLineBytes)
+          : new Pop3StoreLogin(request, loginLimits.maxStoreLineBytes),
+      undefined,
+      o.warm,
     );
     if (!connection.ok) {
       if (connection.failedAddresses > 0)

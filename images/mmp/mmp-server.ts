@@ -19,10 +19,11 @@ import { ClientConnections } from '../lib/server/client-limits.ts';
 import { startListener, type Listener } from '../lib/server/listener.ts';
 import { DEFAULT_ADMIN_SOCKET, startAdminSocket } from './admin-socket.ts';
 import { startClientSession } from './client-session.ts';
-import { loginCacheEntries, loginLimits, spliceLimits } from './limits.ts';
+import { loginCacheEntries, loginLimits, spliceLimits, warmStoreConnections } from './limits.ts';
 import { LoginFlow, type SessionProtocol } from './login-flow.ts';
 import { mmpMetrics } from './metrics.ts';
 import { ProxiedSessions } from './proxied-sessions.ts';
+import { WarmConnections } from './warm-connections.ts';
 import { identityOf, LoginCache } from './routing/login-cache.ts';
 import { indexStores } from './routing/store-route.ts';
 import { DEFAULT_RELAY_EXTENSIONS, relayExtensions } from './smtp/extensions.ts';
@@ -66,6 +67,23 @@ const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], Se
   submission: 'smtp',
   submissions: 'smtp',
 };
+
+/**
+ * A mounted secret, read again at most every few seconds: a rotated Secret is used within that
+ * time, and a burst of logins does not read the file once each.
+ */
+function recentSecret(file: string, maxAgeMs = 5000): () => string {
+  let value = '';
+  let readAt = -Infinity;
+  return () => {
+    const now = performance.now();
+    if (now - readAt > maxAgeMs) {
+      value = readSecretFile(file);
+      readAt = now;
+    }
+    return value;
+  };
+}
 
 export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   const { config, logger, registry } = options;
@@ -120,6 +138,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   }, 60_000);
   penaltySweep.unref();
   const storeCa = config.storeTls?.caFile ? readFileSync(config.storeTls.caFile) : undefined;
+  const warm = new WarmConnections(warmStoreConnections);
   const smtpProxy = config.smtpProxy;
   if (smtpProxy) readSecretFile(smtpProxy.xclientSecretFile);
   const relayCa = smtpProxy?.outbound.caFile ? readFileSync(smtpProxy.outbound.caFile) : undefined;
@@ -141,7 +160,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
     stores: indexStores(config.stores),
     storeTls: config.storeTls ? (storeCa ? { ca: storeCa } : {}) : undefined,
     proxyUser: config.proxyAuth.username,
-    proxySecret: () => readSecretFile(config.proxyAuth.passwordFile),
+    proxySecret: recentSecret(config.proxyAuth.passwordFile),
     metrics,
     logger,
     ...(options.failureFloorMs !== undefined ? { failureFloorMs: options.failureFloorMs } : {}),
@@ -150,12 +169,13 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
       port: smtpProxy.outbound.port,
       tls: relayCa ? { ca: relayCa } : {},
       hostname: config.common.hostname,
-      secret: () => readSecretFile(smtpProxy.xclientSecretFile),
+      secret: recentSecret(smtpProxy.xclientSecretFile),
       learned: (ehlo) => {
         relayKeywords = relayExtensions(ehlo);
       },
     },
     recentLogins,
+    warm,
   });
   if (smtpProxy)
     void probeRelay(smtpProxy.outbound, config.common.hostname).then((ehlo) => {
@@ -236,6 +256,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   shell.onClose(() => admin.close());
   shell.onClose(() => clearInterval(penaltySweep));
   shell.onClose(() => directory.close());
+  shell.onClose(() => warm.close());
 
   return {
     ports: Object.fromEntries(listeners.map((l) => [l.name, l.port])),

@@ -9,6 +9,7 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
+import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
 export interface StoreTls {
@@ -54,10 +55,17 @@ async function addressesOf(host: string): Promise<string[]> {
   return found;
 }
 
+const DEFAULT_TIMEOUTS = {
+  connectMs: loginLimits.storeConnectTimeoutMs,
+  loginMs: loginLimits.storeLoginTimeoutMs,
+};
+
 export async function connectToStore(
   target: StoreTarget,
   newLogin: () => StoreLogin,
-  timeouts = { connectMs: loginLimits.storeConnectTimeoutMs, loginMs: loginLimits.storeLoginTimeoutMs },
+  timeouts = DEFAULT_TIMEOUTS,
+  /** Connections opened ahead (warm-connections.ts); none for an SMTP relay (its login starts TLS). */
+  warm?: WarmConnections,
 ): Promise<StoreConnection> {
   let addresses: string[];
   try {
@@ -73,7 +81,13 @@ export async function connectToStore(
   const problems: string[] = [];
   let failed = 0;
   for (const address of addresses) {
-    const outcome = await tryAddress(address, target, newLogin(), timeouts);
+    const key = `${address}:${target.port}`;
+    const ready = warm?.take(key);
+    warm?.refill(key, () => openReady(address, target, timeouts.connectMs));
+    let outcome = ready ? await tryAddress(address, target, newLogin(), timeouts, ready) : undefined;
+    // A waiting connection the store had given up on is no verdict on the store: try a fresh one.
+    if (!outcome || (!outcome.ok && outcome.failure === 'store-down'))
+      outcome = await tryAddress(address, target, newLogin(), timeouts);
     if (outcome.ok) {
       lastGood.set(target.host, address);
       return outcome;
@@ -90,23 +104,48 @@ export async function connectToStore(
   };
 }
 
+function openSocket(address: string, target: StoreTarget): Socket {
+  const socket = target.tls
+    ? connectTls({
+        host: address,
+        port: target.port,
+        servername: isIP(target.host) ? undefined : target.host,
+        ca: target.tls.ca,
+      })
+    : connectTcp({ host: address, port: target.port });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** A connection for the warm pool: resolved once connected (and past TLS), undefined on failure. */
+function openReady(address: string, target: StoreTarget, connectMs: number): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = openSocket(address, target);
+    const timer = setTimeout(() => fail(), connectMs);
+    const fail = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(undefined);
+    };
+    socket.once('error', fail);
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
 function tryAddress(
   address: string,
   target: StoreTarget,
   login: StoreLogin,
   timeouts: { connectMs: number; loginMs: number },
+  ready?: WarmConnection,
 ): Promise<StoreConnection> {
   return new Promise((resolve) => {
     let settled = false;
-    let socket: Socket = target.tls
-      ? connectTls({
-          host: address,
-          port: target.port,
-          servername: isIP(target.host) ? undefined : target.host,
-          ca: target.tls.ca,
-        })
-      : connectTcp({ host: address, port: target.port });
-    socket.setNoDelay(true);
+    let socket: Socket = ready ? ready.socket : openSocket(address, target);
     const settle = (result: StoreConnection) => {
       if (settled) return;
       settled = true;
@@ -117,11 +156,16 @@ function tryAddress(
       resolve(result);
     };
     const fail = (detail: string) => settle({ ok: false, failure: 'store-down', detail, failedAddresses: 1 });
-    let timer = setTimeout(() => fail(`no connection within ${timeouts.connectMs} ms`), timeouts.connectMs);
-    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fail(`no login answer within ${timeouts.loginMs} ms`), timeouts.loginMs);
-    });
+    const awaitLogin = () =>
+      setTimeout(() => fail(`no login answer within ${timeouts.loginMs} ms`), timeouts.loginMs);
+    let timer = ready
+      ? awaitLogin()
+      : setTimeout(() => fail(`no connection within ${timeouts.connectMs} ms`), timeouts.connectMs);
+    if (!ready)
+      socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        timer = awaitLogin();
+      });
     socket.on('error', (error) => fail(describeError(error)));
     socket.once('close', () => fail('closed during login'));
     const onData = (chunk: Buffer) => {
@@ -160,5 +204,6 @@ function tryAddress(
       else fail(step.text);
     };
     socket.on('data', onData);
+    if (ready && ready.received.length > 0) onData(ready.received);
   });
 }

@@ -23,6 +23,8 @@ export async function startMmpProcess(
   config: MmpConfig,
   dir: string,
   failureFloorMs?: number,
+  /** Node's own flags (a benchmark's --cpu-prof). */
+  nodeArgs: readonly string[] = [],
 ): Promise<MmpProcess> {
   const configFile = join(dir, 'mmp-config.json');
   const logFile = join(dir, 'mmp.log');
@@ -32,6 +34,7 @@ export async function startMmpProcess(
     'mmp',
     process.execPath,
     [
+      ...nodeArgs,
       MAIN,
       '--config',
       configFile,
