@@ -7,7 +7,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { ImapPreLoginSession, type ImapSessionOptions } from './imap/imap-session.ts';
-import { loginLimits } from './limits.ts';
+import { loginLimits, spliceLimits } from './limits.ts';
 import type { LoginFlow, SessionProtocol } from './login-flow.ts';
 import type { MmpMetrics } from './metrics.ts';
 import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-session.ts';
@@ -69,8 +69,16 @@ export interface ClientSession {
   goodbye(): void;
 }
 
+/**
+ * Session ids, for logs and the store's x-session-id: unique across replicas by a random prefix per
+ * process, then a counter (a getrandom call per connection showed in the login profile).
+ */
+const SESSION_PREFIX = randomBytes(6).toString('base64url');
+let sessions = 0;
+const nextSessionId = () => `${SESSION_PREFIX}${(++sessions).toString(36)}`;
+
 export function startClientSession(o: ClientSessionOptions): ClientSession {
-  const sessionId = randomBytes(9).toString('base64url');
+  const sessionId = nextSessionId();
   const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
   let socket: Socket = o.socket;
   let core: PreLoginCore<never> | undefined;
@@ -205,6 +213,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       idleTimeoutMs: o.idleTimeoutMs,
       pipelined,
       storeRest: store.rest,
+      maxBufferedBytes: spliceLimits.maxBufferedBytes,
     });
     const unregister = o.proxied.add(store.identity, { end: () => spliced?.end() });
     void spliced.done.then((stats) => {

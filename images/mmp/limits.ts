@@ -104,6 +104,12 @@ export const spliceLimits = {
    * client re-issues IDLE every 29 minutes, so at least 30 minutes (the config may raise it).
    */
   minIdleTimeoutMs: 30 * 60_000,
+  /**
+   * Unsent bytes one side of a splice may hold before the other side is no longer read: enough to
+   * keep reading a bulk FETCH while the client's socket drains (four 64 KiB reads), and bounded per
+   * session (an idle session holds nothing).
+   */
+  maxBufferedBytes: 256 * 1024,
 } as const;
 
 /**
