@@ -62,6 +62,8 @@ export interface LocalMmpEnvironment {
   limits?: Partial<MmpConfig['limits']>;
   /** The outbound MTA playing the rendered one, with the XCLIENT secret it expects. */
   smtpProxy?: { host: string; port: number; caFile?: string; xclientSecret: string };
+  /** TLS from the MMP to the stores (the ports given are then the stores' implicit TLS ones). */
+  storeTls?: { caFile: string };
   /** Overrides the rendered POP-before-SMTP window (0 turns it off). */
   popBeforeSmtpSeconds?: number;
 }
@@ -104,6 +106,7 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
     proxyAuth: { ...config.proxyAuth, passwordFile },
     proxyProtocolFrom: env.proxyProtocolFrom ?? [],
     ...(smtpProxy ? { smtpProxy } : {}),
+    ...(env.storeTls ? { storeTls: env.storeTls } : {}),
     ...(env.imapCapabilities ? { imapCapabilities: env.imapCapabilities } : {}),
     ...(env.pop3Capabilities ? { pop3Capabilities: env.pop3Capabilities } : {}),
     limits: { ...config.limits, ...env.limits },
