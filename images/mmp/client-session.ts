@@ -11,7 +11,7 @@ import { loginLimits, spliceLimits } from './limits.ts';
 import type { LoginFlow, SessionProtocol } from './login-flow.ts';
 import type { MmpMetrics } from './metrics.ts';
 import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-session.ts';
-import { PreLoginCore, type PreLoginAction } from './pre-login-core.ts';
+import type { PreLoginAction, PreLoginSession } from './pre-login-core.ts';
 import { loginReply } from './routing/login-replies.ts';
 import { SmtpPreAuthSession, type SmtpSessionOptions } from './smtp/smtp-session.ts';
 import type { ProxiedSessions } from './proxied-sessions.ts';
@@ -21,11 +21,7 @@ export type CoreSettings = Omit<ImapSessionOptions, 'secure'> &
   Omit<Pop3SessionOptions, 'secure'> &
   Partial<Omit<SmtpSessionOptions, 'secure' | keyof Pop3SessionOptions>>;
 
-function preLoginCore(
-  protocol: SessionProtocol,
-  settings: CoreSettings,
-  secure: boolean,
-): PreLoginCore<never> {
+function preLoginCore(protocol: SessionProtocol, settings: CoreSettings, secure: boolean): PreLoginSession {
   if (protocol === 'imap') return new ImapPreLoginSession({ ...settings, secure });
   if (protocol === 'pop3') return new Pop3PreLoginSession({ ...settings, secure });
   return new SmtpPreAuthSession({
@@ -81,7 +77,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   const sessionId = nextSessionId();
   const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
   let socket: Socket = o.socket;
-  let core: PreLoginCore<never> | undefined;
+  let core: PreLoginSession | undefined;
   let spliced: Splice | undefined;
   let phase: 'handshake' | 'pre-login' | 'logging-in' | 'proxied' | 'closed' = 'handshake';
   o.metrics.sessions.inc({ protocol: o.protocol, phase: 'pre-login' });

@@ -4,6 +4,7 @@
 // protocol supplies its reader (`hold`, `pump`), its wording and its commands; sockets and timers
 // are the shell's (client-session.ts).
 import { ActionQueue } from './action-queue.ts';
+import type { LineReader } from './line-reader.ts';
 import type { LoginReply } from './routing/login-replies.ts';
 
 export type PreLoginPhase = 'ready' | 'tls-starting' | 'logging-in' | 'proxying' | 'closed';
@@ -22,6 +23,18 @@ export type PreLoginAction =
   /** Logged in at the backend: hand it `pipelined` (what the client sent behind its login) and splice. */
   | { kind: 'splice'; pipelined: Buffer }
   | { kind: 'close' };
+
+/** What every protocol's command modules may do with the session (each protocol adds its own). */
+export interface SessionView<Line> {
+  readonly secure: boolean;
+  readonly starttlsOffered: boolean;
+  readonly plaintextLogin: boolean;
+  /** One response line (CRLF added). */
+  send(line: string): void;
+  /** The next client line answers a continuation request (SASL), and is not a command. */
+  expectLine(handler: (line: Line) => void): void;
+  close(): void;
+}
 
 /** What the skeleton needs of a protocol's reader. */
 export interface ClientInput {
@@ -48,6 +61,12 @@ export interface PreLoginCounts {
   /** What the client may send behind its login while it is checked (held for the backend). */
   maxPipelinedBytes: number;
 }
+
+/** What the shell sees of any protocol's session before login. */
+export type PreLoginSession = Pick<
+  PreLoginCore<unknown>,
+  'greeting' | 'receive' | 'tlsStarted' | 'loginFailed' | 'loginSucceeded' | 'timeout' | 'goodbye' | 'isIdle'
+>;
 
 export abstract class PreLoginCore<Line = string> {
   protected phase: PreLoginPhase = 'ready';
@@ -155,6 +174,53 @@ export abstract class PreLoginCore<Line = string> {
     if (++this.#badCommands < this.#counts.maxBadCommands) return;
     this.out.send(this.#wording.tooManyBadCommands);
     this.close();
+  }
+
+  /** The part of a command context every protocol shares; `secure` follows STARTTLS. */
+  protected sessionView(options: { starttls: boolean; plaintextLogin: boolean }): SessionView<Line> {
+    const isSecure = () => this.secure;
+    return {
+      get secure() {
+        return isSecure();
+      },
+      starttlsOffered: options.starttls,
+      plaintextLogin: options.plaintextLogin,
+      send: (line) => this.out.send(line),
+      expectLine: (handler) => {
+        this.lineHandler = handler;
+      },
+      close: () => this.close(),
+    };
+  }
+
+  /**
+   * Reads the lines of a line protocol (POP3, SMTP) while the phase is `ready`: an overlong line is
+   * answered `tooLong` and counted as an error, a line awaited by a continuation goes to its
+   * handler, any other to `command`.
+   */
+  protected pumpLines(
+    this: PreLoginCore<string>,
+    reader: LineReader,
+    tooLong: string,
+    command: (line: string, raw: Buffer) => void,
+  ): void {
+    while (this.phase === 'ready') {
+      const event = reader.next();
+      if (!event) return;
+      if (event.kind === 'too-long') {
+        this.lineHandler = undefined;
+        this.out.send(tooLong);
+        this.countBad();
+        continue;
+      }
+      const handler = this.lineHandler;
+      if (handler) {
+        this.lineHandler = undefined;
+        handler(event.line);
+        continue;
+      }
+      command(event.line, event.raw);
+    }
   }
 
   protected startTls(): void {

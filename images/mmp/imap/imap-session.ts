@@ -69,16 +69,10 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
       );
     this.#reader = this.#newReader();
     // What a command module may do: a narrow view of the session.
-    const isSecure = () => this.secure;
-    this.#context = {
-      get secure() {
-        return isSecure();
-      },
-      starttlsOffered: options.starttls,
-      plaintextLogin: options.plaintextLogin,
+    const view = this.sessionView(options);
+    this.#context = Object.assign(view, {
       capabilities: () => this.#capabilities(),
-      send: (line) => this.out.send(line),
-      expectLine: (handler) => {
+      expectLine: (handler: (line: Buffer) => void) => {
         this.lineHandler = handler;
         this.#reader.lineMode = true;
       },
@@ -87,9 +81,9 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
         this.#reader = this.#newReader();
         this.startTls();
       },
-      login: (tag, login, password) => this.loggingIn({ kind: 'login', tag, login, password }),
-      close: () => this.close(),
-    };
+      login: (tag: string, login: string, password: string) =>
+        this.loggingIn({ kind: 'login', tag, login, password }),
+    });
   }
 
   get state(): ImapState {

@@ -52,28 +52,17 @@ export class Pop3PreLoginSession extends PreLoginCore {
     this.#options = options;
     this.#limits = limits;
     this.#reader = new LineReader(limits.maxLineBytes);
-    const isSecure = () => this.secure;
-    this.#context = {
-      get secure() {
-        return isSecure();
-      },
-      starttlsOffered: options.starttls,
-      plaintextLogin: options.plaintextLogin,
-      user: undefined,
+    this.#context = Object.assign(this.sessionView(options), {
+      user: undefined as string | undefined,
       capabilities: () => this.#capabilities(),
-      send: (line) => this.out.send(line),
-      expectLine: (handler) => {
-        this.lineHandler = handler;
-      },
       startTls: () => {
         // RFC 2595 section 4: what came before the handshake does not count.
         this.#reader.reset();
         this.#context.user = undefined;
         this.startTls();
       },
-      login: (login, password) => this.loggingIn({ kind: 'login', login, password }),
-      close: () => this.close(),
-    };
+      login: (login: string, password: string) => this.loggingIn({ kind: 'login', login, password }),
+    });
   }
 
   get state(): Pop3State {
@@ -104,24 +93,9 @@ export class Pop3PreLoginSession extends PreLoginCore {
   }
 
   protected pump(): void {
-    while (this.phase === 'ready') {
-      const event = this.#reader.next();
-      if (!event) return;
-      if (event.kind === 'too-long') {
-        this.lineHandler = undefined;
-        this.out.send(`-ERR Line too long (over ${this.#limits.maxLineBytes} bytes)`);
-        this.countBad();
-        continue;
-      }
-      const handler = this.lineHandler;
-      if (handler) {
-        this.lineHandler = undefined;
-        handler(event.line);
-        continue;
-      }
-      if (event.line === '') continue;
-      if (!this.countCommand()) return;
-      if (dispatch(PRE_LOGIN_COMMANDS, this.state, this.#context, event.line) === 'bad') this.countBad();
-    }
+    this.pumpLines(this.#reader, `-ERR Line too long (over ${this.#limits.maxLineBytes} bytes)`, (line) => {
+      if (line === '' || !this.countCommand()) return;
+      if (dispatch(PRE_LOGIN_COMMANDS, this.state, this.#context, line) === 'bad') this.countBad();
+    });
   }
 }

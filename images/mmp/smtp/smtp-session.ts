@@ -54,16 +54,10 @@ export class SmtpPreAuthSession extends PreLoginCore {
     this.#options = options;
     this.#limits = limits;
     this.#reader = new LineReader(limits.maxLineBytes);
-    const isSecure = () => this.secure;
-    this.#context = {
-      get secure() {
-        return isSecure();
-      },
-      starttlsOffered: options.starttls,
-      plaintextLogin: options.plaintextLogin,
+    this.#context = Object.assign(this.sessionView(options), {
       popBeforeSmtp: options.popBeforeSmtp,
       hostname: host,
-      helo: undefined,
+      helo: undefined as string | undefined,
       extensions: () =>
         ehloKeywords({
           relay: options.relayExtensions(),
@@ -71,15 +65,11 @@ export class SmtpPreAuthSession extends PreLoginCore {
           starttls: options.starttls,
           plaintextLogin: options.plaintextLogin,
         }),
-      send: (line) => this.out.send(line),
-      expectLine: (handler) => {
-        this.lineHandler = handler;
-      },
       startTls: () => {
         this.#reader.reset();
         this.startTls();
       },
-      login: (login, password) => {
+      login: (login: string, password: string) => {
         this.#pending = { kind: 'auth' };
         this.loggingIn({ kind: 'login', login, password, helo: this.#context.helo ?? '' });
       },
@@ -87,8 +77,7 @@ export class SmtpPreAuthSession extends PreLoginCore {
         this.#pending = { kind: 'mail', line: Buffer.from(this.#line) };
         this.loggingIn({ kind: 'login-by-address', helo: this.#context.helo ?? '' });
       },
-      close: () => this.close(),
-    };
+    });
   }
 
   greeting(): PreLoginAction[] {
@@ -119,24 +108,14 @@ export class SmtpPreAuthSession extends PreLoginCore {
   }
 
   protected pump(): void {
-    while (this.phase === 'ready') {
-      const event = this.#reader.next();
-      if (!event) return;
-      if (event.kind === 'too-long') {
-        this.lineHandler = undefined;
-        this.out.send(`500 5.5.6 Line too long (over ${this.#limits.maxLineBytes} bytes)`);
-        this.countBad();
-        continue;
-      }
-      const handler = this.lineHandler;
-      if (handler) {
-        this.lineHandler = undefined;
-        handler(event.line);
-        continue;
-      }
-      if (!this.countCommand()) return;
-      this.#line = event.raw;
-      if (dispatch(PRE_AUTH_COMMANDS, this.#context, event.line) === 'bad') this.countBad();
-    }
+    this.pumpLines(
+      this.#reader,
+      `500 5.5.6 Line too long (over ${this.#limits.maxLineBytes} bytes)`,
+      (line, raw) => {
+        if (!this.countCommand()) return;
+        this.#line = raw;
+        if (dispatch(PRE_AUTH_COMMANDS, this.#context, line) === 'bad') this.countBad();
+      },
+    );
   }
 }
