@@ -48,7 +48,8 @@ export async function startMmpProcess(
   );
   const ports = Object.fromEntries(config.listeners.map((l) => [l.name, l.port]));
   try {
-    for (const port of Object.values(ports)) await waitForPort(port, 15_000);
+    // Generous: on a loaded machine loading the program alone (type stripping included) took over 15 s.
+    for (const port of Object.values(ports)) await waitForPort(port, 90_000);
   } catch (error) {
     throw new Error(`the MMP did not start: ${(error as Error).message}\n${proc.logTail()}`, {
       cause: error,
