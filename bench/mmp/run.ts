@@ -8,6 +8,7 @@
 //   MB/s       one session fetching a large message again and again (the splice's cost)
 //
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
+//        [--idle 1000] [--cpu-prof DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,14 +34,22 @@ const { values } = parseArgs({
     fetches: { type: 'string', default: '20' },
     idle: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench/mmp/results/latest.json' },
+    /** A folder for the MMP's V8 CPU profile (--cpu-prof), written when it exits. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const BULK_BYTES = Number(values['bulk-mb']) * 1024 * 1024;
 const SECRET = 'bench-proxy-secret';
-const USERS = Array.from({ length: 20 }, (_, i) => ({ name: `bench${i}`, password: `bench${i}-pw` }));
-const BULK = { name: 'bulk', password: 'bulk-pw' };
+// Clients log in by address, the account key the MMP logs in at the store with, so that nginx (which
+// passes the typed name on) and the direct path reach the same Dovecot users.
+const USERS = Array.from({ length: 20 }, (_, i) => ({
+  uid: `bench${i}`,
+  name: `bench${i}@example.test`,
+  password: `bench${i}-pw`,
+}));
+const BULK = { uid: 'bulk', name: 'bulk@example.test', password: 'bulk-pw' };
 
 const dir = makeTempDir('mmp-bench');
 const stops: (() => Promise<void>)[] = [];
@@ -49,9 +58,9 @@ try {
   const slapd = await startSlapd(
     join(dir.path, 'slapd'),
     [...USERS, BULK].map((u) => ({
-      uid: u.name,
+      uid: u.uid,
       password: u.password,
-      mail: `${u.name}@example.test`,
+      mail: u.name,
       mailHost: 'siroe-store-0',
     })),
   );
@@ -86,6 +95,8 @@ try {
   const mmp = await startMmpProcess(
     { ...config, listeners, plaintextLogin: true, common: { ...config.common, logLevel: 'warn' } },
     mmpDir,
+    undefined,
+    values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
   );
   stops.push(() => mmp.stop());
 

@@ -12,7 +12,7 @@ export type AdminAnswer = { ok: true; ended: number } | { ok: false; error: stri
 
 export async function startAdminSocket(
   path: string,
-  handle: (request: AdminRequest) => AdminAnswer,
+  handle: (request: AdminRequest) => Promise<AdminAnswer>,
   logger: Logger,
 ): Promise<{ close(): Promise<void> }> {
   rmSync(path, { force: true });
@@ -20,21 +20,25 @@ export async function startAdminSocket(
     let input = '';
     socket.setEncoding('utf8');
     socket.on('error', () => undefined);
+    const answerWith = (answer: AdminAnswer) => {
+      logger.info({ request: input.trim().slice(0, 200), answer }, 'admin command');
+      socket.end(`${JSON.stringify(answer)}\n`);
+    };
     socket.on('data', (chunk: string) => {
       input += chunk;
       if (input.length > 4096) return socket.destroy();
       if (!input.includes('\n')) return;
-      let answer: AdminAnswer;
+      let request: Partial<AdminRequest>;
       try {
-        const request = JSON.parse(input) as Partial<AdminRequest>;
-        if (request.command !== 'end-sessions' || typeof request.user !== 'string' || request.user === '')
-          answer = { ok: false, error: 'expected {"command":"end-sessions","user":"NAME"}' };
-        else answer = handle({ command: 'end-sessions', user: request.user });
+        request = JSON.parse(input) as Partial<AdminRequest>;
       } catch {
-        answer = { ok: false, error: 'not JSON' };
+        return answerWith({ ok: false, error: 'not JSON' });
       }
-      logger.info({ request: input.trim().slice(0, 200), answer }, 'admin command');
-      socket.end(`${JSON.stringify(answer)}\n`);
+      if (request.command !== 'end-sessions' || typeof request.user !== 'string' || request.user === '')
+        return answerWith({ ok: false, error: 'expected {"command":"end-sessions","user":"NAME"}' });
+      handle({ command: 'end-sessions', user: request.user }).then(answerWith, (error: unknown) =>
+        answerWith({ ok: false, error: String(error) }),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-// One client connection, IMAP or POP3: the socket at the edge of a pure pre-login core. It performs
+// One client connection, IMAP, POP3 or SMTP submission: the socket at the edge of a pure pre-login core. It performs
 // the core's actions (send, start TLS, check a login, splice, close), runs the pre-login timer,
 // and once the login flow hands it a socket logged in at the store, splices the two.
 import { randomBytes } from 'node:crypto';
@@ -7,65 +7,40 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { ImapPreLoginSession, type ImapSessionOptions } from './imap/imap-session.ts';
-import { loginLimits } from './limits.ts';
-import type { LoginFlow } from './login-flow.ts';
+import { loginLimits, spliceLimits } from './limits.ts';
+import type { LoginFlow, SessionProtocol } from './login-flow.ts';
 import type { MmpMetrics } from './metrics.ts';
 import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-session.ts';
-import { loginReply, type LoginReply } from './routing/login-replies.ts';
-import type { StoreProtocol } from './routing/store-route.ts';
+import type { PreLoginAction, PreLoginSession } from './pre-login-core.ts';
+import { loginReply } from './routing/login-replies.ts';
+import { SmtpPreAuthSession, type SmtpSessionOptions } from './smtp/smtp-session.ts';
 import type { ProxiedSessions } from './proxied-sessions.ts';
 import { splice, type Splice } from './splice.ts';
 
-type CoreAction =
-  | { kind: 'send'; data: string }
-  | { kind: 'start-tls' }
-  | { kind: 'login'; login: string; password: string; tag?: string }
-  | { kind: 'splice'; pipelined: Buffer }
-  | { kind: 'close' };
+export type CoreSettings = Omit<ImapSessionOptions, 'secure'> &
+  Omit<Pop3SessionOptions, 'secure'> &
+  Partial<Omit<SmtpSessionOptions, 'secure' | keyof Pop3SessionOptions>>;
 
-/** The two protocols' pre-login cores, seen alike. */
-interface PreLoginCore {
-  greeting(): CoreAction[];
-  receive(chunk: Buffer): CoreAction[];
-  tlsStarted(): CoreAction[];
-  loginFailed(reply: LoginReply, tag: string | undefined): CoreAction[];
-  loginSucceeded(): CoreAction[];
-  timeout(): CoreAction[];
-  goodbye(): CoreAction[];
-  isIdle(): boolean;
+function preLoginCore(protocol: SessionProtocol, settings: CoreSettings, secure: boolean): PreLoginSession {
+  if (protocol === 'imap') return new ImapPreLoginSession({ ...settings, secure });
+  if (protocol === 'pop3') return new Pop3PreLoginSession({ ...settings, secure });
+  return new SmtpPreAuthSession({
+    ...settings,
+    secure,
+    hostname: settings.hostname ?? 'localhost',
+    relayExtensions: settings.relayExtensions ?? (() => []),
+    popBeforeSmtp: settings.popBeforeSmtp ?? false,
+  });
 }
 
-export type CoreSettings = Omit<ImapSessionOptions, 'secure'> & Omit<Pop3SessionOptions, 'secure'>;
-
-function preLoginCore(protocol: StoreProtocol, settings: CoreSettings, secure: boolean): PreLoginCore {
-  if (protocol === 'imap') {
-    const s = new ImapPreLoginSession({ ...settings, secure });
-    return {
-      greeting: () => s.greeting(),
-      receive: (c) => s.receive(c),
-      tlsStarted: () => s.tlsStarted(),
-      loginFailed: (r, tag) => s.loginFailed(tag ?? '*', r.imapCode, r.text),
-      loginSucceeded: () => s.loginSucceeded(),
-      timeout: () => s.timeout(),
-      goodbye: () => s.goodbye(),
-      isIdle: () => s.isIdle(),
-    };
-  }
-  const s = new Pop3PreLoginSession({ ...settings, secure });
-  return {
-    greeting: () => s.greeting(),
-    receive: (c) => s.receive(c),
-    tlsStarted: () => s.tlsStarted(),
-    loginFailed: (r) => s.loginFailed(r.pop3Code, r.text),
-    loginSucceeded: () => s.loginSucceeded(),
-    timeout: () => s.timeout(),
-    goodbye: () => s.goodbye(),
-    isIdle: () => s.isIdle(),
-  };
-}
+const TOO_MANY_CONNECTIONS: Record<SessionProtocol, string> = {
+  imap: '* BYE [LIMIT] Too many connections from your address\r\n',
+  pop3: '-ERR [IN-USE] Too many connections from your address\r\n',
+  smtp: '421 4.7.0 Too many connections from your address\r\n',
+};
 
 export interface ClientSessionOptions {
-  protocol: StoreProtocol;
+  protocol: SessionProtocol;
   listener: string;
   socket: Socket;
   remoteAddress: string;
@@ -90,11 +65,19 @@ export interface ClientSession {
   goodbye(): void;
 }
 
+/**
+ * Session ids, for logs and the store's x-session-id: unique across replicas by a random prefix per
+ * process, then a counter (a getrandom call per connection showed in the login profile).
+ */
+const SESSION_PREFIX = randomBytes(6).toString('base64url');
+let sessions = 0;
+const nextSessionId = () => `${SESSION_PREFIX}${(++sessions).toString(36)}`;
+
 export function startClientSession(o: ClientSessionOptions): ClientSession {
-  const sessionId = randomBytes(9).toString('base64url');
+  const sessionId = nextSessionId();
   const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
   let socket: Socket = o.socket;
-  let core: PreLoginCore | undefined;
+  let core: PreLoginSession | undefined;
   let spliced: Splice | undefined;
   let phase: 'handshake' | 'pre-login' | 'logging-in' | 'proxied' | 'closed' = 'handshake';
   o.metrics.sessions.inc({ protocol: o.protocol, phase: 'pre-login' });
@@ -143,7 +126,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     });
   };
 
-  const perform = (actions: CoreAction[]) => {
+  const perform = (actions: PreLoginAction[]) => {
     for (const action of actions) {
       if (phase === 'closed') return;
       switch (action.kind) {
@@ -163,7 +146,10 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
           });
           break;
         case 'login':
-          void login(action.login, action.password, action.tag);
+          void login(action);
+          break;
+        case 'login-by-address':
+          void login(action);
           break;
         case 'splice':
           startSplice(action.pipelined);
@@ -175,18 +161,22 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   let storeConnection:
     { socket: Socket; toClient: string; rest: Buffer; identity: string; store: string } | undefined;
 
-  const login = async (name: string, password: string, tag: string | undefined) => {
+  const login = async (action: Extract<PreLoginAction, { kind: 'login' | 'login-by-address' }>) => {
     phase = 'logging-in';
+    const tag = action.kind === 'login' ? action.tag : undefined;
+    const attempt = {
+      protocol: o.protocol,
+      client: { address: o.remoteAddress, port: o.remotePort },
+      sessionId,
+      ...(tag !== undefined ? { clientTag: tag } : {}),
+      ...(action.helo !== undefined ? { helo: action.helo } : {}),
+    };
     let result;
     try {
-      result = await o.loginFlow.attempt({
-        protocol: o.protocol,
-        login: name,
-        password,
-        client: { address: o.remoteAddress, port: o.remotePort },
-        sessionId,
-        ...(tag !== undefined ? { clientTag: tag } : {}),
-      });
+      result =
+        action.kind === 'login'
+          ? await o.loginFlow.attempt({ ...attempt, login: action.login, password: action.password })
+          : await o.loginFlow.attemptByAddress(attempt);
     } catch (error) {
       log.error({ err: describeError(error) }, 'login failed unexpectedly');
       result = { ok: false as const, failure: 'store-down' as const, delayMs: 0 };
@@ -204,7 +194,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       return;
     }
     storeConnection = { ...connection, identity: result.identity, store: result.store };
-    socket.write(connection.toClient);
+    if (connection.toClient) socket.write(connection.toClient);
     perform(core?.loginSucceeded() ?? []);
   };
 
@@ -219,6 +209,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       idleTimeoutMs: o.idleTimeoutMs,
       pipelined,
       storeRest: store.rest,
+      maxBufferedBytes: spliceLimits.maxBufferedBytes,
     });
     const unregister = o.proxied.add(store.identity, { end: () => spliced?.end() });
     void spliced.done.then((stats) => {
@@ -237,11 +228,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     core = preLoginCore(o.protocol, o.core, o.implicitTls);
     if (o.connectionsFromClient > o.maxConnectionsPerClient) {
       o.metrics.refusedConnections.inc({ listener: o.listener, reason: 'per-client-limit' });
-      socket.write(
-        o.protocol === 'imap'
-          ? '* BYE [LIMIT] Too many connections from your address\r\n'
-          : '-ERR [IN-USE] Too many connections from your address\r\n',
-      );
+      socket.write(TOO_MANY_CONNECTIONS[o.protocol]);
       perform([{ kind: 'close' }]);
       return;
     }

@@ -49,7 +49,21 @@ export const pop3PreLoginLimits = {
   maxCommands: 50,
 } as const;
 
-/** Timing of a login, both protocols. */
+/** SMTP submission before AUTH (RFC 5321, RFC 4954). */
+export const smtpPreAuthLimits = {
+  /**
+   * RFC 5321 section 4.5.3.1.4 allows 512 octets per command line, but AUTH PLAIN with its initial
+   * response (RFC 4954 section 4) carries base64 of up to 3 × 255 octets (about 1030 bytes), and
+   * EHLO names and MAIL parameters run longer in practice: 4096, as for reply lines.
+   */
+  maxLineBytes: 4096,
+  /** Erring commands before 421: a client that errs this often is not going to authenticate. */
+  maxBadCommands: 10,
+  /** EHLO, STARTTLS, EHLO, AUTH: a real client needs four or five. */
+  maxCommands: 50,
+} as const;
+
+/** Timing of a login, all three protocols. */
 export const loginLimits = {
   /**
    * From connect to a successful login, all told. Dovecot's login processes allow a minute; a
@@ -90,6 +104,12 @@ export const spliceLimits = {
    * client re-issues IDLE every 29 minutes, so at least 30 minutes (the config may raise it).
    */
   minIdleTimeoutMs: 30 * 60_000,
+  /**
+   * Unsent bytes one side of a splice may hold before the other side is no longer read: enough to
+   * keep reading a bulk FETCH while the client's socket drains (four 64 KiB reads), and bounded per
+   * session (an idle session holds nothing).
+   */
+  maxBufferedBytes: 256 * 1024,
 } as const;
 
 /**
@@ -98,6 +118,14 @@ export const spliceLimits = {
  * and, after this, resolves again.
  */
 export const STORE_ADDRESS_TTL_MS = 5_000;
+
+/**
+ * Store connections opened ahead of logins (warm-connections.ts). Four per store address cover a
+ * burst of logins while the next ones connect; twenty seconds is well below the pre-login timeout
+ * of our store and of Dovecot (a minute), so a connection is never used as the store closes it.
+ * What a store may send before a login: its greeting, a capability line at most.
+ */
+export const warmStoreConnections = { perAddress: 4, maxAgeMs: 20_000, maxReceivedBytes: 64 * 1024 } as const;
 
 /** How many directory answers the login cache keeps, per replica (about 300 bytes each). */
 export const loginCacheEntries = 50_000;

@@ -10,7 +10,9 @@ import type { MmpMetrics } from './metrics.ts';
 import { identityOf, type LoginCache } from './routing/login-cache.ts';
 import { failureDelayMs, type LoginFailure } from './routing/login-replies.ts';
 import { routeToStore, type StoreAddress, type StoreProtocol } from './routing/store-route.ts';
+import { RelayLogin } from './smtp/relay-login.ts';
 import { connectToStore, type StoreConnection, type StoreTls } from './store-connector.ts';
+import type { WarmConnections } from './warm-connections.ts';
 import { ImapStoreLogin, Pop3StoreLogin, type StoreLoginRequest } from './store-login/store-login.ts';
 
 /** What the flow needs of the kit's penalty box. */
@@ -21,14 +23,39 @@ export interface LoginDirectory {
   authenticate(login: string, password: string): Promise<DirectoryEntry | null>;
 }
 
+/** What a client session speaks: a store's protocol, or SMTP submission (relayed to the outbound MTA). */
+export type SessionProtocol = StoreProtocol | 'smtp';
+
 export interface LoginAttempt {
-  protocol: StoreProtocol;
+  protocol: SessionProtocol;
   login: string;
   password: string;
   client: { address: string; port: number };
   sessionId: string;
   /** IMAP: the tag of the client's LOGIN/AUTHENTICATE, for the store's answer. */
   clientTag?: string;
+  /** SMTP: the name the client gave in EHLO. */
+  helo?: string;
+}
+
+/** The outbound MTA that SMTP submission is handed to (docs/mmp.md, "The SMTP submission proxy"). */
+export interface SubmissionRelay {
+  host: string;
+  port: number;
+  /** STARTTLS to the MTA is required (the proxy proves itself only over TLS); the CA to check it by. */
+  tls: StoreTls;
+  /** Our name in our EHLOs. */
+  hostname: string;
+  /** The XCLIENT secret, read for each session (rotation). */
+  secret: () => string;
+  /** The MTA's EHLO after XCLIENT: what the next clients are offered. */
+  learned: (ehlo: readonly string[]) => void;
+}
+
+/** Who logged in by POP or IMAP from which address, for POP-before-SMTP (address → account). */
+export interface RecentLogins {
+  get(address: string): string | undefined;
+  set(address: string, account: string): void;
 }
 
 export type LoginResult =
@@ -50,6 +77,11 @@ export interface LoginFlowOptions {
   failureFloorMs?: number;
   /** The directory's answer, all URLs together. */
   directoryTimeoutMs?: number;
+  relay?: SubmissionRelay | undefined;
+  /** Store connections opened ahead of logins. */
+  warm?: WarmConnections | undefined;
+  /** Kept when POP-before-SMTP is on. */
+  recentLogins?: RecentLogins | undefined;
 }
 
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
@@ -64,9 +96,28 @@ export class LoginFlow {
     this.#options = options;
   }
 
-  async attempt(attempt: LoginAttempt): Promise<LoginResult> {
+  attempt(attempt: LoginAttempt): Promise<LoginResult> {
+    return this.#measured(attempt, (started) => this.#attempt(attempt, started));
+  }
+
+  /**
+   * SMTP without AUTH (POP-before-SMTP): a POP or IMAP login from the same address within the
+   * window stands for one. Nothing secret is checked, so there is no floor and no penalty.
+   */
+  attemptByAddress(attempt: Omit<LoginAttempt, 'login' | 'password'>): Promise<LoginResult> {
+    return this.#measured({ ...attempt, login: '', password: '' }, async () => {
+      const account = this.#options.recentLogins?.get(attempt.client.address);
+      if (account === undefined) return { ok: false, failure: 'no-recent-login', delayMs: 0 };
+      return this.#relay({ ...attempt, login: '', password: '' }, account, performance.now());
+    });
+  }
+
+  async #measured(
+    attempt: LoginAttempt,
+    run: (started: number) => Promise<LoginResult>,
+  ): Promise<LoginResult> {
     const started = performance.now();
-    const result = await this.#attempt(attempt, started);
+    const result = await run(started);
     const outcome = result.ok ? 'ok' : result.failure;
     this.#options.metrics.logins.inc({ protocol: attempt.protocol, outcome });
     this.#options.metrics.loginSeconds.observe(
@@ -122,6 +173,7 @@ export class LoginFlow {
     o.penaltiesByUser.succeed(user);
 
     const identity = identityOf(entry);
+    if (attempt.protocol === 'smtp') return this.#relay(attempt, identity, started);
     const route = routeToStore(entry, o.stores, attempt.protocol);
     if (!route.ok)
       return fail('no-store', { user: identity, reason: route.reason, mailHost: route.mailHost });
@@ -132,10 +184,14 @@ export class LoginFlow {
       client: attempt.client,
       sessionId: attempt.sessionId,
     };
-    const connection = await connectToStore({ host: route.host, port: route.port, tls: o.storeTls }, () =>
-      attempt.protocol === 'imap'
-        ? new ImapStoreLogin(request, attempt.clientTag ?? '*', loginLimits.maxStoreLineBytes)
-        : new Pop3StoreLogin(request, loginLimits.maxStoreLineBytes),
+    const connection = await connectToStore(
+      { host: route.host, port: route.port, tls: o.storeTls },
+      () =>
+        attempt.protocol === 'imap'
+          ? new ImapStoreLogin(request, attempt.clientTag ?? '*', loginLimits.maxStoreLineBytes)
+          : new Pop3StoreLogin(request, loginLimits.maxStoreLineBytes),
+      undefined,
+      o.warm,
     );
     if (!connection.ok) {
       if (connection.failedAddresses > 0)
@@ -158,7 +214,46 @@ export class LoginFlow {
       },
       'logged in',
     );
+    o.recentLogins?.set(attempt.client.address, identity);
     return { ok: true, identity, store: route.store, connection };
+  }
+
+  /** The outbound MTA, logged in for `account` by the XCLIENT proof (smtp/relay-login.ts). */
+  async #relay(attempt: LoginAttempt, account: string, started: number): Promise<LoginResult> {
+    const o = this.#options;
+    const fields = { session: attempt.sessionId, client: attempt.client.address, user: account };
+    const fail = (failure: LoginFailure, detail: string): LoginResult => {
+      o.logger.warn({ ...fields, failure, detail }, 'login failed');
+      const floor = o.failureFloorMs ?? loginLimits.failureFloorMs;
+      return { ok: false, failure, delayMs: failureDelayMs(performance.now() - started, floor, 0) };
+    };
+    const relay = o.relay;
+    if (!relay) return fail('store-down', 'no outbound MTA is configured (smtpProxy)');
+    const connection = await connectToStore(
+      { host: relay.host, port: relay.port, starttls: relay.tls },
+      () =>
+        new RelayLogin({
+          hostname: relay.hostname,
+          user: account,
+          secret: relay.secret(),
+          client: attempt.client,
+          helo: attempt.helo ?? '',
+        }),
+    );
+    if (!connection.ok) {
+      if (connection.failure === 'store-refused')
+        o.logger.error(
+          { ...fields, answer: connection.detail },
+          'the outbound MTA refused the MMP: check the XCLIENT secret, its xclient.peerCidrs and that it knows the user',
+        );
+      return fail(connection.failure, connection.detail);
+    }
+    if (connection.ehlo) relay.learned(connection.ehlo);
+    o.logger.info(
+      { ...fields, relay: relay.host, address: connection.address, protocol: 'smtp' },
+      'logged in',
+    );
+    return { ok: true, identity: account, store: relay.host, connection };
   }
 }
 

@@ -14,16 +14,20 @@ import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-cl
 import { describeError, MtopoError } from '../lib/errors.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
 import { ClientConnections } from '../lib/server/client-limits.ts';
 import { startListener, type Listener } from '../lib/server/listener.ts';
 import { DEFAULT_ADMIN_SOCKET, startAdminSocket } from './admin-socket.ts';
 import { startClientSession } from './client-session.ts';
-import { loginCacheEntries, loginLimits, spliceLimits } from './limits.ts';
-import { LoginFlow } from './login-flow.ts';
+import { loginCacheEntries, loginLimits, spliceLimits, warmStoreConnections } from './limits.ts';
+import { LoginFlow, type SessionProtocol } from './login-flow.ts';
 import { mmpMetrics } from './metrics.ts';
 import { ProxiedSessions } from './proxied-sessions.ts';
-import { LoginCache } from './routing/login-cache.ts';
-import { indexStores, type StoreProtocol } from './routing/store-route.ts';
+import { WarmConnections } from './warm-connections.ts';
+import { identityOf, LoginCache } from './routing/login-cache.ts';
+import { indexStores } from './routing/store-route.ts';
+import { DEFAULT_RELAY_EXTENSIONS, relayExtensions } from './smtp/extensions.ts';
+import { probeRelay } from './smtp/relay-probe.ts';
 
 export interface MmpOptions {
   config: MmpConfig;
@@ -55,12 +59,31 @@ export function badGuyPolicy(badGuy: BadGuyConfig): PenaltyPolicy {
   };
 }
 
-const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], StoreProtocol>> = {
+const PROTOCOL_OF: Partial<Record<MmpConfig['listeners'][number]['protocol'], SessionProtocol>> = {
   imap: 'imap',
   imaps: 'imap',
   pop3: 'pop3',
   pop3s: 'pop3',
+  submission: 'smtp',
+  submissions: 'smtp',
 };
+
+/**
+ * A mounted secret, read again at most every few seconds: a rotated Secret is used within that
+ * time, and a burst of logins does not read the file once each.
+ */
+function recentSecret(file: string, maxAgeMs = 5000): () => string {
+  let value = '';
+  let readAt = -Infinity;
+  return () => {
+    const now = performance.now();
+    if (now - readAt > maxAgeMs) {
+      value = readSecretFile(file);
+      readAt = now;
+    }
+    return value;
+  };
+}
 
 export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   const { config, logger, registry } = options;
@@ -68,13 +91,14 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
     if (l.tls !== 'none' && !config.common.tls)
       throw new MtopoError('ECONFIG', `listeners.${l.name}: TLS (${l.tls}) needs common.tls`);
   }
-  // The SMTP submission proxy is not built yet (docs/mmp.md): its ports are not served, loudly.
-  const served = config.listeners.filter((l) => PROTOCOL_OF[l.protocol]);
-  for (const l of config.listeners.filter((l) => !PROTOCOL_OF[l.protocol]))
-    logger.error(
-      { listener: l.name, port: l.port },
-      'the SMTP submission proxy is not built yet: this port is not served',
-    );
+  const served = config.listeners.filter((l) => {
+    const protocol = PROTOCOL_OF[l.protocol];
+    if (protocol === 'smtp' && !config.smtpProxy)
+      throw new MtopoError('ECONFIG', `listeners.${l.name}: submission needs smtpProxy (the outbound MTA)`);
+    if (!protocol)
+      throw new MtopoError('ECONFIG', `listeners.${l.name}: the MMP does not serve ${l.protocol}`);
+    return true;
+  });
   let trustedProxies: AddressSet;
   try {
     trustedProxies = new AddressSet(config.proxyProtocolFrom);
@@ -114,6 +138,20 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   }, 60_000);
   penaltySweep.unref();
   const storeCa = config.storeTls?.caFile ? readFileSync(config.storeTls.caFile) : undefined;
+  const warm = new WarmConnections(warmStoreConnections);
+  const smtpProxy = config.smtpProxy;
+  if (smtpProxy) readSecretFile(smtpProxy.xclientSecretFile);
+  const relayCa = smtpProxy?.outbound.caFile ? readFileSync(smtpProxy.outbound.caFile) : undefined;
+  // The outbound MTA's EHLO keywords, as it last answered: what submission clients are offered.
+  let relayKeywords: readonly string[] = DEFAULT_RELAY_EXTENSIONS;
+  // POP-before-SMTP: per replica (docs/mmp.md); a client's POP and SMTP reach the same replica
+  // when the pool's Service keeps client affinity.
+  const recentLogins = smtpProxy?.popBeforeSmtpSeconds
+    ? new TtlCache<string, string>({
+        ttlMs: smtpProxy.popBeforeSmtpSeconds * 1000,
+        maxEntries: loginCacheEntries,
+      })
+    : undefined;
   const loginFlow = new LoginFlow({
     directory,
     cache,
@@ -122,11 +160,29 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
     stores: indexStores(config.stores),
     storeTls: config.storeTls ? (storeCa ? { ca: storeCa } : {}) : undefined,
     proxyUser: config.proxyAuth.username,
-    proxySecret: () => readSecretFile(config.proxyAuth.passwordFile),
+    proxySecret: recentSecret(config.proxyAuth.passwordFile),
     metrics,
     logger,
     ...(options.failureFloorMs !== undefined ? { failureFloorMs: options.failureFloorMs } : {}),
+    relay: smtpProxy && {
+      host: smtpProxy.outbound.host,
+      port: smtpProxy.outbound.port,
+      tls: relayCa ? { ca: relayCa } : {},
+      hostname: config.common.hostname,
+      secret: recentSecret(smtpProxy.xclientSecretFile),
+      learned: (ehlo) => {
+        relayKeywords = relayExtensions(ehlo);
+      },
+    },
+    recentLogins,
+    warm,
   });
+  if (smtpProxy)
+    void probeRelay(smtpProxy.outbound, config.common.hostname).then((ehlo) => {
+      if (ehlo) relayKeywords = relayExtensions(ehlo);
+      else
+        logger.warn({ relay: smtpProxy.outbound.host }, 'the outbound MTA did not answer an EHLO at start');
+    });
   const proxied = new ProxiedSessions();
   const idleTimeoutMs = Math.max(config.limits.idleTimeoutSeconds * 1000, spliceLimits.minIdleTimeoutMs);
   const clients = new ClientConnections();
@@ -171,6 +227,9 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
             plaintextLogin: config.plaintextLogin,
             storeCapabilities: protocol === 'imap' ? config.imapCapabilities : config.pop3Capabilities,
             maxPipelinedBytes: loginLimits.maxPipelinedBytes,
+            hostname: config.common.hostname,
+            relayExtensions: () => relayKeywords,
+            popBeforeSmtp: recentLogins !== undefined,
           },
           loginFlow,
           proxied,
@@ -186,15 +245,18 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
 
   const admin = await startAdminSocket(
     options.adminSocket ?? DEFAULT_ADMIN_SOCKET,
-    ({ user }) => {
+    async ({ user }) => {
       cache.clear();
-      return { ok: true, ended: proxied.endUser(user) };
+      // Sessions are kept by account (the primary address); the operator may name the uid too.
+      const entry = await directory.findLogin(user).catch(() => null);
+      return { ok: true, ended: proxied.endUser(entry ? identityOf(entry) : user) };
     },
     logger,
   );
   shell.onClose(() => admin.close());
   shell.onClose(() => clearInterval(penaltySweep));
   shell.onClose(() => directory.close());
+  shell.onClose(() => warm.close());
 
   return {
     ports: Object.fromEntries(listeners.map((l) => [l.name, l.port])),

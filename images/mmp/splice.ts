@@ -1,7 +1,10 @@
 // After login, the client and the store are joined byte for byte: nothing is parsed, so COMPRESS,
-// IDLE and literals of any size pass, and back-pressure is the sockets' own (pipe pauses the faster
-// side). Either side closing closes the other; no byte in either direction for the idle timeout
-// ends both (RFC 9051 section 5.4: at least 30 minutes).
+// IDLE and literals of any size pass. Each side's chunks are written to the other as they come; a
+// side stops being read only when the other holds more than `spliceLimits.maxBufferedBytes` unsent
+// (stream.pipe pauses at the socket's 16 KiB high-water mark, i.e. after every 64 KiB read, so a
+// bulk FETCH waited for each chunk to drain before the next was read). Either side closing closes
+// the other; no byte in either direction for the idle timeout ends both (RFC 9051 section 5.4: at
+// least 30 minutes).
 import type { Socket } from 'node:net';
 
 export interface SpliceStats {
@@ -19,7 +22,7 @@ export interface Splice {
 export function splice(
   client: Socket,
   store: Socket,
-  options: { idleTimeoutMs: number; pipelined: Buffer; storeRest: Buffer },
+  options: { idleTimeoutMs: number; pipelined: Buffer; storeRest: Buffer; maxBufferedBytes: number },
 ): Splice {
   let reason: SpliceStats['reason'] | undefined;
   let resolveDone!: (stats: SpliceStats) => void;
@@ -56,10 +59,24 @@ export function splice(
   store.setNoDelay(true);
   if (options.storeRest.length > 0) client.write(options.storeRest);
   if (options.pipelined.length > 0) store.write(options.pipelined);
-  client.pipe(store);
-  store.pipe(client);
+  forward(client, store, options.maxBufferedBytes);
+  forward(store, client, options.maxBufferedBytes);
   return {
     end: () => finish('ended'),
     done,
   };
+}
+
+/** `from`'s bytes to `to`, reading on while `to` has less than `maxBuffered` bytes unsent. */
+function forward(from: Socket, to: Socket, maxBuffered: number): void {
+  from.on('data', (chunk: Buffer) => {
+    to.write(chunk);
+    if (to.writableLength >= maxBuffered) from.pause();
+  });
+  // 'drain' follows every write that found the buffer over the high-water mark, once it is empty.
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+  // The store's socket was paused when its login ended (store-connector.ts): a 'data' listener alone
+  // does not start an explicitly paused stream.
+  from.resume();
 }

@@ -9,6 +9,7 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
+import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
 export interface StoreTls {
@@ -17,13 +18,23 @@ export interface StoreTls {
 }
 
 export type StoreConnection =
-  | { ok: true; socket: Socket; toClient: string; rest: Buffer; address: string }
+  | {
+      ok: true;
+      socket: Socket;
+      toClient: string;
+      rest: Buffer;
+      address: string;
+      ehlo?: readonly string[] | undefined;
+    }
   | { ok: false; failure: 'store-down' | 'store-refused'; detail: string; failedAddresses: number };
 
 export interface StoreTarget {
   host: string;
   port: number;
+  /** Implicit TLS from the first byte (the stores' storeTls). */
   tls?: StoreTls | undefined;
+  /** TLS when the login asks for it (SMTP STARTTLS to the outbound MTA), checked with this CA. */
+  starttls?: StoreTls | undefined;
 }
 
 /** Which address of each store worked last, so the next login tries it first. */
@@ -44,10 +55,17 @@ async function addressesOf(host: string): Promise<string[]> {
   return found;
 }
 
+const DEFAULT_TIMEOUTS = {
+  connectMs: loginLimits.storeConnectTimeoutMs,
+  loginMs: loginLimits.storeLoginTimeoutMs,
+};
+
 export async function connectToStore(
   target: StoreTarget,
   newLogin: () => StoreLogin,
-  timeouts = { connectMs: loginLimits.storeConnectTimeoutMs, loginMs: loginLimits.storeLoginTimeoutMs },
+  timeouts = DEFAULT_TIMEOUTS,
+  /** Connections opened ahead (warm-connections.ts); none for an SMTP relay (its login starts TLS). */
+  warm?: WarmConnections,
 ): Promise<StoreConnection> {
   let addresses: string[];
   try {
@@ -63,7 +81,13 @@ export async function connectToStore(
   const problems: string[] = [];
   let failed = 0;
   for (const address of addresses) {
-    const outcome = await tryAddress(address, target, newLogin(), timeouts);
+    const key = `${address}:${target.port}`;
+    const ready = warm?.take(key);
+    warm?.refill(key, () => openReady(address, target, timeouts.connectMs));
+    let outcome = ready ? await tryAddress(address, target, newLogin(), timeouts, ready) : undefined;
+    // A waiting connection the store had given up on is no verdict on the store: try a fresh one.
+    if (!outcome || (!outcome.ok && outcome.failure === 'store-down'))
+      outcome = await tryAddress(address, target, newLogin(), timeouts);
     if (outcome.ok) {
       lastGood.set(target.host, address);
       return outcome;
@@ -80,23 +104,48 @@ export async function connectToStore(
   };
 }
 
+function openSocket(address: string, target: StoreTarget): Socket {
+  const socket = target.tls
+    ? connectTls({
+        host: address,
+        port: target.port,
+        servername: isIP(target.host) ? undefined : target.host,
+        ca: target.tls.ca,
+      })
+    : connectTcp({ host: address, port: target.port });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** A connection for the warm pool: resolved once connected (and past TLS), undefined on failure. */
+function openReady(address: string, target: StoreTarget, connectMs: number): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = openSocket(address, target);
+    const timer = setTimeout(() => fail(), connectMs);
+    const fail = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(undefined);
+    };
+    socket.once('error', fail);
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
 function tryAddress(
   address: string,
   target: StoreTarget,
   login: StoreLogin,
   timeouts: { connectMs: number; loginMs: number },
+  ready?: WarmConnection,
 ): Promise<StoreConnection> {
   return new Promise((resolve) => {
     let settled = false;
-    const socket: Socket = target.tls
-      ? connectTls({
-          host: address,
-          port: target.port,
-          servername: isIP(target.host) ? undefined : target.host,
-          ca: target.tls.ca,
-        })
-      : connectTcp({ host: address, port: target.port });
-    socket.setNoDelay(true);
+    let socket: Socket = ready ? ready.socket : openSocket(address, target);
     const settle = (result: StoreConnection) => {
       if (settled) return;
       settled = true;
@@ -107,26 +156,54 @@ function tryAddress(
       resolve(result);
     };
     const fail = (detail: string) => settle({ ok: false, failure: 'store-down', detail, failedAddresses: 1 });
-    let timer = setTimeout(() => fail(`no connection within ${timeouts.connectMs} ms`), timeouts.connectMs);
-    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => fail(`no login answer within ${timeouts.loginMs} ms`), timeouts.loginMs);
-    });
+    const awaitLogin = () =>
+      setTimeout(() => fail(`no login answer within ${timeouts.loginMs} ms`), timeouts.loginMs);
+    let timer = ready
+      ? awaitLogin()
+      : setTimeout(() => fail(`no connection within ${timeouts.connectMs} ms`), timeouts.connectMs);
+    if (!ready)
+      socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        timer = awaitLogin();
+      });
     socket.on('error', (error) => fail(describeError(error)));
     socket.once('close', () => fail('closed during login'));
     const onData = (chunk: Buffer) => {
       for (const step of login.receive(chunk)) handle(step);
     };
+    const startTls = () => {
+      if (!target.starttls || !login.tlsStarted)
+        return fail('the login asked for TLS, which is not configured');
+      const plain = socket;
+      plain.off('data', onData);
+      plain.removeAllListeners('close');
+      const secure = connectTls({
+        socket: plain,
+        // The name the certificate must carry (an IP address is checked against its IP SANs).
+        host: target.host,
+        servername: isIP(target.host) ? undefined : target.host,
+        ca: target.starttls.ca,
+      });
+      socket = secure;
+      secure.on('error', (error) => fail(`TLS: ${describeError(error)}`));
+      secure.once('close', () => fail('closed during login'));
+      secure.once('secureConnect', () => {
+        secure.on('data', onData);
+        for (const step of login.tlsStarted!()) handle(step);
+      });
+    };
     const handle = (step: StoreLoginStep) => {
       if (settled) return;
       if (step.kind === 'send') socket.write(step.data);
+      else if (step.kind === 'start-tls') startTls();
       else if (step.kind === 'logged-in') {
         socket.removeAllListeners('close');
-        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address });
+        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address, ehlo: step.ehlo });
       } else if (step.kind === 'refused')
         settle({ ok: false, failure: 'store-refused', detail: step.text, failedAddresses: 0 });
       else fail(step.text);
     };
     socket.on('data', onData);
+    if (ready && ready.received.length > 0) onData(ready.received);
   });
 }

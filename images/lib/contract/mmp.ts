@@ -54,7 +54,11 @@ export const mmpConfig = z.strictObject({
   storeTls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
   smtpProxy: z
     .strictObject({
-      outbound: z.strictObject({ host: z.string(), port: z.int() }),
+      /**
+       * The outbound MTA's submission port. The MMP proves itself there over STARTTLS, checking the
+       * MTA's certificate for `host` against `caFile` (the system's CAs when absent).
+       */
+      outbound: z.strictObject({ host: z.string(), port: z.int(), caFile: z.string().min(1).optional() }),
       xclientSecretFile: z.string().min(1),
       popBeforeSmtpSeconds: z.int().min(0).optional(),
     })

@@ -2,6 +2,7 @@
 // the list it sees before login and is not obliged to ask again, so the list must already be what
 // the store offers after login — those capabilities pass through the splice untouched — less what
 // only the store's own login phase would handle, which the MMP answers itself.
+import type { LiteralMode } from '../../lib/imap/command-reader.ts';
 
 /** The store's pre-login capabilities that the MMP replaces with its own. */
 const ANSWERED_BY_THE_MMP = new Set([
@@ -51,7 +52,9 @@ export function preLoginCapabilities(context: CapabilityContext): string[] {
   return list;
 }
 
-/** RFC 7888: whether non-synchronizing literals may be sent to us before login. */
-export function acceptsNonSyncLiterals(capabilities: readonly string[]): boolean {
-  return capabilities.some((c) => c.toUpperCase() === 'LITERAL+' || c.toUpperCase() === 'LITERAL-');
+/** Which non-synchronizing literals the advertised list allows (RFC 7888): LITERAL+ covers LITERAL-. */
+export function nonSyncLiteralMode(capabilities: readonly string[]): LiteralMode {
+  const upper = capabilities.map((c) => c.toUpperCase());
+  if (upper.includes('LITERAL+')) return 'plus';
+  return upper.includes('LITERAL-') ? 'minus' : 'none';
 }

@@ -3,7 +3,7 @@
 // NO [SERVERBUG] and the session goes on.
 import type { ImapCommand, ImapCommandContext, ImapState } from './command.ts';
 import { ArgumentError, readArguments } from './grammar.ts';
-import type { ParsedCommand } from './pre-login-reader.ts';
+import type { ParsedCommand } from '../../lib/imap/command-reader.ts';
 
 /** "bad" when the client erred (counted towards the limit of bad commands). */
 export type DispatchResult = 'handled' | 'bad' | 'failed';

@@ -1,6 +1,6 @@
 // The argument readers every pre-login command draws on: they turn the reader's generic tokens into
 // typed values, or refuse with a reason the dispatcher sends as BAD (RFC 9051 section 9).
-import type { Token } from './pre-login-reader.ts';
+import type { Token } from '../../lib/imap/command-reader.ts';
 
 export type ArgumentType = 'astring' | 'atom' | 'id-params' | 'astring?' | 'atom?';
 

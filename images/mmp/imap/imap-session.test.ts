@@ -1,6 +1,7 @@
 // Transcripts of the MMP's IMAP conversation before login: what a client sends, what it is told.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loginReply } from '../routing/login-replies.ts';
 import { encodePlain } from '../sasl-plain.ts';
 import { ImapPreLoginSession, type ImapAction, type ImapSessionOptions } from './imap-session.ts';
 
@@ -110,7 +111,7 @@ describe('IMAP before login', () => {
       { kind: 'login', tag: 'a', login: 'alice', password: 's3cr t' },
     ]);
     assert.equal(
-      said(s.loginFailed('a', 'AUTHENTICATIONFAILED', 'Authentication failed')),
+      said(s.loginFailed(loginReply('bad-credentials'), 'a')),
       'a NO [AUTHENTICATIONFAILED] Authentication failed\r\n',
     );
     assert.equal(send(s, 'b NOOP\r\n'), 'b OK NOOP completed\r\n');
@@ -187,14 +188,14 @@ describe('IMAP before login', () => {
     assert.equal(send(s, `${'y'.repeat(5000)}`), '');
     assert.equal(
       send(s, `${'z'.repeat(20_000)}\r\nb NOOP\r\n`),
-      'a BAD Line too long (over 8192 bytes)\r\nb OK NOOP completed\r\n',
+      'a BAD Command line too long (over 8192 bytes)\r\nb OK NOOP completed\r\n',
     );
     assert.equal(send(s, 'c '.repeat(50_000)), '* BYE Too much unparseable input, closing\r\n<close>');
   });
 
   test('a synchronizing literal over the limit is refused before the client sends it', () => {
     const s = session({ secure: true });
-    assert.equal(send(s, 'a LOGIN {5000}\r\n'), 'a BAD Literal over the limit of 4096 bytes\r\n');
+    assert.equal(send(s, 'a LOGIN {5000}\r\n'), 'a BAD [TOOBIG] Literal over the limit of 4096 bytes\r\n');
     assert.equal(send(s, 'b NOOP\r\n'), 'b OK NOOP completed\r\n');
   });
 
@@ -203,10 +204,7 @@ describe('IMAP before login', () => {
     assert.doesNotMatch(said(s.greeting()), /LITERAL/);
     // The literal's 12 bytes look like a command; they must be dropped, not run.
     const reply = send(s, 'a LOGIN alice {12+}\r\nx LOGOUT\r\n..\r\nb NOOP\r\n');
-    assert.equal(
-      reply,
-      'a BAD Non-synchronizing literals are not supported before login\r\nb OK NOOP completed\r\n',
-    );
+    assert.equal(reply, 'a BAD Non-synchronizing literals are not supported\r\nb OK NOOP completed\r\n');
   });
 
   test('with LITERAL+ advertised, a non-synchronizing literal is read without a continuation', () => {
@@ -218,7 +216,10 @@ describe('IMAP before login', () => {
 
   test('a huge non-synchronizing literal ends the session', () => {
     const s = session({ secure: true });
-    assert.equal(send(s, 'a LOGIN alice {99999999+}\r\n'), '* BYE Literal too large, closing\r\n<close>');
+    assert.equal(
+      send(s, 'a LOGIN alice {99999999+}\r\n'),
+      '* BYE [TOOBIG] Literal too large, closing\r\n<close>',
+    );
   });
 
   test('too much pipelined behind a login ends the session', () => {

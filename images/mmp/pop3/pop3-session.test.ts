@@ -1,6 +1,7 @@
 // Transcripts of the MMP's POP3 conversation before login.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loginReply } from '../routing/login-replies.ts';
 import { encodePlain } from '../sasl-plain.ts';
 import { Pop3PreLoginSession, type Pop3Action, type Pop3SessionOptions } from './pop3-session.ts';
 
@@ -55,10 +56,7 @@ describe('POP3 before login', () => {
     assert.deepEqual(s.receive(Buffer.from('PASS my secret\r\n')), [
       { kind: 'login', login: 'alice', password: 'my secret' },
     ]);
-    assert.equal(
-      said(s.loginFailed('AUTH', 'Authentication failed')),
-      '-ERR [AUTH] Authentication failed\r\n',
-    );
+    assert.equal(said(s.loginFailed(loginReply('bad-credentials'))), '-ERR [AUTH] Authentication failed\r\n');
   });
 
   test('AUTH PLAIN with and without an initial response; an authzid for someone else is refused', () => {
@@ -100,5 +98,16 @@ describe('POP3 before login', () => {
     let transcript = '';
     for (let i = 0; i < 10; i++) transcript += send(t, 'XYZZY\r\n');
     assert.match(transcript, /-ERR Too many invalid commands\r\n<close>$/);
+  });
+});
+
+describe('POP3 before login: overlong lines', () => {
+  test('an overlong line whose end arrives far past the limit is refused once, and the next command runs', () => {
+    const s = session();
+    assert.equal(send(s, `USER ${'x'.repeat(3000)}`), '');
+    assert.equal(
+      send(s, `${'y'.repeat(3000)}\r\nCAPA\r\n`).split('\r\n')[0],
+      '-ERR Line too long (over 2048 bytes)',
+    );
   });
 });

@@ -46,7 +46,11 @@ export class LoginCache {
   }
 }
 
-/** The name a session takes: the entry's uid, else its primary address. */
+/**
+ * The account a session acts for: the entry's primary address, the key the MTAs deliver to over
+ * LMTP (so what is read at the store is what was delivered there), and what the outbound MTA finds
+ * the user by after XCLIENT. The uid only for an entry without one.
+ */
 export function identityOf(entry: Pick<DirectoryEntry, 'uid' | 'mail' | 'dn'>): string {
-  return entry.uid ?? entry.mail ?? entry.dn;
+  return entry.mail ?? entry.uid ?? entry.dn;
 }

@@ -58,12 +58,15 @@ describe('login failure replies', () => {
       imapCode: 'AUTHENTICATIONFAILED',
       pop3Code: 'AUTH',
       text: 'Authentication failed',
+      smtp: '535 5.7.8 Authentication credentials invalid',
       penalize: true,
     });
     for (const failure of ['directory-down', 'store-down', 'store-refused', 'locked-out'] as const) {
       assert.equal(loginReply(failure).imapCode, 'UNAVAILABLE', failure);
       assert.equal(loginReply(failure).pop3Code, 'SYS/TEMP', failure);
       assert.equal(loginReply(failure).penalize, false, failure);
+      // RFC 4954 section 6: a temporary failure is 454, never the 535 of bad credentials.
+      assert.match(loginReply(failure).smtp, /^454 4\./, failure);
     }
   });
 
@@ -94,8 +97,8 @@ describe('login cache', () => {
     assert.equal(cache.check('alice', 'right'), undefined);
   });
 
-  test('the identity is the entry uid, else its address', () => {
-    assert.equal(identityOf(entry()), 'alice');
-    assert.equal(identityOf({ ...entry(), uid: undefined }), 'alice@siroe.example');
+  test('the account is the entry primary address (what LMTP delivers to), else its uid', () => {
+    assert.equal(identityOf(entry()), 'alice@siroe.example');
+    assert.equal(identityOf({ ...entry(), mail: undefined }), 'alice');
   });
 });

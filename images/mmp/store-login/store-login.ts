@@ -19,8 +19,13 @@ export interface StoreLoginRequest {
 
 export type StoreLoginStep =
   | { kind: 'send'; data: string }
-  /** Logged in: pass `toClient` to the client (the store's own answer, under the client's tag), then splice. */
-  | { kind: 'logged-in'; toClient: string; rest: Buffer }
+  /** Start TLS on the connection now, then call tlsStarted() (SMTP's STARTTLS to the outbound MTA). */
+  | { kind: 'start-tls' }
+  /**
+   * Logged in: pass `toClient` to the client (the store's own answer, under the client's tag), then
+   * splice. `ehlo`: an SMTP relay's last EHLO reply lines, what the client's session there offers.
+   */
+  | { kind: 'logged-in'; toClient: string; rest: Buffer; ehlo?: readonly string[] }
   /** The store said no to the MMP: a wrong secret, or no such mailbox there. */
   | { kind: 'refused'; text: string }
   /** The store is not usable (BYE, PREAUTH, a protocol error). */
@@ -28,6 +33,8 @@ export type StoreLoginStep =
 
 export interface StoreLogin {
   receive(chunk: Buffer): StoreLoginStep[];
+  /** After a start-tls step, once the handshake is done. */
+  tlsStarted?(): StoreLoginStep[];
 }
 
 const quoted = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;

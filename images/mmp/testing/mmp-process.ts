@@ -23,6 +23,8 @@ export async function startMmpProcess(
   config: MmpConfig,
   dir: string,
   failureFloorMs?: number,
+  /** Node's own flags (a benchmark's --cpu-prof). */
+  nodeArgs: readonly string[] = [],
 ): Promise<MmpProcess> {
   const configFile = join(dir, 'mmp-config.json');
   const logFile = join(dir, 'mmp.log');
@@ -32,6 +34,7 @@ export async function startMmpProcess(
     'mmp',
     process.execPath,
     [
+      ...nodeArgs,
       MAIN,
       '--config',
       configFile,
@@ -45,7 +48,8 @@ export async function startMmpProcess(
   );
   const ports = Object.fromEntries(config.listeners.map((l) => [l.name, l.port]));
   try {
-    for (const port of Object.values(ports)) await waitForPort(port, 15_000);
+    // Generous: on a loaded machine loading the program alone (type stripping included) took over 15 s.
+    for (const port of Object.values(ports)) await waitForPort(port, 90_000);
   } catch (error) {
     throw new Error(`the MMP did not start: ${(error as Error).message}\n${proc.logTail()}`, {
       cause: error,

@@ -3,7 +3,8 @@
 // runs as a separate process (the programs never import the operator). `localize` changes only
 // what ties the config to a cluster: listening ports, the PROXY header (no load balancer here,
 // unless the test plays one), file paths, the directory, and each store's address (every rendered
-// store must be mapped, or it throws). The SMTP proxy's listeners are left out (not built yet).
+// store must be mapped, or it throws). The SMTP proxy's listeners are kept when the test gives an
+// outbound MTA for them, and left out otherwise.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,6 +60,12 @@ export interface LocalMmpEnvironment {
   imapCapabilities?: string[];
   pop3Capabilities?: string[];
   limits?: Partial<MmpConfig['limits']>;
+  /** The outbound MTA playing the rendered one, with the XCLIENT secret it expects. */
+  smtpProxy?: { host: string; port: number; caFile?: string; xclientSecret: string };
+  /** TLS from the MMP to the stores (the ports given are then the stores' implicit TLS ones). */
+  storeTls?: { caFile: string };
+  /** Overrides the rendered POP-before-SMTP window (0 turns it off). */
+  popBeforeSmtpSeconds?: number;
 }
 
 export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Promise<MmpConfig> {
@@ -67,7 +74,7 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
   writeFileSync(passwordFile, `${env.proxySecret}\n`, { mode: 0o600 });
   const listeners = await Promise.all(
     config.listeners
-      .filter((l) => !l.protocol.startsWith('submission'))
+      .filter((l) => env.smtpProxy !== undefined || !l.protocol.startsWith('submission'))
       .map(async (l) => ({
         ...l,
         port: await freePort(),
@@ -81,7 +88,15 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
       return [mailHost, { ...s, host: '127.0.0.1', ...local }];
     }),
   );
-  const { smtpProxy: _smtpProxy, ...rest } = config;
+  const { smtpProxy: rendered, ...rest } = config;
+  let smtpProxy: MmpConfig['smtpProxy'];
+  if (rendered && env.smtpProxy) {
+    const xclientSecretFile = join(env.dir, 'xclient-secret');
+    writeFileSync(xclientSecretFile, `${env.smtpProxy.xclientSecret}\n`, { mode: 0o600 });
+    const { xclientSecret: _secret, ...outbound } = env.smtpProxy;
+    const window = env.popBeforeSmtpSeconds ?? rendered.popBeforeSmtpSeconds;
+    smtpProxy = { outbound, xclientSecretFile, ...(window ? { popBeforeSmtpSeconds: window } : {}) };
+  }
   return mmpConfig.parse({
     ...rest,
     common: { ...config.common, httpPort: await freePort(), drainSeconds: 3, tls: env.tls },
@@ -90,6 +105,8 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
     stores,
     proxyAuth: { ...config.proxyAuth, passwordFile },
     proxyProtocolFrom: env.proxyProtocolFrom ?? [],
+    ...(smtpProxy ? { smtpProxy } : {}),
+    ...(env.storeTls ? { storeTls: env.storeTls } : {}),
     ...(env.imapCapabilities ? { imapCapabilities: env.imapCapabilities } : {}),
     ...(env.pop3Capabilities ? { pop3Capabilities: env.pop3Capabilities } : {}),
     limits: { ...config.limits, ...env.limits },

@@ -3,7 +3,7 @@
 // the receiving adapter only turns refusals into replies. Whether a recipient exists is routing's
 // business (routing.ts), asked after these rules pass.
 import type { MtaConfig } from '../../lib/contract/mta.ts';
-import { parseMailbox, type AddressProblem, type MailAddress } from './address.ts';
+import { parseMailbox, type AddressProblem, type MailAddress } from '../../lib/mail/address.ts';
 import type { AddressSet } from '../../lib/contract/cidr.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import { relayRefusal, type RoutingTable } from './routing.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DirectoryEntry } from '../../lib/directory/entry.ts';
 import { testConfig } from '../testing/test-config.ts';
-import { parseMailbox, type MailAddress } from './address.ts';
+import { parseMailbox, type MailAddress } from '../../lib/mail/address.ts';
 import { REPLIES } from './replies.ts';
 import {
   buildRoutingTable,

@@ -12,7 +12,7 @@
 // The internet role sends everything it accepts to the inbound tier; the gateway role sends by route.
 import type { MtaConfig } from '../../lib/contract/mta.ts';
 import type { DirectoryEntry } from '../../lib/directory/entry.ts';
-import { normaliseDomain, parseMailbox, type MailAddress } from './address.ts';
+import { normaliseDomain, parseMailbox, type MailAddress } from '../../lib/mail/address.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 
 export type TlsMode = 'none' | 'opportunistic' | 'required' | 'verify';

@@ -7,7 +7,7 @@
 // loses a recipient nor (in the common case) delivers one twice.
 import type { Logger } from 'pino';
 import { describeError } from '../../lib/errors.ts';
-import { parseMailbox } from '../core/address.ts';
+import { parseMailbox } from '../../lib/mail/address.ts';
 import { buildBounce, type FailedRecipient } from '../core/dsn.ts';
 import { freshState, newQueueId, type DeliveryState, type Envelope } from '../core/envelope.ts';
 import {

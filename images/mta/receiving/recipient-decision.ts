@@ -3,7 +3,7 @@
 // (call-ahead). The session hook and `mta route` both call this, so the explainer says exactly what
 // the server does.
 import { enhancedStatus } from '../../lib/smtp/reply-reader.ts';
-import type { MailAddress } from '../core/address.ts';
+import type { MailAddress } from '../../lib/mail/address.ts';
 import { recipientVerdict, type Channel, type SessionUser } from '../core/policy.ts';
 import { REPLIES, type SmtpReply } from '../core/replies.ts';
 import type { RecipientRouter, Route } from '../core/routing.ts';

@@ -8,7 +8,7 @@ import type { AddressSet } from '../../lib/contract/cidr.ts';
 import type { MtaLimits } from '../../lib/contract/mta.ts';
 import type { DirectoryClient } from '../../lib/directory/directory-client.ts';
 import type { ClientConnections, ClientRateLimiter } from '../../lib/server/client-limits.ts';
-import type { MailAddress } from '../core/address.ts';
+import type { MailAddress } from '../../lib/mail/address.ts';
 import type { Channel, Role, SessionUser } from '../core/policy.ts';
 import { replyText, type SmtpReply } from '../core/replies.ts';
 import type { RecipientRouter } from '../core/routing.ts';

@@ -20,7 +20,7 @@ import {
   type DeliveryState,
   type Envelope,
 } from '../core/envelope.ts';
-import { DirectorySync } from './directory-sync.ts';
+import { DirectorySync } from '../../lib/fs/directory-sync.ts';
 
 export interface SpooledMessage {
   envelope: Envelope;

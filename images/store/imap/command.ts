@@ -1,7 +1,7 @@
 // The shape every IMAP command module has (docs/design.md, "Protocol command shape"): the states it
 // is valid in, the grammar of its arguments, and its handler. The dispatcher reads the arguments
 // with the grammar's readers before the handler runs, so a handler sees typed values only.
-import type { Token } from './protocol/command-reader.ts';
+import type { Token } from '../../lib/imap/command-reader.ts';
 import { decodeMailboxName } from './protocol/mailbox-name.ts';
 import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.ts';
 import type { ImapSession } from './session.ts';

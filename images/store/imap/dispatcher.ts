@@ -12,7 +12,7 @@ import {
   type SessionState,
 } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
-import type { ParsedCommand } from './protocol/command-reader.ts';
+import type { ParsedCommand } from '../../lib/imap/command-reader.ts';
 import type { ImapSession } from './session.ts';
 
 const REGISTRY = new Map<string, ImapCommand>(COMMANDS.map((c) => [c.name, c]));

@@ -6,7 +6,7 @@ import { imapLimits } from '../limits.ts';
 import { capabilityLine } from './capabilities.ts';
 import type { SessionState } from './command.ts';
 import { commandLabel, dispatch } from './dispatcher.ts';
-import { CommandReader, type ReaderEvent } from './protocol/command-reader.ts';
+import { CommandReader, type ReaderEvent } from '../../lib/imap/command-reader.ts';
 import { encodeLine, encodeStatus, type ImapValue, type Status } from './protocol/response.ts';
 import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-mailbox.ts';
 

@@ -1,6 +1,6 @@
 // LMTP's command grammar (RFC 2033, RFC 5321 §4.1) as pure functions: a command line → its verb and
 // arguments, MAIL FROM / RCPT TO paths and their parameters. The session decides what to do.
-import { parseMailbox } from '../../mta/core/address.ts';
+import { parseMailbox } from '../../lib/mail/address.ts';
 
 export interface CommandLine {
   readonly verb: string;

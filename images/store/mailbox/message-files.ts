@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DirectorySync } from '../../mta/spool/directory-sync.ts';
+import { DirectorySync } from '../../lib/fs/directory-sync.ts';
 import { StoreError, type MessageSource } from './api.ts';
 
 export { DirectorySync };

@@ -1,7 +1,7 @@
 // FETCH's data items (RFC 9051 6.4.5, RFC 3516 BINARY, RFC 7162 MODSEQ/CHANGEDSINCE/VANISHED),
 // read from the generic tokens into a plan the FETCH handler carries out.
 import { ArgumentError, astring } from '../command.ts';
-import type { AtomToken, Token } from '../protocol/command-reader.ts';
+import type { AtomToken, Token } from '../../../lib/imap/command-reader.ts';
 import type { SectionSpec, SectionText } from '../message/sections.ts';
 
 export type SimpleItem =

@@ -2,7 +2,7 @@
 // patterns), LIST-STATUS (RFC 5819), SPECIAL-USE (RFC 6154), CHILDREN (RFC 3348); and LSUB.
 import type { MailboxInfo } from '../../mailbox/api.ts';
 import { ArgumentError, astring, defineCommand, mailboxName, ok } from '../command.ts';
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import type { ImapSession } from '../session.ts';
 import { readStatusItems, statusResponse, wireName } from './status.ts';

@@ -2,7 +2,7 @@
 // form for IMAP4rev2), CHARSET UTF-8 and CONDSTORE's MODSEQ (RFC 7162 3.1.5).
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
 import { loadMessage, type ParsedMessage } from '../message/message-loader.ts';
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import { formatSequenceSet } from '../protocol/sequence-set.ts';
 import { matches, type SearchContent } from '../search/evaluate-search.ts';

@@ -1,7 +1,7 @@
 // SELECT and EXAMINE (RFC 9051 6.3.2–6.3.3) with CONDSTORE (RFC 7162 3.1.8) and QRESYNC's quick
 // resynchronization (RFC 7162 3.2.5): VANISHED (EARLIER) and the FETCHes of what changed.
 import { ArgumentError, defineCommand, ok, type ImapCommand } from '../command.ts';
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { atom } from '../protocol/response.ts';
 import { formatSequenceSet, parseSequenceSet, setContains } from '../protocol/sequence-set.ts';
 import { SelectedMailbox } from '../selected-mailbox.ts';

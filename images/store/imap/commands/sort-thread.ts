@@ -3,7 +3,7 @@
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
 import type { EnvelopeAddress } from '../message/envelope.ts';
 import { loadMessage } from '../message/message-loader.ts';
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { adjacent, atom } from '../protocol/response.ts';
 import { decodeHeaderText } from '../search/evaluate-search.ts';
 import {

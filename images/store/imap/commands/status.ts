@@ -1,7 +1,7 @@
 // STATUS (RFC 9051 6.3.11) with SIZE (RFC 8438), HIGHESTMODSEQ (RFC 7162) and APPENDLIMIT (RFC 7889).
 import type { MailboxStatus } from '../../mailbox/api.ts';
 import { ArgumentError, defineCommand, ok } from '../command.ts';
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { encodeMailboxName } from '../protocol/mailbox-name.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import type { ImapSession } from '../session.ts';

@@ -1,6 +1,6 @@
 // SEARCH keys (RFC 9051 6.4.4, RFC 3501 6.4.4, RFC 7162 3.1.5 MODSEQ, RFC 5032 OLDER/YOUNGER):
 // the parser from generic tokens into a key tree. The evaluator is in evaluate-search.ts.
-import type { Token } from '../protocol/command-reader.ts';
+import type { Token } from '../../../lib/imap/command-reader.ts';
 import { parseSequenceSet, type SequenceSet } from '../protocol/sequence-set.ts';
 import { imapLimits } from '../../limits.ts';
 

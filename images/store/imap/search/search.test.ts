@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MessageMeta } from '../../mailbox/api.ts';
 import { imapLimits } from '../../limits.ts';
-import { CommandReader } from '../protocol/command-reader.ts';
+import { CommandReader } from '../../../lib/imap/command-reader.ts';
 import { parseMimeTree } from '../message/mime-tree.ts';
 import { matches, type SearchContent } from './evaluate-search.ts';
 import { parseSearchKeys, SearchSyntaxError } from './search-key.ts';

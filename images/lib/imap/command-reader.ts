@@ -118,6 +118,14 @@ export class CommandReader {
     return this.input.size;
   }
 
+  /**
+   * Everything received and not yet read, taken out of the reader: what a client sent behind a
+   * command after which the bytes are someone else's (the MMP hands them to the store after login).
+   */
+  takeUnread(): Buffer {
+    return this.input.size === 0 ? Buffer.alloc(0) : this.input.take(this.input.size);
+  }
+
   /** The next event, or undefined when more input is needed. */
   next(): ReaderEvent | undefined {
     for (;;) {

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { imapLimits } from '../../limits.ts';
 import { CommandReader, type ReaderEvent, type ReaderLimits, type Token } from './command-reader.ts';
 
+// Limits of the size the store uses (images/store/limits.ts); each program passes its own.
 const limits: ReaderLimits = {
-  maxLineBytes: imapLimits.maxLineBytes,
-  maxLiteralBytes: imapLimits.maxLiteralBytes,
+  maxLineBytes: 64 * 1024,
+  maxLiteralBytes: 64 * 1024,
   maxAppendLiteralBytes: 1024 * 1024,
-  maxLiteralMinusBytes: imapLimits.maxLiteralMinusBytes,
+  maxLiteralMinusBytes: 4096,
   maxCommandBytes: 4 * 1024 * 1024,
   maxDiscardBytes: 8 * 1024 * 1024,
-  maxNestingDepth: imapLimits.maxNestingDepth,
-  maxTokens: imapLimits.maxTokens,
+  maxNestingDepth: 32,
+  maxTokens: 10_000,
 };
 
 function readAll(
