@@ -72,6 +72,7 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
         ...l,
         port: await freePort(),
         proxyProtocol: env.proxyProtocolFrom ? l.proxyProtocol : ('none' as const),
+        proxyProtocolFrom: env.proxyProtocolFrom,
       })),
   );
   const stores = Object.fromEntries(
@@ -89,7 +90,6 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
     directory: env.directory,
     stores,
     proxyAuth: { ...config.proxyAuth, passwordFile },
-    proxyProtocolFrom: env.proxyProtocolFrom ?? [],
     ...(env.imapCapabilities ? { imapCapabilities: env.imapCapabilities } : {}),
     ...(env.pop3Capabilities ? { pop3Capabilities: env.pop3Capabilities } : {}),
     limits: { ...config.limits, ...env.limits },
