@@ -2,7 +2,7 @@
 // child's, with back-mdb and the schemas a mail directory needs. The fixture adds a tiny schema for
 // the Sun-style attribute names the operator defaults to (mailAlternateAddress,
 // mailForwardingAddress) under the RFC 5612 example enterprise number.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/free-ports.ts';
 import { ManagedProcess, run } from '../support/processes.ts';
@@ -30,6 +30,8 @@ export interface Slapd {
   addUsers(users: MailUser[]): Promise<void>;
   /** Runs ldapmodify with the admin identity. */
   modify(ldif: string): Promise<void>;
+  /** Its log: one line per operation (BIND, SRCH, RESULT) when started with logOperations. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,11 @@ export function userLdif(suffix: string, user: MailUser): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function startSlapd(dir: string, users: MailUser[] = []): Promise<Slapd> {
+export async function startSlapd(
+  dir: string,
+  users: MailUser[] = [],
+  options: { logOperations?: boolean } = {},
+): Promise<Slapd> {
   mkdirSync(join(dir, 'db'), { recursive: true });
   const port = await freePort();
   const suffix = 'dc=example,dc=test';
@@ -128,7 +134,8 @@ userPassword: ${servicePassword}
   const proc = ManagedProcess.spawn(
     'slapd',
     '/usr/sbin/slapd',
-    ['-d', '0', '-f', join(dir, 'slapd.conf'), '-h', `${url}/`],
+    // Debug level 256 ("stats") logs every operation and its result, to the log file.
+    ['-d', options.logOperations ? '256' : '0', '-f', join(dir, 'slapd.conf'), '-h', `${url}/`],
     {
       logFile: join(dir, 'slapd.log'),
     },
@@ -152,6 +159,7 @@ userPassword: ${servicePassword}
     process: proc,
     addUsers: (more) => ldapClient('ldapadd', more.map((u) => userLdif(suffix, u)).join('\n')),
     modify: (text) => ldapClient('ldapmodify', text),
+    log: () => readFileSync(join(dir, 'slapd.log'), 'utf8'),
     stop: () => proc.stop(),
   };
 }
