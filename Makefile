@@ -3,7 +3,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 SHELL := /bin/bash
 
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=2
-UNIT_TESTS := 'operator/**/*.test.ts' 'images/**/*.test.ts' 'testing/**/*.test.ts'
+UNIT_TESTS := 'operator/**/*.test.ts' 'images/**/*.test.ts' 'testing/**/*.test.ts' 'e2e/**/*.test.ts'
 
 .PHONY: all install lint format typecheck test test-unit crds docs demo run clean
 
@@ -48,6 +48,7 @@ clean:
 
 include testing/control-plane/control-plane.mk
 include testing/peers/peers.mk
+include testing/kstatus/kstatus.mk
 include charts/charts.mk
 include bench/mta/mta.mk
 include bench/mmp/mmp.mk

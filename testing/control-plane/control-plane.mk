@@ -15,6 +15,6 @@ INTEGRATION_TEST_TIMEOUT_MS := 180000
 cluster-bin:
 	@bash testing/go-tools/build.sh testing/control-plane >/dev/null
 
-test-integration: install cluster-bin
+test-integration: install cluster-bin kstatus-bin
 	$(NODE_TEST) --test-timeout=$(INTEGRATION_TEST_TIMEOUT_MS) \
 		--test-global-setup=testing/control-plane/global-setup.ts $(INTEGRATION_TESTS)

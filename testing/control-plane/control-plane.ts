@@ -60,6 +60,10 @@ export const ENABLED_CONTROLLERS = [
   // The admission plugin puts a finalizer on every claim; without this controller to lift it, a
   // namespace holding a StatefulSet's claims never finishes deleting.
   'persistentvolumeclaim-protection-controller',
+  // Binding claims to volumes, and lifting the admission plugin's finalizer from deleted volumes:
+  // the end-to-end node's volume provisioner is tested here (e2e/volumes).
+  'persistentvolume-binder-controller',
+  'persistentvolume-protection-controller',
 ] as const;
 
 interface HttpsProbe {

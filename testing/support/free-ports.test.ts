@@ -9,17 +9,33 @@ import { claim, freePorts, release } from './free-ports.ts';
 
 const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0]);
 
-function portsFromChild(count: number): Promise<number[]> {
+interface ChildClaim {
+  readonly ports: number[];
+  /** Lets the child exit (releasing its claims), and waits for it. */
+  readonly exit: () => Promise<void>;
+}
+
+/** Ports claimed by another process, held until `exit()`. */
+function portsFromChild(count: number): Promise<ChildClaim> {
   const script = `import { freePorts } from ${JSON.stringify(new URL('./free-ports.ts', import.meta.url).href)};
-    const ports = await freePorts(${count}); process.stdout.write(JSON.stringify(ports));
+    const ports = await freePorts(${count}); process.stdout.write(JSON.stringify(ports) + '\\n');
     await new Promise((r) => process.stdin.once('data', r));`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    child.stdout.once('data', (chunk: Buffer) => {
-      resolve(JSON.parse(chunk.toString()) as number[]);
-      child.stdin.end('done');
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!output.endsWith('\n')) return;
+      resolve({
+        ports: JSON.parse(output) as number[],
+        exit: async () => {
+          child.stdin.end('done');
+          await exited;
+        },
+      });
     });
     child.once('error', reject);
   });
@@ -36,13 +52,19 @@ test('ports are distinct, below the ephemeral range and bindable', async () => {
 
 test('another process is never handed a port this one holds', async () => {
   const mine = new Set(await freePorts(200));
-  const [theirs, others] = await Promise.all([portsFromChild(200), portsFromChild(200)]);
-  const all = [...mine, ...theirs, ...others];
-  assert.equal(new Set(all).size, all.length);
+  const children = await Promise.all([portsFromChild(200), portsFromChild(200)]);
+  try {
+    const all = [...mine, ...children.flatMap((c) => c.ports)];
+    assert.equal(new Set(all).size, all.length);
+  } finally {
+    await Promise.all(children.map((c) => c.exit()));
+  }
 });
 
 test('a claim left by a process that is gone is taken over', async () => {
-  const leftBehind = await portsFromChild(1);
+  const child = await portsFromChild(1);
+  await child.exit();
+  const leftBehind = child.ports;
   // The child released its claim on exit; forge a stale one as a killed run would leave it.
   const port = leftBehind[0]!;
   writeFileSync(join(tmpdir(), 'mtopo-test-ports', String(port)), '999999999');

@@ -173,7 +173,7 @@ export const service = (defaults: { type: string }) =>
 export const conditionStatus = z.enum(['True', 'False', 'Unknown']);
 
 export const condition = z.strictObject({
-  type: z.string().max(316).describe('Ready, Progressing or Degraded.'),
+  type: z.string().max(316).describe('Ready, Progressing, Degraded or Stalled.'),
   status: conditionStatus.describe('True, False or Unknown.'),
   reason: z.string().max(1024).describe('A CamelCase word a program can match on.'),
   message: z.string().max(32768).describe('What is wrong and how to fix it, for a person.'),
@@ -203,7 +203,7 @@ export const conditions = z
   .max(8)
   .meta(listMapKeyedBy('type'))
   .describe(
-    'Ready, Progressing and Degraded, with observedGeneration, as `kubectl wait --for=condition=Ready` expects.',
+    'Ready, Progressing, Degraded and Stalled, with observedGeneration, as `kubectl wait --for=condition=Ready` and kstatus (Flux) expect.',
   );
 
 export const objectMeta = z

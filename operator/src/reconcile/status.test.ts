@@ -138,35 +138,35 @@ describe('siteConditions', () => {
     states: TierState[];
     warnings: Finding[];
     errors: Finding[];
-    expect: [ready: string, progressing: string, degraded: string];
+    expect: [ready: string, progressing: string, degraded: string, stalled: string];
   }[] = [
     {
       title: 'all ready, nothing wrong',
       states: [state(true, false)],
       warnings: [],
       errors: [],
-      expect: ['AllTiersReady', 'Stable', 'AsExpected'],
+      expect: ['AllTiersReady', 'Stable', 'AsExpected', 'AsExpected'],
     },
     {
       title: 'rolling out',
       states: [state(false, true)],
       warnings: [],
       errors: [],
-      expect: ['TiersNotReady', 'RollingOut', 'AsExpected'],
+      expect: ['TiersNotReady', 'RollingOut', 'AsExpected', 'AsExpected'],
     },
     {
       title: 'a warning degrades',
       states: [state(true, false)],
       warnings: [warning],
       errors: [],
-      expect: ['AllTiersReady', 'Stable', 'IncompleteTopology'],
+      expect: ['AllTiersReady', 'Stable', 'IncompleteTopology', 'AsExpected'],
     },
     {
       title: 'an apply error outranks a warning',
       states: [state(true, false)],
       warnings: [warning],
       errors: [failure],
-      expect: ['AllTiersReady', 'Stable', 'ApplyFailed'],
+      expect: ['AllTiersReady', 'Stable', 'ApplyFailed', 'AsExpected'],
     },
   ];
   for (const c of cases) {
@@ -186,13 +186,14 @@ describe('siteConditions', () => {
     assert.equal(degraded?.message, 'ConfigMap x: 403');
   });
 
-  it('marks an invalid spec on all three conditions', () => {
+  it('marks an invalid spec on every condition, and as stalled', () => {
     assert.deepEqual(
       invalidSpecConditions('bad', 2).map((c) => [c.type, c.status, c.reason]),
       [
         ['Ready', 'False', 'InvalidSpec'],
         ['Progressing', 'False', 'InvalidSpec'],
         ['Degraded', 'True', 'InvalidSpec'],
+        ['Stalled', 'True', 'InvalidSpec'],
       ],
     );
   });

@@ -82,7 +82,7 @@ function summary(states: readonly TierState[]): string {
     .join('; ');
 }
 
-/** Ready, Progressing and Degraded from the tiers' states, the site's warnings and apply errors. */
+/** Ready, Progressing, Degraded and Stalled from the tiers' states, the site's warnings and apply errors. */
 export function siteConditions(
   states: readonly TierState[],
   warnings: readonly Finding[],
@@ -145,7 +145,16 @@ export function siteConditions(
             message: 'No problems found.',
             observedGeneration: generation,
           },
+    notStalled('AsExpected', 'Nothing keeps the operator from converging.', generation),
   ];
+}
+
+/**
+ * kstatus's "Stalled" (Flux, kpt, Argo CD's kstatus mode): True only when nothing converges until a
+ * person acts, so those tools fail at once instead of waiting for Ready until their timeout.
+ */
+function notStalled(reason: string, message: string, generation: number): ConditionInput {
+  return { type: 'Stalled', status: 'False', reason, message, observedGeneration: generation };
 }
 
 export function invalidSpecConditions(message: string, generation: number): ConditionInput[] {
@@ -159,6 +168,7 @@ export function invalidSpecConditions(message: string, generation: number): Cond
       observedGeneration: generation,
     },
     { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation },
+    { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation },
   ];
 }
 
@@ -266,6 +276,8 @@ export function orphanStatus(
           message,
           observedGeneration: generation,
         },
+        // Waiting for its topology, which may well be applied next: not stalled.
+        notStalled('TopologyNotFound', message, generation),
       ],
       now,
     ),
