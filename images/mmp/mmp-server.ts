@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { PenaltyBox, type PenaltyPolicy } from '../lib/auth/penalty-box.ts';
 import type { BadGuyConfig, MmpConfig } from '../lib/contract/mmp.ts';
 import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
-import { describeError, MtopoError } from '../lib/errors.ts';
+import { MtopoError } from '../lib/errors.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { ClientConnections } from '../lib/server/client-limits.ts';
