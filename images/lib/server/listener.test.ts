@@ -46,6 +46,8 @@ async function lineProtocol(
           c.socket.write('OK\r\n');
         }
       });
+      // The listener hands a socket over paused when it has PROXY on; a protocol starts reading.
+      c.socket.resume();
       c.socket.write(`HELLO ${c.remoteAddress} ${c.connectionsFromClient}\r\n`);
       return { isIdle: () => !busy, goodbye: () => c.socket.end('BYE\r\n') };
     },
