@@ -29,7 +29,7 @@ test-unit: install
 	$(NODE_TEST) $(UNIT_TESTS)
 
 # The whole suite: what CI runs.
-test: lint typecheck test-unit test-integration test-protocol
+test: lint typecheck test-unit test-integration test-protocol e2e
 
 # Regenerate what is derived from code: CRDs and docs/api.md from the zod schemas, the chart's RBAC
 # template and CRD copies (operator/src/generate/).

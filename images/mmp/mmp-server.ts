@@ -8,10 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { PenaltyBox, type PenaltyPolicy } from '../lib/auth/penalty-box.ts';
-import { AddressSet } from '../lib/contract/cidr.ts';
 import type { BadGuyConfig, MmpConfig } from '../lib/contract/mmp.ts';
 import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
-import { describeError, MtopoError } from '../lib/errors.ts';
+import { MtopoError } from '../lib/errors.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
@@ -99,12 +98,6 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
       throw new MtopoError('ECONFIG', `listeners.${l.name}: the MMP does not serve ${l.protocol}`);
     return true;
   });
-  let trustedProxies: AddressSet;
-  try {
-    trustedProxies = new AddressSet(config.proxyProtocolFrom);
-  } catch (error) {
-    throw new MtopoError('ECONFIG', `proxyProtocolFrom: ${describeError(error)}`);
-  }
   // Read once at start so a missing Secret fails the start, and again at each login (rotation).
   readSecretFile(config.proxyAuth.passwordFile);
 
@@ -196,18 +189,9 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
       host: options.listenHost,
       logger,
       clients,
-      onConnection: ({ socket, remoteAddress, remotePort, proxied: viaProxy, connectionsFromClient }) => {
-        // The kit reads the header from anyone; only the load balancer may speak for a client.
-        const peer = socket.remoteAddress ?? '';
-        if (viaProxy && !trustedProxies.has(peer)) {
-          metrics.refusedConnections.inc({ listener: listenerConfig.name, reason: 'untrusted-proxy' });
-          logger.warn(
-            { listener: listenerConfig.name, peer, claimed: remoteAddress },
-            'PROXY header from an untrusted peer refused',
-          );
-          socket.destroy();
-          return { isIdle: () => true, goodbye: () => undefined };
-        }
+      // The listener believes a PROXY header only from proxyProtocolFrom and refuses other peers.
+      onRefused: (reason) => metrics.refusedConnections.inc({ listener: listenerConfig.name, reason }),
+      onConnection: ({ socket, remoteAddress, remotePort, connectionsFromClient }) => {
         if (shell.draining) {
           socket.destroy();
           return { isIdle: () => true, goodbye: () => undefined };

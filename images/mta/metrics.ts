@@ -11,6 +11,7 @@ export interface MtaMetrics {
   queueMessages: Gauge<'role'>;
   queueOldestSeconds: Gauge<'role'>;
   connections: Gauge<'role' | 'listener'>;
+  connectionsRefused: Counter<'role' | 'listener' | 'reason'>;
   smugglingRefused: Counter<'role'>;
   bareLineEndings: Counter<'role'>;
   authLockouts: Counter<'role' | 'key'>;
@@ -78,6 +79,12 @@ export function mtaMetrics(registry: Registry, role: string, queue: () => QueueS
       name: 'mtopo_mta_smtp_connections',
       help: 'Open client connections by listener.',
       labelNames: ['role', 'listener'],
+      registers,
+    }),
+    connectionsRefused: new Counter({
+      name: 'mtopo_mta_connections_refused_total',
+      help: 'Connections closed before the SMTP greeting: a PROXY header from a peer that is not the load balancer (untrusted-proxy), or a bad one.',
+      labelNames: ['role', 'listener', 'reason'],
       registers,
     }),
     smugglingRefused: new Counter({

@@ -285,6 +285,7 @@ export async function startMta(options: MtaOptions): Promise<RunningMta> {
       host: options.listenHost,
       logger,
       clients: connections,
+      onRefused: (reason) => metrics.connectionsRefused.inc({ role, listener: listenerConfig.name, reason }),
       onConnection: ({ socket, remoteAddress, remotePort, proxied }) => {
         const connection = smtp.connect(socket, proxied ? { remoteAddress, remotePort } : {});
         return {

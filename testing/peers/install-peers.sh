@@ -9,6 +9,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(slapd ldap-utils postfix swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl dnsmasq-base
   fetchmail isync)
+# HAProxy: a real load balancer sending PROXY v1/v2 headers (testing/peers/haproxy.ts).
+PACKAGES+=(haproxy)
 # Dovecot: a store no one here wrote — the store's reference and benchmark peer, and a backend
 # behind the MMP (testing/peers/dovecot.ts).
 PACKAGES+=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd)

@@ -2,7 +2,7 @@
 // child's, with back-mdb and the schemas a mail directory needs. The fixture adds a tiny schema for
 // the Sun-style attribute names the operator defaults to (mailAlternateAddress,
 // mailForwardingAddress) under the RFC 5612 example enterprise number.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/free-ports.ts';
 import { ManagedProcess, run } from '../support/processes.ts';
@@ -30,6 +30,8 @@ export interface Slapd {
   addUsers(users: MailUser[]): Promise<void>;
   /** Runs ldapmodify with the admin identity. */
   modify(ldif: string): Promise<void>;
+  /** Its log: one line per operation (BIND, SRCH, RESULT) when started with logOperations. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -141,7 +143,11 @@ userPassword: ${servicePassword}
   writeFileSync(join(dir, 'data.ldif'), [base, ...users.map((u) => userLdif(suffix, u))].join('\n'));
 }
 
-export async function startSlapd(dir: string, users: MailUser[] = []): Promise<Slapd> {
+export async function startSlapd(
+  dir: string,
+  users: MailUser[] = [],
+  options: { logOperations?: boolean } = {},
+): Promise<Slapd> {
   const layout = directoryLayout(dir);
   const { suffix, adminDN, adminPassword, serviceDN, servicePassword } = layout;
   const port = await freePort();
@@ -153,7 +159,8 @@ export async function startSlapd(dir: string, users: MailUser[] = []): Promise<S
   const proc = ManagedProcess.spawn(
     'slapd',
     '/usr/sbin/slapd',
-    ['-d', '0', '-f', join(dir, 'slapd.conf'), '-h', `${url}/`],
+    // Debug level 256 ("stats") logs every operation and its result, to the log file.
+    ['-d', options.logOperations ? '256' : '0', '-f', join(dir, 'slapd.conf'), '-h', `${url}/`],
     {
       logFile: join(dir, 'slapd.log'),
     },
@@ -177,6 +184,7 @@ export async function startSlapd(dir: string, users: MailUser[] = []): Promise<S
     process: proc,
     addUsers: (more) => ldapClient('ldapadd', more.map((u) => userLdif(suffix, u)).join('\n')),
     modify: (text) => ldapClient('ldapmodify', text),
+    log: () => readFileSync(join(dir, 'slapd.log'), 'utf8'),
     stop: () => proc.stop(),
   };
 }

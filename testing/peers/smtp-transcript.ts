@@ -27,12 +27,18 @@ export class SmtpTranscript {
     this.#attach(socket);
   }
 
-  static open(port: number, options: { tls?: boolean; host?: string } = {}): Promise<SmtpTranscript> {
+  static open(
+    port: number,
+    options: { tls?: boolean; host?: string; localAddress?: string } = {},
+  ): Promise<SmtpTranscript> {
     const host = options.host ?? '127.0.0.1';
+    const from = options.localAddress ? { localAddress: options.localAddress } : {};
     return new Promise((resolve, reject) => {
       const socket = options.tls
-        ? tlsConnect({ port, host, rejectUnauthorized: false }, () => resolve(new SmtpTranscript(socket)))
-        : connect({ port, host }, () => resolve(new SmtpTranscript(socket)));
+        ? tlsConnect({ port, host, rejectUnauthorized: false, ...from }, () =>
+            resolve(new SmtpTranscript(socket)),
+          )
+        : connect({ port, host, ...from }, () => resolve(new SmtpTranscript(socket)));
       socket.once('error', reject);
     });
   }

@@ -44,7 +44,8 @@ export async function waitFor<T>(
   }
 }
 
-function accepts(port: number, host: string): Promise<boolean> {
+/** Whether something accepts a TCP connection on the port now. */
+export function acceptsConnections(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
     socket.once('connect', () => {
@@ -57,5 +58,7 @@ function accepts(port: number, host: string): Promise<boolean> {
 
 /** Resolves once something accepts TCP connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.0.0.1'): Promise<void> {
-  await waitFor(`something to listen on ${host}:${port}`, () => accepts(port, host), { timeoutMs });
+  await waitFor(`something to listen on ${host}:${port}`, () => acceptsConnections(port, host), {
+    timeoutMs,
+  });
 }

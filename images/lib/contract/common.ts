@@ -3,6 +3,7 @@
 // Durations are plain seconds and sizes plain bytes here: the operator has already parsed the
 // user's "10m" and "25Mi", and a program should not need to parse them again.
 import { z } from 'zod';
+import { addressList } from './cidr.ts';
 import { ldapUrl } from './ldap-url.ts';
 
 export const LISTENER_PROTOCOLS = [
@@ -16,16 +17,38 @@ export const LISTENER_PROTOCOLS = [
   'pop3s',
 ] as const;
 
-export const listenerConfig = z.strictObject({
-  name: z.string().min(1),
-  protocol: z.enum(LISTENER_PROTOCOLS),
-  port: z.int().min(1024).max(65535),
-  /** starttls: offered after the greeting; implicit: the connection starts with a TLS handshake. */
-  tls: z.enum(['none', 'starttls', 'implicit']),
-  proxyProtocol: z.enum(['none', 'v1', 'v2']).default('none'),
-  maxConnections: z.int().min(1).default(1000),
-  maxConnectionsPerClient: z.int().min(1).default(20),
-});
+export const listenerConfig = z
+  .strictObject({
+    name: z.string().min(1),
+    protocol: z.enum(LISTENER_PROTOCOLS),
+    port: z.int().min(1024).max(65535),
+    /** starttls: offered after the greeting; implicit: the connection starts with a TLS handshake. */
+    tls: z.enum(['none', 'starttls', 'implicit']),
+    proxyProtocol: z.enum(['none', 'v1', 'v2']).default('none'),
+    /**
+     * The peers whose PROXY header is believed (the load balancer's addresses): a client that reaches
+     * the pod directly must not be able to claim another's address. Checked by the kit's listener.
+     */
+    proxyProtocolFrom: addressList.optional(),
+    /**
+     * A connection from any other peer: refused (the default), or served as a direct client, by its
+     * own address and with no header expected (pods inside the cluster that bypass the balancer).
+     */
+    proxyProtocolOthers: z.enum(['refuse', 'direct']).optional(),
+    maxConnections: z.int().min(1).default(1000),
+    maxConnectionsPerClient: z.int().min(1).default(20),
+  })
+  .refine(
+    (l) =>
+      l.proxyProtocol === 'none' ||
+      (l.proxyProtocolFrom ?? []).length > 0 ||
+      l.proxyProtocolOthers === 'direct',
+    {
+      message:
+        "a listener that reads PROXY headers needs proxyProtocolFrom: the load balancer's addresses or ranges",
+      path: ['proxyProtocolFrom'],
+    },
+  );
 
 export const tlsFilesConfig = z.strictObject({
   certFile: z.string().min(1),

@@ -1,6 +1,5 @@
 // The Messaging Multiplexor's config contract (images/mmp), one file per MMPPool.
 import { z } from 'zod';
-import { addressList } from './cidr.ts';
 import { commonConfig, directoryConfig, listenerConfig, storeMapConfig } from './common.ts';
 import {
   STORE_IMAP_BASE_CAPABILITIES,
@@ -45,11 +44,6 @@ export const mmpConfig = z.strictObject({
   pop3Capabilities: capabilityList.default(STORE_POP3_CAPABILITIES),
   /** Logins without TLS. Off: RFC 8314 section 3 (LOGINDISABLED is advertised instead). */
   plaintextLogin: z.boolean().default(false),
-  /**
-   * Peers whose PROXY header is believed (the load balancer's addresses). A header from any other
-   * peer is refused, so a client that reaches a pod directly cannot claim another's address.
-   */
-  proxyProtocolFrom: addressList.default([]),
   /** TLS from the MMP to the stores (implicit, on the store's IMAP and POP3 ports). */
   storeTls: z.strictObject({ caFile: z.string().min(1).optional() }).optional(),
   smtpProxy: z

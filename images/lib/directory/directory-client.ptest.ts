@@ -142,3 +142,69 @@ describe('DirectoryClient against slapd', () => {
     await failover.close();
   });
 });
+
+describe('DirectoryClient against two slapd servers', () => {
+  let first: Slapd;
+  let second: Slapd;
+  before(async () => {
+    [first, second] = await Promise.all([
+      startSlapd(join(temp.path, 'slapd-1'), USERS, { logOperations: true }),
+      startSlapd(join(temp.path, 'slapd-2'), USERS, { logOperations: true }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+  });
+
+  /** BIND operations slapd logged for `dn`, with the result code of each. */
+  const binds = (server: Slapd, dn: string): string[] => {
+    const log = server.log();
+    const results: string[] = [];
+    const seen = new Set<string>();
+    // slapd logs a bind twice (method, then mechanism): one operation is one conn/op pair.
+    for (const m of log.matchAll(/(conn=\d+ op=\d+) BIND dn="([^"]*)"/g)) {
+      if (m[2]!.toLowerCase() !== dn.toLowerCase() || seen.has(m[1]!)) continue;
+      seen.add(m[1]!);
+      const result = new RegExp(`${m[1]} RESULT tag=97 err=(\\d+)`).exec(log);
+      results.push(result?.[1] ?? '?');
+    }
+    return results;
+  };
+
+  it('authenticates on the second URL when the first server is stopped', async () => {
+    const config = directoryConfig(first, temp.path, {
+      urls: [first.url, second.url],
+      cacheTTLSeconds: 0,
+      timeoutMs: 1000,
+    });
+    const both = new DirectoryClient({ config });
+    try {
+      assert.equal((await both.authenticate('alice', 'alice-pw'))?.uid, 'alice');
+      const aliceDN = `uid=alice,ou=people,${first.suffix}`;
+      assert.deepEqual(binds(first, aliceDN), ['0'], 'the first server checked the password');
+      await first.stop();
+      assert.equal((await both.authenticate('alice', 'alice-pw'))?.uid, 'alice');
+      assert.equal(await both.authenticate('alice', 'wrong'), null, 'a wrong password is still refused');
+      assert.deepEqual(binds(second, aliceDN), ['0', '49'], 'the second server checked both');
+    } finally {
+      await both.close();
+    }
+  });
+
+  it('binds for an unknown user too, so the answer takes as long as a wrong password', async () => {
+    const config = directoryConfig(second, temp.path, { urls: [second.url], cacheTTLSeconds: 0 });
+    const client = new DirectoryClient({ config });
+    try {
+      const before = second.log().length;
+      assert.equal(await client.authenticate('nobody-here', 'guess'), null);
+      const unknownBinds = second
+        .log()
+        .slice(before)
+        .match(/BIND dn="cn=mtopo-unknown-user,dc=example,dc=test" method=128/g);
+      assert.equal(unknownBinds?.length, 1, 'one bind for a user that does not exist');
+      assert.deepEqual(binds(second, 'cn=mtopo-unknown-user,dc=example,dc=test').slice(-1), ['49']);
+    } finally {
+      await client.close();
+    }
+  });
+});

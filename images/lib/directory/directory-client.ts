@@ -101,30 +101,17 @@ export class DirectoryClient {
   /**
    * Checks a user's password with a bind as that user's entry, on a connection of its own so the
    * shared service connection keeps its identity. Returns the entry on success, null when the user
-   * or the password is wrong. Throws EDIRECTORY when the directory cannot answer.
+   * or the password is wrong. Throws EDIRECTORY when no directory server can answer.
+   *
+   * An unknown user costs a bind too (to a DN that cannot exist, refused like a wrong password),
+   * so that the time of the answer does not tell a guesser which users exist.
    */
   async authenticate(login: string, password: string): Promise<DirectoryEntry | null> {
     if (password.length === 0) return null;
     const entry = await this.findLogin(login);
-    if (!entry) return null;
-    const started = performance.now();
-    const client = this.#newClient(this.#config.urls[this.#urlIndex] ?? this.#config.urls[0]!);
-    try {
-      await client.bind(entry.dn, password);
-      this.#observe('bind', 'ok', started);
-      return entry;
-    } catch (error) {
-      if (error instanceof InvalidCredentialsError) {
-        this.#observe('bind', 'refused', started);
-        return null;
-      }
-      this.#observe('bind', 'error', started);
-      throw new MtopoError('EDIRECTORY', `directory bind failed: ${describeError(error)}`, { cause: error });
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
+    const refused = await this.#bindAsUser(entry?.dn ?? this.#unknownUserDN(), password);
+    return entry && !refused ? entry : null;
   }
-
   /** Resolves when the directory answers a base search on the base DN. */
   async ping(): Promise<void> {
     const client = await this.#serviceClient();
@@ -198,6 +185,43 @@ export class DirectoryClient {
     throw new MtopoError('EDIRECTORY', `no directory server answered: ${describeError(lastError)}`, {
       cause: lastError,
     });
+  }
+
+  /**
+   * A bind as `dn`, tried on each directory URL in turn from the one that answered last, as the
+   * service connection is: a server that is down moves on to the next; a refused password does not
+   * (every server holds the same entry). Resolves true when the password was refused.
+   */
+  async #bindAsUser(dn: string, password: string): Promise<boolean> {
+    const urls = this.#config.urls;
+    let lastError: unknown;
+    for (let i = 0; i < urls.length; i++) {
+      const index = (this.#urlIndex + i) % urls.length;
+      const client = this.#newClient(urls[index]!);
+      const started = performance.now();
+      try {
+        await client.bind(dn, password);
+        this.#observe('bind', 'ok', started);
+        return false;
+      } catch (error) {
+        if (error instanceof InvalidCredentialsError) {
+          this.#observe('bind', 'refused', started);
+          return true;
+        }
+        this.#observe('bind', 'error', started);
+        lastError = error;
+      } finally {
+        await client.unbind().catch(() => undefined);
+      }
+    }
+    throw new MtopoError('EDIRECTORY', `directory bind failed: ${describeError(lastError)}`, {
+      cause: lastError,
+    });
+  }
+
+  /** A DN under the base that no entry has: slapd refuses a bind to it with invalidCredentials. */
+  #unknownUserDN(): string {
+    return `cn=mtopo-unknown-user,${this.#config.baseDN}`;
   }
 
   #dropService(): void {

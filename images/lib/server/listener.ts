@@ -1,7 +1,9 @@
 // One listening port of a mail program (SMTP, LMTP, IMAP, POP alike). The socket is ours, not the
 // protocol library's, so that:
 //   - a PROXY header (v1 or v2, from the load balancer) is taken off first and the session sees the
-//     client's real address;
+//     client's real address — believed only from the peers the config names (proxyProtocolFrom),
+//     so no program has to check who sent it; any other peer is refused or, if the config says so,
+//     served as a direct client by its own address;
 //   - connections are counted per client address (ClientConnections), which the protocol uses to
 //     refuse a client that holds too many, in its own words (SMTP 421, IMAP "* BYE");
 //   - draining is the same everywhere: on SIGTERM stop accepting, tell idle sessions goodbye at once,
@@ -9,6 +11,7 @@
 //     goodbye to whoever is left, and finally cut what still hangs on.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { AddressSet } from '../contract/cidr.ts';
 import type { ListenerConfig } from '../contract/common.ts';
 import { describeError } from '../errors.ts';
 import { ClientConnections } from './client-limits.ts';
@@ -40,12 +43,17 @@ export interface AcceptedConnection {
   connectionsFromClient: number;
 }
 
+/** Why the listener closed a connection itself: a peer that may not send PROXY, or a bad header. */
+export type ConnectionRefusal = 'untrusted-proxy' | 'bad-proxy-header';
+
 export interface ListenerOptions {
   config: ListenerConfig;
   host: string;
   logger: Logger;
   /** Hands the connection to the protocol; returns the session, for draining. */
   onConnection: (connection: AcceptedConnection) => DrainableSession;
+  /** A connection the listener closed before the protocol saw it (for the program's metrics). */
+  onRefused?: (reason: ConnectionRefusal) => void;
   /** Shared between a program's listeners, so the per-client limit spans its ports. */
   clients?: ClientConnections;
   proxyHeaderTimeoutMs?: number;
@@ -66,6 +74,7 @@ export interface Listener {
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { config, logger } = options;
   const proxy = config.proxyProtocol;
+  const trustedProxies = new AddressSet(config.proxyProtocolFrom ?? []);
   const clients = options.clients ?? new ClientConnections();
   const sockets = new Set<Socket>();
   const sessions = new Map<Socket, DrainableSession>();
@@ -103,6 +112,21 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       admit(socket, own.address, own.port, false);
       return;
     }
+    if (!trustedProxies.has(own.address)) {
+      if ((config.proxyProtocolOthers ?? 'refuse') === 'direct') {
+        // Paused as a socket is after a header was read, so the protocol starts it the same way.
+        socket.pause();
+        admit(socket, own.address, own.port, false);
+        return;
+      }
+      options.onRefused?.('untrusted-proxy');
+      logger.warn(
+        { listener: config.name, peer: own.address },
+        'connection refused: this peer may not send a PROXY header',
+      );
+      socket.destroy();
+      return;
+    }
     readProxyHeader(socket, proxy, options.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS).then(
       (peer) => {
         if (socket.destroyed) return;
@@ -111,6 +135,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         else admit(socket, own.address, own.port, false);
       },
       (error: unknown) => {
+        options.onRefused?.('bad-proxy-header');
         logger.warn(
           { listener: config.name, peer: own.address, err: describeError(error) },
           'PROXY header refused',
@@ -130,7 +155,21 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ listener: config.name, port, tls: config.tls, proxyProtocol: proxy }, 'listening');
+  logger.info(
+    {
+      listener: config.name,
+      port,
+      tls: config.tls,
+      proxyProtocol: proxy,
+      ...(proxy === 'none'
+        ? {}
+        : {
+            proxyProtocolFrom: config.proxyProtocolFrom ?? [],
+            proxyProtocolOthers: config.proxyProtocolOthers ?? 'refuse',
+          }),
+    },
+    'listening',
+  );
 
   const stopAccepting = () => {
     if (!accepting) return;

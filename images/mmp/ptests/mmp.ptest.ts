@@ -358,7 +358,10 @@ describe('the MMP in front of two Dovecot stores', () => {
     assert.ok(
       balanced
         .logs()
-        .some((l) => l.msg === 'PROXY header from an untrusted peer refused' && l.peer === '127.0.0.2'),
+        .some(
+          (l) =>
+            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.2',
+        ),
     );
 
     const c = await RawClient.connect(balanced.ports.imap!);

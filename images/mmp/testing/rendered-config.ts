@@ -79,6 +79,7 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
         ...l,
         port: await freePort(),
         proxyProtocol: env.proxyProtocolFrom ? l.proxyProtocol : ('none' as const),
+        proxyProtocolFrom: env.proxyProtocolFrom,
       })),
   );
   const stores = Object.fromEntries(
@@ -104,7 +105,6 @@ export async function localize(config: MmpConfig, env: LocalMmpEnvironment): Pro
     directory: env.directory,
     stores,
     proxyAuth: { ...config.proxyAuth, passwordFile },
-    proxyProtocolFrom: env.proxyProtocolFrom ?? [],
     ...(smtpProxy ? { smtpProxy } : {}),
     ...(env.storeTls ? { storeTls: env.storeTls } : {}),
     ...(env.imapCapabilities ? { imapCapabilities: env.imapCapabilities } : {}),

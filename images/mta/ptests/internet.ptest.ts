@@ -11,11 +11,12 @@ import { startPostfix, type Postfix } from '../../../testing/peers/postfix.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
 import { buildProxyHeader } from '../../lib/server/proxy-protocol.ts';
+import { startHaproxy } from '../../../testing/peers/haproxy.ts';
 import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
-import { arrived, count, marker, replyTo, swaks } from '../testing/clients.ts';
+import { arrived, count, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
 
 const temp = makeTempDir('internet');
@@ -30,6 +31,8 @@ const listener = (name: string, port: number, proxyProtocol: 'none' | 'v1' | 'v2
   port,
   tls: 'starttls' as const,
   proxyProtocol,
+  // The test itself (127.0.0.1) and HAProxy (from 127.0.0.2) play the load balancer.
+  ...(proxyProtocol === 'none' ? {} : { proxyProtocolFrom: ['127.0.0.1', '127.0.0.2/32'] }),
   maxConnections: 100,
   maxConnectionsPerClient: 50,
 });
@@ -314,6 +317,50 @@ describe('internet MTA: PROXY protocol from a load balancer', () => {
       assert.match(await arrived(sink, tag, 20_000), /\(\[203\.0\.113\.9\]\)\r?\n\tby mx\.example\.test/);
     });
   }
+
+  for (const version of ['v1', 'v2'] as const) {
+    it(`behind HAProxy (send-proxy${version === 'v2' ? '-v2' : ''}), logs and stamps the real client's address`, async () => {
+      const haproxy = await startHaproxy(join(temp.path, `haproxy-${version}`), {
+        backendPort: mta.ports[`smtp-proxy-${version}`]!,
+        version,
+        source: '127.0.0.2',
+      });
+      try {
+        const tag = marker();
+        const sent = await smtplibSend({
+          port: haproxy.port,
+          from: 'a@elsewhere.example',
+          to: ['alice@example.test'],
+          message: rfc822({ from: 'a@elsewhere.example', to: 'alice@example.test', subject: tag }),
+          sourceAddress: '127.0.0.5',
+        });
+        assert.ok(sent.ok, JSON.stringify(sent));
+        assert.match(await arrived(sink, tag, 20_000), /\(\[127\.0\.0\.5\]\)\r?\n\tby mx\.example\.test/);
+        await waitFor('the MTA to log the client behind HAProxy', () =>
+          mta.logs().some((l) => l.msg === 'queued' && l.client === '127.0.0.5'),
+        );
+      } finally {
+        await haproxy.stop();
+      }
+    });
+  }
+
+  it('refuses a PROXY header from a peer that is not the load balancer', async () => {
+    const s = await SmtpTranscript.open(mta.ports['smtp-proxy-v2']!, { localAddress: '127.0.0.3' });
+    const port = mta.ports['smtp-proxy-v2']!;
+    s.write(buildProxyHeader('v2', { address: '203.0.113.66', port: 40000 }, { address: '127.0.0.1', port }));
+    await waitFor('the connection to close', () => s.closed, 5000);
+    assert.doesNotMatch(s.pending, /^220/);
+    await waitFor('the refusal to be logged', () =>
+      mta
+        .logs()
+        .some(
+          (l) =>
+            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.3',
+        ),
+    );
+    assert.equal(await mta.metric('mtopo_mta_connections_refused_total', { reason: 'untrusted-proxy' }), 1);
+  });
 
   it('closes a connection that does not start with the header it expects', async () => {
     const s = await SmtpTranscript.open(mta.ports['smtp-proxy-v2']!);

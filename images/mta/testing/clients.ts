@@ -67,13 +67,16 @@ export async function smtplibSend(options: {
   starttls?: boolean;
   implicitTls?: boolean;
   login?: { user: string; password: string };
+  /** The loopback address to connect from (a client other than the test's 127.0.0.1). */
+  sourceAddress?: string;
 }): Promise<{ ok: boolean; refused?: Record<string, [number, string]>; error?: string; code?: number }> {
   const script = `
 import json, smtplib, ssl, sys
 o = json.loads(sys.stdin.read())
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 try:
-    s = smtplib.SMTP_SSL('127.0.0.1', o['port'], context=ctx, timeout=20) if o.get('implicitTls') else smtplib.SMTP('127.0.0.1', o['port'], timeout=20)
+    src = (o['sourceAddress'], 0) if o.get('sourceAddress') else None
+    s = smtplib.SMTP_SSL('127.0.0.1', o['port'], context=ctx, timeout=20, source_address=src) if o.get('implicitTls') else smtplib.SMTP('127.0.0.1', o['port'], timeout=20, source_address=src)
     s.ehlo('python.client.test')
     if o.get('starttls'):
         s.starttls(context=ctx); s.ehlo('python.client.test')

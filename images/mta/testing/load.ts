@@ -15,8 +15,8 @@ export interface LoadOptions {
   messages: number;
   sessions: number;
   to: string;
-  /** Called after every acknowledgement with the count so far. */
-  onAck?: (count: number) => void;
+  /** Called after every acknowledgement with the count so far and the message's id. */
+  onAck?: (count: number, id: string) => void;
   /** Stop sending once this returns true. */
   stop?: () => boolean;
 }
@@ -62,7 +62,7 @@ export async function sendLoad(options: LoadOptions): Promise<LoadResult> {
           );
         });
         acknowledged.push(id);
-        options.onAck?.(acknowledged.length);
+        options.onAck?.(acknowledged.length, id);
       } catch {
         errors++;
         connection?.close();

@@ -1,6 +1,11 @@
 // The shape every IMAP command module has (docs/design.md, "Protocol command shape"): the states it
 // is valid in, the grammar of its arguments, and its handler. The dispatcher reads the arguments
 // with the grammar's readers before the handler runs, so a handler sees typed values only.
+import {
+  ArgumentError,
+  type ArgumentsOfGrammar,
+  type GrammarEntryOf,
+} from '../../lib/protocol/command-shape.ts';
 import type { Token } from '../../lib/imap/command-reader.ts';
 import { decodeMailboxName } from './protocol/mailbox-name.ts';
 import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.ts';
@@ -26,15 +31,8 @@ export interface ArgumentTypes {
 }
 
 export type ArgumentKind = keyof ArgumentTypes;
-export type GrammarEntry = ArgumentKind | `${Exclude<ArgumentKind, 'rest'>}?`;
-
-export type ArgumentsOf<G extends readonly GrammarEntry[]> = {
-  -readonly [I in keyof G]: G[I] extends `${infer K extends ArgumentKind}?`
-    ? ArgumentTypes[K] | undefined
-    : G[I] extends ArgumentKind
-      ? ArgumentTypes[G[I]]
-      : never;
-};
+export type GrammarEntry = GrammarEntryOf<ArgumentTypes>;
+export type ArgumentsOf<G extends readonly GrammarEntry[]> = ArgumentsOfGrammar<ArgumentTypes, G>;
 
 export interface CommandResult {
   status: 'OK' | 'NO' | 'BAD';
@@ -73,7 +71,7 @@ export const bad = (text: string, code?: string): CommandResult => ({
   ...(code ? { code } : {}),
 });
 
-export class ArgumentError extends Error {}
+export { ArgumentError };
 
 /** Reads the arguments a grammar names, or throws ArgumentError with the reason for BAD. */
 export function readArguments(

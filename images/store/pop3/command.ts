@@ -1,6 +1,11 @@
 // The shape every POP3 command module has (docs/design.md, "Protocol command shape"): the states
 // it is valid in, the grammar of its arguments and its handler. The dispatcher reads the arguments
 // with the grammar's readers, so a handler sees typed values only and never checks state or arity.
+import {
+  ArgumentError,
+  type ArgumentsOfGrammar,
+  type GrammarEntryOf,
+} from '../../lib/protocol/command-shape.ts';
 import type { Readable } from 'node:stream';
 import type { Pop3Session } from './session.ts';
 
@@ -19,15 +24,8 @@ export interface ArgumentTypes {
 }
 
 export type ArgumentKind = keyof ArgumentTypes;
-export type GrammarEntry = ArgumentKind | `${Exclude<ArgumentKind, 'rest'>}?`;
-
-export type ArgumentsOf<G extends readonly GrammarEntry[]> = {
-  -readonly [I in keyof G]: G[I] extends `${infer K extends ArgumentKind}?`
-    ? ArgumentTypes[K] | undefined
-    : G[I] extends ArgumentKind
-      ? ArgumentTypes[G[I]]
-      : never;
-};
+export type GrammarEntry = GrammarEntryOf<ArgumentTypes>;
+export type ArgumentsOf<G extends readonly GrammarEntry[]> = ArgumentsOfGrammar<ArgumentTypes, G>;
 
 /** A reply: the status line, an RFC 2449 response code, and for multi-line replies the body. */
 export interface Pop3Reply {
@@ -64,7 +62,7 @@ export const err = (text: string, code?: string): Pop3Reply => ({
   ...(code ? { code } : {}),
 });
 
-export class ArgumentError extends Error {}
+export { ArgumentError };
 
 /**
  * Reads a command's arguments (the words after the verb, split on single spaces) by its grammar.

@@ -71,9 +71,29 @@ function listener(
   protocol: ListenerConfig['protocol'],
   tls: ListenerConfig['tls'],
   limits: { maxConnections: number; maxConnectionsPerClient: number },
-  proxyProtocol: ListenerConfig['proxyProtocol'] = 'none',
+  proxy: { protocol: ListenerConfig['proxyProtocol']; from: string[] } = { protocol: 'none', from: [] },
 ): ListenerConfig {
-  return { name: protocol, protocol, port: PORTS[protocol].container, tls, proxyProtocol, ...limits };
+  return {
+    name: protocol,
+    protocol,
+    port: PORTS[protocol].container,
+    tls,
+    proxyProtocol: proxy.protocol,
+    ...(proxy.protocol !== 'none' ? { proxyProtocolFrom: proxy.from } : {}),
+    ...limits,
+  };
+}
+
+/**
+ * The load balancer is the only peer whose PROXY header counts (the program's listener refuses
+ * anyone else's): the tier names its addresses (an MMP pool's service.proxyProtocolFrom), or it
+ * reaches the pods from the cluster's ranges (or, without them, from private ones); a client never
+ * does.
+ */
+function proxyOf(site: Site, protocol: ListenerConfig['proxyProtocol'], named?: readonly string[]) {
+  const { clusterCIDRs } = site.topology.spec.network;
+  const from = named ?? (clusterCIDRs.length > 0 ? clusterCIDRs : PRIVATE_RANGES);
+  return { protocol, from: [...from] };
 }
 
 function gatewayOf(site: Site): { host: string; port: number; domains: string[] } | undefined {
@@ -137,7 +157,7 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
     },
   };
   const smtpListener = (proxyProtocol: ListenerConfig['proxyProtocol']) =>
-    listener('smtp', 'starttls', limits, proxyProtocol);
+    listener('smtp', 'starttls', limits, proxyOf(site, proxyProtocol));
   const routes = (spec.routes ?? []).map((r) => ({ domains: [...r.domains], to: { ...r.to } }));
   const gateway = gatewayOf(site);
 
@@ -173,8 +193,8 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
         ...shared,
         role,
         listeners: [
-          listener('submission', 'starttls', limits, proxy),
-          listener('submissions', 'implicit', limits, proxy),
+          listener('submission', 'starttls', limits, proxyOf(site, proxy)),
+          listener('submissions', 'implicit', limits, proxyOf(site, proxy)),
           // The inbound tier's hand-off of mail for the outside (see outboundRelayOf).
           ...(inbound ? [smtpListener('none')] : []),
         ],
@@ -265,8 +285,7 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
     maxConnections: spec.limits.maxConnections,
     maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
   };
-  const proxy = spec.service.proxyProtocol;
-  const { clusterCIDRs } = site.topology.spec.network;
+  const proxy = proxyOf(site, spec.service.proxyProtocol, spec.service.proxyProtocolFrom);
   const tlsOf = (p: string): ListenerConfig['tls'] => (p.endsWith('s') ? 'implicit' : 'starttls');
   const listeners = spec.protocols.map((p) => listener(p, tlsOf(p), limits, proxy));
   const target = tier.smtpProxyTarget;
@@ -296,15 +315,6 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
               ? { popBeforeSmtpSeconds: seconds(spec.smtpProxy.popBeforeSmtp.window) }
               : {}),
           },
-        }
-      : {}),
-    // The load balancer is the only peer whose PROXY header counts: the pool names its addresses,
-    // or it reaches the pods from the cluster's ranges (or, without them, from private ones).
-    ...(proxy !== 'none'
-      ? {
-          proxyProtocolFrom: [
-            ...(spec.service.proxyProtocolFrom ?? (clusterCIDRs.length > 0 ? clusterCIDRs : PRIVATE_RANGES)),
-          ],
         }
       : {}),
     limits: {

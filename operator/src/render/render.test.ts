@@ -248,19 +248,14 @@ describe('renderSite', () => {
         spec: { ...p.spec, service: { ...p.spec.service, ...service } },
       })) as RenderInput['pools'],
     });
-    assert.deepEqual(mmpOf(withService({ proxyProtocol: 'v2' })).proxyProtocolFrom, [
-      '10.244.0.0/16',
-      '10.96.0.0/12',
-    ]);
-    assert.deepEqual(
-      mmpOf(withService({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] })).proxyProtocolFrom,
-      ['192.0.2.10/32'],
-    );
-    assert.deepEqual(
-      mmpOf(withService({ proxyProtocol: 'none' })).proxyProtocolFrom,
-      [],
-      'no PROXY header, no one',
-    );
+    // Every listener of the pool carries the peers whose PROXY header counts.
+    const fromOf = (render: RenderInput) => mmpOf(render).listeners.map((l) => l.proxyProtocolFrom);
+    for (const from of fromOf(withService({ proxyProtocol: 'v2' })))
+      assert.deepEqual(from, ['10.244.0.0/16', '10.96.0.0/12']);
+    for (const from of fromOf(withService({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] })))
+      assert.deepEqual(from, ['192.0.2.10/32']);
+    for (const from of fromOf(withService({ proxyProtocol: 'none' })))
+      assert.equal(from, undefined, 'no PROXY header, no one');
   });
 
   it('rolls the pods when their config changes, and only then', () => {

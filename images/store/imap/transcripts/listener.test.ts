@@ -12,6 +12,7 @@ import { storeMetrics } from '../../metrics.ts';
 import { startStoreFixture, type StoreFixture } from '../../testing/store-fixture.ts';
 import { imapProtocol } from '../imap-protocol.ts';
 import { PROXY_IDENTITY, PROXY_SECRET, plainLogin } from '../testing/imap-fixture.ts';
+import type { ListenerConfig } from '../../../lib/contract/common.ts';
 
 let base: StoreFixture;
 let listener: Listener;
@@ -31,15 +32,16 @@ const logger = createLogger({
 before(async () => {
   base = await startStoreFixture('imap-listener');
   const metrics = storeMetrics(registry, { openAccounts: () => 0, accounts: () => 0 });
-  const config = {
+  const config: ListenerConfig = {
     name: 'imap',
     protocol: 'imap',
     port: 0,
     tls: 'none',
     proxyProtocol: 'v1',
+    proxyProtocolFrom: ['127.0.0.1'],
     maxConnections: 10,
     maxConnectionsPerClient: 5,
-  } as const;
+  };
   const context = {
     config: { common: { hostname: 'store-0.test' }, maxMessageBytes: 1024 * 1024 },
     store: base.store,
