@@ -117,7 +117,7 @@ export class Informer {
   readonly #stop = new AbortController();
   #synced = false;
   #loop: Promise<void> | undefined;
-  #syncedWaiters: (() => void)[] = [];
+  #syncedWaiters: ((synced: boolean) => void)[] = [];
 
   constructor(client: KubeClient, options: InformerOptions) {
     this.#client = client;
@@ -148,11 +148,16 @@ export class Informer {
 
   async stop(): Promise<void> {
     this.#stop.abort();
+    // Whoever waits for a first list that will now never come is told so, not left waiting: an
+    // operator stopped before its caches synced (an unreachable API server) must still exit.
+    for (const wake of this.#syncedWaiters.splice(0)) wake(false);
     await this.#loop;
   }
 
-  waitForSync(): Promise<void> {
-    if (this.#synced) return Promise.resolve();
+  /** True once the first list is in the cache; false if the informer was stopped before that. */
+  waitForSync(): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    if (this.#stop.signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => this.#syncedWaiters.push(resolve));
   }
 
@@ -183,7 +188,7 @@ export class Informer {
   #markSynced(): void {
     if (this.#synced) return;
     this.#synced = true;
-    for (const wake of this.#syncedWaiters.splice(0)) wake();
+    for (const wake of this.#syncedWaiters.splice(0)) wake(true);
   }
 
   async #run(): Promise<void> {

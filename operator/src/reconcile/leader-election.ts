@@ -152,9 +152,9 @@ export class LeaderElector {
     this.#leading = false;
     const { namespace, name, identity, log } = this.#options;
     for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
-      const lease = (await this.#client.get('Lease', namespace, name)) as Lease | undefined;
-      if (lease?.spec?.holderIdentity !== identity) return;
       try {
+        const lease = (await this.#client.get('Lease', namespace, name)) as Lease | undefined;
+        if (lease?.spec?.holderIdentity !== identity) return;
         await this.#client.replaceLease({
           ...lease,
           spec: { ...lease.spec, holderIdentity: '', renewTime: microTime(new Date(0)) },
@@ -162,6 +162,8 @@ export class LeaderElector {
         log.info({ identity }, 'released the leader lease');
         return;
       } catch (error) {
+        // Anything but a conflict (an unreachable API server, too) ends the release: the lease
+        // then expires on its own, and stopping must not wait for a server that may never answer.
         if (!(error instanceof KubeApiError && error.status === 409) || attempt === RELEASE_ATTEMPTS) {
           log.warn({ err: (error as Error).message }, 'could not release the leader lease; it expires');
           return;

@@ -149,7 +149,8 @@ export class Operator {
     metrics.leader.set(1);
     for (const informer of this.#informers.values()) informer.start();
     this.#workers = (async () => {
-      await Promise.all([...this.#informers.values()].map((i) => i.waitForSync()));
+      const synced = await Promise.all([...this.#informers.values()].map((i) => i.waitForSync()));
+      if (!synced.every(Boolean)) return; // stopped before the caches ever synced
       log.info({ namespace: this.#options.namespace ?? '(all)' }, 'caches synced; reconciling');
       await this.queue.run(
         workers,
