@@ -4,98 +4,25 @@
 // its port), and gives LoadBalancer Services an address that connects. Run by `make e2e`.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { kubectl } from '../testing/control-plane/kubectl.ts';
-import { TEST_NAMESPACE_LABEL } from '../testing/control-plane/namespace.ts';
 import { waitFor } from '../testing/support/wait.ts';
 import { poolContains } from './cluster/load-balancer-pool.ts';
 import { LOAD_BALANCER_POOL, NODE_NAME } from './cluster/plan.ts';
-import { TEST_IMAGE } from './test-image.ts';
-
-const WAIT = { timeoutMs: 240_000, intervalMs: 500 };
-
-const restricted = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-};
-
-/** A pod of the test image running `script` in sh; Ready once something listens on `readyPort`. */
-function pod(name: string, labels: Record<string, string>, script: string, readyPort?: number): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels },
-    spec: {
-      terminationGracePeriodSeconds: 1,
-      securityContext: { runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'main',
-          image: TEST_IMAGE,
-          imagePullPolicy: 'Never',
-          command: ['sh', '-c', script],
-          securityContext: restricted,
-          ...(readyPort === undefined
-            ? {}
-            : { readinessProbe: { tcpSocket: { port: readyPort }, periodSeconds: 1 } }),
-        },
-      ],
-    },
-  };
-}
+import {
+  apply,
+  deleteNamespace,
+  exec,
+  jsonpath,
+  reach,
+  testNamespace,
+  testPod,
+  waitReady,
+  WAIT,
+} from './support.ts';
 
 /** Answers each connection on `port` with `pong-<port>` (busybox nc, one process per connection). */
 const answerOn = (port: number): string => `nc -ll -p ${port} -e echo pong-${port}`;
-
-/** A namespace for one group of tests (deleteNamespace after it). */
-async function testNamespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kubectl(['create', 'namespace', name]);
-  await kubectl(['label', 'namespace', name, `${TEST_NAMESPACE_LABEL}=true`]);
-  return name;
-}
-
-/** In the background: the namespace controller finishes it. */
-async function deleteNamespace(name: string): Promise<void> {
-  if (name !== '') await kubectl(['delete', 'namespace', name, '--wait=false'], { check: false });
-}
-
-async function apply(namespace: string, objects: object[]): Promise<void> {
-  await kubectl(['-n', namespace, 'apply', '-f', '-'], {
-    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
-  });
-}
-
-async function waitReady(namespace: string, ...pods: string[]): Promise<void> {
-  await kubectl(
-    ['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=300s', ...pods.map((p) => `pod/${p}`)],
-    {
-      timeoutMs: 320_000,
-    },
-  );
-}
-
-async function exec(namespace: string, podName: string, command: string[]) {
-  return kubectl(['-n', namespace, 'exec', podName, '--', ...command], { check: false, timeoutMs: 60_000 });
-}
-
-/** What `from` reads from host:port (nc with a 4 s connect timeout), or undefined if it cannot connect. */
-async function reach(
-  namespace: string,
-  from: string,
-  host: string,
-  port: number,
-): Promise<string | undefined> {
-  const result = await exec(namespace, from, ['nc', '-w', '4', host, String(port)]);
-  return result.exitCode === 0 && result.stdout.trim() !== '' ? result.stdout.trim() : undefined;
-}
-
-async function jsonpath(namespace: string, what: string, path: string): Promise<string> {
-  return (await kubectl(['-n', namespace, 'get', what, '-o', `jsonpath=${path}`])).stdout.trim();
-}
 
 /** Reads what a TCP server sends first, from this (the host's) network namespace. */
 function readFromHost(host: string, port: number): Promise<string> {
@@ -127,8 +54,8 @@ describe('pods and Services', () => {
   before(async () => {
     namespace = await testNamespace('e2e-pods');
     await apply(namespace, [
-      pod('server', { app: 'server' }, `echo server-started; ${answerOn(8080)}`, 8080),
-      pod('client', { role: 'client' }, 'echo hello-from-the-client; exec sleep 100000'),
+      testPod('server', { app: 'server' }, `echo server-started; ${answerOn(8080)}`, { readyPort: 8080 }),
+      testPod('client', { role: 'client' }, 'echo hello-from-the-client; exec sleep 100000'),
       {
         apiVersion: 'v1',
         kind: 'Service',
@@ -266,9 +193,11 @@ describe('NetworkPolicies on the enforcer (kube-router)', () => {
   before(async () => {
     namespace = await testNamespace('e2e-policy');
     await apply(namespace, [
-      pod('server', { app: 'server' }, `${answerOn(8080)} & ${answerOn(8081)} & wait`, 8081),
-      pod('client', { role: 'client' }, 'exec sleep 100000'),
-      pod('outsider', { role: 'outsider' }, 'exec sleep 100000'),
+      testPod('server', { app: 'server' }, `${answerOn(8080)} & ${answerOn(8081)} & wait`, {
+        readyPort: 8081,
+      }),
+      testPod('client', { role: 'client' }, 'exec sleep 100000'),
+      testPod('outsider', { role: 'outsider' }, 'exec sleep 100000'),
     ]);
     await waitReady(namespace, 'server', 'client', 'outsider');
     serverIp = await jsonpath(namespace, 'pod/server', '{.status.podIP}');

@@ -2,55 +2,35 @@
 // topology names, a client there reaches pods from its zone's address (so ipBlock rules see the
 // source they were written for), and the outside reaches nothing but the cluster.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kubectl } from '../../testing/control-plane/kubectl.ts';
-import { TEST_NAMESPACE_LABEL } from '../../testing/control-plane/namespace.ts';
 import { ManagedProcess } from '../../testing/support/processes.ts';
 import { waitFor } from '../../testing/support/wait.ts';
 import { HOST_ADDRESS, POD_CIDR, SERVICE_CIDR, API_SERVER_PORT } from '../cluster/plan.ts';
-import { TEST_IMAGE } from '../test-image.ts';
+import {
+  apply,
+  deleteNamespace,
+  jsonpath,
+  reach,
+  testNamespace,
+  testPod,
+  waitReady,
+  WAIT,
+} from '../support.ts';
 import { createOutside, type OutsideNetwork } from './outside-network.ts';
 import { probeFrom } from './probe.ts';
 
-const WAIT = { timeoutMs: 240_000, intervalMs: 500 };
 const DIRECTORY = '10.20.0.5';
 const CONTRACTOR = '10.40.1.1';
 const ENGINEER = '10.50.1.1';
-
-const restricted = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-};
-const busyboxPod = (name: string, labels: Record<string, string>, script: string) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, labels },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    securityContext: { runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [
-      {
-        name: 'main',
-        image: TEST_IMAGE,
-        imagePullPolicy: 'Never',
-        command: ['sh', '-c', script],
-        securityContext: restricted,
-      },
-    ],
-  },
-});
 
 describe('the outside namespace', () => {
   let outside: OutsideNetwork;
   let directory: ManagedProcess;
   let scratch = '';
-  const namespace = `outside-${randomBytes(3).toString('hex')}`;
+  let namespace = '';
   let serverIp = '';
 
   before(async () => {
@@ -71,11 +51,10 @@ describe('the outside namespace', () => {
     directory = ManagedProcess.spawn('directory', command, args, {
       logFile: path.join(scratch, 'directory.log'),
     });
-    await kubectl(['create', 'namespace', namespace]);
-    await kubectl(['label', 'namespace', namespace, `${TEST_NAMESPACE_LABEL}=true`]);
+    namespace = await testNamespace('outside');
     const objects = [
-      busyboxPod('client', { role: 'client' }, 'exec sleep 100000'),
-      busyboxPod('server', { role: 'server' }, 'exec nc -ll -p 8080 -e echo pong-server'),
+      testPod('client', { role: 'client' }, 'exec sleep 100000'),
+      testPod('server', { role: 'server' }, 'exec nc -ll -p 8080 -e echo pong-server'),
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
@@ -89,20 +68,13 @@ describe('the outside namespace', () => {
         },
       },
     ];
-    await kubectl(['-n', namespace, 'apply', '-f', '-'], {
-      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
-    });
-    await kubectl(
-      ['-n', namespace, 'wait', '--for=condition=Ready', '--timeout=300s', 'pod/client', 'pod/server'],
-      { timeoutMs: 320_000 },
-    );
-    serverIp = (
-      await kubectl(['-n', namespace, 'get', 'pod/server', '-o', 'jsonpath={.status.podIP}'])
-    ).stdout.trim();
+    await apply(namespace, objects);
+    await waitReady(namespace, 'client', 'server');
+    serverIp = await jsonpath(namespace, 'pod/server', '{.status.podIP}');
   });
 
   after(async () => {
-    await kubectl(['delete', 'namespace', namespace, '--wait=false'], { check: false });
+    await deleteNamespace(namespace);
     await directory?.stop();
     await outside?.delete();
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -111,13 +83,7 @@ describe('the outside namespace', () => {
   test('a pod reaches a server outside at the address the topology names', async () => {
     const answer = await waitFor(
       'the client pod to reach the directory outside',
-      async () => {
-        const result = await kubectl(
-          ['-n', namespace, 'exec', 'client', '--', 'nc', '-w', '4', DIRECTORY, '389'],
-          { check: false, timeoutMs: 60_000 },
-        );
-        return result.exitCode === 0 && result.stdout.includes('pong') ? result.stdout.trim() : undefined;
-      },
+      () => reach(namespace, 'client', DIRECTORY, 389),
       WAIT,
     );
     assert.equal(answer, 'pong-directory');
