@@ -160,44 +160,59 @@ export class DirectoryClient {
     return this.#service;
   }
 
+  /**
+   * Runs `attempt` on a fresh client for each directory URL in turn, from the one that answered
+   * last, until one does not throw: a server that is down moves on to the next. `attempt` decides
+   * what counts as an answer (a refused password is one). Every URL failing is EDIRECTORY.
+   */
+  async #onFirstAnsweringServer<T>(
+    what: string,
+    attempt: (client: Client, index: number) => Promise<T>,
+  ): Promise<T> {
+    const urls = this.#config.urls;
+    let lastError: unknown;
+    for (let i = 0; i < urls.length; i++) {
+      const index = (this.#urlIndex + i) % urls.length;
+      try {
+        return await attempt(this.#newClient(urls[index]!), index);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new MtopoError('EDIRECTORY', `${what}: ${describeError(lastError)}`, { cause: lastError });
+  }
+
   async #connectService(): Promise<Client> {
     // Read on every connect, so a rotated Secret is picked up without a restart.
     const bindDN = readSecretFile(this.#config.bindDNFile);
     const password = readSecretFile(this.#config.passwordFile);
-    const urls = this.#config.urls;
-    let lastError: unknown;
-    for (let i = 0; i < urls.length; i++) {
-      const index = (this.#urlIndex + i) % urls.length;
-      const client = this.#newClient(urls[index]!);
-      const started = performance.now();
-      try {
-        await client.bind(bindDN, password);
+    try {
+      return await this.#onFirstAnsweringServer('no directory server answered', async (client, index) => {
+        const started = performance.now();
+        try {
+          await client.bind(bindDN, password);
+        } catch (error) {
+          this.#observe('service-bind', 'error', started);
+          await client.unbind().catch(() => undefined);
+          throw error;
+        }
         this.#observe('service-bind', 'ok', started);
         this.#urlIndex = index;
         return client;
-      } catch (error) {
-        this.#observe('service-bind', 'error', started);
-        lastError = error;
-        await client.unbind().catch(() => undefined);
-      }
+      });
+    } catch (error) {
+      this.#service = undefined;
+      throw error;
     }
-    this.#service = undefined;
-    throw new MtopoError('EDIRECTORY', `no directory server answered: ${describeError(lastError)}`, {
-      cause: lastError,
-    });
   }
 
   /**
-   * A bind as `dn`, tried on each directory URL in turn from the one that answered last, as the
-   * service connection is: a server that is down moves on to the next; a refused password does not
-   * (every server holds the same entry). Resolves true when the password was refused.
+   * A bind as `dn`, tried on each directory URL in turn as the service connection is: a server that
+   * is down moves on to the next; a refused password does not (every server holds the same entry).
+   * Resolves true when the password was refused.
    */
-  async #bindAsUser(dn: string, password: string): Promise<boolean> {
-    const urls = this.#config.urls;
-    let lastError: unknown;
-    for (let i = 0; i < urls.length; i++) {
-      const index = (this.#urlIndex + i) % urls.length;
-      const client = this.#newClient(urls[index]!);
+  #bindAsUser(dn: string, password: string): Promise<boolean> {
+    return this.#onFirstAnsweringServer('directory bind failed', async (client) => {
       const started = performance.now();
       try {
         await client.bind(dn, password);
@@ -209,13 +224,10 @@ export class DirectoryClient {
           return true;
         }
         this.#observe('bind', 'error', started);
-        lastError = error;
+        throw error;
       } finally {
         await client.unbind().catch(() => undefined);
       }
-    }
-    throw new MtopoError('EDIRECTORY', `directory bind failed: ${describeError(lastError)}`, {
-      cause: lastError,
     });
   }
 
