@@ -12,6 +12,8 @@ const addresses = {
   legacyNotes: '10.30.5.10',
   tlsSecretName: 'siroe-tls',
   bindSecretName: 'ldap-bind',
+  directoryBaseDN: 'dc=example,dc=test',
+  directoryCaSecretName: 'directory-ca',
 };
 
 describe('siroe on the test node', () => {
@@ -31,10 +33,13 @@ describe('siroe on the test node', () => {
     assert.deepEqual(purposes(adapted), purposes(original));
   });
 
-  it('changes only addresses, the certificate source and the stores CPU reservation', () => {
+  it('changes only addresses, the directory, the certificate source and the stores CPU reservation', () => {
     const spec = adapted.topology.spec;
     const before = original.topology.spec;
     assert.deepEqual(spec.directory.urls, ['ldaps://10.20.0.5', 'ldaps://10.20.0.6']);
+    assert.equal(spec.directory.baseDN, 'dc=example,dc=test');
+    assert.deepEqual(spec.directory.caSecretRef, { name: 'directory-ca' });
+    assert.deepEqual(spec.directory.attributes, before.directory.attributes);
     assert.deepEqual(spec.network.clusterCIDRs, addresses.clusterCIDRs);
     assert.deepEqual(spec.tls.secretRef, { name: 'siroe-tls' });
     assert.equal(spec.tls.issuerRef, undefined);

@@ -1,8 +1,9 @@
 // examples/siroe.yaml as the end-to-end suite deploys it: the same tiers, replicas, zones and flows,
 // adapted only where a test node differs from the corporate network the example describes — its
 // addresses (the cluster's own ranges, the directory and the legacy system by address, since no
-// corporate DNS answers here), its certificate (a Secret made by the suite, as there is no
-// cert-manager) and the stores' CPU reservation (three stores asking half a core each do not fit on
+// corporate DNS answers here), its directory (the test directory's base DN, and the CA that signed
+// its certificate, since no public CA vouches for 10.20.0.5), its certificate (a Secret made by the
+// suite, as there is no cert-manager) and the stores' CPU reservation (three stores asking half a core each do not fit on
 // a 2-core node beside ten other pods).
 import { readFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
@@ -18,6 +19,10 @@ export interface NodeAddresses {
   readonly tlsSecretName: string;
   /** The Secret with the directory bind credentials. */
   readonly bindSecretName: string;
+  /** The test directory's suffix (the example's o=siroe.example is a corporate tree). */
+  readonly directoryBaseDN: string;
+  /** The Secret whose ca.crt signed the directory's certificate. */
+  readonly directoryCaSecretName: string;
 }
 
 type Doc = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
@@ -30,7 +35,13 @@ export function siroeOnNode(addresses: NodeAddresses, source = readFileSync(SIRO
   for (const doc of docs) {
     if (doc.kind === 'MessagingTopology') {
       const spec = doc.spec as {
-        directory: { urls: string[]; cidrs: string[]; bindSecretRef: { name: string } };
+        directory: {
+          urls: string[];
+          cidrs: string[];
+          baseDN: string;
+          bindSecretRef: { name: string };
+          caSecretRef?: { name: string };
+        };
         network: { clusterCIDRs: string[]; legacySystems: { name: string; cidrs: string[] }[] };
         tls: Record<string, unknown>;
         stores: { resources?: { requests?: { cpu?: string } } };
@@ -45,6 +56,8 @@ export function siroeOnNode(addresses: NodeAddresses, source = readFileSync(SIRO
         url.replace(/^(ldaps?:\/\/)[^:/]+/, `$1${addresses.directory[i]}`),
       );
       spec.directory.bindSecretRef = { name: addresses.bindSecretName };
+      spec.directory.baseDN = addresses.directoryBaseDN;
+      spec.directory.caSecretRef = { name: addresses.directoryCaSecretName };
       spec.network.clusterCIDRs = [...addresses.clusterCIDRs];
       for (const system of spec.network.legacySystems) {
         if (system.name === 'notes') system.cidrs = [`${addresses.legacyNotes}/32`];

@@ -21,6 +21,13 @@ const seconds = (duration: string) => Math.round(parseDurationMs(duration) / 100
 
 export const TLS_FILES = { certFile: `${PATHS.tlsDir}/tls.crt`, keyFile: `${PATHS.tlsDir}/tls.key` };
 
+/**
+ * The CA of the site's own certificate, from the same Secret (cert-manager writes it as ca.crt). The
+ * MMP checks the outbound MTA's certificate for its Service name, which only the site's CA can have
+ * signed: no public CA issues for *.svc names, so Node's bundled roots could never verify it.
+ */
+export const SITE_CA_FILE = `${PATHS.tlsDir}/ca.crt`;
+
 function serviceFqdn(site: Site, service: string): string {
   return `${service}.${site.namespace}.svc.${site.topology.spec.network.clusterDomain}`;
 }
@@ -309,7 +316,11 @@ export function poolConfig(site: Site, tier: PoolTier): MmpConfig {
     ...(target
       ? {
           smtpProxy: {
-            outbound: { host: serviceFqdn(site, target.name), port: PORTS.submission.service },
+            outbound: {
+              host: serviceFqdn(site, target.name),
+              port: PORTS.submission.service,
+              caFile: SITE_CA_FILE,
+            },
             xclientSecretFile: `${PATHS.internalSecretDir}/${INTERNAL_KEYS.xclientSecret}`,
             ...(spec.smtpProxy.popBeforeSmtp
               ? { popBeforeSmtpSeconds: seconds(spec.smtpProxy.popBeforeSmtp.window) }

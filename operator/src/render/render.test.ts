@@ -218,6 +218,11 @@ describe('renderSite', () => {
     const mmp = mmpConfig.parse(config('access-mmp'));
     assert.equal(mmp.smtpProxy?.popBeforeSmtpSeconds, 600);
     assert.equal(mmp.smtpProxy?.outbound.host, 'outbound-mta.mail.svc.cluster.local');
+    assert.equal(
+      mmp.smtpProxy?.outbound.caFile,
+      '/etc/mtopo/tls/ca.crt',
+      "the outbound MTA's certificate is checked against the site's CA, from the site's TLS Secret",
+    );
     const store = storeConfig.parse(config('siroe-store'));
     assert.deepEqual(
       store.quota,

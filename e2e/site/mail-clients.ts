@@ -1,0 +1,89 @@
+// Real mail clients in the outside namespace, each connecting from a zone's address: swaks sends
+// (SMTP), curl reads (IMAP with STARTTLS, checking the site's certificate for its published client
+// host name against the site's CA).
+import { run } from '../../testing/support/processes.ts';
+import type { OutsideNetwork } from '../outside/outside-network.ts';
+
+export interface Sent {
+  readonly accepted: boolean;
+  readonly transcript: string;
+}
+
+export async function sendMail(
+  outside: OutsideNetwork,
+  source: string,
+  server: { host: string; port: number },
+  message: { from: string; to: string; subject: string; body?: string },
+): Promise<Sent> {
+  const [command, args] = outside.wrap('/usr/bin/swaks', [
+    '--server',
+    `${server.host}:${server.port}`,
+    '--local-interface',
+    source,
+    '--helo',
+    'client.example.org',
+    '--from',
+    message.from,
+    '--to',
+    message.to,
+    '--header',
+    `Subject: ${message.subject}`,
+    '--body',
+    message.body ?? `a message for ${message.to}\n`,
+    '--timeout',
+    '60',
+  ]);
+  const result = await run(command, args, { timeoutMs: 90_000 });
+  return { accepted: result.code === 0, transcript: `${result.stdout}${result.stderr}` };
+}
+
+export interface ImapAccount {
+  readonly user: string;
+  readonly password: string;
+  /** The published client host name the certificate carries. */
+  readonly hostname: string;
+  readonly caFile: string;
+}
+
+/** Runs one IMAP request with curl (`UID SEARCH …`, or a fetch by URL path); stdout, or undefined on failure. */
+export async function imap(
+  outside: OutsideNetwork,
+  source: string,
+  server: { host: string; port: number },
+  account: ImapAccount,
+  request: { path: string; command?: string },
+): Promise<{ ok: boolean; out: string }> {
+  const { hostname } = account;
+  const [command, args] = outside.wrap('/usr/bin/curl', [
+    '--silent',
+    '--show-error',
+    '--max-time',
+    '30',
+    '--interface',
+    source,
+    '--connect-to',
+    `${hostname}:${server.port}:${server.host}:${server.port}`,
+    '--ssl-reqd',
+    '--cacert',
+    account.caFile,
+    '--user',
+    `${account.user}:${account.password}`,
+    `imap://${hostname}:${server.port}/${request.path}`,
+    ...(request.command ? ['-X', request.command] : []),
+  ]);
+  const result = await run(command, args, { timeoutMs: 60_000 });
+  return { ok: result.code === 0, out: result.code === 0 ? result.stdout : result.stderr };
+}
+
+/** The UIDs a `UID SEARCH` answer lists. */
+export function searchUids(answer: string): number[] {
+  const line = answer.split(/\r?\n/).find((l) => l.startsWith('* SEARCH'));
+  return line === undefined
+    ? []
+    : line
+        .slice('* SEARCH'.length)
+        .trim()
+        .split(/\s+/)
+        .filter((t) => t !== '')
+        .map(Number);
+}
