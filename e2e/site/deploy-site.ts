@@ -20,6 +20,7 @@ import { kubectl } from '../../testing/control-plane/kubectl.ts';
 import { TEST_NAMESPACE_LABEL } from '../../testing/control-plane/namespace.ts';
 import { testKubeconfigPath } from '../../testing/control-plane/test-env.ts';
 import { helm } from '../../testing/helm/helm.ts';
+import { ManagedProcess } from '../../testing/support/processes.ts';
 import type { MailUser } from '../../testing/peers/slapd.ts';
 import { ensureNodeBinaries } from '../cluster/node.ts';
 import { readNodeState } from '../cluster/node-state.ts';
@@ -76,10 +77,24 @@ export interface DeployedSite {
   readonly scratch: string;
   /** Seconds from applying the site to its Ready condition. */
   readonly readySeconds: number;
+  /** The legacy Postfix's directory (to start it again after a test stopped it). */
+  readonly legacyDir: string;
+  /** Adds a step to the teardown (run before those of the deployment itself). */
+  onTeardown(step: () => Promise<unknown>): void;
   teardown(): Promise<void>;
 }
 
 const log = (line: string): void => void process.stderr.write(`site: ${line}\n`);
+
+/**
+ * A mail server in the internet (on the internet client's address, port 25) that greets and hangs
+ * up: what the outbound tier may reach and every other tier must not.
+ */
+function startInternetMx(outside: OutsideNetwork, address: string, logFile: string): ManagedProcess {
+  const script = `require('node:net').createServer((s) => s.end('220 mx.example.org\\r\\n')).listen(25, '${address}')`;
+  const [command, args] = outside.wrap(process.execPath, ['-e', script]);
+  return ManagedProcess.spawn('internet-mx', command, args, { logFile });
+}
 
 async function importProgramImages(scratch: string): Promise<void> {
   const state = readNodeState();
@@ -166,10 +181,11 @@ export async function deploySite(): Promise<DeployedSite> {
       pki.directory,
     );
     undo.push(() => directory.stop());
-    const legacy = await startOutsideLegacy(outside, path.join(scratch, 'legacy'), ZONES.notes, [
-      LEGACY_DOMAIN,
-    ]);
+    const legacyDir = path.join(scratch, 'legacy');
+    const legacy = await startOutsideLegacy(outside, legacyDir, ZONES.notes, [LEGACY_DOMAIN]);
     undo.push(() => legacy.stop());
+    const mx = startInternetMx(outside, ZONES.internet, path.join(scratch, 'internet-mx.log'));
+    undo.push(() => mx.stop());
     log(`outside world up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     started = Date.now();
@@ -253,6 +269,8 @@ export async function deploySite(): Promise<DeployedSite> {
       caFile: pki.caFile,
       scratch,
       readySeconds,
+      legacyDir,
+      onTeardown: (step) => void undo.push(step),
       teardown,
     };
   } catch (error) {
