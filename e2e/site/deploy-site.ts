@@ -71,8 +71,8 @@ export interface DeployedSite {
   readonly directory: OutsideDirectory;
   readonly legacy: OutsideLegacy;
   readonly haproxy: NodeHaproxy;
-  /** The balancer's ports: SMTP to the edge MTA, IMAP to the MMP pool. */
-  readonly balancer: { readonly smtp: number; readonly imap: number };
+  /** The balancer's ports: SMTP to the edge MTA, IMAP and submission to the MMP pool. */
+  readonly balancer: { readonly smtp: number; readonly imap: number; readonly submission: number };
   readonly caFile: string;
   readonly scratch: string;
   /** Seconds from applying the site to its Ready condition. */
@@ -253,10 +253,11 @@ export async function deploySite(): Promise<DeployedSite> {
       );
     const edge = await serviceAddress('edge-mta', '{.status.loadBalancer.ingress[0].ip}');
     const pool = await serviceAddress('access-mmp', '{.spec.clusterIP}');
-    const balancer = { smtp: 25, imap: 143 };
+    const balancer = { smtp: 25, imap: 143, submission: 587 };
     const haproxy = await startNodeHaproxy(outside, path.join(scratch), ZONES.internet, [
       { name: 'edge', port: balancer.smtp, backend: { host: edge, port: 25 } },
-      { name: 'access', port: balancer.imap, backend: { host: pool, port: 143 } },
+      { name: 'access-imap', port: balancer.imap, backend: { host: pool, port: 143 } },
+      { name: 'access-submission', port: balancer.submission, backend: { host: pool, port: 587 } },
     ]);
     undo.push(() => haproxy.stop());
     return {

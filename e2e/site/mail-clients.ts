@@ -14,6 +14,8 @@ export async function sendMail(
   source: string,
   server: { host: string; port: number },
   message: { from: string; to: string; subject: string; body?: string },
+  /** Submission: STARTTLS, then AUTH PLAIN as this user. */
+  auth?: { user: string; password: string },
 ): Promise<Sent> {
   const [command, args] = outside.wrap('/usr/bin/swaks', [
     '--server',
@@ -32,6 +34,7 @@ export async function sendMail(
     message.body ?? `a message for ${message.to}\n`,
     '--timeout',
     '60',
+    ...(auth ? ['--tls', '--auth', 'PLAIN', '--auth-user', auth.user, '--auth-password', auth.password] : []),
   ]);
   const result = await run(command, args, { timeoutMs: 90_000 });
   return { accepted: result.code === 0, transcript: `${result.stdout}${result.stderr}` };

@@ -183,6 +183,37 @@ describe('siroe on the real node', () => {
     assert.match(fetched.out, /a message for alice@siroe\.example/);
   });
 
+  test("a client submits through the MMP pool's SMTP proxy, which hands it to the outbound MTA over verified TLS", async () => {
+    const subject = `e2e-submitted-${tag}`;
+    const sent = await sendMail(
+      deployed.outside,
+      ZONES.engineer,
+      { host: deployed.haproxy.address, port: deployed.balancer.submission },
+      { from: 'carol@siroe.example', to: 'bob@west.siroe.example', subject },
+      { user: 'carol', password: 'carol-pw' },
+    );
+    assert.ok(sent.accepted, sent.transcript);
+    const account = {
+      user: 'bob',
+      password: 'bob-pw',
+      hostname: publishedHostnames(deployed.site).clients,
+      caFile: deployed.caFile,
+    };
+    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
+    await waitFor(
+      'the submitted message in bob’s INBOX',
+      async () => {
+        const found = await imap(deployed.outside, ZONES.engineer, server, account, {
+          path: 'INBOX',
+          command: `UID SEARCH SUBJECT "${subject}"`,
+        });
+        if (!found.ok) throw new Error(found.out);
+        return searchUids(found.out).length > 0;
+      },
+      WAIT,
+    );
+  });
+
   test('mail for the legacy domain leaves through the gateway to the legacy Postfix', async () => {
     const subject = `e2e-legacy-${tag}`;
     const sent = await sendMail(
