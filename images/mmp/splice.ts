@@ -29,6 +29,9 @@ export function splice(
   const done = new Promise<SpliceStats>((resolve) => (resolveDone = resolve));
   const clientRead0 = client.bytesRead;
   const storeRead0 = store.bytesRead;
+  // Only their lengths are kept: the buffers themselves may go once written.
+  const pipelinedBytes = options.pipelined.length;
+  const storeRestBytes = options.storeRest.length;
   const finish = (why: SpliceStats['reason']) => {
     reason ??= why;
     client.destroy();
@@ -38,8 +41,8 @@ export function splice(
   const onClose = () => {
     if (++closed < 2) return;
     resolveDone({
-      toStore: client.bytesRead - clientRead0 + options.pipelined.length,
-      toClient: store.bytesRead - storeRead0 + options.storeRest.length,
+      toStore: client.bytesRead - clientRead0 + pipelinedBytes,
+      toClient: store.bytesRead - storeRead0 + storeRestBytes,
       reason: reason ?? 'ended',
     });
   };

@@ -104,6 +104,8 @@ export async function connectToStore(
   };
 }
 
+const ignoreError = () => undefined;
+
 function openSocket(address: string, target: StoreTarget): Socket {
   const socket = target.tls
     ? connectTls({
@@ -151,6 +153,11 @@ function tryAddress(
       settled = true;
       clearTimeout(timer);
       socket.off('data', onData);
+      // The login's error handler holds the login (its reader, the warm connection's bytes) in its
+      // closure: a spliced session would keep them for its life. An error from here on is the
+      // splice's (it follows with 'close'); until the splice listens, it is ignored.
+      socket.off('error', onError);
+      socket.on('error', ignoreError);
       if (!result.ok) socket.destroy();
       else socket.pause();
       resolve(result);
@@ -166,7 +173,8 @@ function tryAddress(
         clearTimeout(timer);
         timer = awaitLogin();
       });
-    socket.on('error', (error) => fail(describeError(error)));
+    const onError = (error: Error) => fail(describeError(error));
+    socket.on('error', onError);
     socket.once('close', () => fail('closed during login'));
     const onData = (chunk: Buffer) => {
       for (const step of login.receive(chunk)) handle(step);
@@ -185,7 +193,10 @@ function tryAddress(
         ca: target.starttls.ca,
       });
       socket = secure;
-      secure.on('error', (error) => fail(`TLS: ${describeError(error)}`));
+      // The plain socket's errors surface on the TLS socket; it keeps a quiet handler of its own.
+      plain.off('error', onError);
+      plain.on('error', ignoreError);
+      secure.on('error', onError);
       secure.once('close', () => fail('closed during login'));
       secure.once('secureConnect', () => {
         secure.on('data', onData);
