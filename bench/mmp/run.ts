@@ -81,15 +81,15 @@ const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
  */
 const LAG_RESOLUTION_MS = 10;
 
+/** Milliseconds between ticks → milliseconds of lag, to 0.01 ms. */
+const lagMs = (betweenTicksMs: number) =>
+  Math.max(0, Math.round((betweenTicksMs - LAG_RESOLUTION_MS) * 100) / 100);
+
 /** The MMP's event-loop lag since the last scrape, in ms (prom-client resets it on each scrape). */
 async function mmpLoopLag(httpPort: number): Promise<{ p50: number; p99: number; max: number }> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const read = (name: string) =>
-    Math.max(
-      0,
-      Math.round(Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1e5) / 100 -
-        LAG_RESOLUTION_MS,
-    );
+    lagMs(Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1e3);
   return {
     p50: read('nodejs_eventloop_lag_p50_seconds'),
     p99: read('nodejs_eventloop_lag_p99_seconds'),
@@ -103,7 +103,7 @@ function clientLoopLag() {
   h.enable();
   return () => {
     h.disable();
-    const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - LAG_RESOLUTION_MS);
+    const ms = (ns: number) => lagMs(ns / 1e6);
     return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
   };
 }

@@ -3,7 +3,7 @@
 // wrote: Python's imaplib and poplib, curl, ImapFlow. The MMP runs on the config the operator renders
 // for examples/siroe.yaml, localized to loopback (images/mmp/testing/rendered-config.ts).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ const SITE_USERS = [
   { uid: 'frank', password: 'frank pw', mail: 'frank@example.test', mailHost: STORE(1) },
   { uid: 'gina', password: 'gina-pw', mail: 'gina@example.test', mailHost: 'siroe-store-2' },
   { uid: 'hal', password: 'hal-pw', mail: 'hal@example.test', mailHost: 'siroe-store-0' },
+  { uid: 'ida', password: 'ida-pw', mail: 'ida@example.test', mailHost: STORE(1) },
 ];
 
 /** A line-oriented raw client: what a hostile or a scripted client sends. */
@@ -156,9 +157,11 @@ describe('the MMP in front of two Dovecot stores', () => {
   let mmp: MmpProcess;
   let balanced: MmpProcess;
   let imapCaps: string[];
+  let certFile: string;
 
   before(async () => {
     const tls = await makeSelfSignedCertificate(dir.path);
+    certFile = tls.certFile;
     const master = { name: 'mmp', password: SECRET };
     [slapd, storeA, storeB] = await Promise.all([
       startSlapd(join(dir.path, 'slapd'), [...USERS, ...SITE_USERS]),
@@ -172,7 +175,10 @@ describe('the MMP in front of two Dovecot stores', () => {
       }),
       startDovecot(join(dir.path, 'store-1'), {
         master,
-        users: [{ name: 'frank@example.test', inbox: ['frank on store-1'] }],
+        users: [
+          { name: 'frank@example.test', inbox: ['frank on store-1'] },
+          { name: 'ida@example.test', inbox: ['ida on store-1'] },
+        ],
       }),
     ]);
     imapCaps = await capabilitiesAfterLogin(storeA.imapPort, 'erin@example.test');
@@ -266,6 +272,74 @@ describe('the MMP in front of two Dovecot stores', () => {
     try {
       const message = await client.fetchOne('1', { envelope: true });
       assert.equal(message && message.envelope?.subject, 'frank on store-1');
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+  test('mbsync: pulls a mailbox through the MMP into a Maildir and pushes a new message back (APPEND)', async () => {
+    const home = join(dir.path, 'mbsync');
+    const maildir = join(home, 'mail');
+    mkdirSync(maildir, { recursive: true });
+    const config = join(home, 'mbsyncrc');
+    // isync 1.4 checks the certificate (trusted by CertificateFile) for the host's DNS name, not an
+    // IP address: the test certificate names localhost.
+    writeFileSync(
+      config,
+      `IMAPAccount mmp
+Host localhost
+Port ${mmp.ports.imaps}
+User ida
+Pass ida-pw
+SSLType IMAPS
+CertificateFile ${certFile}
+
+IMAPStore remote
+Account mmp
+
+MaildirStore local
+Path ${maildir}/
+Inbox ${maildir}/INBOX
+
+Channel inbox
+Far :remote:INBOX
+Near :local:INBOX
+Create Near
+Sync All
+SyncState *
+`,
+    );
+    const sync = () => run('mbsync', ['-c', config, 'inbox'], { timeoutMs: 60_000 });
+    const pulled = await sync();
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr);
+    const inbox = join(maildir, 'INBOX');
+    const files = ['cur', 'new'].flatMap((d) => readdirSync(join(inbox, d)).map((f) => join(inbox, d, f)));
+    assert.equal(files.length, 1, files.join());
+    assert.match(readFileSync(files[0]!, 'utf8'), /Subject: ida on store-1/);
+    // A message written locally goes up by APPEND (its literal passes the splice untouched).
+    const text = 'line of text\r\n'.repeat(2000);
+    const body = `From: ida@example.test\r\nSubject: from mbsync\r\n\r\n${text}`;
+    writeFileSync(join(inbox, 'new', `${Date.now()}.mbsync-test.localhost`), body);
+    const pushed = await sync();
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'ida', pass: 'ida-pw' },
+      logger: false,
+    });
+    await client.connect();
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const message = await client.fetchOne('2', { source: true });
+      assert.ok(message && message.source, 'a second message on the store');
+      // mbsync may add its own X-TUID header; the rest arrives byte for byte.
+      const source = message.source.toString('latin1');
+      assert.match(source, /^Subject: from mbsync\r$/m);
+      assert.ok(source.endsWith(`\r\n\r\n${text}`), `${source.length} bytes`);
     } finally {
       lock.release();
     }
