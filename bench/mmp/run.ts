@@ -158,7 +158,9 @@ try {
       env: MMP_ENV,
     },
   );
-  process.stdout.write(`MMP env ${JSON.stringify(MMP_ENV)}\n`);
+  // The MMP's RSS once it listens, before any session: its base, whatever the load does later.
+  const mmpStartMiB = treeRssMiB(mmp.process.pid);
+  process.stdout.write(`MMP env ${JSON.stringify(MMP_ENV)}, ${mmpStartMiB.toFixed(1)} MiB at start\n`);
   stops.push(() => mmp.stop());
 
   const nginxDir = join(dir.path, 'nginx');
@@ -276,6 +278,7 @@ try {
     when: new Date().toISOString(),
     command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']}`,
     mmpEnv: MMP_ENV,
+    mmpStartMiB,
     logins,
     throughput,
     idle,

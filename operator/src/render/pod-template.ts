@@ -27,15 +27,16 @@ export interface PodTemplateInput {
 }
 
 /**
- * The MMP's memory settings (measured in bench/mmp, docs/performance.md "MMP"): it holds thousands
- * of idle sessions, so its base matters. glibc gives each thread that mallocs its own arena (libuv's
- * pool, V8's helpers), which fragments and is never given back; two arenas cut the RSS after load by
- * about a third. V8's young generation grows to three 16 MiB semi-spaces under a login burst and keeps
- * them; 2 MiB semi-spaces cost a few more scavenges (short-lived objects are small here).
+ * The MMP's memory settings, measured in bench/mmp (docs/performance.md, "MMP", third round): it
+ * holds thousands of idle sessions, so what it keeps after a burst matters. glibc gives each thread
+ * that mallocs its own arena (libuv's pool, V8's helpers), fragmented and never given back; V8's young
+ * generation grows to three 16 MiB semi-spaces under load and keeps them. Two arenas and 4 MiB
+ * semi-spaces took the RSS with 9,900 idle sessions from 361 to 233 MiB at the same CPU per login and
+ * per GiB; 2 MiB semi-spaces saved no more and cost a third more CPU.
  */
 export const MMP_ENV = [
   { name: 'MALLOC_ARENA_MAX', value: '2' },
-  { name: 'NODE_OPTIONS', value: '--max-semi-space-size=2' },
+  { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
 ] as const;
 
 const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
