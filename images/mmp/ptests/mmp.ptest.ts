@@ -346,6 +346,45 @@ SyncState *
     await client.logout();
   });
 
+  test('IDLE passes the splice: an ImapFlow client idling through the MMP hears of a message appended by another', async () => {
+    const connectAs = () =>
+      new ImapFlow({
+        host: '127.0.0.1',
+        port: mmp.ports.imaps!,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: 'erin', pass: 'erin-pw' },
+        logger: false,
+      });
+    const idler = connectAs();
+    await idler.connect();
+    const lock = await idler.getMailboxLock('INBOX');
+    try {
+      const before = (idler.mailbox as { exists: number }).exists;
+      const heard = new Promise<number>((resolve) =>
+        idler.on('exists', (e: { count: number }) => resolve(e.count)),
+      );
+      // IDLE (ImapFlow's promise settles when the IDLE ends). Whether the append comes before or
+      // after the store has the IDLE, the EXISTS can only reach the idler as a response within it.
+      const idling = idler.idle();
+      const writer = connectAs();
+      await writer.connect();
+      await writer.append('INBOX', 'From: erin@example.test\r\nSubject: while idling\r\n\r\nhello\r\n');
+      await writer.logout();
+      const count = await Promise.race([
+        heard,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no EXISTS while idling')), 30_000),
+        ),
+      ]);
+      assert.equal(count, before + 1);
+      void idling.catch(() => undefined);
+    } finally {
+      lock.release();
+    }
+    await idler.logout();
+  });
+
   test('a wrong password and an unknown user get the same AUTHENTICATIONFAILED, no sooner than the floor', async () => {
     const c = await RawClient.connect(mmp.ports.imap!);
     await c.expect(/^\* OK/);
