@@ -9,6 +9,7 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
+import { reusedReadBuffer } from './splice.ts';
 import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
@@ -107,14 +108,23 @@ export async function connectToStore(
 const ignoreError = () => undefined;
 
 function openSocket(address: string, target: StoreTarget): Socket {
-  const socket = target.tls
-    ? connectTls({
-        host: address,
-        port: target.port,
-        servername: isIP(target.host) ? undefined : target.host,
-        ca: target.tls.ca,
-      })
-    : connectTcp({ host: address, port: target.port });
+  let socket: Socket;
+  if (target.tls)
+    socket = connectTls({
+      host: address,
+      port: target.port,
+      servername: isIP(target.host) ? undefined : target.host,
+      ca: target.tls.ca,
+    });
+  else if (target.starttls) socket = connectTcp({ host: address, port: target.port });
+  else
+    // A plain store connection reads into one buffer of its own (splice.ts, reusedReadBuffer): a
+    // bulk FETCH then costs no buffer per read. TLS, implicit or started, reads its own way.
+    socket = connectTcp({
+      host: address,
+      port: target.port,
+      onread: reusedReadBuffer(() => socket),
+    });
   socket.setNoDelay(true);
   return socket;
 }

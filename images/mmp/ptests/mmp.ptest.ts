@@ -385,6 +385,58 @@ SyncState *
     await idler.logout();
   });
 
+  test('a 4 MiB FETCH to a client that reads in fits arrives byte for byte (the store side reads into reused buffers)', async () => {
+    // Lines that differ from each other, so that a chunk written twice or overwritten shows.
+    const lines = Array.from(
+      { length: 60_000 },
+      (_, i) => `${i.toString(36).padStart(8, '0')} ${'abcdefghij'.repeat(6)}\r\n`,
+    );
+    const body = `From: ida@example.test\r\nSubject: bulk\r\n\r\n${lines.join('')}`;
+    const writer = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'ida', pass: 'ida-pw' },
+      logger: false,
+    });
+    await writer.connect();
+    const appended = await writer.append('INBOX', body);
+    await writer.logout();
+    assert.ok(appended && appended.uid, 'APPENDUID');
+    // A raw client that stops reading for a while every 256 KiB: the MMP's writes to it then wait,
+    // which is when a reused read buffer must not be read into again.
+    const socket = connectTls({ port: mmp.ports.imaps!, host: '127.0.0.1', rejectUnauthorized: false });
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let sinceStop = 0;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      sinceStop += chunk.length;
+      if (sinceStop > 256 * 1024) {
+        sinceStop = 0;
+        socket.pause();
+        setTimeout(() => socket.resume(), 50);
+      }
+    });
+    const all = () => Buffer.concat(chunks).toString('latin1');
+    await waitFor('the greeting', () => /^\* OK/.test(all()));
+    socket.write(`a LOGIN ida ida-pw\r\nb SELECT INBOX\r\nc UID FETCH ${appended.uid} (BODY.PEEK[])\r\n`);
+    await waitFor('the FETCH', () => /\r\nc OK /.test(all().slice(-200)), { timeoutMs: 60_000 });
+    socket.write('d LOGOUT\r\n');
+    socket.end();
+    const text = all();
+    const literal = /BODY\[\] \{(\d+)\}\r\n/.exec(text);
+    assert.ok(literal, text.slice(0, 500));
+    const start = literal.index + literal[0].length;
+    assert.equal(Number(literal[1]), Buffer.byteLength(body));
+    assert.ok(
+      text.slice(start, start + Number(literal[1])) === body,
+      `received ${received} bytes; the body differs`,
+    );
+  });
+
   test('a wrong password and an unknown user get the same AUTHENTICATIONFAILED, no sooner than the floor', async () => {
     const c = await RawClient.connect(mmp.ports.imap!);
     await c.expect(/^\* OK/);
