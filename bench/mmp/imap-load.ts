@@ -56,10 +56,13 @@ function open(port: number): Promise<Conversation> {
   });
 }
 
-async function session(port: number, user: string, password: string): Promise<void> {
+/** One session; returns the milliseconds from connect() to the greeting's last byte. */
+async function session(port: number, user: string, password: string): Promise<number> {
+  const started = performance.now();
   const c = await open(port);
   try {
     await c.expect(/^\* OK[^\r]*\r\n/m);
+    const greetingMs = performance.now() - started;
     c.send(`a LOGIN ${user} ${password}\r\n`);
     await c.expect(/^a OK[^\r]*\r\n/m);
     c.send('b SELECT INBOX\r\n');
@@ -68,9 +71,23 @@ async function session(port: number, user: string, password: string): Promise<vo
     await c.expect(/^c OK[^\r]*\r\n/m);
     c.send('d LOGOUT\r\n');
     await c.expect(/^d OK[^\r]*\r\n/m);
+    return greetingMs;
   } finally {
     c.close();
   }
+}
+
+export interface LoginRate {
+  sessions: number;
+  errors: number;
+  perSecond: number;
+  /** connect() → greeting, milliseconds: median and 99th percentile over the sessions. */
+  greetingMs: { p50: number; p99: number };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Logins per second with `concurrency` workers for `seconds`; errors counted, not thrown. */
@@ -79,17 +96,18 @@ export async function loginRate(
   users: { name: string; password: string }[],
   concurrency: number,
   seconds: number,
-): Promise<{ sessions: number; errors: number; perSecond: number }> {
+): Promise<LoginRate> {
   const deadline = performance.now() + seconds * 1000;
   let sessions = 0;
   let errors = 0;
+  const greetings: number[] = [];
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       for (let i = 0; performance.now() < deadline; i++) {
         const user = users[(w + i * concurrency) % users.length]!;
         try {
-          await session(port, user.name, user.password);
+          greetings.push(await session(port, user.name, user.password));
           sessions++;
         } catch {
           errors++;
@@ -98,7 +116,14 @@ export async function loginRate(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { sessions, errors, perSecond: sessions / elapsed };
+  greetings.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    sessions,
+    errors,
+    perSecond: sessions / elapsed,
+    greetingMs: { p50: round(percentile(greetings, 50)), p99: round(percentile(greetings, 99)) },
+  };
 }
 
 /** MB/s of FETCH BODY[] of one large message, `fetches` times over one connection. */

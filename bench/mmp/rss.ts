@@ -37,7 +37,10 @@ export function treeRssMiB(pid: number): number {
   return total / 1024;
 }
 
-/** CPU seconds (user + system) used so far by `pid` and every descendant. */
+/**
+ * CPU seconds (user + system) used so far by `pid` and every descendant, the ones that have exited
+ * included (each process's cutime + cstime holds its reaped children's).
+ */
 export function treeCpuSeconds(pid: number): number {
   let ticks = 0;
   const queue = [pid];
@@ -46,11 +49,17 @@ export function treeCpuSeconds(pid: number): number {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       continue;
     }
     queue.push(...children(p));
   }
   return ticks / 100;
+}
+
+/** The soft limit on open files of a running process (`Max open files` in /proc/PID/limits). */
+export function openFileLimit(pid: number): number {
+  const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  return Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Infinity);
 }

@@ -92,9 +92,13 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     () => perform(core?.timeout() ?? []),
     o.preLoginTimeoutMs ?? loginLimits.preLoginTimeoutMs,
   );
+  // Runs when the client's socket has closed, however the session ended: our goodbye ('close'
+  // sets the phase first), the client hanging up, or the splice. The gauge and the timer go then.
+  let released = false;
   const closeAll = () => {
-    if (phase === 'closed') return;
     phase = 'closed';
+    if (released) return;
+    released = true;
     clearTimeout(preLoginTimer);
     if (gaugePhase === 'pre-login') setGauge(undefined);
   };
@@ -199,26 +203,32 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   };
 
   const startSplice = (pipelined: Buffer) => {
-    const store = storeConnection;
-    if (!store) return;
+    if (!storeConnection) return;
+    // What the session's end needs; the closures below must not keep the connection record.
+    const { socket: storeSocket, rest, identity, store: storeName } = storeConnection;
     phase = 'proxied';
     clearTimeout(preLoginTimer);
     socket.off('data', onData);
+    // An idle spliced session should hold its two sockets and little else: the pre-login core (its
+    // command reader and buffers) and the store's login leftovers are not needed any more, and the
+    // closures above would otherwise keep them for the session's life (hours, for an IDLE client).
+    core = undefined;
+    storeConnection = undefined;
     setGauge('proxied');
-    spliced = splice(socket, store.socket, {
+    spliced = splice(socket, storeSocket, {
       idleTimeoutMs: o.idleTimeoutMs,
       pipelined,
-      storeRest: store.rest,
+      storeRest: rest,
       maxBufferedBytes: spliceLimits.maxBufferedBytes,
     });
-    const unregister = o.proxied.add(store.identity, { end: () => spliced?.end() });
+    const unregister = o.proxied.add(identity, { end: () => spliced?.end() });
     void spliced.done.then((stats) => {
       unregister();
       setGauge(undefined);
       phase = 'closed';
       o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-store' }, stats.toStore);
       o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-client' }, stats.toClient);
-      log.info({ user: store.identity, store: store.store, ...stats }, 'session ended');
+      log.info({ user: identity, store: storeName, ...stats }, 'session ended');
     });
   };
 

@@ -16,8 +16,9 @@ const { values } = parseArgs({
     config: { type: 'string', default: PATHS.config },
     'listen-host': { type: 'string', default: '0.0.0.0' },
     'admin-socket': { type: 'string', default: DEFAULT_ADMIN_SOCKET },
-    // Tests only: a shorter floor for failed logins (milliseconds).
+    // Tests only: a shorter floor for failed logins, a shorter time to log in (milliseconds).
     'failure-floor-ms': { type: 'string' },
+    'pre-login-timeout-ms': { type: 'string' },
   },
 });
 
@@ -35,6 +36,7 @@ async function serve(): Promise<void> {
     listenHost: values['listen-host'],
     adminSocket: values['admin-socket'],
     ...(values['failure-floor-ms'] ? { failureFloorMs: Number(values['failure-floor-ms']) } : {}),
+    ...(values['pre-login-timeout-ms'] ? { preLoginTimeoutMs: Number(values['pre-login-timeout-ms']) } : {}),
   });
   logger.info({ ports: mmp.ports, httpPort: mmp.httpPort }, 'mmp started');
   exitOnSignal(mmp, logger);

@@ -38,6 +38,8 @@ export interface MmpOptions {
   adminSocket?: string;
   /** Tests shorten the failure floor (never to zero: the timing test needs it). */
   failureFloorMs?: number;
+  /** Tests shorten the time from connect to login (a slow client's test). */
+  preLoginTimeoutMs?: number;
 }
 
 export interface RunningMmp {
@@ -218,6 +220,9 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
           loginFlow,
           proxied,
           idleTimeoutMs,
+          ...(options.preLoginTimeoutMs !== undefined
+            ? { preLoginTimeoutMs: options.preLoginTimeoutMs }
+            : {}),
           metrics,
           logger,
         });

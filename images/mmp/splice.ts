@@ -29,6 +29,9 @@ export function splice(
   const done = new Promise<SpliceStats>((resolve) => (resolveDone = resolve));
   const clientRead0 = client.bytesRead;
   const storeRead0 = store.bytesRead;
+  // Only their lengths are kept: the buffers themselves may go once written.
+  const pipelinedBytes = options.pipelined.length;
+  const storeRestBytes = options.storeRest.length;
   const finish = (why: SpliceStats['reason']) => {
     reason ??= why;
     client.destroy();
@@ -38,8 +41,8 @@ export function splice(
   const onClose = () => {
     if (++closed < 2) return;
     resolveDone({
-      toStore: client.bytesRead - clientRead0 + options.pipelined.length,
-      toClient: store.bytesRead - storeRead0 + options.storeRest.length,
+      toStore: client.bytesRead - clientRead0 + pipelinedBytes,
+      toClient: store.bytesRead - storeRead0 + storeRestBytes,
       reason: reason ?? 'ended',
     });
   };
@@ -60,11 +63,85 @@ export function splice(
   if (options.storeRest.length > 0) client.write(options.storeRest);
   if (options.pipelined.length > 0) store.write(options.pipelined);
   forward(client, store, options.maxBufferedBytes);
+  // A store socket reading into its own buffer has no 'data' events from here on: the sink takes them.
+  forwardReused(store, client, options.maxBufferedBytes);
   forward(store, client, options.maxBufferedBytes);
   return {
     end: () => finish('ended'),
     done,
   };
+}
+
+/**
+ * A plain store socket reads with `net.connect`'s `onread` instead of into a new buffer per read:
+ * a bulk FETCH then costs no allocation (and no collection) per chunk. Until the socket is spliced
+ * its bytes are handed on as copies in 'data' events, as any socket's (the login phase reads them
+ * so); once spliced, they go to the sink, straight to the other side.
+ *
+ * Which buffer a read goes into is chosen after each read: while the socket reads in bulk, one of
+ * its own, written on as it is (and no next read until that write is done); otherwise one buffer
+ * shared by every such socket, copied out at once, so an idle session holds no read buffer at all.
+ */
+type ReadSink = (view: Buffer, owned: boolean) => boolean;
+const readSinks = new WeakMap<Socket, ReadSink>();
+
+/** Node's own read size. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** A read this large means more is coming: the socket gets a buffer of its own. */
+const BULK_READ_BYTES = 16 * 1024;
+/** A read this small means the bulk is over: back to the shared buffer. */
+const SMALL_READ_BYTES = 4 * 1024;
+/** Read into and copied out of within one callback, so every socket may point at it. */
+const SHARED: Buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
+export function reusedReadBuffer(socket: () => Socket): {
+  buffer: () => Buffer;
+  callback: (bytes: number, buffer: Buffer) => boolean;
+} {
+  let own: Buffer | undefined;
+  let next: Buffer = SHARED;
+  return {
+    // Node asks once at connect and again after each read.
+    buffer: () => next,
+    callback: (bytes, buffer) => {
+      const view = buffer.subarray(0, bytes);
+      if (bytes >= BULK_READ_BYTES) next = own ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      else if (bytes < SMALL_READ_BYTES) {
+        next = SHARED;
+        // A write still sending from it holds it; otherwise it is let go.
+        own = undefined;
+      }
+      const s = socket();
+      const sink = readSinks.get(s);
+      if (sink) return buffer === SHARED ? sink(Buffer.from(view), false) : sink(view, true);
+      s.emit('data', Buffer.from(view));
+      return true;
+    },
+  };
+}
+
+/**
+ * The sink of a socket reading with `reusedReadBuffer`. A copy is written as 'data' chunks are
+ * (reading on below `maxBuffered` unsent); a read in the socket's own buffer is written as it is,
+ * and reading stops (false) until that write is done, since the next read would overwrite it.
+ */
+function forwardReused(from: Socket, to: Socket, maxBuffered: number): void {
+  let waiting = false;
+  const written = () => {
+    if (!waiting) return;
+    waiting = false;
+    if (!from.destroyed) from.resume();
+  };
+  readSinks.set(from, (view, owned) => {
+    if (!owned) {
+      to.write(view);
+      return to.writableLength < maxBuffered;
+    }
+    to.write(view, written);
+    if (to.writableLength === 0) return true;
+    waiting = true;
+    return false;
+  });
 }
 
 /** `from`'s bytes to `to`, reading on while `to` has less than `maxBuffered` bytes unsent. */

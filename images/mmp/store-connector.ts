@@ -9,6 +9,7 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
+import { reusedReadBuffer } from './splice.ts';
 import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
@@ -104,15 +105,26 @@ export async function connectToStore(
   };
 }
 
+const ignoreError = () => undefined;
+
 function openSocket(address: string, target: StoreTarget): Socket {
-  const socket = target.tls
-    ? connectTls({
-        host: address,
-        port: target.port,
-        servername: isIP(target.host) ? undefined : target.host,
-        ca: target.tls.ca,
-      })
-    : connectTcp({ host: address, port: target.port });
+  let socket: Socket;
+  if (target.tls)
+    socket = connectTls({
+      host: address,
+      port: target.port,
+      servername: isIP(target.host) ? undefined : target.host,
+      ca: target.tls.ca,
+    });
+  else if (target.starttls) socket = connectTcp({ host: address, port: target.port });
+  else
+    // A plain store connection reads into one buffer of its own (splice.ts, reusedReadBuffer): a
+    // bulk FETCH then costs no buffer per read. TLS, implicit or started, reads its own way.
+    socket = connectTcp({
+      host: address,
+      port: target.port,
+      onread: reusedReadBuffer(() => socket),
+    });
   socket.setNoDelay(true);
   return socket;
 }
@@ -151,6 +163,11 @@ function tryAddress(
       settled = true;
       clearTimeout(timer);
       socket.off('data', onData);
+      // The login's error handler holds the login (its reader, the warm connection's bytes) in its
+      // closure: a spliced session would keep them for its life. An error from here on is the
+      // splice's (it follows with 'close'); until the splice listens, it is ignored.
+      socket.off('error', onError);
+      socket.on('error', ignoreError);
       if (!result.ok) socket.destroy();
       else socket.pause();
       resolve(result);
@@ -166,7 +183,8 @@ function tryAddress(
         clearTimeout(timer);
         timer = awaitLogin();
       });
-    socket.on('error', (error) => fail(describeError(error)));
+    const onError = (error: Error) => fail(describeError(error));
+    socket.on('error', onError);
     socket.once('close', () => fail('closed during login'));
     const onData = (chunk: Buffer) => {
       for (const step of login.receive(chunk)) handle(step);
@@ -185,7 +203,10 @@ function tryAddress(
         ca: target.starttls.ca,
       });
       socket = secure;
-      secure.on('error', (error) => fail(`TLS: ${describeError(error)}`));
+      // The plain socket's errors surface on the TLS socket; it keeps a quiet handler of its own.
+      plain.off('error', onError);
+      plain.on('error', ignoreError);
+      secure.on('error', onError);
       secure.once('close', () => fail('closed during login'));
       secure.once('secureConnect', () => {
         secure.on('data', onData);

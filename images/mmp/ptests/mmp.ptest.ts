@@ -3,7 +3,7 @@
 // wrote: Python's imaplib and poplib, curl, ImapFlow. The MMP runs on the config the operator renders
 // for examples/siroe.yaml, localized to loopback (images/mmp/testing/rendered-config.ts).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ const SITE_USERS = [
   { uid: 'frank', password: 'frank pw', mail: 'frank@example.test', mailHost: STORE(1) },
   { uid: 'gina', password: 'gina-pw', mail: 'gina@example.test', mailHost: 'siroe-store-2' },
   { uid: 'hal', password: 'hal-pw', mail: 'hal@example.test', mailHost: 'siroe-store-0' },
+  { uid: 'ida', password: 'ida-pw', mail: 'ida@example.test', mailHost: STORE(1) },
 ];
 
 /** A line-oriented raw client: what a hostile or a scripted client sends. */
@@ -156,9 +157,11 @@ describe('the MMP in front of two Dovecot stores', () => {
   let mmp: MmpProcess;
   let balanced: MmpProcess;
   let imapCaps: string[];
+  let certFile: string;
 
   before(async () => {
     const tls = await makeSelfSignedCertificate(dir.path);
+    certFile = tls.certFile;
     const master = { name: 'mmp', password: SECRET };
     [slapd, storeA, storeB] = await Promise.all([
       startSlapd(join(dir.path, 'slapd'), [...USERS, ...SITE_USERS]),
@@ -172,7 +175,10 @@ describe('the MMP in front of two Dovecot stores', () => {
       }),
       startDovecot(join(dir.path, 'store-1'), {
         master,
-        users: [{ name: 'frank@example.test', inbox: ['frank on store-1'] }],
+        users: [
+          { name: 'frank@example.test', inbox: ['frank on store-1'] },
+          { name: 'ida@example.test', inbox: ['ida on store-1'] },
+        ],
       }),
     ]);
     imapCaps = await capabilitiesAfterLogin(storeA.imapPort, 'erin@example.test');
@@ -270,6 +276,165 @@ describe('the MMP in front of two Dovecot stores', () => {
       lock.release();
     }
     await client.logout();
+  });
+
+  test('mbsync: pulls a mailbox through the MMP into a Maildir and pushes a new message back (APPEND)', async () => {
+    const home = join(dir.path, 'mbsync');
+    const maildir = join(home, 'mail');
+    mkdirSync(maildir, { recursive: true });
+    const config = join(home, 'mbsyncrc');
+    // isync 1.4 checks the certificate (trusted by CertificateFile) for the host's DNS name, not an
+    // IP address: the test certificate names localhost.
+    writeFileSync(
+      config,
+      `IMAPAccount mmp
+Host localhost
+Port ${mmp.ports.imaps}
+User ida
+Pass ida-pw
+SSLType IMAPS
+CertificateFile ${certFile}
+
+IMAPStore remote
+Account mmp
+
+MaildirStore local
+Path ${maildir}/
+Inbox ${maildir}/INBOX
+
+Channel inbox
+Far :remote:INBOX
+Near :local:INBOX
+Create Near
+Sync All
+SyncState *
+`,
+    );
+    const sync = () => run('mbsync', ['-c', config, 'inbox'], { timeoutMs: 60_000 });
+    const pulled = await sync();
+    assert.equal(pulled.code, 0, pulled.stdout + pulled.stderr);
+    const inbox = join(maildir, 'INBOX');
+    const files = ['cur', 'new'].flatMap((d) => readdirSync(join(inbox, d)).map((f) => join(inbox, d, f)));
+    assert.equal(files.length, 1, files.join());
+    assert.match(readFileSync(files[0]!, 'utf8'), /Subject: ida on store-1/);
+    // A message written locally goes up by APPEND (its literal passes the splice untouched).
+    const text = 'line of text\r\n'.repeat(2000);
+    const body = `From: ida@example.test\r\nSubject: from mbsync\r\n\r\n${text}`;
+    writeFileSync(join(inbox, 'new', `${Date.now()}.mbsync-test.localhost`), body);
+    const pushed = await sync();
+    assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'ida', pass: 'ida-pw' },
+      logger: false,
+    });
+    await client.connect();
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const message = await client.fetchOne('2', { source: true });
+      assert.ok(message && message.source, 'a second message on the store');
+      // mbsync may add its own X-TUID header; the rest arrives byte for byte.
+      const source = message.source.toString('latin1');
+      assert.match(source, /^Subject: from mbsync\r$/m);
+      assert.ok(source.endsWith(`\r\n\r\n${text}`), `${source.length} bytes`);
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+  test('IDLE passes the splice: an ImapFlow client idling through the MMP hears of a message appended by another', async () => {
+    const connectAs = () =>
+      new ImapFlow({
+        host: '127.0.0.1',
+        port: mmp.ports.imaps!,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: 'erin', pass: 'erin-pw' },
+        logger: false,
+      });
+    const idler = connectAs();
+    await idler.connect();
+    const lock = await idler.getMailboxLock('INBOX');
+    try {
+      const before = (idler.mailbox as { exists: number }).exists;
+      const heard = new Promise<number>((resolve) =>
+        idler.on('exists', (e: { count: number }) => resolve(e.count)),
+      );
+      // IDLE (ImapFlow's promise settles when the IDLE ends). Whether the append comes before or
+      // after the store has the IDLE, the EXISTS can only reach the idler as a response within it.
+      const idling = idler.idle();
+      const writer = connectAs();
+      await writer.connect();
+      await writer.append('INBOX', 'From: erin@example.test\r\nSubject: while idling\r\n\r\nhello\r\n');
+      await writer.logout();
+      const count = await Promise.race([
+        heard,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no EXISTS while idling')), 30_000),
+        ),
+      ]);
+      assert.equal(count, before + 1);
+      void idling.catch(() => undefined);
+    } finally {
+      lock.release();
+    }
+    await idler.logout();
+  });
+
+  test('a 4 MiB FETCH to a client that reads in fits arrives byte for byte (the store side reads into reused buffers)', async () => {
+    // Lines that differ from each other, so that a chunk written twice or overwritten shows.
+    const lines = Array.from(
+      { length: 60_000 },
+      (_, i) => `${i.toString(36).padStart(8, '0')} ${'abcdefghij'.repeat(6)}\r\n`,
+    );
+    const body = `From: ida@example.test\r\nSubject: bulk\r\n\r\n${lines.join('')}`;
+    const writer = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'ida', pass: 'ida-pw' },
+      logger: false,
+    });
+    await writer.connect();
+    const appended = await writer.append('INBOX', body);
+    await writer.logout();
+    assert.ok(appended && appended.uid, 'APPENDUID');
+    // A raw client that stops reading for a while every 256 KiB: the MMP's writes to it then wait,
+    // which is when a reused read buffer must not be read into again.
+    const socket = connectTls({ port: mmp.ports.imaps!, host: '127.0.0.1', rejectUnauthorized: false });
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let sinceStop = 0;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      sinceStop += chunk.length;
+      if (sinceStop > 256 * 1024) {
+        sinceStop = 0;
+        socket.pause();
+        setTimeout(() => socket.resume(), 50);
+      }
+    });
+    const all = () => Buffer.concat(chunks).toString('latin1');
+    await waitFor('the greeting', () => /^\* OK/.test(all()));
+    socket.write(`a LOGIN ida ida-pw\r\nb SELECT INBOX\r\nc UID FETCH ${appended.uid} (BODY.PEEK[])\r\n`);
+    await waitFor('the FETCH', () => /\r\nc OK /.test(all().slice(-200)), { timeoutMs: 60_000 });
+    socket.write('d LOGOUT\r\n');
+    socket.end();
+    const text = all();
+    const literal = /BODY\[\] \{(\d+)\}\r\n/.exec(text);
+    assert.ok(literal, text.slice(0, 500));
+    const start = literal.index + literal[0].length;
+    assert.equal(Number(literal[1]), Buffer.byteLength(body));
+    assert.ok(
+      text.slice(start, start + Number(literal[1])) === body,
+      `received ${received} bytes; the body differs`,
+    );
   });
 
   test('a wrong password and an unknown user get the same AUTHENTICATIONFAILED, no sooner than the floor', async () => {

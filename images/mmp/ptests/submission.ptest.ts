@@ -5,7 +5,7 @@
 // on), localized to loopback. Client addresses other than 127.0.0.1 come from binding the client to
 // 127.0.0.2, 127.0.0.3 ... so that what the MTA sees can only have come through XCLIENT.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
@@ -30,6 +30,11 @@ const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.loca
 const IVY = { uid: 'ivy', password: 'ivy-pw', mail: 'ivy.smith@example.test', mailHost: 'siroe-store-0' };
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+/** Descriptors a process holds open: what a session left behind would show in. */
+const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+/** How long the `slow` MMP gives a client from connect to AUTH, and the MTA gives DATA. */
+const PRE_LOGIN_MS = 3000;
+const DATA_SECONDS = 4;
 
 describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => {
   const dir = makeTempDir('mmp-submission');
@@ -40,8 +45,14 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
   let mta: MtaProcess;
   let mmp: MmpProcess;
   let wrongSecret: MmpProcess;
+  let slow: MmpProcess;
 
-  async function startMmp(name: string, xclientSecret: string, popBeforeSmtpSeconds: number) {
+  async function startMmp(
+    name: string,
+    xclientSecret: string,
+    popBeforeSmtpSeconds: number,
+    preLoginTimeoutMs?: number,
+  ) {
     const mmpDir = join(dir.path, name);
     mkdirSync(mmpDir, { recursive: true });
     const dead = await freePort();
@@ -60,7 +71,7 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
       popBeforeSmtpSeconds,
       limits: { badGuy: { freeFailures: 1, maxFailures: 3, decaySeconds: 60, penaltySeconds: 60 } },
     });
-    return startMmpProcess(config, mmpDir, 50);
+    return startMmpProcess(config, mmpDir, 50, preLoginTimeoutMs ? { preLoginTimeoutMs } : {});
   }
 
   before(async () => {
@@ -84,6 +95,8 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
         directory: directoryConfig(slapd, mtaDir, { cacheTTLSeconds: 2 }),
         stores: {},
         common: { tls: mtaTls, hostname: 'smtp.example.test' },
+        // The slow client's test waits for it (the default is 10 minutes).
+        limits: { dataTimeoutSeconds: DATA_SECONDS },
         listeners: [
           {
             name: 'submission',
@@ -99,14 +112,15 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
         xclient: { secretFile: join(mtaDir, 'xclient-secret') },
       },
     });
-    [mmp, wrongSecret] = await Promise.all([
+    [mmp, wrongSecret, slow] = await Promise.all([
       startMmp('mmp', XCLIENT_SECRET, 3),
       startMmp('wrong-secret', 'not-the-secret', 0),
+      startMmp('slow', XCLIENT_SECRET, 0, PRE_LOGIN_MS),
     ]);
   });
 
   after(async () => {
-    await Promise.all([mmp?.stop(), wrongSecret?.stop()]);
+    await Promise.all([mmp?.stop(), wrongSecret?.stop(), slow?.stop()]);
     await mta?.stop();
     await Promise.all([slapd?.stop(), store?.stop(), smarthost?.stop()]);
     dir.remove();
@@ -328,5 +342,84 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
     await waitFor('the error log', () =>
       wrongSecret.logs().some((l) => String(l.msg).includes('the outbound MTA refused the MMP')),
     );
+  });
+
+  // Slow clients: one that trickles bytes before AUTH, one that never ends DATA. Each is ended in
+  // bounded time with SMTP's 421 4.4.2, and the MMP holds nothing for it afterwards (no session in
+  // its gauge, no descriptor left open).
+  const sessionsGone = async (what: string, fdsBefore: number) => {
+    await waitFor(`${what}: the MMP's SMTP sessions back to none`, async () => {
+      const open = await slow.metric('mtopo_mmp_sessions', { protocol: 'smtp' });
+      return open === 0;
+    });
+    await waitFor(
+      `${what}: the MMP's descriptors back to ${fdsBefore}`,
+      () => openFds(slow.process.pid) <= fdsBefore,
+    );
+  };
+
+  test('a client trickling bytes before AUTH is cut at the login deadline with 421 4.4.2, whatever it sends', async () => {
+    const fdsBefore = openFds(slow.process.pid);
+    const s = await SmtpTranscript.open(slow.ports.submission!);
+    const begun = Date.now();
+    assert.equal((await s.read()).code, 220);
+    // One byte every 200 ms: whole NOOPs now and then (each answered), never an AUTH.
+    const bytes = 'NOOP\r\n';
+    let i = 0;
+    const trickle = setInterval(() => s.write(bytes[i++ % bytes.length]!), 200);
+    const replies: number[] = [];
+    let last;
+    try {
+      for (;;) {
+        last = await s.read(PRE_LOGIN_MS + 15_000);
+        replies.push(last.code);
+        if (last.code !== 250) break;
+      }
+    } finally {
+      clearInterval(trickle);
+    }
+    const took = Date.now() - begun;
+    assert.equal(last.code, 421, replies.join());
+    assert.match(last.text, /^4\.4\.2 .*Too long before AUTH/);
+    assert.ok(replies.length > 1, `the NOOPs were answered before the deadline: ${replies.join()}`);
+    assert.ok(took >= PRE_LOGIN_MS - 500 && took < PRE_LOGIN_MS + 10_000, `cut after ${took} ms`);
+    await waitFor('the MMP to close the connection', () => s.closed);
+    await sessionsGone('after the trickler', fdsBefore);
+  });
+
+  test('a client that never ends DATA is cut by the MTA, its 421 passed on, both connections closed', async () => {
+    // A first login opens what every later one shares (the directory's connections): counted in
+    // the baseline, not against the slow session.
+    const first = await SmtpTranscript.open(slow.ports.submissions!, { tls: true });
+    await first.read();
+    await first.command('EHLO warm.client.test');
+    assert.equal((await first.command(`AUTH PLAIN ${b64('\0ivy\0ivy-pw')}`, 30_000)).code, 235);
+    await first.command('QUIT');
+    await waitFor('the first session to end', () => first.closed);
+    await sessionsGone('after the first login', Infinity);
+    const fdsBefore = openFds(slow.process.pid);
+    const tag = marker();
+    const s = await SmtpTranscript.open(slow.ports.submissions!, { tls: true });
+    assert.equal((await s.read()).code, 220);
+    assert.equal((await s.command('EHLO slow.client.test')).code, 250);
+    assert.equal((await s.command(`AUTH PLAIN ${b64('\0ivy\0ivy-pw')}`, 30_000)).code, 235);
+    assert.equal((await s.command(`MAIL FROM:<${IVY.mail}>`)).code, 250);
+    assert.equal((await s.command('RCPT TO:<friend@remote.example>')).code, 250);
+    assert.equal((await s.command('DATA')).code, 354);
+    const begun = Date.now();
+    s.write(`Subject: ${tag}\r\n`);
+    // A header line every 300 ms, never the final dot: the MTA's whole-DATA deadline ends it.
+    const trickle = setInterval(() => s.write('X-Slow: still here\r\n'), 300);
+    const reply = await s.read(DATA_SECONDS * 1000 + 20_000).finally(() => clearInterval(trickle));
+    const took = Date.now() - begun;
+    assert.equal(reply.code, 421, reply.text);
+    assert.match(reply.text, /^4\.4\.2 The message took too long/);
+    assert.ok(
+      took >= DATA_SECONDS * 1000 - 1500 && took < DATA_SECONDS * 1000 + 15_000,
+      `cut after ${took} ms`,
+    );
+    await waitFor('the MMP to close the client side', () => s.closed);
+    await sessionsGone('after the endless DATA', fdsBefore);
+    assert.equal(count(smarthost, tag), 0);
   });
 });

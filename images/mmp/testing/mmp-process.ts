@@ -23,8 +23,14 @@ export async function startMmpProcess(
   config: MmpConfig,
   dir: string,
   failureFloorMs?: number,
-  /** Node's own flags (a benchmark's --cpu-prof). */
-  nodeArgs: readonly string[] = [],
+  options: {
+    /** Node's own flags (a benchmark's --cpu-prof). */
+    nodeArgs?: readonly string[];
+    /** Added to the environment (the Deployment's env, for a benchmark). */
+    env?: Record<string, string>;
+    /** Time from connect to login, shortened for a slow client's test. */
+    preLoginTimeoutMs?: number;
+  } = {},
 ): Promise<MmpProcess> {
   const configFile = join(dir, 'mmp-config.json');
   const logFile = join(dir, 'mmp.log');
@@ -34,7 +40,7 @@ export async function startMmpProcess(
     'mmp',
     process.execPath,
     [
-      ...nodeArgs,
+      ...(options.nodeArgs ?? []),
       MAIN,
       '--config',
       configFile,
@@ -43,8 +49,11 @@ export async function startMmpProcess(
       '--admin-socket',
       adminSocket,
       ...(failureFloorMs !== undefined ? ['--failure-floor-ms', String(failureFloorMs)] : []),
+      ...(options.preLoginTimeoutMs !== undefined
+        ? ['--pre-login-timeout-ms', String(options.preLoginTimeoutMs)]
+        : []),
     ],
-    { logFile },
+    { logFile, env: { ...process.env, ...options.env } },
   );
   const ports = Object.fromEntries(config.listeners.map((l) => [l.name, l.port]));
   try {

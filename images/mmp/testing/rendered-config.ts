@@ -19,13 +19,15 @@ interface RenderedObject {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
+  spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
 }
 
-let cached: MmpConfig | undefined;
+const rendered = new Map<string, RenderedObject[]>();
 
-/** The example's (first) MMPPool config, as the operator renders it. */
-export function renderedMmpConfig(example = 'siroe'): MmpConfig {
-  if (cached && example === 'siroe') return cached;
+/** Everything `mtopo render` makes of the example (rendered once per process). */
+function renderExample(example: string): RenderedObject[] {
+  const known = rendered.get(example);
+  if (known) return known;
   const json = execFileSync(
     process.execPath,
     [CLI, 'render', '-f', join(REPO, 'examples', `${example}.yaml`), '-o', 'json'],
@@ -36,9 +38,29 @@ export function renderedMmpConfig(example = 'siroe'): MmpConfig {
   );
   const parsed = JSON.parse(json) as { items?: RenderedObject[] } | RenderedObject[];
   const objects = Array.isArray(parsed) ? parsed : (parsed.items ?? []);
-  const map = objects.find(
-    (o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/component'] === 'mmp',
-  );
+  rendered.set(example, objects);
+  return objects;
+}
+
+const isMmp = (o: RenderedObject) => o.metadata.labels?.['app.kubernetes.io/component'] === 'mmp';
+
+/**
+ * The literal environment of the example's MMP Deployment (what the renderer sets for the
+ * program, MALLOC_ARENA_MAX and NODE_OPTIONS among it; values from the downward API left out).
+ */
+export function renderedMmpEnv(example = 'siroe'): Record<string, string> {
+  const deployment = renderExample(example).find((o) => o.kind === 'Deployment' && isMmp(o));
+  const env = deployment?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  return Object.fromEntries(env.flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : [])));
+}
+
+let cached: MmpConfig | undefined;
+
+/** The example's (first) MMPPool config, as the operator renders it. */
+export function renderedMmpConfig(example = 'siroe'): MmpConfig {
+  if (cached && example === 'siroe') return cached;
+  const objects = renderExample(example);
+  const map = objects.find((o) => o.kind === 'ConfigMap' && isMmp(o));
   const text = map?.data?.['config.json'];
   if (!text) throw new Error(`examples/${example}.yaml renders no MMP config`);
   const config = mmpConfig.parse(JSON.parse(text));
