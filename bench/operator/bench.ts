@@ -6,10 +6,13 @@
 //
 //   node bench/operator/bench.ts [--sites 100] [--runs 3] [--workers 4] [--cpu-prof] [--heap-snapshot]
 //                                [--max-heap-mib N] [--out DIR] [--operator-root OTHER_CHECKOUT]
-//                                [--timeout-seconds 600]
+//                                [--timeout-seconds 600] [--from-source]
 //
-// The operator runs with the heap limit the chart gives it (maxHeapMiB in charts/mtopo/values.yaml,
-// as NODE_OPTIONS=--max-old-space-size); --max-heap-mib 0 runs it with Node's own default.
+// The operator runs as its image runs it: the image's program files (sources compiled to .js) and
+// environment (operator-program.ts), with the heap limit the chart gives it (maxHeapMiB in
+// charts/mtopo/values.yaml, as NODE_OPTIONS=--max-old-space-size); --max-heap-mib 0 runs it with
+// Node's own default. --from-source runs operator/src/reconcile/main.ts instead (Node strips the
+// types as it loads them), to compare.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +32,7 @@ import {
   type FloorResult,
   type OperatorResult,
 } from './measure.ts';
+import { stageOperator, type OperatorProgram } from './operator-program.ts';
 import { loadAverage } from './proc.ts';
 import { summarizeHeap } from './heap.ts';
 import { summarizeProfile } from './profile.ts';
@@ -45,6 +49,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: path.join(REPO_ROOT, 'out/bench-operator') },
     'timeout-seconds': { type: 'string', default: '600' },
     'operator-root': { type: 'string', default: REPO_ROOT },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const SITES = Number(values.sites);
@@ -59,7 +64,7 @@ const WORKERS = Number(values.workers);
 const OUT = path.resolve(values.out);
 /** Each measurement's limit: 1,000 sites (34,000 objects) take minutes, and at a load of 20 on 2 cores 100 sites took over 4. */
 const MEASURE_TIMEOUT_MS = Math.max(600_000, SITES * 2400);
-/** Where operator/src/reconcile/main.ts is run from: another checkout, to compare a change. */
+/** Whose operator is run: another checkout, to compare a change. */
 const OPERATOR_ROOT = path.resolve(values['operator-root']);
 
 // Everything is bounded: past the limit, exit; the exit hooks end the operator, kubectl and the
@@ -129,6 +134,9 @@ async function freshCluster(binDir: string): Promise<{ cluster: Cluster; stop: (
 
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
+const OPERATOR: OperatorProgram = values['from-source']
+  ? { main: path.join(OPERATOR_ROOT, 'operator/src/reconcile/main.ts'), env: {} }
+  : stageOperator(OPERATOR_ROOT, path.join(OUT, 'operator-program'));
 const startedAt = performance.now();
 const binDir = await ensureClusterBinaries();
 /** Load averages just before each measurement: how busy the machine was with other work. */
@@ -174,7 +182,7 @@ for (let run = 1; run <= RUNS; run++) {
           `run ${run}: the operator on ${SITES} sites (${resources.length} resources, ${expectedChildren} children)`,
         );
         const result = await measureOperator(cluster, {
-          operatorRoot: OPERATOR_ROOT,
+          program: OPERATOR,
           namespaces,
           resources: resources.length,
           childKinds: [...kinds.keys()],
