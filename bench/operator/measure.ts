@@ -326,6 +326,8 @@ export async function measureOperator(
     const operatorCpu = cpuSeconds(pid) ?? Number.NaN;
     const cpuAfter = serverCpu(cluster);
     const metricsText = await operatorMetrics(port);
+    // Kept beside the log: the heap by space (nodejs_heap_space_size_*), request counts and more.
+    writeFileSync(options.logPath.replace(/[^/]*$/, 'metrics.txt'), metricsText);
     const apiAfter = await apiserverRequestsByVerb(cluster.kubeConfig);
     // Last: writing the snapshot costs the operator CPU and memory the figures above must not count.
     if (options.heapSnapshotDir) await heapSnapshot(pid, options.heapSnapshotDir);
