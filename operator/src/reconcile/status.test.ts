@@ -6,6 +6,7 @@ import { renderSite } from '../render/render.ts';
 import type { Finding, Site, Tier } from '../render/site.ts';
 import { loadExample, loadManifest, REPO_ROOT } from '../render/test-support.ts';
 import {
+  allReadyMessage,
   findingsFor,
   invalidSpecConditions,
   memberStatus,
@@ -184,6 +185,36 @@ describe('siteConditions', () => {
     const [ready, , degraded] = siteConditions([state(false, true)], [], [failure], 1);
     assert.equal(ready?.message, 'Waiting for small-store 0/1 ready.');
     assert.equal(degraded?.message, 'ConfigMap x: 403');
+  });
+
+  describe("Ready's message counts the tiers in words that agree with the count", () => {
+    const ready = (tier: Tier): TierState => ({ ...state(true, false), tier });
+    const relays = minimal.relays.map(ready);
+    const cases: { title: string; states: TierState[]; message: string }[] = [
+      {
+        title: 'one tier (a member)',
+        states: [ready(minimal.store)],
+        message: 'The small-store tier is ready.',
+      },
+      {
+        title: 'two tiers',
+        states: [ready(minimal.store), relays[0]!],
+        message: 'All 2 tiers are ready.',
+      },
+      {
+        title: 'every tier of the site',
+        states: [ready(minimal.store), ...relays, ...minimal.pools.map(ready)],
+        message: `All ${1 + minimal.relays.length + minimal.pools.length} tiers are ready.`,
+      },
+      { title: 'no tier at all', states: [], message: 'There is no tier to run.' },
+    ];
+    for (const c of cases)
+      it(c.title, () => {
+        assert.equal(allReadyMessage(c.states), c.message);
+        const [condition] = siteConditions(c.states, [], [], 1);
+        assert.equal(condition?.reason, 'AllTiersReady');
+        assert.equal(condition?.message, c.message);
+      });
   });
 
   it('marks an invalid spec on every condition, and as stalled', () => {

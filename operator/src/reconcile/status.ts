@@ -82,6 +82,14 @@ function summary(states: readonly TierState[]): string {
     .join('; ');
 }
 
+/** Ready's message when every tier is: a member's status speaks of its one tier. */
+export function allReadyMessage(states: readonly TierState[]): string {
+  const [only] = states;
+  if (states.length === 0) return 'There is no tier to run.';
+  if (states.length === 1 && only) return `The ${only.tier.name} tier is ready.`;
+  return `All ${states.length} tiers are ready.`;
+}
+
 /** Ready, Progressing, Degraded and Stalled from the tiers' states, the site's warnings and apply errors. */
 export function siteConditions(
   states: readonly TierState[],
@@ -97,7 +105,7 @@ export function siteConditions(
           type: 'Ready',
           status: 'True',
           reason: 'AllTiersReady',
-          message: `All ${states.length} tiers are ready.`,
+          message: allReadyMessage(states),
           observedGeneration: generation,
         }
       : {

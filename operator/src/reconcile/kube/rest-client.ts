@@ -130,8 +130,22 @@ function parseBody(text: string): Record<string, unknown> {
   }
 }
 
+/**
+ * What a write's answer holds: the whole object as stored, or only its metadata (the API server's
+ * PartialObjectMetadata: no spec, data or status). A caller that reads nothing but the answer's
+ * resourceVersion and labels asks for the metadata: the server encodes less, and the client parses
+ * less (a StatefulSet's answer is mostly its pod template and status).
+ */
+export type Answer = 'object' | 'metadata';
+
+const ACCEPT: Record<Answer, string> = {
+  object: 'application/json',
+  metadata: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+};
+
 interface RequestInit {
   body?: unknown;
+  accept?: Answer;
   contentType?: string;
   query?: Record<string, string>;
   signal?: AbortSignal;
@@ -201,7 +215,7 @@ export class KubeClient {
     const url = new URL(this.#server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) url.searchParams.set(k, v);
     const credentials = await this.#authenticate();
-    const headers: Record<string, string> = { ...credentials, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...credentials, Accept: ACCEPT[init.accept ?? 'object'] };
     if (init.body !== undefined) headers['Content-Type'] = init.contentType ?? 'application/json';
     const response = await fetch(url, {
       method,
@@ -292,10 +306,13 @@ export class KubeClient {
     return listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
   }
 
-  /** Server-side apply: the object as rendered, with one field manager, taking over conflicting fields. */
+  /**
+   * Server-side apply: the object as rendered, with one field manager, taking over conflicting
+   * fields. `answer: 'metadata'` answers with its metadata only (a PartialObjectMetadata).
+   */
   async apply<T extends KubernetesObject>(
     object: KubernetesObject,
-    options: { dryRun?: boolean; force?: boolean; fieldManager?: string } = {},
+    options: { dryRun?: boolean; force?: boolean; fieldManager?: string; answer?: Answer } = {},
   ): Promise<T> {
     const kind = object.kind ?? '';
     const query: Record<string, string> = {
@@ -314,7 +331,12 @@ export class KubeClient {
         type.namespaced ? (object.metadata?.namespace ?? 'default') : undefined,
         object.metadata?.name ?? '',
       ),
-      { body: object, contentType: 'application/apply-patch+yaml', query },
+      {
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query,
+        accept: options.answer ?? 'object',
+      },
     );
   }
 
@@ -352,8 +374,11 @@ export class KubeClient {
     };
   }
 
-  /** Server-side apply of the status subresource. */
-  async applyStatus<T extends KubernetesObject>(object: KubernetesObject): Promise<T> {
+  /** Server-side apply of the status subresource; `answer` as for apply. */
+  async applyStatus<T extends KubernetesObject>(
+    object: KubernetesObject,
+    options: { answer?: Answer } = {},
+  ): Promise<T> {
     const kind = object.kind ?? '';
     return this.#json<T>(
       HttpMethod.PATCH,
@@ -364,6 +389,7 @@ export class KubeClient {
         body: object,
         contentType: 'application/apply-patch+yaml',
         query: { fieldManager: this.#fieldManager, force: 'true' },
+        accept: options.answer ?? 'object',
       },
     );
   }

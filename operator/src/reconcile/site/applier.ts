@@ -103,7 +103,8 @@ export class ChildApplier {
         continue;
       }
       try {
-        const answer = await this.#client.apply(stamped(object, hash));
+        // Only the answer's version is kept: its metadata is all it needs (childVersion).
+        const answer = await this.#client.apply(stamped(object, hash), { answer: 'metadata' });
         children.set(key, { hash, version: childVersion(answer) });
         const verb = live ? 'updated' : 'created';
         this.#log.debug({ topology: `${namespace}/${siteName}`, kind, name }, verb);

@@ -27,12 +27,16 @@ export class StatusWriter {
 
   async write(raw: WithStatus, status: object): Promise<void> {
     if (isDeepStrictEqual(JSON.parse(JSON.stringify(status)), raw.status ?? {})) return;
-    await this.#client.applyStatus({
-      apiVersion: raw.apiVersion,
-      kind: raw.kind,
-      metadata: { name: raw.metadata?.name, namespace: raw.metadata?.namespace },
-      status,
-    } as KubernetesObject);
+    await this.#client.applyStatus(
+      {
+        apiVersion: raw.apiVersion,
+        kind: raw.kind,
+        metadata: { name: raw.metadata?.name, namespace: raw.metadata?.namespace },
+        status,
+      } as KubernetesObject,
+      // The answer is not read: the watch brings the written status to the cache.
+      { answer: 'metadata' },
+    );
   }
 
   /** Progressing=False/Paused; the other conditions stay as they were. */
