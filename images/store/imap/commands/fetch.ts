@@ -1,12 +1,12 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 6.4.9) with BINARY (RFC 3516), CONDSTORE's MODSEQ and
 // CHANGEDSINCE and QRESYNC's VANISHED modifier (RFC 7162 3.1.4, 3.2.6). One response per message,
 // written as it is made, so a large FETCH holds one message at a time.
-import { isStoreError } from '../../mailbox/api.ts';
+import { isStoreError, type MailboxView } from '../../mailbox/api.ts';
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
 import { buildBodyStructure } from '../message/body-structure.ts';
 import { renderEnvelope } from '../message/envelope.ts';
 import { selectHeaderFields } from '../message/header-fields.ts';
-import { loadMessage, type LoadedMessage } from '../message/message-loader.ts';
+import { loadHeader, loadMessage, type LoadedMessage } from '../message/message-loader.ts';
 import {
   decodeTransferEncoding,
   findPart,
@@ -119,11 +119,13 @@ async function fetchOne(
       (i.kind === 'section' && (i.section.path.length > 0 || i.section.text !== undefined)),
   );
   const needsBytes = items.some((i) => i.kind === 'section');
-  const loaded: LoadedMessage | undefined = needsTree
-    ? await loadMessage(view, m.uid, needsBytes)
-    : needsBytes
-      ? { bytes: await view.readMessageBuffer(m.uid) }
-      : undefined;
+  const loaded: LoadedMessage | undefined = headerOnly(items)
+    ? await headerMessage(view, m.uid, m.size)
+    : needsTree
+      ? await loadMessage(view, m.uid, needsBytes)
+      : needsBytes
+        ? { bytes: await view.readMessageBuffer(m.uid) }
+        : undefined;
   const out: ImapValue[] = [];
   let flagsSent = false;
   for (const item of items) {
@@ -161,6 +163,34 @@ async function fetchOne(
   if (session.condstore && !items.some((i) => i.kind === 'simple' && i.name === 'MODSEQ'))
     out.push(atom('MODSEQ'), [m.modseq]);
   return out;
+}
+
+/** Every section asked for is the message's own header, whole or some fields (what clients list). */
+function headerOnly(items: readonly FetchItem[]): boolean {
+  let sections = 0;
+  for (const i of items) {
+    if (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) return false;
+    if (i.kind !== 'section') continue;
+    const text = i.section.text;
+    if (i.type !== 'BODY' || i.section.path.length > 0) return false;
+    if (text !== 'HEADER' && text !== 'HEADER.FIELDS' && text !== 'HEADER.FIELDS.NOT') return false;
+    sections++;
+  }
+  return sections > 0;
+}
+
+/** The header block alone, as a message whose root is that header (all headerOnly's sections need). */
+async function headerMessage(view: MailboxView, uid: number, size: number): Promise<LoadedMessage> {
+  const header = await loadHeader(view, uid, size);
+  const root = {
+    headerStart: 0,
+    bodyStart: header.length,
+    end: header.length,
+    type: 'text',
+    subtype: 'plain',
+    params: [],
+  };
+  return { bytes: header, tree: { size, root } };
 }
 
 function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: LoadedMessage): ImapValue {

@@ -1,7 +1,7 @@
 // SEARCH and UID SEARCH (RFC 9051 6.4.4) with ESEARCH result options (RFC 4731; always the answer
 // form for IMAP4rev2), CHARSET UTF-8 and CONDSTORE's MODSEQ (RFC 7162 3.1.5).
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
-import { loadMessage, type ParsedMessage } from '../message/message-loader.ts';
+import { loadHeader, loadMessage, type ParsedMessage } from '../message/message-loader.ts';
 import type { Token } from '../../../lib/imap/command-reader.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import { formatSequenceSet } from '../protocol/sequence-set.ts';
@@ -80,8 +80,11 @@ export async function runSearch(session: ImapSession, key: SearchKey): Promise<n
     let loaded: Promise<ParsedMessage> | undefined;
     const load = () => (loaded ??= loadMessage(view, meta.uid, true));
     const content: SearchContent = {
+      // Header keys (FROM, SUBJECT, HEADER …) read the header block alone, unless the message is
+      // loaded whole for another key anyway.
       header: async () => {
-        const m = await load();
+        if (!loaded) return loadHeader(view, meta.uid, meta.size);
+        const m = await loaded;
         return m.bytes!.subarray(m.tree.root.headerStart, m.tree.root.bodyStart);
       },
       message: async () => (await load()).bytes!,
