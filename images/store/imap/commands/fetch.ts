@@ -8,6 +8,7 @@ import { renderEnvelope } from '../message/envelope.ts';
 import { selectHeaderFields } from '../message/header-fields.ts';
 import { loadHeader, loadMessage, type LoadedMessage } from '../message/message-loader.ts';
 import {
+  decodeContainer,
   decodeTransferEncoding,
   findPart,
   locateSection,
@@ -208,7 +209,8 @@ function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: Loa
     // BINARY[] of the whole message is the message itself (RFC 3516 4.1: no part, no decoding).
     const part = item.section.path.length === 0 ? undefined : findPart(root, item.section.path);
     if (item.section.path.length > 0 && !part) data = Buffer.alloc(0);
-    else if (!part || part.children) data = part ? bytes.subarray(part.bodyStart, part.end) : bytes;
+    else if (!part) data = bytes;
+    else if (part.children || part.message) data = decodeContainer(part, bytes);
     else data = decodeTransferEncoding(part, bytes.subarray(part.bodyStart, part.end));
   }
   return partial(item, data);

@@ -141,6 +141,12 @@ const ITEMS = [
   'BINARY.PEEK[1.1]',
   'BINARY.SIZE[1.1]',
   'BINARY.PEEK[1.2]',
+  // BINARY of multipart parts: every leaf below decoded (RFC 3516)
+  'BINARY.PEEK[]',
+  'BINARY.PEEK[1]',
+  'BINARY.SIZE[1]',
+  'BINARY.PEEK[2]',
+  'BINARY.PEEK[3.1]',
 ];
 
 const SCRIPT = `
