@@ -9,6 +9,7 @@ import { selectHeaderFields } from '../message/header-fields.ts';
 import { loadHeader, loadMessage, type LoadedMessage } from '../message/message-loader.ts';
 import {
   decodeContainer,
+  decodeMessage,
   decodeTransferEncoding,
   findPart,
   locateSection,
@@ -117,7 +118,8 @@ async function fetchOne(
   const needsTree = items.some(
     (i) =>
       (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) ||
-      (i.kind === 'section' && (i.section.path.length > 0 || i.section.text !== undefined)),
+      (i.kind === 'section' &&
+        (i.section.path.length > 0 || i.section.text !== undefined || i.type !== 'BODY')),
   );
   const needsBytes = items.some((i) => i.kind === 'section');
   const loaded: LoadedMessage | undefined = headerOnly(items)
@@ -196,7 +198,8 @@ async function headerMessage(view: MailboxView, uid: number, size: number): Prom
 
 function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: LoadedMessage): ImapValue {
   const bytes = loaded.bytes!;
-  if (item.section.path.length === 0 && item.section.text === undefined) return partial(item, bytes);
+  if (item.type === 'BODY' && item.section.path.length === 0 && item.section.text === undefined)
+    return partial(item, bytes);
   const root = loaded.tree!.root;
   let data: Buffer;
   if (item.type === 'BODY') {
@@ -206,10 +209,10 @@ function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: Loa
       data = selectHeaderFields(bytes.subarray(where.start, where.end), where.names, where.not);
     else data = bytes.subarray(where.start, where.end);
   } else {
-    // BINARY[] of the whole message is the message itself (RFC 3516 4.1: no part, no decoding).
+    // BINARY[] of the whole message: the message with every leaf decoded, as Dovecot answers.
     const part = item.section.path.length === 0 ? undefined : findPart(root, item.section.path);
     if (item.section.path.length > 0 && !part) data = Buffer.alloc(0);
-    else if (!part) data = bytes;
+    else if (!part) data = decodeMessage(root, bytes);
     else if (part.children || part.message) data = decodeContainer(part, bytes);
     else data = decodeTransferEncoding(part, bytes.subarray(part.bodyStart, part.end));
   }

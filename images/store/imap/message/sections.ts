@@ -101,6 +101,11 @@ export function decodeContainer(part: MimePart, whole: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
+/** BINARY[] of a whole message: its header and its leaves decoded, as Dovecot answers. */
+export function decodeMessage(root: MimePart, whole: Buffer): Buffer {
+  return Buffer.concat(decodedPart(root, whole));
+}
+
 /** A part, header and body, with the leaves below it decoded. */
 function decodedPart(part: MimePart, whole: Buffer): Buffer[] {
   const header = whole.subarray(part.headerStart, part.bodyStart);
