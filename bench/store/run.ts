@@ -1,66 +1,94 @@
-// Benchmark: LMTP deliveries per second into the store, against Dovecot 2.3 (Debian) in one run on
-// this machine: smtp-source -L (Postfix's load generator), 1 KiB messages over 10 connections, to
-// one user. Every system fsyncs each message before its 250: ours always (file, directory, index
-// commit), Dovecot with its default mail_fsync = optimized. Dovecot runs twice: with its default
-// process settings and in its high-performance mode (bench/store/dovecot.ts). Rounds interleave the
-// systems so that the machine's load falls on all of them alike.
+// The store's benchmark: one command, our figures beside Dovecot 2.3's (Debian) in the same run, on
+// the same machine and the same data, Dovecot with its default process settings and in its
+// high-performance mode (bench/store/systems.ts). Each section starts every system afresh in turn,
+// round after round, so that the machine's load falls on all of them alike.
 //
-// Usage: node bench/store/run.ts [--messages 5000] [--sessions 10] [--size 1024] [--rounds 3] [--warmup 500] [--modes new,reuse]
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   lmtp    deliveries/s: smtp-source -L, 1 KiB messages over 10 connections to one user, a
+//           connection per message and reused (-d); every system fsyncs before its 250
+//   mixed   IMAP commands/s from our driver (bench/store/imap-load.ts), short and persistent
+//           sessions, 10 clients each on its own user with a 200-message INBOX
+//   fetch   MB/s of FETCH BODY.PEEK[] of every message of a 1 GiB mailbox (1 MiB messages), twice
+//   idle    RSS of 10,000 sessions in IDLE: ours against the sum over Dovecot's processes
+//
+// Beside each rate: CPU seconds per 1,000 operations of the system's processes (/proc/PID/stat,
+// bench/store/proc-stat.ts), which a busy machine disturbs far less than a rate, and `uptime`.
+//
+// Usage: node bench/store/run.ts [--sections lmtp,mixed,fetch,idle] [--rounds 3] [--seconds 20]
+//        [--fetch-mb 1024] [--idle 10000] [--idle-default 2000] [--messages 5000] [--out FILE]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadavg } from 'node:os';
 import { run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
-import { startStoreProcess } from '../../images/store/testing/store-process.ts';
-import { startDovecot } from './dovecot.ts';
+import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';
+import { availableMiB, cpuSeconds, rssMiB } from './proc-stat.ts';
+import { startSystem, SYSTEMS, type RunningSystem, type SystemName } from './systems.ts';
 
 const { values } = parseArgs({
   options: {
-    messages: { type: 'string', default: '5000' },
-    sessions: { type: 'string', default: '10' },
-    size: { type: 'string', default: '1024' },
+    sections: { type: 'string', default: 'lmtp,mixed,fetch,idle' },
     rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '500' },
-    modes: { type: 'string', default: 'new,reuse' },
+    seconds: { type: 'string', default: '20' },
+    messages: { type: 'string', default: '5000' },
+    'mixed-messages': { type: 'string', default: '200' },
+    'fetch-mb': { type: 'string', default: '1024' },
+    idle: { type: 'string', default: '10000' },
+    /** Dovecot's default mode forks a process per IDLE session: fewer, so the machine keeps its pids. */
+    'idle-default': { type: 'string', default: '2000' },
+    systems: { type: 'string', default: SYSTEMS.join(',') },
     out: { type: 'string', default: 'bench/store/results/latest.json' },
   },
 });
-const MESSAGES = Number(values.messages);
-const SESSIONS = Number(values.sessions);
-const SIZE = Number(values.size);
+const SECTIONS = values.sections.split(',');
 const ROUNDS = Number(values.rounds);
-const MODES = values.modes.split(',') as ('new' | 'reuse')[];
-const WARMUP = Number(values.warmup);
+const SECONDS = Number(values.seconds);
+const RUN_SYSTEMS = values.systems.split(',') as SystemName[];
+const MIXED_MESSAGES = Number(values['mixed-messages']);
+const MIXED_USERS = Array.from({ length: 10 }, (_, i) => `mixed${i}@siroe.example`);
+/** Keep this much memory free for the other sessions on the machine. */
+const MIN_AVAILABLE_MIB = 3072;
 
-type System = 'mtopo' | 'dovecot-default' | 'dovecot-high-performance';
-
-interface Result {
-  system: System;
-  mode: 'new' | 'reuse';
+interface Row {
+  section: string;
+  case: string;
+  system: SystemName;
   round: number;
-  seconds: number;
-  rate: number;
-  load: number;
+  /** The rate (deliveries/s, commands/s, MB/s) or, for idle, MiB. */
+  value: number;
+  unit: string;
+  operations: number;
+  cpuSeconds: number;
+  cpuPer1000: number;
+  uptime: string;
+  extra?: Record<string, number>;
 }
 
-async function smtpSource(
-  port: number,
-  user: string,
-  mode: 'new' | 'reuse',
-  messages = MESSAGES,
-): Promise<number> {
-  const args = [
-    '-L',
-    ...(mode === 'reuse' ? ['-d'] : []),
-    '-s',
-    String(SESSIONS),
-    '-m',
-    String(messages),
-    '-l',
-    String(SIZE),
-  ];
-  const started = process.hrtime.bigint();
+const rows: Row[] = [];
+const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
+
+function record(row: Omit<Row, 'cpuPer1000' | 'uptime'>, load: string): void {
+  const full = { ...row, cpuPer1000: (row.cpuSeconds / Math.max(1, row.operations)) * 1000, uptime: load };
+  rows.push(full);
+  process.stdout.write(
+    `${row.section.padEnd(6)} ${row.case.padEnd(10)} ${row.system.padEnd(25)} r${row.round}: ${row.value.toFixed(1)} ${row.unit}` +
+      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (${load.replace(/^.*load/, 'load')})\n`,
+  );
+}
+
+/** Runs `work` and measures the system's CPU over it. */
+async function measured<T>(
+  system: RunningSystem,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: number }> {
+  const before = cpuSeconds(system.pids());
+  const result = await work();
+  return { result, cpu: cpuSeconds(system.pids()) - before };
+}
+
+async function smtpSource(port: number, user: string, reuse: boolean, messages: number): Promise<number> {
+  const args = ['-L', ...(reuse ? ['-d'] : []), '-s', '10', '-m', String(messages), '-l', '1024'];
+  const started = performance.now();
   const result = await run(
     'smtp-source',
     [...args, '-f', 'bench@remote.example', '-t', user, `127.0.0.1:${port}`],
@@ -69,87 +97,188 @@ async function smtpSource(
     },
   );
   if (result.code !== 0) throw new Error(`smtp-source failed: ${result.stderr}`);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return (performance.now() - started) / 1000;
 }
+
+const sections: Record<string, (system: RunningSystem, round: number) => Promise<void>> = {
+  async lmtp(system, round) {
+    const messages = Number(values.messages);
+    for (const reuse of [false, true]) {
+      // A warm-up to another user first: every system has started its processes, and ours has
+      // compiled its hot paths, before the clock runs.
+      await smtpSource(system.lmtpPort, `warmup${reuse ? 'r' : 'n'}@siroe.example`, reuse, 500);
+      const load = uptime();
+      const { result: seconds, cpu } = await measured(system, () =>
+        smtpSource(system.lmtpPort, `lmtp${reuse ? 'r' : 'n'}@siroe.example`, reuse, messages),
+      );
+      record(
+        {
+          section: 'lmtp',
+          case: reuse ? 'reused' : 'per-msg',
+          system: system.name,
+          round,
+          value: messages / seconds,
+          unit: 'msg/s',
+          operations: messages,
+          cpuSeconds: cpu,
+        },
+        load,
+      );
+    }
+  },
+
+  async mixed(system, round) {
+    await Promise.all(MIXED_USERS.map((u) => fill(system, u, MIXED_MESSAGES, 4096)));
+    // A short warm-up: Dovecot builds its indexes at the first SELECT, we compile.
+    await mixed(system, MIXED_USERS, {
+      workers: 10,
+      seconds: 3,
+      short: false,
+      messages: MIXED_MESSAGES,
+      bodyBytes: 2048,
+    });
+    for (const short of [true, false]) {
+      const load = uptime();
+      const { result, cpu } = await measured(system, () =>
+        mixed(system, MIXED_USERS, {
+          workers: 10,
+          seconds: SECONDS,
+          short,
+          messages: MIXED_MESSAGES,
+          bodyBytes: 2048,
+        }),
+      );
+      record(
+        {
+          section: 'mixed',
+          case: short ? 'short' : 'persistent',
+          system: system.name,
+          round,
+          value: result.perSecond,
+          unit: 'cmd/s',
+          operations: result.commands,
+          cpuSeconds: cpu,
+          extra: { errors: result.errors },
+        },
+        load,
+      );
+    }
+  },
+
+  async fetch(system, round) {
+    const count = Number(values['fetch-mb']);
+    await fill(system, 'bulk@siroe.example', count, 1024 * 1024);
+    for (const pass of [1, 2]) {
+      const load = uptime();
+      const { result, cpu } = await measured(system, () => fetchAll(system, 'bulk@siroe.example', count));
+      record(
+        {
+          section: 'fetch',
+          case: `pass ${pass}`,
+          system: system.name,
+          round,
+          value: result.mbPerSecond,
+          unit: 'MB/s',
+          operations: count,
+          cpuSeconds: cpu,
+          extra: { bytes: result.bytes, seconds: result.seconds },
+        },
+        load,
+      );
+    }
+  },
+
+  async idle(system, round) {
+    const count = Number(system.name === 'dovecot-default' ? values['idle-default'] : values.idle);
+    // 40 sessions per user: under the store's limit of 50 per user, and alike for Dovecot.
+    const users = Array.from({ length: Math.ceil(count / 40) }, (_, i) => `idle${i}@siroe.example`);
+    const before = rssMiB(system.pids());
+    const load = uptime();
+    const { result: held, cpu } = await measured(system, () =>
+      idleSessions(system, users, count, () => availableMiB() < MIN_AVAILABLE_MIB),
+    );
+    try {
+      // Let what the sessions allocated settle (Dovecot's processes finish starting).
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const after = rssMiB(system.pids());
+      record(
+        {
+          section: 'idle',
+          case: `${held.opened}`,
+          system: system.name,
+          round,
+          value: after,
+          unit: 'MiB',
+          operations: held.opened,
+          cpuSeconds: cpu,
+          extra: {
+            rssBeforeMiB: before,
+            kibPerSession: ((after - before) * 1024) / Math.max(1, held.opened),
+            failed: held.failed,
+            processes: system.pids().length,
+          },
+        },
+        load,
+      );
+    } finally {
+      held.close();
+    }
+  },
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+};
 
 async function main(): Promise<void> {
   const temp = makeTempDir('bench-store');
-  const results: Result[] = [];
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of MODES) {
-        for (const system of ['mtopo', 'dovecot-default', 'dovecot-high-performance'] as System[]) {
-          const dir = join(temp.path, `${system}-${mode}-${round}`);
-          const user = `bench${round}@siroe.example`;
-          let port: number;
-          let stop: () => Promise<void>;
-          if (system === 'mtopo') {
-            const store = await startStoreProcess(dir);
-            port = store.ports.lmtp;
-            stop = () => store.stop();
-          } else {
-            const dovecot = await startDovecot(
-              dir,
-              system === 'dovecot-default' ? 'default' : 'high-performance',
-            );
-            port = dovecot.lmtpPort;
-            stop = () => dovecot.stop();
-          }
+    for (const section of SECTIONS) {
+      const runSection = sections[section];
+      if (!runSection) throw new Error(`unknown section ${section}`);
+      const rounds = section === 'lmtp' || section === 'mixed' ? ROUNDS : 1;
+      for (let round = 1; round <= rounds; round++) {
+        for (const name of RUN_SYSTEMS) {
+          const dir = join(temp.path, `${section}-${name}-${round}`);
+          const system = await startSystem(name, dir);
           try {
-            // A warm-up to another user first: both systems have started their processes, and ours
-            // has compiled its hot paths, before the clock runs.
-            await smtpSource(port, `warmup@siroe.example`, mode, WARMUP);
-            const load = loadavg()[0]!;
-            const seconds = await smtpSource(port, user, mode);
-            const result = { system, mode, round, seconds, rate: MESSAGES / seconds, load };
-            results.push(result);
-            process.stdout.write(
-              `${system.padEnd(26)} ${mode.padEnd(6)} round ${round}: ${result.rate.toFixed(0)} msg/s (load ${load.toFixed(1)})\n`,
-            );
+            await runSection(system, round);
           } finally {
-            await stop();
+            await system.stop();
           }
+          rmSync(dir, { recursive: true, force: true }); // a 1 GiB mailbox per system is enough at once
         }
       }
     }
   } finally {
     temp.remove();
   }
-  // The median round: one lucky or unlucky round on a shared machine does not decide.
-  const best = (system: System, mode: string) => {
-    const rates = results
-      .filter((r) => r.system === system && r.mode === mode)
-      .map((r) => r.rate)
-      .sort((a, b) => a - b);
-    return rates[Math.floor((rates.length - 1) / 2)]!;
-  };
-  const summary = MODES.map((mode) => ({
-    mode,
-    mtopo: best('mtopo', mode),
-    dovecotDefault: best('dovecot-default', mode),
-    dovecotHighPerformance: best('dovecot-high-performance', mode),
-    ratioToDefault: best('mtopo', mode) / best('dovecot-default', mode),
-    ratioToHighPerformance: best('mtopo', mode) / best('dovecot-high-performance', mode),
-  }));
-  for (const s of summary)
-    process.stdout.write(
-      `${s.mode}: mtopo ${s.mtopo.toFixed(0)} msg/s, Dovecot ${s.dovecotDefault.toFixed(0)} (default) / ${s.dovecotHighPerformance.toFixed(0)} (high-performance): ${s.ratioToDefault.toFixed(2)}x / ${s.ratioToHighPerformance.toFixed(2)}x\n`,
-    );
+  // Medians over rounds (fetch: the second, warm pass).
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    if (row.section === 'fetch' && row.case !== 'pass 2') continue;
+    const key = `${row.section} ${row.section === 'idle' ? '' : row.case}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const summary = [...groups].map(([key, group]) => {
+    const of = (system: SystemName) => group.filter((r) => r.system === system);
+    const value = (system: SystemName) => median(of(system).map((r) => r.value));
+    const cpu = (system: SystemName) => median(of(system).map((r) => r.cpuPer1000));
+    const entry: Record<string, unknown> = { case: key.trim() };
+    for (const system of RUN_SYSTEMS) entry[system] = { value: value(system), cpuPer1000: cpu(system) };
+    if (RUN_SYSTEMS.includes('mtopo'))
+      for (const system of RUN_SYSTEMS.filter((s) => s !== 'mtopo')) {
+        entry[`ratio to ${system}`] = value('mtopo') / value(system);
+        entry[`cpu ratio to ${system}`] = cpu('mtopo') / cpu(system);
+      }
+    return entry;
+  });
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(
     values.out,
-    JSON.stringify(
-      {
-        when: new Date().toISOString(),
-        messages: MESSAGES,
-        sessions: SESSIONS,
-        size: SIZE,
-        results,
-        summary,
-      },
-      null,
-      2,
-    ) + '\n',
+    `${JSON.stringify({ when: new Date().toISOString(), args: values, rows, summary }, null, 2)}\n`,
   );
 }
 

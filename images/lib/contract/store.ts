@@ -47,6 +47,7 @@ export const STORE_IMAP_SESSION_CAPABILITIES = [
   'SPECIAL-USE',
   'CREATE-SPECIAL-USE',
   'ESEARCH',
+  'SEARCHRES',
   'CONDSTORE',
   'QRESYNC',
   'STATUS=SIZE',
@@ -59,6 +60,7 @@ export const STORE_IMAP_SESSION_CAPABILITIES = [
   'QUOTA',
   'QUOTA=RES-STORAGE',
   'QUOTA=RES-MESSAGE',
+  'UTF8=ACCEPT',
 ];
 
 /** What the store's POP3 server offers (RFC 2449), besides its login mechanisms and STLS. */

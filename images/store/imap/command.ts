@@ -8,7 +8,7 @@ import {
 } from '../../lib/protocol/command-shape.ts';
 import type { Token } from '../../lib/imap/command-reader.ts';
 import { decodeMailboxName } from './protocol/mailbox-name.ts';
-import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.ts';
+import { parseSequenceSet, SAVED_RESULT, type SequenceSet } from './protocol/sequence-set.ts';
 import type { ImapSession } from './session.ts';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
@@ -117,6 +117,7 @@ function readOne(kind: Exclude<ArgumentKind, 'rest'>, token: Token, utf8: boolea
       return Number(token.value);
     }
     case 'sequence-set': {
+      if (token.kind === 'atom' && token.value === '$') return SAVED_RESULT;
       const set = token.kind === 'atom' ? parseSequenceSet(token.value) : undefined;
       if (!set) throw new ArgumentError('Invalid sequence set');
       return set;

@@ -6,6 +6,7 @@ import type { MailboxChange, MailboxView, MessageMeta } from '../mailbox/api.ts'
 import { atom, type ImapValue } from './protocol/response.ts';
 import {
   formatSequenceSet,
+  isSavedResult,
   selectFromSorted,
   selectSequenceNumbers,
   type SequenceSet,
@@ -76,13 +77,22 @@ export class SelectedMailbox {
     return 0;
   }
 
+  /** The saved result's messages still present, ascending. */
+  savedUids(): number[] {
+    return this.savedResult.filter((u) => this.seqOf(u) > 0).sort((a, b) => a - b);
+  }
+
   byUid(uid: number): KnownMessage | undefined {
     const seq = this.seqOf(uid);
     return seq ? this.messages[seq - 1] : undefined;
   }
 
-  /** The sequence numbers a set names, by sequence number or (uid) by UID. */
+  /** SEARCHRES's "$" (RFC 5182 2.1): UIDs, so expunged messages drop out; empty at SELECT. */
+  savedResult: readonly number[] = [];
+
+  /** The sequence numbers a set names, by sequence number or (uid) by UID; "$" either way. */
   resolve(set: SequenceSet, uid: boolean): number[] {
+    if (isSavedResult(set)) return this.savedUids().map((u) => this.seqOf(u));
     if (!uid) return selectSequenceNumbers(set, this.messages.length);
     return selectFromSorted(set, this.uids).map((u) => this.seqOf(u));
   }

@@ -290,8 +290,11 @@ export interface MailboxView {
    * message into memory. Rejects EXPUNGEISSUED if another session expunged it.
    */
   readMessage(uid: number, range?: ByteRange): Promise<Readable>;
-  /** The whole message in memory, for small messages and parsers that need it all. */
-  readMessageBuffer(uid: number): Promise<Buffer>;
+  /**
+   * The whole message in memory, for small messages and parsers that need it all; or only `range`
+   * of it (a header block for SEARCH and HEADER.FIELDS: a few hundred bytes, not the message).
+   */
+  readMessageBuffer(uid: number, range?: ByteRange): Promise<Buffer>;
 
   /**
    * A per-message cache the IMAP layer fills with what it derives from the bytes (a parsed MIME

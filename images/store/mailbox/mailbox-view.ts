@@ -110,12 +110,23 @@ export class MailboxViewImpl implements MailboxView, ViewSink {
     return handle.createReadStream({ start, end: end - 1, autoClose: true, highWaterMark: 256 * 1024 });
   }
 
-  async readMessageBuffer(uid: number): Promise<Buffer> {
+  async readMessageBuffer(uid: number, range?: ByteRange): Promise<Buffer> {
     this.#usable(false);
-    this.#present(uid);
+    const message = this.#present(uid);
     const handle = await this.#openFile(uid);
     try {
-      return await handle.readFile();
+      if (!range) return await handle.readFile();
+      const start = Math.max(0, range.start);
+      const end = Math.min(message.size, range.end ?? message.size);
+      if (end <= start) return Buffer.alloc(0);
+      const buffer = Buffer.allocUnsafe(end - start);
+      let done = 0;
+      while (done < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, done, buffer.length - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return buffer.subarray(0, done);
     } finally {
       await handle.close();
     }

@@ -4,13 +4,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startPostfix, type Postfix } from '../../../testing/peers/postfix.ts';
+import type { Postfix } from '../../../testing/peers/postfix.ts';
 import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
-import { waitFor } from '../../../testing/support/wait.ts';
 import { DOMAIN, startStoreProcess, type StoreProcess } from '../testing/store-process.ts';
-import { curlPop3, poplib } from './peers.ts';
+import {
+  curlPop3,
+  eightBitMessage,
+  poplib,
+  postfixDelivered,
+  smtplibSend,
+  startPostfixToStore,
+} from './peers.ts';
 
 const temp = makeTempDir('store-lmtp');
 let store: StoreProcess;
@@ -18,15 +24,7 @@ let postfix: Postfix;
 
 before(async () => {
   store = await startStoreProcess(join(temp.path, 'store'), { quota: { messages: 300 } });
-  postfix = await startPostfix(join(temp.path, 'postfix'), {
-    relayDomains: [DOMAIN],
-    nextHop: { host: '127.0.0.1', port: store.ports.lmtp },
-    mainCf: {
-      relay_transport: `lmtp:inet:127.0.0.1:${store.ports.lmtp}`,
-      lmtp_tls_security_level: 'encrypt',
-      lmtp_tls_loglevel: '1',
-    },
-  });
+  postfix = await startPostfixToStore(join(temp.path, 'postfix'), store);
 });
 after(async () => {
   await postfix?.stop();
@@ -70,40 +68,9 @@ describe('LMTP with Postfix', () => {
   });
 
   it('takes mail from Postfix over LMTP with STARTTLS and reads it back byte for byte over POP3', async () => {
-    const original = [
-      'From: Ana <ana@remote.example>',
-      `To: Lee <lee@${DOMAIN}>, Mo <mo@${DOMAIN}>`,
-      'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=',
-      'Date: Tue, 01 Dec 2026 10:00:00 +0000',
-      'Message-ID: <bytes-1@remote.example>',
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      '.a line that starts with a dot',
-      '..and one with two',
-      'Grüße aus Köln',
-      'x'.repeat(900),
-      '.',
-      'end',
-      '',
-    ].join('\r\n');
-    const sent = await run(
-      'python3',
-      [
-        '-c',
-        `import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', ${postfix.port})\ns.sendmail('ana@remote.example', ['lee@${DOMAIN}', 'mo@${DOMAIN}'], sys.stdin.buffer.read())\ns.quit()`,
-      ],
-      { input: original },
-    );
-    assert.equal(sent.code, 0, sent.stderr);
-    await waitFor(
-      'Postfix to deliver to the store',
-      async () => (await postfix.queueSize()) === 0 && /status=sent/.test(postfix.maillog()),
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    const original = eightBitMessage(`Lee <lee@${DOMAIN}>, Mo <mo@${DOMAIN}>`, 'bytes-1', ['.']);
+    await smtplibSend(postfix.port, 'ana@remote.example', [`lee@${DOMAIN}`, `mo@${DOMAIN}`], original);
+    await postfixDelivered(postfix);
     assert.match(postfix.maillog(), /TLS connection established to 127\.0\.0\.1/);
     for (const user of [`lee@${DOMAIN}`, `mo@${DOMAIN}`]) {
       const retrieved = await poplib({

@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
-import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
 import { startMtaProcess, type MtaProcess } from '../../mta/testing/mta-process.ts';
 import { startStoreProcess, type StoreProcess } from '../testing/store-process.ts';
-import { poplib } from './peers.ts';
+import { poplib, smtplibSend } from './peers.ts';
 
 const temp = makeTempDir('store-mta');
 let slapd: Slapd;
@@ -58,15 +57,7 @@ describe('our MTA delivering to the store', () => {
   it('delivers a user whose mailHost is this store, byte for byte after its Received header', async () => {
     const original =
       'From: <s@elsewhere.example>\r\nTo: <alice@example.test>\r\nSubject: via mtopo\r\nMessage-ID: <via-mtopo@elsewhere.example>\r\n\r\n.dot\r\nbody\r\n';
-    const sent = await run(
-      'python3',
-      [
-        '-c',
-        `import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', ${mta.port})\ns.sendmail('s@elsewhere.example', ['alice@example.test'], sys.stdin.buffer.read())\ns.quit()`,
-      ],
-      { input: original },
-    );
-    assert.equal(sent.code, 0, sent.stderr);
+    await smtplibSend(mta.port, 's@elsewhere.example', ['alice@example.test'], original);
     const messages = await waitFor(
       "the message in alice's INBOX",
       async () => {
@@ -86,15 +77,7 @@ describe('our MTA delivering an alias', () => {
   // the entry's primary address, not the alias the sender wrote.
   it("delivers mail for an alias into its owner's INBOX (the MTA sends the primary address at RCPT)", async () => {
     const original = 'Subject: to the alias\r\n\r\nhello\r\n';
-    const sent = await run(
-      'python3',
-      [
-        '-c',
-        `import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', ${mta.port})\ns.sendmail('s@elsewhere.example', ['a.lias@example.test'], sys.stdin.buffer.read())\ns.quit()`,
-      ],
-      { input: original },
-    );
-    assert.equal(sent.code, 0, sent.stderr);
+    await smtplibSend(mta.port, 's@elsewhere.example', ['a.lias@example.test'], original);
     await waitFor(
       "the aliased message in alice's INBOX",
       async () => (await inbox('alice@example.test')).some((m) => m.endsWith(original)),

@@ -24,17 +24,31 @@ export interface StoreProcess extends ProgramProcess {
 
 export async function startStoreProcess(
   dir: string,
-  overrides: Partial<Pick<StoreConfig, 'quota' | 'maxMessageBytes' | 'domains'>> = {},
+  overrides: Partial<Pick<StoreConfig, 'quota' | 'maxMessageBytes' | 'domains'>> & {
+    /** Connections per listener in all and per client address (a benchmark's thousands). */
+    maxConnections?: number;
+    logLevel?: StoreConfig['common']['logLevel'];
+  } = {},
 ): Promise<StoreProcess> {
   mkdirSync(dir, { recursive: true });
   const tls = await makeSelfSignedCertificate(dir);
   const secretFile = join(dir, 'proxy-password');
   writeFileSync(secretFile, `${PROXY_SECRET}\n`, { mode: 0o600 });
   const [lmtp, pop3, pop3s, http, imap, imaps] = await freePorts(6);
-  const limits = { proxyProtocol: 'none' as const, maxConnections: 1000, maxConnectionsPerClient: 500 };
+  const limits = {
+    proxyProtocol: 'none' as const,
+    maxConnections: overrides.maxConnections ?? 1000,
+    maxConnectionsPerClient: overrides.maxConnections ?? 500,
+  };
   const config: StoreConfig = {
     program: 'store',
-    common: { hostname: 'store-0.test', httpPort: http!, logLevel: 'info', tls, drainSeconds: 5 },
+    common: {
+      hostname: 'store-0.test',
+      httpPort: http!,
+      logLevel: overrides.logLevel ?? 'info',
+      tls,
+      drainSeconds: 5,
+    },
     listeners: [
       { name: 'lmtp', protocol: 'lmtp', port: lmtp!, tls: 'starttls', ...limits },
       { name: 'pop3', protocol: 'pop3', port: pop3!, tls: 'starttls', ...limits },

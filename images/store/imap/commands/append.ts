@@ -35,7 +35,16 @@ export const append = defineCommand({
         if (internalDate === undefined) throw new ArgumentError('Invalid date-time');
         i++;
       }
-      const message = tokens[i++];
+      let message = tokens[i++];
+      // RFC 6855 4: UTF8 (~{n}…) carries a message with UTF-8 headers, once UTF8=ACCEPT is enabled.
+      if (message?.kind === 'atom' && message.value.toUpperCase() === 'UTF8') {
+        if (!session.utf8) throw new ArgumentError('APPEND UTF8 needs ENABLE UTF8=ACCEPT');
+        const list = tokens[i++];
+        const inner = list?.kind === 'list' && list.items.length === 1 ? list.items[0] : undefined;
+        if (inner?.kind !== 'string' || !inner.binary)
+          throw new ArgumentError('Expected UTF8 (~{n} message)');
+        message = inner;
+      }
       if (message?.kind !== 'string' || !message.literal)
         throw new ArgumentError('Expected the message as a literal');
       if (message.value.length === 0) return no('Empty message');

@@ -1,8 +1,9 @@
 import { defineCommand, ok } from '../command.ts';
 import { atom } from '../protocol/response.ts';
 
-// ENABLE (RFC 5161). QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
-const ENABLEABLE = new Set(['CONDSTORE', 'QRESYNC', 'IMAP4REV2']);
+// ENABLE (RFC 5161). QRESYNC implies CONDSTORE (RFC 7162 3.2.3). UTF8=ACCEPT (RFC 6855): mailbox
+// names in UTF-8 both ways, UTF-8 in quoted strings of responses, APPEND's UTF8 data item.
+const ENABLEABLE = new Set(['CONDSTORE', 'QRESYNC', 'IMAP4REV2', 'UTF8=ACCEPT']);
 
 export const enable = defineCommand({
   name: 'ENABLE',

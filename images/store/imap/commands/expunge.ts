@@ -2,7 +2,7 @@
 // announced here, by sequence number (highest first, so none shifts) or as VANISHED with QRESYNC.
 import { defineCommand, no, ok, type ImapCommand } from '../command.ts';
 import { atom } from '../protocol/response.ts';
-import { formatSequenceSet, selectFromSorted } from '../protocol/sequence-set.ts';
+import { formatSequenceSet, isSavedResult, selectFromSorted } from '../protocol/sequence-set.ts';
 import type { ImapSession } from '../session.ts';
 
 export function announceExpunged(session: ImapSession, uids: readonly number[]): void {
@@ -24,7 +24,11 @@ function expungeCommand(uid: boolean): ImapCommand {
     async handle(session, [set]) {
       const selected = session.selected!;
       if (selected.readOnly) return no('The mailbox is read-only (EXAMINE)', 'READ-ONLY');
-      const uids = set ? selectFromSorted(set, selected.uids) : undefined;
+      const uids = set
+        ? isSavedResult(set)
+          ? selected.savedUids()
+          : selectFromSorted(set, selected.uids)
+        : undefined;
       const result = await selected.view.expunge({ onlyDeleted: true, ...(uids ? { uids } : {}) });
       announceExpunged(session, result.uids);
       selected.highestModseq = Math.max(selected.highestModseq, result.modseq);

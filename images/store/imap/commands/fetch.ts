@@ -1,13 +1,15 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 6.4.9) with BINARY (RFC 3516), CONDSTORE's MODSEQ and
 // CHANGEDSINCE and QRESYNC's VANISHED modifier (RFC 7162 3.1.4, 3.2.6). One response per message,
 // written as it is made, so a large FETCH holds one message at a time.
-import { isStoreError } from '../../mailbox/api.ts';
+import { isStoreError, type MailboxView } from '../../mailbox/api.ts';
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
 import { buildBodyStructure } from '../message/body-structure.ts';
 import { renderEnvelope } from '../message/envelope.ts';
 import { selectHeaderFields } from '../message/header-fields.ts';
-import { loadMessage, type LoadedMessage } from '../message/message-loader.ts';
+import { loadHeader, loadMessage, type LoadedMessage } from '../message/message-loader.ts';
 import {
+  decodeContainer,
+  decodeMessage,
   decodeTransferEncoding,
   findPart,
   locateSection,
@@ -116,14 +118,17 @@ async function fetchOne(
   const needsTree = items.some(
     (i) =>
       (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) ||
-      (i.kind === 'section' && (i.section.path.length > 0 || i.section.text !== undefined)),
+      (i.kind === 'section' &&
+        (i.section.path.length > 0 || i.section.text !== undefined || i.type !== 'BODY')),
   );
   const needsBytes = items.some((i) => i.kind === 'section');
-  const loaded: LoadedMessage | undefined = needsTree
-    ? await loadMessage(view, m.uid, needsBytes)
-    : needsBytes
-      ? { bytes: await view.readMessageBuffer(m.uid) }
-      : undefined;
+  const loaded: LoadedMessage | undefined = headerOnly(items)
+    ? await headerMessage(view, m.uid, m.size)
+    : needsTree
+      ? await loadMessage(view, m.uid, needsBytes)
+      : needsBytes
+        ? { bytes: await view.readMessageBuffer(m.uid) }
+        : undefined;
   const out: ImapValue[] = [];
   let flagsSent = false;
   for (const item of items) {
@@ -163,9 +168,38 @@ async function fetchOne(
   return out;
 }
 
+/** Every section asked for is the message's own header, whole or some fields (what clients list). */
+function headerOnly(items: readonly FetchItem[]): boolean {
+  let sections = 0;
+  for (const i of items) {
+    if (i.kind === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE'].includes(i.name)) return false;
+    if (i.kind !== 'section') continue;
+    const text = i.section.text;
+    if (i.type !== 'BODY' || i.section.path.length > 0) return false;
+    if (text !== 'HEADER' && text !== 'HEADER.FIELDS' && text !== 'HEADER.FIELDS.NOT') return false;
+    sections++;
+  }
+  return sections > 0;
+}
+
+/** The header block alone, as a message whose root is that header (all headerOnly's sections need). */
+async function headerMessage(view: MailboxView, uid: number, size: number): Promise<LoadedMessage> {
+  const header = await loadHeader(view, uid, size);
+  const root = {
+    headerStart: 0,
+    bodyStart: header.length,
+    end: header.length,
+    type: 'text',
+    subtype: 'plain',
+    params: [],
+  };
+  return { bytes: header, tree: { size, root } };
+}
+
 function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: LoadedMessage): ImapValue {
   const bytes = loaded.bytes!;
-  if (item.section.path.length === 0 && item.section.text === undefined) return partial(item, bytes);
+  if (item.type === 'BODY' && item.section.path.length === 0 && item.section.text === undefined)
+    return partial(item, bytes);
   const root = loaded.tree!.root;
   let data: Buffer;
   if (item.type === 'BODY') {
@@ -175,10 +209,11 @@ function sectionValue(item: Extract<FetchItem, { kind: 'section' }>, loaded: Loa
       data = selectHeaderFields(bytes.subarray(where.start, where.end), where.names, where.not);
     else data = bytes.subarray(where.start, where.end);
   } else {
-    // BINARY[] of the whole message is the message itself (RFC 3516 4.1: no part, no decoding).
+    // BINARY[] of the whole message: the message with every leaf decoded, as Dovecot answers.
     const part = item.section.path.length === 0 ? undefined : findPart(root, item.section.path);
     if (item.section.path.length > 0 && !part) data = Buffer.alloc(0);
-    else if (!part || part.children) data = part ? bytes.subarray(part.bodyStart, part.end) : bytes;
+    else if (!part) data = decodeMessage(root, bytes);
+    else if (part.children || part.message) data = decodeContainer(part, bytes);
     else data = decodeTransferEncoding(part, bytes.subarray(part.bodyStart, part.end));
   }
   return partial(item, data);

@@ -1,7 +1,7 @@
 // SEARCH and UID SEARCH (RFC 9051 6.4.4) with ESEARCH result options (RFC 4731; always the answer
 // form for IMAP4rev2), CHARSET UTF-8 and CONDSTORE's MODSEQ (RFC 7162 3.1.5).
 import { ArgumentError, defineCommand, no, ok, type ImapCommand } from '../command.ts';
-import { loadMessage, type ParsedMessage } from '../message/message-loader.ts';
+import { loadHeader, loadMessage, type ParsedMessage } from '../message/message-loader.ts';
 import type { Token } from '../../../lib/imap/command-reader.ts';
 import { atom, type ImapValue } from '../protocol/response.ts';
 import { formatSequenceSet } from '../protocol/sequence-set.ts';
@@ -9,7 +9,8 @@ import { matches, type SearchContent } from '../search/evaluate-search.ts';
 import { parseSearchKeys, SearchSyntaxError, type SearchKey } from '../search/search-key.ts';
 import type { ImapSession } from '../session.ts';
 
-const RETURN_OPTIONS = new Set(['MIN', 'MAX', 'ALL', 'COUNT']);
+// SAVE: SEARCHRES (RFC 5182), the result kept as "$" for the commands that follow.
+const RETURN_OPTIONS = new Set(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
 
 export interface SearchRequest {
   returnOptions: Set<string> | undefined;
@@ -17,7 +18,7 @@ export interface SearchRequest {
 }
 
 /** [RETURN (…)] [CHARSET x] keys — shared with SORT and THREAD (which have no RETURN). */
-export function readSearch(tokens: readonly Token[], allowReturn: boolean): SearchRequest {
+export function readSearch(tokens: readonly Token[], allowReturn: boolean, utf8 = false): SearchRequest {
   let i = 0;
   let returnOptions: Set<string> | undefined;
   const word = (t: Token | undefined) => (t?.kind === 'atom' && !t.section ? t.value.toUpperCase() : '');
@@ -33,6 +34,8 @@ export function readSearch(tokens: readonly Token[], allowReturn: boolean): Sear
     i = 2;
   }
   if (word(tokens[i]) === 'CHARSET') {
+    // RFC 6855 3 (erratum 4029): after ENABLE UTF8=ACCEPT, strings are UTF-8 and a label conflicts.
+    if (utf8 && allowReturn) throw new ArgumentError('No CHARSET after ENABLE UTF8=ACCEPT');
     const charset = tokens[i + 1];
     const name =
       charset?.kind === 'string'
@@ -73,15 +76,23 @@ export async function runSearch(session: ImapSession, key: SearchKey): Promise<n
   const selected = session.selected!;
   const view = selected.view;
   const largestUid = selected.messages.at(-1)?.uid ?? 0;
-  const scope = { largestSeq: selected.exists, largestUid, now: Date.now() };
+  const scope = {
+    largestSeq: selected.exists,
+    largestUid,
+    now: Date.now(),
+    saved: new Set(selected.savedUids()),
+  };
   const found: number[] = [];
   for (let i = 0; i < selected.messages.length; i++) {
     const meta = selected.messages[i]!;
     let loaded: Promise<ParsedMessage> | undefined;
     const load = () => (loaded ??= loadMessage(view, meta.uid, true));
     const content: SearchContent = {
+      // Header keys (FROM, SUBJECT, HEADER …) read the header block alone, unless the message is
+      // loaded whole for another key anyway.
       header: async () => {
-        const m = await load();
+        if (!loaded) return loadHeader(view, meta.uid, meta.size);
+        const m = await loaded;
         return m.bytes!.subarray(m.tree.root.headerStart, m.tree.root.bodyStart);
       },
       message: async () => (await load()).bytes!,
@@ -98,20 +109,47 @@ function searchCommand(uid: boolean): ImapCommand {
     states: ['selected'],
     grammar: ['rest'],
     async handle(session, [tokens], tag) {
+      const selected = session.selected!;
       let request: SearchRequest;
       try {
-        request = readSearch(tokens, true);
+        request = readSearch(tokens, true, session.utf8);
       } catch (error) {
+        // RFC 5182 2.1: a SEARCH that fails leaves "$" empty, if it meant to save (it is read
+        // roughly here, as the command could not be parsed).
+        if (
+          tokens.some(
+            (t) => t.kind === 'list' && t.items.some((x) => x.kind === 'atom' && /^save$/i.test(x.value)),
+          )
+        )
+          selected.savedResult = [];
         if (error instanceof BadCharset) return no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
         throw error;
       }
-      const selected = session.selected!;
       const modseq = usesModseq(request.key);
       if (modseq) session.condstoreUsed = true;
       const seqs = await runSearch(session, request.key);
       const numbers = seqs.map((s) => (uid ? selected.messages[s - 1]!.uid : s));
       const highest = seqs.reduce((a, s) => Math.max(a, selected.messages[s - 1]!.modseq), 0);
-      const options = request.returnOptions ?? (session.rev2 ? new Set(['ALL']) : undefined);
+      const requested = request.returnOptions;
+      if (requested?.has('SAVE')) {
+        // RFC 5182 2.4: with MIN and/or MAX alone, only those are kept; else the whole result.
+        const uids = seqs.map((s) => selected.messages[s - 1]!.uid);
+        const onlyEnds =
+          !requested.has('ALL') && !requested.has('COUNT') && (requested.has('MIN') || requested.has('MAX'));
+        selected.savedResult =
+          onlyEnds && uids.length > 0
+            ? [
+                ...new Set([
+                  ...(requested.has('MIN') ? [Math.min(...uids)] : []),
+                  ...(requested.has('MAX') ? [Math.max(...uids)] : []),
+                ]),
+              ]
+            : uids;
+        requested.delete('SAVE');
+        // SAVE alone answers nothing but the tagged OK (RFC 5182 2.1).
+        if (requested.size === 0) return ok('SEARCH completed, result saved');
+      }
+      const options = requested ?? (session.rev2 ? new Set(['ALL']) : undefined);
       if (!options) {
         const line: ImapValue[] = [atom('*'), atom('SEARCH'), ...numbers];
         if (modseq && numbers.length > 0) line.push([atom('MODSEQ'), highest]);

@@ -33,7 +33,9 @@ function readParams(
     else if (name === 'QRESYNC') {
       if (!session.enabled.has('QRESYNC')) throw new ArgumentError('QRESYNC must be enabled first');
       const p = list.items[++i];
-      const [v, m, known] = p?.kind === 'list' ? p.items : [];
+      const [v, m, known, match, ...extra] = p?.kind === 'list' ? p.items : [];
+      if (extra.length > 0) throw new ArgumentError('Too many QRESYNC parameters');
+      if (match) checkSequenceMatch(known, match);
       const num = (x: Token | undefined) =>
         x?.kind === 'atom' && /^\d{1,19}$/.test(x.value) ? Number(x.value) : NaN;
       const uidValidity = num(v);
@@ -44,6 +46,25 @@ function readParams(
     } else throw new ArgumentError(`Unknown select parameter ${name.slice(0, 20)}`);
   }
   return { condstore, ...(qresync ? { qresync } : {}) };
+}
+
+/**
+ * RFC 7162 3.2.5.2: (known-sequence-set known-uid-set), pairs of the client's sequence numbers and
+ * the UIDs it had at them. A server that forgets expunged UIDs uses them to send less VANISHED; this
+ * one keeps a tombstone of every expunge for the life of the mailbox, so its VANISHED (EARLIER) is
+ * exact without them. They are checked (two sets of equal size) and otherwise not needed.
+ */
+function checkSequenceMatch(known: Token | undefined, match: Token): void {
+  if (known?.kind !== 'atom' || !parseSequenceSet(known.value))
+    throw new ArgumentError('Sequence match data needs known-uids');
+  const [seqs, uids, ...more] = match.kind === 'list' ? match.items : [];
+  const count = (t: Token | undefined) => {
+    const set = t?.kind === 'atom' && !t.value.includes('*') ? parseSequenceSet(t.value) : undefined;
+    if (!set) throw new ArgumentError('Invalid sequence match data');
+    return set.reduce((n, r) => n + Math.abs(r.end! - r.start!) + 1, 0);
+  };
+  if (more.length > 0 || count(seqs) !== count(uids))
+    throw new ArgumentError('Sequence match data: the two sets must have as many numbers');
 }
 
 function openCommand(name: 'SELECT' | 'EXAMINE'): ImapCommand {

@@ -83,13 +83,57 @@ export function locateSection(root: MimePart, spec: SectionSpec): SectionLocatio
 
 export class UnknownTransferEncoding extends Error {}
 
+/**
+ * BINARY[n] of a part that holds others (multipart, message/rfc822): its body with every leaf below
+ * decoded and each decoded leaf's Content-Transfer-Encoding field saying `binary`, moved to the end
+ * of its header; boundaries, preambles and epilogues as they are. This is what Dovecot's binary
+ * converter answers (compared in ptests/dovecot-views.ptest.ts).
+ */
+export function decodeContainer(part: MimePart, whole: Buffer): Buffer {
+  if (part.message) return Buffer.concat(decodedPart(part.message, whole));
+  const out: Buffer[] = [];
+  let at = part.bodyStart;
+  for (const child of part.children ?? []) {
+    out.push(whole.subarray(at, child.headerStart), ...decodedPart(child, whole));
+    at = child.end;
+  }
+  out.push(whole.subarray(at, part.end));
+  return Buffer.concat(out);
+}
+
+/** BINARY[] of a whole message: its header and its leaves decoded, as Dovecot answers. */
+export function decodeMessage(root: MimePart, whole: Buffer): Buffer {
+  return Buffer.concat(decodedPart(root, whole));
+}
+
+/** A part, header and body, with the leaves below it decoded. */
+function decodedPart(part: MimePart, whole: Buffer): Buffer[] {
+  const header = whole.subarray(part.headerStart, part.bodyStart);
+  if (part.children || part.message) return [header, decodeContainer(part, whole)];
+  const body = whole.subarray(part.bodyStart, part.end);
+  const decoded = decodeTransferEncoding(part, body);
+  return decoded === body ? [header, body] : [binaryHeader(header), decoded];
+}
+
+/** The header without its Content-Transfer-Encoding field, `binary` added as its last field. */
+function binaryHeader(header: Buffer): Buffer {
+  const text = header
+    .toString('latin1')
+    .replace(/^content-transfer-encoding:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*/gim, '');
+  const blank = text.endsWith('\r\n\r\n') ? text.length - 2 : text.length;
+  return Buffer.from(
+    `${text.slice(0, blank)}Content-Transfer-Encoding: binary\r\n${text.slice(blank)}`,
+    'latin1',
+  );
+}
+
 /** BINARY[section]: the part's body with its Content-Transfer-Encoding undone (RFC 3516 4.2). */
 export function decodeTransferEncoding(part: MimePart, body: Buffer): Buffer {
   switch (part.encoding ?? '7bit') {
     case '7bit':
     case '8bit':
     case 'binary':
-      return body;
+      return body; // the same buffer: decodedPart sees that nothing was decoded
     case 'base64':
       return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
     case 'quoted-printable':

@@ -9,6 +9,16 @@ export interface SequenceRange {
 
 export type SequenceSet = readonly SequenceRange[];
 
+/**
+ * "$", the result a SEARCH RETURN (SAVE) kept (RFC 5182): the same messages in UID and sequence
+ * number commands alike, so it is resolved by the selected mailbox, never by numbers.
+ */
+export const SAVED_RESULT: SequenceSet = Object.freeze([]);
+
+export function isSavedResult(set: SequenceSet): boolean {
+  return set === SAVED_RESULT;
+}
+
 const NUMBER = /^(?:[1-9]\d{0,9}|\*)$/;
 const MAX = 0xffffffff; // nz-number is a 32-bit unsigned value
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDovecot, type Dovecot } from '../../../../testing/peers/dovecot-reference.ts';
+import { startDovecot, type Dovecot } from '../../../../testing/peers/dovecot.ts';
 import { run } from '../../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
 import { PROXY_IDENTITY, PROXY_SECRET, startImapFixture, type ImapFixture } from '../testing/imap-fixture.ts';
@@ -13,7 +13,7 @@ let fx: ImapFixture;
 let dovecot: Dovecot;
 before(async () => {
   fx = await startImapFixture();
-  dovecot = await startDovecot(join(temp.path, 'dovecot'));
+  dovecot = await startDovecot(join(temp.path, 'dovecot'), { anyUser: { password: 'pw' } });
 });
 after(async () => {
   await fx?.stop();
@@ -141,6 +141,12 @@ const ITEMS = [
   'BINARY.PEEK[1.1]',
   'BINARY.SIZE[1.1]',
   'BINARY.PEEK[1.2]',
+  // BINARY of multipart parts: every leaf below decoded (RFC 3516)
+  'BINARY.PEEK[]',
+  'BINARY.PEEK[1]',
+  'BINARY.SIZE[1]',
+  'BINARY.PEEK[2]',
+  'BINARY.PEEK[3.1]',
 ];
 
 const SCRIPT = `

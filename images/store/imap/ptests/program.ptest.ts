@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startPostfix, type Postfix } from '../../../../testing/peers/postfix.ts';
+import type { Postfix } from '../../../../testing/peers/postfix.ts';
 import { run } from '../../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
-import { waitFor } from '../../../../testing/support/wait.ts';
 import {
   DOMAIN,
   PROXY_SECRET,
@@ -15,7 +14,13 @@ import {
   startStoreProcess,
   type StoreProcess,
 } from '../../testing/store-process.ts';
-import { poplib } from '../../ptests/peers.ts';
+import {
+  eightBitMessage,
+  poplib,
+  postfixDelivered,
+  smtplibSend,
+  startPostfixToStore,
+} from '../../ptests/peers.ts';
 import { TranscriptClient } from '../testing/imap-fixture.ts';
 
 const temp = makeTempDir('store-imap-program');
@@ -24,14 +29,7 @@ let postfix: Postfix;
 
 before(async () => {
   store = await startStoreProcess(join(temp.path, 'store'));
-  postfix = await startPostfix(join(temp.path, 'postfix'), {
-    relayDomains: [DOMAIN],
-    nextHop: { host: '127.0.0.1', port: store.ports.lmtp },
-    mainCf: {
-      relay_transport: `lmtp:inet:127.0.0.1:${store.ports.lmtp}`,
-      lmtp_tls_security_level: 'encrypt',
-    },
-  });
+  postfix = await startPostfixToStore(join(temp.path, 'postfix'), store);
 });
 after(async () => {
   await postfix?.stop();
@@ -39,43 +37,15 @@ after(async () => {
   temp.remove();
 });
 
-const original = [
-  'From: Ana <ana@remote.example>',
-  `To: Lee <lee@${DOMAIN}>`,
-  'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=',
-  'Date: Tue, 01 Dec 2026 10:00:00 +0000',
-  'Message-ID: <imap-bytes-1@remote.example>',
-  'MIME-Version: 1.0',
-  'Content-Type: text/plain; charset=utf-8',
-  'Content-Transfer-Encoding: 8bit',
-  '',
-  '.a line that starts with a dot',
-  '..and one with two',
-  'Grüße aus Köln',
-  'x'.repeat(900),
-  'end',
-  '',
-].join('\r\n');
+const original = eightBitMessage(`Lee <lee@${DOMAIN}>`, 'imap-bytes-1');
 
 const login = (user: string) => Buffer.from(`${user}\0${PROXY_USER}\0${PROXY_SECRET}`).toString('base64');
 
 describe('IMAP in the store program', () => {
   it('reads back what Postfix delivered over LMTP byte for byte (imaplib with STARTTLS, curl over imaps)', async () => {
     const user = `lee@${DOMAIN}`;
-    const sent = await run(
-      'python3',
-      [
-        '-c',
-        `import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', ${postfix.port})\ns.sendmail('ana@remote.example', ['${user}'], sys.stdin.buffer.read())\ns.quit()`,
-      ],
-      { input: original },
-    );
-    assert.equal(sent.code, 0, sent.stderr);
-    await waitFor(
-      'Postfix to deliver to the store',
-      async () => (await postfix.queueSize()) === 0 && /status=sent/.test(postfix.maillog()),
-      { timeoutMs: 60_000 },
-    );
+    await smtplibSend(postfix.port, 'ana@remote.example', [user], original);
+    await postfixDelivered(postfix);
     const script = `
 import imaplib, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])

@@ -28,6 +28,8 @@ export interface SearchScope {
   largestUid: number;
   /** For OLDER/YOUNGER. */
   now: number;
+  /** SEARCHRES's "$": the UIDs of the saved result. */
+  saved?: ReadonlySet<number>;
 }
 
 export async function matches(
@@ -63,6 +65,8 @@ export async function matches(
       return setContains(key.set, c.seq, scope.largestSeq);
     case 'uid':
       return setContains(key.set, c.meta.uid, scope.largestUid);
+    case 'saved':
+      return scope.saved?.has(c.meta.uid) ?? false;
     case 'size':
       return key.cmp === 'larger' ? c.meta.size > key.octets : c.meta.size < key.octets;
     case 'age': {

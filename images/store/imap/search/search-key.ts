@@ -12,6 +12,8 @@ export type SearchKey =
   | { op: 'flag'; flag: string; set: boolean }
   | { op: 'new' | 'old' | 'recent' }
   | { op: 'seq'; set: SequenceSet }
+  /** "$" (RFC 5182): the saved result. */
+  | { op: 'saved' }
   | { op: 'uid'; set: SequenceSet }
   /** Internal date (BEFORE, ON, SINCE) or Date: header (SENT*), compared by calendar day. */
   | { op: 'date'; field: 'internal' | 'sent'; cmp: 'before' | 'on' | 'since'; day: number }
@@ -119,8 +121,12 @@ function readKey(r: Reader): SearchKey {
       const a = nested(r);
       return { op: 'or', a, b: nested(r) };
     }
+    case '$':
+      return { op: 'saved' };
     case 'UID': {
-      const set = parseSequenceSet(readAtom(r));
+      const text = readAtom(r);
+      if (text === '$') return { op: 'saved' };
+      const set = parseSequenceSet(text);
       if (!set) throw new SearchSyntaxError('Invalid UID set');
       return { op: 'uid', set };
     }
