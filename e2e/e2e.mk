@@ -20,7 +20,8 @@ e2e-bin:
 	@for tool in containerd pause crictl kube-router coredns; do \
 		bash testing/go-tools/build.sh e2e/go-tools/$$tool >/dev/null || exit 1; done
 
-# One test file at a time: they share the node.
-e2e: install e2e-deps e2e-bin
+# One test file at a time: they share the node. The site's tests (e2e/site/) also run the real
+# peers outside the cluster (slapd, Postfix, HAProxy, swaks, curl) and install the chart with helm.
+e2e: install e2e-deps peers e2e-bin helm-bin
 	node --test --test-reporter=spec --test-concurrency=1 --test-timeout=$(E2E_TEST_TIMEOUT_MS) \
 		--test-global-setup=e2e/global-setup.ts $(E2E_TESTS)

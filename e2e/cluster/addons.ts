@@ -3,11 +3,14 @@
 import { CLUSTER_DNS_ADDRESS, CLUSTER_DOMAIN } from './plan.ts';
 
 export const KUBE_ROUTER_USER = 'mtopo-e2e:kube-router';
-export const COREDNS_PORT = 1053;
+export const COREDNS_PORT = 53;
 
 /**
  * No `forward`: nothing outside the cluster is resolvable, by design (the node has no way out).
- * It listens on 1053 so it runs without NET_BIND_SERVICE; the Service maps 53 to it.
+ * It listens on 53 itself, as cluster DNS does on real clusters: NetworkPolicies match the port
+ * after the Service's translation, so a topology's DNS egress rule (port 53, as the operator writes
+ * it) must meet CoreDNS on 53, not on a port the Service maps to. Without NET_BIND_SERVICE, the pod
+ * lowers its own namespace's unprivileged port start (a safe sysctl the kubelet allows).
  */
 export const COREFILE = `.:${COREDNS_PORT} {
     errors
@@ -75,6 +78,7 @@ export function coreDnsObjects(image: string): object[] {
               runAsUser: 65532,
               runAsGroup: 65532,
               seccompProfile: { type: 'RuntimeDefault' },
+              sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: String(COREDNS_PORT) }],
             },
             containers: [
               {

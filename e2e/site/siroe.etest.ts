@@ -83,15 +83,33 @@ async function jsonpathOf(what: string, path: string): Promise<string> {
   return (await kubectl(['-n', SITE_NAMESPACE, 'get', what, '-o', `jsonpath=${path}`])).stdout.trim();
 }
 
-/** The topology's Ready condition, for its current generation. */
-async function siteReady(): Promise<void> {
+interface Conditioned {
+  metadata: { generation?: number };
+  status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] };
+}
+
+/**
+ * A resource's condition holds for its current spec: `type` has `status`, observed at the
+ * resource's own generation (a Ready left over from before a change does not count).
+ */
+async function conditionHolds(what: string, type: string, status: 'True' | 'False'): Promise<boolean> {
+  const resource = JSON.parse(
+    (await kubectl(['-n', SITE_NAMESPACE, 'get', what, '-o', 'json'])).stdout,
+  ) as Conditioned;
+  const condition = resource.status?.conditions?.find((c) => c.type === type);
+  return condition?.status === status && condition.observedGeneration === (resource.metadata.generation ?? 1);
+}
+
+/** The site is Ready and stable (no tier rolling out), and so is each resource changed (`changed`). */
+async function siteReady(...changed: string[]): Promise<void> {
   await waitFor(
-    'the site to be Ready for its current generation',
+    `the site${changed.length > 0 ? ` and ${changed.join(', ')}` : ''} to be Ready for the current spec`,
     async () => {
-      const topology = JSON.parse(
-        (await kubectl(['-n', SITE_NAMESPACE, 'get', 'messagingtopology', 'siroe', '-o', 'json'])).stdout,
-      ) as { status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
-      return topology.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      for (const what of changed) if (!(await conditionHolds(what, 'Ready', 'True'))) return false;
+      return (
+        (await conditionHolds('messagingtopology/siroe', 'Ready', 'True')) &&
+        (await conditionHolds('messagingtopology/siroe', 'Progressing', 'False'))
+      );
     },
     { timeoutMs: 600_000, intervalMs: 1_000 },
   );
@@ -328,7 +346,7 @@ describe('siroe on the real node', () => {
       },
       WAIT,
     );
-    await siteReady();
+    await siteReady('mmppool/access');
   });
 
   test("a spec change rolls the tier's pods onto the new config", async () => {
@@ -359,7 +377,7 @@ describe('siroe on the real node', () => {
     );
     const configs = await kubectl(['-n', SITE_NAMESPACE, 'get', 'configmaps', '-o', 'json']);
     assert.match(configs.stdout, /maxMessageBytes\\": 20971520/);
-    await siteReady();
+    await siteReady('mtarelay/inbound');
   });
 
   test('no acknowledged message is lost when the MTA pod holding it is deleted: its volume comes back', async () => {
