@@ -89,7 +89,7 @@ try {
     site.outside,
     ZONES.internet,
     { host: site.haproxy.address, port: site.balancer.smtp },
-    { from: 'someone@example.org', to: 'alice@siroe.example', subject },
+    { from: 'someone@example.org', to: 'alice@siroe.example', subject, body: 'Sent by make demo.' },
   );
   log(`$ ${shellLine(...send)}`);
   const sent = await run(...send, { timeoutMs: 90_000 });
@@ -138,7 +138,7 @@ mtopo demo: the siroe site runs. Try, in another terminal:
   kubectl get mtopo,mta,mmp -n ${SITE_NAMESPACE}
   kubectl describe mtopo ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE}
   kubectl get pods,svc,networkpolicy -n ${SITE_NAMESPACE}
-  kubectl logs -n ${SITE_NAMESPACE} deploy/edge-mta
+  kubectl logs -n ${SITE_NAMESPACE} statefulset/edge-mta      # one JSON line per transaction
   npx mtopo diagram -f ${siteFile} --format svg --out out/siroe.svg
 
 Send and read mail by hand, from the internet's and a contractor's address (users: ${USERS.map((u) => `${u.uid}/${u.password}`).join(', ')}):
