@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=2
 UNIT_TESTS := 'operator/**/*.test.ts' 'images/**/*.test.ts' 'testing/**/*.test.ts' 'e2e/**/*.test.ts'
 
-.PHONY: all install lint format typecheck test test-unit crds docs demo run clean
+.PHONY: all install lint format typecheck test test-unit crds docs demo demo-down demo-offline run clean
 
 all: test
 
@@ -36,7 +36,16 @@ test: lint typecheck test-unit test-integration test-protocol e2e
 crds: install
 	node operator/src/generate/main.ts
 
-demo: install
+# A real mail site on a single-node cluster, in the foreground until Ctrl-C (e2e/demo/demo.ts).
+demo: install e2e-deps
+	@node e2e/demo/demo.ts
+
+# Takes down a demo (or an e2e node) left running, from another terminal.
+demo-down: install
+	@node e2e/stop.ts
+
+# No cluster: validate, plan, render and draw examples/siroe.yaml.
+demo-offline: install
 	@bash examples/demo.sh
 
 # The operator against the current kubeconfig (all namespaces; NAMESPACE=x watches one).

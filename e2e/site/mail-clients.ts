@@ -9,15 +9,35 @@ export interface Sent {
   readonly transcript: string;
 }
 
+export interface Message {
+  readonly from: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly body?: string;
+}
+
 export async function sendMail(
   outside: OutsideNetwork,
   source: string,
   server: { host: string; port: number },
-  message: { from: string; to: string; subject: string; body?: string },
+  message: Message,
   /** Submission: STARTTLS, then AUTH PLAIN as this user. */
   auth?: { user: string; password: string },
 ): Promise<Sent> {
-  const [command, args] = outside.wrap('/usr/bin/swaks', [
+  const [command, args] = sendMailCommand(outside, source, server, message, auth);
+  const result = await run(command, args, { timeoutMs: 90_000 });
+  return { accepted: result.code === 0, transcript: `${result.stdout}${result.stderr}` };
+}
+
+/** The swaks command line sendMail runs (also what `make demo` prints for sending by hand). */
+export function sendMailCommand(
+  outside: OutsideNetwork,
+  source: string,
+  server: { host: string; port: number },
+  message: Message,
+  auth?: { user: string; password: string },
+): [string, string[]] {
+  return outside.wrap('/usr/bin/swaks', [
     '--server',
     `${server.host}:${server.port}`,
     '--local-interface',
@@ -36,8 +56,6 @@ export async function sendMail(
     '60',
     ...(auth ? ['--tls', '--auth', 'PLAIN', '--auth-user', auth.user, '--auth-password', auth.password] : []),
   ]);
-  const result = await run(command, args, { timeoutMs: 90_000 });
-  return { accepted: result.code === 0, transcript: `${result.stdout}${result.stderr}` };
 }
 
 export interface ImapAccount {
@@ -56,8 +74,21 @@ export async function imap(
   account: ImapAccount,
   request: { path: string; command?: string },
 ): Promise<{ ok: boolean; out: string }> {
+  const [command, args] = imapCommand(outside, source, server, account, request);
+  const result = await run(command, args, { timeoutMs: 60_000 });
+  return { ok: result.code === 0, out: result.code === 0 ? result.stdout : result.stderr };
+}
+
+/** The curl command line `imap` runs (also what `make demo` prints for reading by hand). */
+export function imapCommand(
+  outside: OutsideNetwork,
+  source: string,
+  server: { host: string; port: number },
+  account: ImapAccount,
+  request: { path: string; command?: string },
+): [string, string[]] {
   const { hostname } = account;
-  const [command, args] = outside.wrap('/usr/bin/curl', [
+  return outside.wrap('/usr/bin/curl', [
     '--silent',
     '--show-error',
     '--max-time',
@@ -74,8 +105,6 @@ export async function imap(
     `imap://${hostname}:${server.port}/${request.path}`,
     ...(request.command ? ['-X', request.command] : []),
   ]);
-  const result = await run(command, args, { timeoutMs: 60_000 });
-  return { ok: result.code === 0, out: result.code === 0 ? result.stdout : result.stderr };
 }
 
 /** The UIDs a `UID SEARCH` answer lists. */
