@@ -1,7 +1,7 @@
 // The Helm chart's generated files (charts/mtopo), so that what the chart grants and installs is
 // written once:
 //   - templates/_rules.tpl: the named templates `mtopo.operatorRules` and `mtopo.leaderElectionRules`,
-//     the YAML rule lists of OPERATOR_RULES and LEADER_ELECTION_RULES (rbac.ts), which the chart's
+//     the YAML rule lists of OPERATOR_RULES, LEADER_ELECTION_RULES and HELM_TEST_RULES (rbac.ts), which the chart's
 //     ClusterRole/Role templates include;
 //   - files/crds/: byte-for-byte copies of the generated crds/*.yaml, which templates/crds.yaml
 //     renders (with Helm's keep policy) so that `helm upgrade` upgrades them; Helm's own crds/ folder
@@ -9,7 +9,7 @@
 // `make crds` writes them (main.ts); chart-files.test.ts fails when the committed ones are stale.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
-import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
+import { HELM_TEST_RULES, LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
 import { generatedFiles } from './crds.ts';
 import { GENERATED_NOTICE, type GeneratedSet } from './generated-files.ts';
 
@@ -21,6 +21,7 @@ export const CHART_CRD_DIRECTORY = `${CHART_DIRECTORY}/files/crds`;
 export const RULE_TEMPLATES: ReadonlyArray<readonly [name: string, rules: readonly V1PolicyRule[]]> = [
   ['mtopo.operatorRules', OPERATOR_RULES],
   ['mtopo.leaderElectionRules', LEADER_ELECTION_RULES],
+  ['mtopo.helmTestRules', HELM_TEST_RULES],
 ];
 
 /** A rule list as YAML; only the fields a rule has (no `undefined`s from the typed model). */
@@ -38,7 +39,7 @@ function rulesYaml(rules: readonly V1PolicyRule[]): string {
  */
 export function renderRulesTemplate(templates = RULE_TEMPLATES): string {
   const header =
-    `{{/* ${GENERATED_NOTICE}: the source is OPERATOR_RULES and LEADER_ELECTION_RULES ` +
+    `{{/* ${GENERATED_NOTICE}: the source is OPERATOR_RULES, LEADER_ELECTION_RULES and HELM_TEST_RULES ` +
     'in operator/src/reconcile/rbac.ts */}}\n';
   const blocks = templates.map(
     ([name, rules]) => `{{- define "${name}" -}}\n${rulesYaml(rules)}\n{{- end }}\n`,
