@@ -36,7 +36,10 @@ describe('main.ts --check', () => {
     assert.match(result.stderr, /stale: docs\/api.md \(missing\)/);
     assert.match(result.stderr, /stale: crds\/mtopo.dev_oldnames.yaml \(not generated\)/);
     assert.match(result.stderr, /stale: charts\/mtopo\/templates\/_rules.tpl \(differs\)/);
-    assert.match(result.stderr, /stale: charts\/mtopo\/files\/crds\/mtopo.dev_oldnames.yaml \(not generated\)/);
+    assert.match(
+      result.stderr,
+      /stale: charts\/mtopo\/files\/crds\/mtopo.dev_oldnames.yaml \(not generated\)/,
+    );
     assert.doesNotMatch(result.stderr, /messagingtopologies/);
     assert.match(result.stderr, /run `make crds`/);
 
