@@ -6,7 +6,6 @@ import { chownSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'n
 import { join } from 'node:path';
 import { freePort } from '../support/free-ports.ts';
 import { ManagedProcess, run } from '../support/processes.ts';
-import { waitForPort } from '../support/wait.ts';
 
 export interface PostfixOptions {
   /** Recipient domains it accepts and relays. */
@@ -115,7 +114,7 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   const started = await run('postfix', ['-c', etc, 'start']);
   if (started.code !== 0) throw new Error(`postfix start failed: ${started.stderr}${started.stdout}`);
   const proc = await ManagedProcess.fromPidFile('postfix', join(dir, 'spool', 'pid', 'master.pid'));
-  await waitForPort(port);
+  await proc.whenListening(port);
   const queueDirs = ['incoming', 'active', 'deferred', 'maildrop'].map((q) => join(dir, 'spool', q));
   return {
     port,

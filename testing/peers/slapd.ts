@@ -6,7 +6,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/free-ports.ts';
 import { ManagedProcess, run } from '../support/processes.ts';
-import { waitForPort } from '../support/wait.ts';
 
 export interface MailUser {
   uid: string;
@@ -165,7 +164,7 @@ export async function startSlapd(
       logFile: join(dir, 'slapd.log'),
     },
   );
-  await waitForPort(port);
+  await proc.whenListening(port);
 
   const ldapClient = async (tool: string, ldifText: string) => {
     const result = await run(tool, ['-x', '-H', url, '-D', adminDN, '-w', adminPassword], {

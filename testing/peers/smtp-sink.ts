@@ -6,7 +6,6 @@ import { chownSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/free-ports.ts';
 import { ManagedProcess } from '../support/processes.ts';
-import { waitForPort } from '../support/wait.ts';
 
 export interface SmtpSink {
   port: number;
@@ -49,7 +48,7 @@ export async function startSmtpSink(
   const proc = ManagedProcess.spawn('smtp-sink', '/usr/sbin/smtp-sink', args, {
     logFile: join(dir, 'smtp-sink.log'),
   });
-  await waitForPort(port, 10_000, options.host ?? '127.0.0.1');
+  await proc.whenListening(port, options.host ?? '127.0.0.1');
   return {
     port,
     process: proc,

@@ -5,7 +5,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from './wait.ts';
+import { acceptsConnections, waitFor } from './wait.ts';
 
 export interface RunResult {
   code: number | null;
@@ -130,13 +130,35 @@ export class ManagedProcess {
     return this.#exitStatus;
   }
 
-  /** SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
+  /**
+   * SIGTERM, then SIGKILL if it has not gone within `graceMs`. Throws if even SIGKILL did not end
+   * it: a test run must not go on (and hang at its end) with a server it believes stopped.
+   */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;
     this.signal('SIGTERM');
     if (await this.#exitsWithin(graceMs)) return;
     this.signal('SIGKILL');
-    await this.#exitsWithin(graceMs);
+    if (await this.#exitsWithin(graceMs)) return;
+    if (isAlive(this.pid))
+      throw new Error(`${this.name} (pid ${this.pid}) still runs ${graceMs} ms after SIGKILL`);
+  }
+
+  /**
+   * Waits until this server, just started, accepts connections on host:port. If it exits first or
+   * never listens, it is stopped before the error is thrown (with its log's tail): a start that
+   * fails leaves no process behind for the test's `after` to miss.
+   */
+  async whenListening(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<void> {
+    try {
+      await waitFor(`${this.name} to listen on ${host}:${port}`, () => acceptsConnections(port, host), {
+        timeoutMs,
+        abortIf: () => (this.hasExited() ? `${this.name} exited` : undefined),
+      });
+    } catch (error) {
+      await this.stop().catch(() => {});
+      throw new Error(`${(error as Error).message}\n${this.logTail()}`, { cause: error });
+    }
   }
 
   /**
@@ -190,6 +212,29 @@ export class ManagedProcess {
     timer.abort();
     return outcome;
   }
+}
+
+/**
+ * Starts several servers at once, as `Promise.all` would; if any start fails, the ones that did
+ * start are stopped before the first failure is thrown, so nothing outlives a failed `before`.
+ */
+export async function startTogether<const T extends readonly unknown[]>(starting: {
+  readonly [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(starting);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure === undefined)
+    return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  await Promise.allSettled(
+    settled.flatMap((s) => (s.status === 'fulfilled' && isStoppable(s.value) ? [s.value.stop()] : [])),
+  );
+  throw failure.reason;
+}
+
+function isStoppable(value: unknown): value is { stop(): Promise<unknown> } {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { stop?: unknown }).stop === 'function'
+  );
 }
 
 function isAlive(pid: number): boolean {

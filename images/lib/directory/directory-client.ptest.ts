@@ -10,6 +10,7 @@ import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { isMtopoError } from '../errors.ts';
 import { DirectoryClient, directoryMetrics } from './directory-client.ts';
+import { startTogether } from '../../../testing/support/processes.ts';
 
 const temp = makeTempDir('directory');
 let slapd: Slapd;
@@ -148,7 +149,7 @@ describe('DirectoryClient against two slapd servers', () => {
   let first: Slapd;
   let second: Slapd;
   before(async () => {
-    [first, second] = await Promise.all([
+    [first, second] = await startTogether([
       startSlapd(join(temp.path, 'slapd-1'), USERS, { logOperations: true }),
       startSlapd(join(temp.path, 'slapd-2'), USERS, { logOperations: true }),
     ]);

@@ -15,6 +15,7 @@ import { arrived, count, marker, swaks } from '../testing/clients.ts';
 import { startMtaFromConfig, type MtaProcess } from '../testing/mta-process.ts';
 import { hopKey, localize, renderedConfig } from '../testing/rendered-site.ts';
 import { startSiroeSite, type SiroeSite } from '../testing/siroe-site.ts';
+import { startTogether } from '../../../testing/support/processes.ts';
 
 const temp = makeTempDir('mx');
 let site: SiroeSite;
@@ -28,7 +29,7 @@ let outbound: MtaProcess;
 before(async () => {
   site = await startSiroeSite(join(temp.path, 'site'));
   const mxPort = await freePort();
-  [primary, secondary, v6] = await Promise.all([
+  [primary, secondary, v6] = await startTogether([
     startSmtpSink(join(temp.path, 'primary'), { host: '127.0.0.3', port: mxPort }),
     startSmtpSink(join(temp.path, 'secondary'), { host: '127.0.0.4', port: mxPort }),
     startSmtpSink(join(temp.path, 'v6'), { host: '::1', port: mxPort }),

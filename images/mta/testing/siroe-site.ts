@@ -10,6 +10,7 @@ import { startSlapd, type MailUser, type Slapd } from '../../../testing/peers/sl
 import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 import { makeSelfSignedCertificate, type TlsFixture } from '../../../testing/peers/tls-fixture.ts';
 import { hopKey, renderedConfig } from './rendered-site.ts';
+import { startTogether } from '../../../testing/support/processes.ts';
 
 /** The legacy system of the example (the gateway's route, and legacy users' mailHost). */
 export const LEGACY_HOST = 'notes.corp.example';
@@ -42,7 +43,7 @@ export interface SiroeSite {
 export async function startSiroeSite(dir: string): Promise<SiroeSite> {
   const inbound = renderedConfig('inbound');
   const replicas = [...new Set(Object.values(inbound.stores).map((s) => s.host))];
-  const [slapd, tls, ...sinks] = await Promise.all([
+  const [slapd, tls, ...sinks] = await startTogether([
     startSlapd(join(dir, 'slapd'), SIROE_USERS),
     makeSelfSignedCertificate(dir, 'mx.siroe.example'),
     ...replicas.map((host) => startSmtpSink(join(dir, host.split('.')[0]!), { lmtp: true })),

@@ -6,6 +6,7 @@ import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture
 import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { startSmtpSink, type SmtpSink } from '../../../testing/peers/smtp-sink.ts';
 import type { MtaConfigInput } from './test-config.ts';
+import { startTogether } from '../../../testing/support/processes.ts';
 
 export interface TestSite {
   slapd: Slapd;
@@ -19,7 +20,7 @@ export interface TestSite {
 
 export async function startTestSite(dir: string): Promise<TestSite> {
   mkdirSync(dir, { recursive: true });
-  const [slapd, storeA, storeB, gateway] = await Promise.all([
+  const [slapd, storeA, storeB, gateway] = await startTogether([
     startSlapd(join(dir, 'slapd'), USERS),
     startSmtpSink(join(dir, 'store-a'), { lmtp: true }),
     startSmtpSink(join(dir, 'store-b'), { lmtp: true }),
