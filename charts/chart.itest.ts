@@ -12,6 +12,7 @@ import {
   KubeConfig,
   type KubernetesObject,
   type V1Deployment,
+  type V1NetworkPolicy,
   type V1Pod,
   type V1PodDisruptionBudget,
   type V1PodSpec,
@@ -19,7 +20,7 @@ import {
   type V1RoleBinding,
   type V1Service,
 } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { KubeClient } from '../operator/src/reconcile/kube/rest-client.ts';
 import { operatorMetrics } from '../operator/src/reconcile/metrics.ts';
@@ -44,6 +45,10 @@ const CHART = `${REPO_ROOT}charts/mtopo`;
 const admin = testKubeConfig();
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
 const log = pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' });
+
+const CRD_INVENTORY = ['messagingtopologies', 'mmppools', 'mtarelays'].map(
+  (plural) => `CustomResourceDefinition -/${plural}.mtopo.dev`,
+);
 
 type Role = KubernetesObject & { rules?: V1PolicyRule[] };
 
@@ -112,9 +117,181 @@ describe('helm lint', () => {
   });
 });
 
+describe('values.schema.json', () => {
+  it('refuses a wrong value with a message naming it', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'networkPolicy.enabled=maybe'], /'\/networkPolicy\/enabled': got string, want boolean/],
+      [['--set', 'tests.timeout=soon'], /'\/tests\/timeout'/],
+      [['--set', 'metrics.monitor.kind=Probe'], /'\/metrics\/monitor\/kind': value must be one of/],
+      [['--set', 'crds.keeps=true'], /'\/crds': additional properties 'keeps' not allowed/],
+      [['--set', 'networkPolicy.apiServer.cidrs[0]=10.0.0.1'], /'\/networkPolicy\/apiServer\/cidrs\/0'/],
+      [['--set', 'podLabels.team=7'], /'\/podLabels\/team': got number, want string/],
+      [['--set', 'resources.limit.memory=1Gi'], /'\/resources': additional properties 'limit' not allowed/],
+    ];
+    for (const [set, message] of cases) {
+      const refused = await helm(['template', 'ops', CHART, ...set], { check: false });
+      assert.notEqual(refused.exitCode, 0, set.join(' '));
+      assert.match(refused.stderr, message, set.join(' '));
+    }
+  });
+
+  it('covers every value of values.yaml', () => {
+    type Schema = { properties?: Record<string, Schema>; additionalProperties?: unknown; type?: string };
+    const schema = JSON.parse(readFileSync(`${CHART}/values.schema.json`, 'utf8')) as Schema;
+    const values = load(readFileSync(`${CHART}/values.yaml`, 'utf8')) as Record<string, unknown>;
+    const uncovered: string[] = [];
+    const walk = (value: unknown, node: Schema | undefined, at: string): void => {
+      if (node === undefined) return void uncovered.push(at);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+      // A free-form map (podLabels, securityContext): its entries are the user's.
+      if (node.properties === undefined) return;
+      for (const [key, child] of Object.entries(value)) walk(child, node.properties[key], `${at}.${key}`);
+    };
+    walk(values, schema, 'values');
+    assert.deepEqual(uncovered, []);
+    assert.equal(schema.additionalProperties, false);
+  });
+});
+
+describe("the operator's NetworkPolicy and monitors", () => {
+  it('lets the operator reach the API server only and be reached on its health port only', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const objects = await helmTemplate(CHART, { releaseName: 'ops', namespace });
+    const policy = find<V1NetworkPolicy>(objects, 'NetworkPolicy', 'ops-mtopo');
+    const deployment = find<V1Deployment>(objects, 'Deployment', 'ops-mtopo');
+    assert.deepEqual(policy.spec?.podSelector?.matchLabels, deployment.spec?.selector.matchLabels);
+    assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(policy.spec?.ingress, [{ ports: [{ port: 'health', protocol: 'TCP' }] }]);
+    // helm template looks nothing up: any address, on the API server's usual ports; no DNS (port 53).
+    assert.deepEqual(policy.spec?.egress, [
+      {
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    await applyManifests(admin, [policy], { dryRun: true });
+
+    const pinned = find<V1NetworkPolicy>(
+      await helmTemplate(CHART, {
+        releaseName: 'ops',
+        namespace,
+        values: {
+          networkPolicy: {
+            apiServer: { cidrs: ['10.96.0.1/32'], ports: [6443] },
+            metricsFrom: [
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+            ],
+          },
+        },
+      }),
+      'NetworkPolicy',
+      'ops-mtopo',
+    );
+    assert.deepEqual(pinned.spec?.egress, [
+      { ports: [{ port: 6443, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.96.0.1/32' } }] },
+    ]);
+    assert.deepEqual((pinned.spec?.ingress?.[0] as { from?: unknown } | undefined)?.from, [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
+    await applyManifests(admin, [pinned], { dryRun: true });
+    const off = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace,
+      values: { networkPolicy: { enabled: false } },
+    });
+    assert.ok(!off.some((o) => o.kind === 'NetworkPolicy'));
+  });
+
+  it('renders a ServiceMonitor or PodMonitor only where monitoring.coreos.com/v1 is served', async () => {
+    const namespace = 'ops';
+    const kinds = async (apiVersions: string[], values: Record<string, unknown> = {}) =>
+      (await helmTemplate(CHART, { releaseName: 'ops', namespace, apiVersions, values }))
+        .map((o) => o.kind)
+        .filter((k) => k === 'ServiceMonitor' || k === 'PodMonitor');
+    assert.deepEqual(await kinds([]), [], 'no Prometheus Operator: no monitor, and the install works');
+    const objects = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace,
+      apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'],
+      values: { metrics: { monitor: { labels: { release: 'prometheus' } } } },
+    });
+    const monitor = find<
+      KubernetesObject & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          endpoints: { port: string; path: string }[];
+        };
+      }
+    >(objects, 'ServiceMonitor', 'ops-mtopo');
+    const service = find<V1Service>(objects, 'Service', 'ops-mtopo-metrics');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+      assert.equal(service.metadata?.labels?.[k], v, k);
+    assert.equal(monitor.spec.endpoints[0]?.port, service.spec?.ports?.[0]?.name);
+    assert.equal(monitor.spec.endpoints[0]?.path, '/metrics');
+    assert.equal(monitor.metadata?.labels?.release, 'prometheus');
+    assert.deepEqual(
+      await kinds(['monitoring.coreos.com/v1/PodMonitor'], { metrics: { monitor: { kind: 'PodMonitor' } } }),
+      ['PodMonitor'],
+    );
+    assert.deepEqual(
+      await kinds(['monitoring.coreos.com/v1/ServiceMonitor'], { metrics: { monitor: { enabled: false } } }),
+      [],
+    );
+    const serviceless = await helm(
+      [
+        'template',
+        'ops',
+        CHART,
+        '--api-versions',
+        'monitoring.coreos.com/v1/ServiceMonitor',
+        '--set',
+        'metrics.service.enabled=false',
+      ],
+      { check: false },
+    );
+    assert.match(
+      serviceless.stderr,
+      /metrics.monitor.kind=ServiceMonitor needs metrics.service.enabled=true/,
+    );
+  });
+
+  it('renders the CRDs with the keep policy, the same as crds/, and none with crds.enabled=false', async () => {
+    const objects = await helmTemplate(CHART, { releaseName: 'ops', namespace: 'ops' });
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    assert.equal(crds.length, 3);
+    for (const crd of crds) {
+      assert.equal(crd.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
+      const file = load(
+        readFileSync(`${REPO_ROOT}crds/mtopo.dev_${crd.metadata!.name!.split('.')[0]}.yaml`, 'utf8'),
+      ) as KubernetesObject;
+      assert.deepEqual(
+        { ...crd, metadata: { name: crd.metadata?.name } },
+        file,
+        'the schema as generated, unchanged by templating',
+      );
+    }
+    const unkept = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace: 'ops',
+      values: { crds: { keep: false } },
+    });
+    assert.ok(
+      unkept.filter((o) => o.kind === 'CustomResourceDefinition').every((c) => !c.metadata?.annotations),
+    );
+    const none = await helmTemplate(CHART, {
+      releaseName: 'ops',
+      namespace: 'ops',
+      values: { crds: { enabled: false } },
+    });
+    assert.ok(!none.some((o) => o.kind === 'CustomResourceDefinition'));
+  });
+});
+
 describe('helm template, on a real API server', () => {
   before(async () => {
-    await installCrdsFrom(admin, `${CHART}/crds`);
+    await installCrdsFrom(admin, `${CHART}/files/crds`);
   });
 
   it('renders, by default, a cluster-wide operator whose objects all pass a dry run', async (t) => {
@@ -123,7 +300,9 @@ describe('helm template, on a real API server', () => {
     assert.deepEqual(inventory(objects), [
       `ClusterRole -/ops-mtopo`,
       `ClusterRoleBinding -/ops-mtopo`,
+      ...CRD_INVENTORY,
       `Deployment ${namespace}/ops-mtopo`,
+      `NetworkPolicy ${namespace}/ops-mtopo`,
       `PodDisruptionBudget ${namespace}/ops-mtopo`,
       `Role ${namespace}/ops-mtopo-leader-election`,
       `RoleBinding ${namespace}/ops-mtopo-leader-election`,
@@ -209,7 +388,9 @@ describe('helm template, on a real API server', () => {
     assert.deepEqual(
       inventory(objects),
       [
+        ...CRD_INVENTORY,
         `Deployment ${namespace}/ops-mtopo`,
+        `NetworkPolicy ${namespace}/ops-mtopo`,
         `PodDisruptionBudget ${namespace}/ops-mtopo`,
         `Role ${namespace}/ops-mtopo-leader-election`,
         `Role ${watched}/ops-mtopo`,
@@ -296,7 +477,7 @@ describe('helm template, on a real API server', () => {
 
 describe("installed by helm, the operator works with exactly the chart's RBAC", () => {
   before(async () => {
-    await installCrdsFrom(admin, `${CHART}/crds`);
+    await installCrdsFrom(admin, `${CHART}/files/crds`);
   });
 
   /**
@@ -308,8 +489,9 @@ describe("installed by helm, the operator works with exactly the chart's RBAC", 
     await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted']);
     const release = `r${Math.random().toString(36).slice(2, 8)}`;
     const kubeconfigPath = testKubeconfigPath();
+    // The shared control plane's CRDs belong to no release (other tests install them): leave them.
     const installed = await helm(['install', release, CHART, '--namespace', namespace, '--values', '-'], {
-      input: JSON.stringify(values),
+      input: JSON.stringify({ crds: { enabled: false }, ...values }),
       kubeconfigPath,
     });
     t.after(async () => {

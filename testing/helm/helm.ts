@@ -94,13 +94,26 @@ export interface TemplateOptions {
   readonly values?: Record<string, unknown>;
   /** Also render the chart's crds/ (`--include-crds`). */
   readonly includeCrds?: boolean;
+  /** Also render the `helm test` hooks (left out by default: they are not part of an install). */
+  readonly includeTests?: boolean;
+  /** API versions the cluster is to serve (`--api-versions`), for `.Capabilities.APIVersions.Has`. */
+  readonly apiVersions?: readonly string[];
 }
 
 /** `helm template` of a chart directory, parsed: one object per rendered document, in order. */
 export async function helmTemplate(chartDir: string, options: TemplateOptions): Promise<KubernetesObject[]> {
-  const { releaseName = 'mtopo', namespace, values = {}, includeCrds = false } = options;
+  const {
+    releaseName = 'mtopo',
+    namespace,
+    values = {},
+    includeCrds = false,
+    includeTests = false,
+    apiVersions = [],
+  } = options;
   const args = ['template', releaseName, chartDir, '--namespace', namespace, '--values', '-'];
   if (includeCrds) args.push('--include-crds');
+  if (!includeTests) args.push('--skip-tests');
+  for (const version of apiVersions) args.push('--api-versions', version);
   const { stdout } = await helm(args, { input: JSON.stringify(values) });
   return loadAll(stdout).filter((doc): doc is KubernetesObject => doc !== null && doc !== undefined);
 }

@@ -69,3 +69,27 @@ none: images.<program>, else the program of this release from the operator's own
 {{- end }}
 {{- if .Values.leaderElection.enabled }}true{{ end }}
 {{- end }}
+
+{{/* The chart's labels without a component: the CRDs (which serve every site), the test hook's objects (which the operator's selectors must not catch). */}}
+{{- define "mtopo.releaseLabels" -}}
+app.kubernetes.io/name: {{ include "mtopo.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: mtopo
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "mtopo.chart" . }}
+{{- end }}
+
+{{/* The `helm test` pod's kubectl arguments: every topology in scope Ready. */}}
+{{- define "mtopo.testArgs" -}}
+- wait
+- --for=condition=Ready
+- messagingtopologies.mtopo.dev
+- --all
+{{- if .Values.watchNamespace }}
+- --namespace={{ .Values.watchNamespace }}
+{{- else }}
+- --all-namespaces
+{{- end }}
+- --timeout={{ .Values.tests.timeout }}
+{{- end }}

@@ -1,4 +1,4 @@
-// The chart's generated files (charts/mtopo/templates/_rules.tpl and charts/mtopo/crds/) are
+// The chart's generated files (charts/mtopo/templates/_rules.tpl and charts/mtopo/files/crds/) are
 // committed; these tests fail when they no longer match rbac.ts and the schemas.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,13 @@ import { describe, test } from 'node:test';
 import { load } from 'js-yaml';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from '../reconcile/rbac.ts';
 import { IMAGE_REGISTRY, RELEASE_VERSION } from '../render/images.ts';
-import { CHART_DIRECTORY, chartSet, renderRulesTemplate, RULES_TEMPLATE_PATH } from './chart-files.ts';
+import {
+  CHART_CRD_DIRECTORY,
+  CHART_DIRECTORY,
+  chartSet,
+  renderRulesTemplate,
+  RULES_TEMPLATE_PATH,
+} from './chart-files.ts';
 import { generatedFiles } from './crds.ts';
 import { REPOSITORY_ROOT, staleFilesOf } from './generated-files.ts';
 
@@ -32,14 +38,18 @@ describe("the chart's committed generated files", () => {
     assert.deepEqual(load(definedTemplate(text, 'mtopo.leaderElectionRules')), LEADER_ELECTION_RULES);
   });
 
-  test("the chart's crds/ holds exactly the generated CRDs, byte for byte", () => {
+  test("the chart's files/crds/ holds exactly the generated CRDs, byte for byte", () => {
     const crds = [...generatedFiles()].filter(([path]) => path.startsWith('crds/'));
     assert.deepEqual(
-      readdirSync(join(REPOSITORY_ROOT, CHART_DIRECTORY, 'crds')).sort(),
+      readdirSync(join(REPOSITORY_ROOT, CHART_CRD_DIRECTORY)).sort(),
       crds.map(([p]) => p.slice(5)).sort(),
     );
     for (const [path, content] of crds) {
-      assert.equal(readFileSync(join(REPOSITORY_ROOT, CHART_DIRECTORY, path), 'utf8'), content, path);
+      assert.equal(
+        readFileSync(join(REPOSITORY_ROOT, CHART_CRD_DIRECTORY, path.slice(5)), 'utf8'),
+        content,
+        path,
+      );
     }
   });
 });

@@ -29,14 +29,17 @@ describe('main.ts --check', () => {
     rmSync(join(scratch, 'docs/api.md'));
     cpSync(join(scratch, 'crds/mtopo.dev_mmppools.yaml'), join(scratch, 'crds/mtopo.dev_oldnames.yaml'));
     writeFileSync(join(scratch, RULES_TEMPLATE_PATH), '{{- define "mtopo.operatorRules" -}}\n{{- end }}\n');
-    writeFileSync(join(scratch, CHART_DIRECTORY, 'crds/mtopo.dev_oldnames.yaml'), '# left behind\n');
+    writeFileSync(join(scratch, CHART_DIRECTORY, 'files/crds/mtopo.dev_oldnames.yaml'), '# left behind\n');
     const result = run('--check');
     assert.equal(result.status, 1);
     assert.match(result.stderr, /stale: crds\/mtopo.dev_mtarelays.yaml \(differs\)/);
     assert.match(result.stderr, /stale: docs\/api.md \(missing\)/);
     assert.match(result.stderr, /stale: crds\/mtopo.dev_oldnames.yaml \(not generated\)/);
     assert.match(result.stderr, /stale: charts\/mtopo\/templates\/_rules.tpl \(differs\)/);
-    assert.match(result.stderr, /stale: charts\/mtopo\/crds\/mtopo.dev_oldnames.yaml \(not generated\)/);
+    assert.match(
+      result.stderr,
+      /stale: charts\/mtopo\/files\/crds\/mtopo.dev_oldnames.yaml \(not generated\)/,
+    );
     assert.doesNotMatch(result.stderr, /messagingtopologies/);
     assert.match(result.stderr, /run `make crds`/);
 

@@ -39,3 +39,8 @@ export const OPERATOR_RULES: V1PolicyRule[] = [
 export const LEADER_ELECTION_RULES: V1PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/** The chart's `helm test` pod (kubectl wait for Ready on every topology in scope): read only. */
+export const HELM_TEST_RULES: V1PolicyRule[] = [
+  { apiGroups: ['mtopo.dev'], resources: ['messagingtopologies'], verbs: ['get', 'list', 'watch'] },
+];
