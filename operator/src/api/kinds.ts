@@ -127,7 +127,7 @@ export const KINDS: readonly KindDefinition[] = [
         jsonPath: '.spec.topologyRef.name',
         description: 'Owning topology.',
       },
-      { name: 'Protocols', type: 'string', jsonPath: '.spec.protocols', description: 'Protocols served.' },
+      { name: 'Protocols', type: 'string', jsonPath: '.status.protocols', description: 'Protocols served.' },
       {
         name: 'Replicas',
         type: 'string',

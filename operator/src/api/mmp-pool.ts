@@ -138,7 +138,14 @@ export const mmpPoolStatus = tierResourceStatus({
   readyReplicas: 'Replicas ready to serve.',
   endpoint: 'Where clients connect: load balancer address or Service name.',
   example: '3/3',
-});
+})
+  .extend({
+    protocols: z
+      .string()
+      .optional()
+      .describe('The protocols served, comma-separated, e.g. "imap,imaps" (for kubectl get).'),
+  })
+  .describe('What the operator observed.');
 
 export const mmpPool = z.strictObject({
   apiVersion: z.literal('mtopo.dev/v1alpha1'),

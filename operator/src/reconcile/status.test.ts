@@ -305,6 +305,14 @@ describe('memberStatus', () => {
     assert.equal(degraded('outbound-eu-mta')?.message, 'MTARelay outbound-eu: something is off');
   });
 
+  it('gives a pool the protocols it serves as kubectl prints its own columns, and a relay none', () => {
+    const pool = site.pools[0]!;
+    const of = (name: string) =>
+      memberStatus(site, tierNamed(site, name), 1, new Map(), [], [], undefined, NOW);
+    assert.equal(of(pool.name).protocols, 'imap,imaps');
+    assert.equal(of('outbound-mta').protocols, undefined);
+  });
+
   it('matches owners by kind as well as name', () => {
     assert.deepEqual(findingsFor({ kind: 'MMPPool', name: 'outbound-eu' }, findings), []);
   });

@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import type { Condition } from '../api/common.ts';
 import type { messagingTopologyStatus } from '../api/messaging-topology.ts';
+import type { mmpPoolStatus } from '../api/mmp-pool.ts';
 import type { mtaRelayStatus } from '../api/mta-relay.ts';
 import { dnsRecords } from '../render/dns-records.ts';
 import { exposureOf, servicePortNumbers } from '../render/exposure.ts';
@@ -12,8 +13,12 @@ import { mergeConditions, type ConditionInput } from './conditions.ts';
 
 /** The status the CRD declares, so what is written and what the schema admits cannot drift apart. */
 export type TopologyStatus = z.output<typeof messagingTopologyStatus>;
-/** MTARelay and MMPPool share one status shape (api/common.ts tierResourceStatus). */
-export type MemberStatus = z.output<typeof mtaRelayStatus>;
+/**
+ * MTARelay and MMPPool share one status shape (api/common.ts tierResourceStatus); a pool's adds
+ * the protocols it serves.
+ */
+export type MemberStatus = z.output<typeof mtaRelayStatus> &
+  Pick<z.output<typeof mmpPoolStatus>, 'protocols'>;
 
 interface WorkloadStatus {
   observedGeneration?: number;
@@ -246,6 +251,8 @@ export function memberStatus(
     readyReplicas: state.readyReplicas,
     ready: `${state.readyReplicas}/${state.replicas}`,
     ...(state.addresses.length > 0 ? { endpoint: state.addresses.join(',') } : {}),
+    // kubectl prints an array column as JSON; a joined string reads like its own columns.
+    ...(tier.role === 'mmp' ? { protocols: tier.pool.spec.protocols.join(',') } : {}),
   };
 }
 
