@@ -6,24 +6,14 @@
 // everything down and leaves the machine as it was. It is the end-to-end suite's deployment
 // (e2e/site/deploy-site.ts), so what the demo shows is what `make e2e` proves.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dump } from 'js-yaml';
 import { publishedHostnames } from '../../operator/src/render/site.ts';
 import { BIN_DIR_ENV, KUBECONFIG_ENV } from '../../testing/control-plane/test-env.ts';
 import { run, untilInterrupted } from '../../testing/support/processes.ts';
 import { waitFor } from '../../testing/support/wait.ts';
 import { ensureNodeBinaries, startNode, type RunningNode } from '../cluster/node.ts';
-import {
-  deploySite,
-  SITE_NAMESPACE,
-  USERS,
-  ZONES,
-  ADDRESSES,
-  type DeployedSite,
-} from '../site/deploy-site.ts';
+import { deploySite, SITE_NAMESPACE, USERS, ZONES, type DeployedSite } from '../site/deploy-site.ts';
 import { imapCommand, searchUids, sendMailCommand } from '../site/mail-clients.ts';
-import { siroeOnNode } from '../site/siroe-on-node.ts';
 import { shellLine } from './shell-words.ts';
 
 const STEPS = 5;
@@ -75,13 +65,6 @@ try {
 
   step('Deploying examples/siroe.yaml: images, the operator chart, the directory, the site (a few minutes)');
   site = await deploySite();
-  const siteFile = path.join(site.scratch, 'siroe-on-node.yaml');
-  writeFileSync(
-    siteFile,
-    siroeOnNode(ADDRESSES)
-      .map((d) => dump(d))
-      .join('---\n'),
-  );
 
   step(`Sending a message from the internet (${ZONES.internet}) to alice@siroe.example`);
   const subject = `hello from the demo ${randomBytes(3).toString('hex')}`;
@@ -139,7 +122,8 @@ mtopo demo: the siroe site runs. Try, in another terminal:
   kubectl describe mtopo ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE}
   kubectl get pods,svc,networkpolicy -n ${SITE_NAMESPACE}
   kubectl logs -n ${SITE_NAMESPACE} statefulset/edge-mta      # one JSON line per transaction
-  npx mtopo diagram -f ${siteFile} --format svg --out out/siroe.svg
+  npx mtopo status ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE}        # or: kubectl mtopo status …, with node_modules/.bin on PATH
+  npx mtopo diagram ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE} --format svg --out out/siroe.svg
 
 Send and read mail by hand, from the internet's and a contractor's address (users: ${USERS.map((u) => `${u.uid}/${u.password}`).join(', ')}):
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // mtopo: render, validate and draw a messaging topology offline, from the same core the operator
-// runs, so a GitOps pipeline can review exactly what will be created.
+// runs, so a GitOps pipeline can review exactly what will be created; and, as the kubectl plugin
+// `kubectl mtopo`, show a running site (status, its live diagram).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderDiagram, type DiagramFormat } from '../diagram/render-diagram.ts';
 import { siteFlows } from '../render/firewall/flows.ts';
 import { renderSite } from '../render/render.ts';
-import { formatProblem, loadFiles, type LoadedSites } from './manifests.ts';
+import { allTiers } from '../render/site.ts';
+import { defaultNamespace, liveManifest, readLiveSite } from './live-site.ts';
+import { formatProblem, groupBySite, loadFiles, parseDocuments, type LoadedSites } from './manifests.ts';
 import { toJsonList, toYaml } from './output.ts';
 import { renderPlan } from './plan.ts';
+import { statusReport } from './status-report.ts';
 
 const USAGE = `mtopo: the messaging topology operator's offline tools
 
@@ -18,6 +22,11 @@ Usage:
   mtopo plan     -f FILE...                    what will be created: tiers, firewall flows, DNS records
   mtopo diagram  -f FILE... [--format mermaid|svg|dot] [--out FILE]
                                                the topology as a picture: tiers, flows, firewall zones
+
+Of a running site (the current kubeconfig, as kubectl; also as \`kubectl mtopo\`):
+  mtopo status  NAME [-n NAMESPACE]            Ready or why not, tiers, endpoints, DNS records to publish
+  mtopo diagram NAME [-n NAMESPACE] [--format mermaid|svg|dot] [--out FILE]
+                                               the live site's picture, from its objects in the cluster
 
 FILE may be "-" for standard input and may hold several YAML documents.
 `;
@@ -47,23 +56,52 @@ function load(files: string[], io: Io): LoadedSites | undefined {
   return loaded;
 }
 
+/** A running site's objects, read from the cluster and loaded as a file of them would be. */
+async function loadLive(
+  command: string,
+  positionals: string[],
+  namespace: string | undefined,
+  io: Io,
+): Promise<LoadedSites | undefined> {
+  if (positionals.length > 1) {
+    io.stderr(`mtopo ${command}: give one topology name, or -f FILE for files\n`);
+    return undefined;
+  }
+  try {
+    const live = await readLiveSite(namespace ?? defaultNamespace(), positionals[0]!);
+    const parsed = parseDocuments(
+      liveManifest(live),
+      `${live.topology.metadata.namespace}/${live.topology.metadata.name}`,
+    );
+    const grouped = groupBySite(parsed.resources, 'the cluster');
+    const problems = [...parsed.problems, ...grouped.problems];
+    for (const p of problems) io.stderr(`${formatProblem(p)}\n`);
+    return problems.length > 0 ? undefined : grouped;
+  } catch (error) {
+    io.stderr(`mtopo ${command}: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     io.stdout(USAGE);
     return command ? 0 : 2;
   }
-  let values: { file?: string[]; output?: string; format?: string; out?: string };
+  let values: { file?: string[]; output?: string; format?: string; out?: string; namespace?: string };
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: rest,
       options: {
         file: { type: 'string', short: 'f', multiple: true },
         output: { type: 'string', short: 'o' },
         format: { type: 'string' },
         out: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
       },
-      allowPositionals: false,
+      allowPositionals: command === 'status' || command === 'diagram',
     }));
   } catch (error) {
     io.stderr(`mtopo ${command}: ${(error as Error).message}\n\n${USAGE}`);
@@ -118,7 +156,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.stderr(`mtopo diagram: --format must be mermaid, svg or dot, not ${JSON.stringify(format)}\n`);
         return 2;
       }
-      const loaded = load(files, io);
+      const loaded =
+        positionals.length > 0 ? await loadLive(command, positionals, values.namespace, io) : load(files, io);
       if (!loaded) return 1;
       const pictures: string[] = [];
       for (const input of loaded.inputs) {
@@ -128,6 +167,23 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const text = pictures.join('\n');
       if (values.out) io.writeFile(values.out, text);
       else io.stdout(text);
+      return 0;
+    }
+    case 'status': {
+      const [name, ...extra] = positionals;
+      if (name === undefined || extra.length > 0) {
+        io.stderr(`mtopo status: give one topology name (kubectl get mtopo lists them)\n\n${USAGE}`);
+        return 2;
+      }
+      try {
+        const live = await readLiveSite(values.namespace ?? defaultNamespace(), name);
+        const [input] = groupBySite(parseDocuments(liveManifest(live), 'the cluster').resources).inputs;
+        const tiers = input === undefined ? [] : allTiers(renderSite(input).site);
+        io.stdout(statusReport(live, new Map(tiers.map((t) => [t.name, t.owner]))));
+      } catch (error) {
+        io.stderr(`mtopo status: ${(error as Error).message}\n`);
+        return 1;
+      }
       return 0;
     }
     default:

@@ -37,6 +37,8 @@ export interface Credentials {
 /** What KubeClient needs: the server, and fresh credentials for each request. */
 export interface ClusterAccess {
   readonly server: string;
+  /** The context's namespace (a pod's own), for tools that act where kubectl would. */
+  readonly namespace?: string;
   credentials(): Promise<Credentials>;
 }
 
@@ -122,7 +124,7 @@ type Named<K extends string, T> = { name: string } & Record<K, T>;
 
 interface KubeconfigFile {
   'current-context'?: string;
-  contexts?: Named<'context', { cluster: string; user: string }>[];
+  contexts?: Named<'context', { cluster: string; user: string; namespace?: string }>[];
   clusters?: Named<
     'cluster',
     {
@@ -191,6 +193,7 @@ export function clusterAccessFromKubeconfig(file: string, context?: string): Clu
   const exec = user.exec ? execPlugin(user.exec, baseDir) : undefined;
   return {
     server: cluster.server.replace(/\/$/, ''),
+    ...(current.namespace ? { namespace: current.namespace } : {}),
     async credentials(): Promise<Credentials> {
       const plugin = exec ? await exec() : undefined;
       const bearer = plugin?.token ?? token()?.trim();
@@ -217,8 +220,10 @@ export function inClusterAccess(dir = SERVICE_ACCOUNT_DIR): ClusterAccess {
   if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a pod');
   const token = rereadEvery(path.join(dir, 'token'));
   const ca = rereadEvery(path.join(dir, 'ca.crt'));
+  const namespaceFile = path.join(dir, 'namespace');
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...(existsSync(namespaceFile) ? { namespace: readFileSync(namespaceFile, 'utf8').trim() } : {}),
     credentials: () =>
       Promise.resolve({ headers: { Authorization: `Bearer ${token().trim()}` }, tls: { ca: ca() } }),
   };
