@@ -3,6 +3,7 @@
 // namespace), every probe of a source at once, each a plain TCP connect with a deadline. A
 // connection that completes is "open"; kube-router's reject (ICMP port unreachable, so ECONNREFUSED)
 // or silence is "closed".
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kubectl } from '../../testing/control-plane/kubectl.ts';
 import { run } from '../../testing/support/processes.ts';
 import type { OutsideNetwork } from '../outside/outside-network.ts';
@@ -107,10 +108,46 @@ export async function runProbes(
   return outcomes;
 }
 
+const agrees = (o: ProbeOutcome) => (o.probe.expect === 'open') === (o.outcome === 'open');
+
+/**
+ * Tries the probes that disagreed with the model again, every `intervalMs` for up to `withinMs`,
+ * and returns the outcomes as they settled with the ones that changed. kube-router admits traffic
+ * to and from a pod until its policies are in the pod's chains and ipsets (its issue #873), and
+ * applies them in periodic and event-driven full syncs: right after pods start, a wall may not be
+ * up yet. What is still wrong after the window is a real hole; what changed is reported.
+ */
+export async function settleProbes(
+  world: ProbeWorld,
+  outcomes: readonly ProbeOutcome[],
+  options: { withinMs?: number; intervalMs?: number; timeoutMs?: number } = {},
+): Promise<{ outcomes: ProbeOutcome[]; transient: ProbeOutcome[] }> {
+  const { withinMs = 30_000, intervalMs = 2_000, timeoutMs = 4_000 } = options;
+  const settled = [...outcomes];
+  const transient: ProbeOutcome[] = [];
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const wrong = settled.map((o, i) => [o, i] as const).filter(([o]) => !agrees(o));
+    if (wrong.length === 0 || Date.now() >= deadline) break;
+    await sleep(intervalMs);
+    const again = await runProbes(
+      world,
+      wrong.map(([o]) => o.probe),
+      timeoutMs,
+    );
+    for (const fresh of again) {
+      const index = wrong.find(([o]) => o.probe === fresh.probe)![1];
+      if (agrees(fresh)) transient.push(settled[index]!);
+      settled[index] = fresh;
+    }
+  }
+  return { outcomes: settled, transient };
+}
+
 /** A probe whose outcome is not what the model says, as a line for the failure message. */
 export function mismatches(outcomes: readonly ProbeOutcome[]): string[] {
   return outcomes
-    .filter((o) => (o.probe.expect === 'open') !== (o.outcome === 'open'))
+    .filter((o) => !agrees(o))
     .map(
       (o) =>
         `${endLabel(o.probe.from)} -> ${endLabel(o.probe.to)}:${o.probe.port} (${o.probe.label}) at ${o.target}: ` +
