@@ -144,7 +144,13 @@ export async function deleteNodeNetwork(netnsMountedBefore: boolean): Promise<vo
   if (existsSync(NETNS_PATH)) await must('ip', ['netns', 'delete', NETNS]);
   // A veth whose namespace was already gone by other means.
   const links = await must('ip', ['-o', 'link', 'show']);
-  if (links.includes(`${HOST_VETH}@`)) await must('ip', ['link', 'delete', HOST_VETH]);
+  if (links.includes(`${HOST_VETH}@`)) {
+    const deleted = await run('ip', ['link', 'delete', HOST_VETH]);
+    // The kernel removes the pair itself once the deleted namespace's last reference goes, so it
+    // may vanish between the listing and the delete (CI saw "Cannot find device"): gone is done.
+    if (deleted.code !== 0 && (await must('ip', ['-o', 'link', 'show'])).includes(`${HOST_VETH}@`))
+      throw new Error(`ip link delete ${HOST_VETH}: ${deleted.stderr.trim()}`);
+  }
   if (!netnsMountedBefore && netnsNames().length === 0 && isMountPoint('/run/netns')) {
     // Busy for a moment while the namespace's last users (a pod's exiting processes) go.
     for (let attempt = 1; ; attempt++) {
