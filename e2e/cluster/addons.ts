@@ -1,12 +1,14 @@
 // The cluster's own objects, applied once the API is up: CoreDNS as a pod (with its RBAC, Corefile
 // and the kube-dns Service) and the permissions kube-router's firewall reads policies with. Pure.
-import { CLUSTER_DNS_ADDRESS, CLUSTER_DOMAIN } from './plan.ts';
+import { CLUSTER_DNS_ADDRESS, CLUSTER_DOMAIN, TEST_INTERNET } from './plan.ts';
 
 export const KUBE_ROUTER_USER = 'mtopo-e2e:kube-router';
 export const COREDNS_PORT = 53;
 
 /**
- * No `forward`: nothing outside the cluster is resolvable, by design (the node has no way out).
+ * No `forward`: nothing outside the cluster is resolvable, by design (the node has no way out),
+ * except the test internet's one mail domain (TEST_INTERNET), served from a zone file of the
+ * same ConfigMap.
  * It listens on 53 itself, as cluster DNS does on real clusters: NetworkPolicies match the port
  * after the Service's translation, so a topology's DNS egress rule (port 53, as the operator writes
  * it) must meet CoreDNS on 53, not on a port the Service maps to. Without NET_BIND_SERVICE, the pod
@@ -24,6 +26,19 @@ export const COREFILE = `.:${COREDNS_PORT} {
     cache 5
     loadbalance
 }
+${TEST_INTERNET.domain}:${COREDNS_PORT} {
+    errors
+    file /etc/coredns/${TEST_INTERNET.domain}.zone
+}
+`;
+
+/** The test internet's zone (RFC 1035 master file): its MX and the MX host's address. */
+export const TEST_INTERNET_ZONE = `$ORIGIN ${TEST_INTERNET.domain}.
+$TTL 60
+@ IN SOA ns.${TEST_INTERNET.domain}. hostmaster.${TEST_INTERNET.domain}. 1 3600 600 86400 60
+@ IN NS ${TEST_INTERNET.mxHost}.
+@ IN MX 10 ${TEST_INTERNET.mxHost}.
+${TEST_INTERNET.mxHost}. IN A ${TEST_INTERNET.mxAddress}
 `;
 
 const restricted = {
@@ -59,7 +74,12 @@ export function coreDnsObjects(image: string): object[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'mtopo-e2e:coredns' },
       subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('coredns'), data: { Corefile: COREFILE } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta('coredns'),
+      data: { Corefile: COREFILE, [`${TEST_INTERNET.domain}.zone`]: TEST_INTERNET_ZONE },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

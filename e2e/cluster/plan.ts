@@ -38,6 +38,16 @@ export const LOAD_BALANCER_POOL = {
 export const SERVICE_CIDR = '10.252.0.0/24';
 export const CLUSTER_DNS_ADDRESS = '10.252.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
+/**
+ * The internet as the cluster's DNS knows it: one remote mail domain whose MX is a server in the
+ * outside namespace's internet zone (TEST-NET-3), so mail for it leaves the site by MX, as real
+ * outbound mail does. Nothing else outside the cluster resolves.
+ */
+export const TEST_INTERNET = {
+  domain: 'example.net',
+  mxHost: 'mx.example.net',
+  mxAddress: '203.0.113.25',
+} as const;
 
 /**
  * The kubelet's cgroupRoot, made in every cgroup hierarchy; the node's daemons run in its `daemons`
