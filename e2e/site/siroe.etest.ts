@@ -20,6 +20,9 @@ import {
   type DeployedSite,
 } from './deploy-site.ts';
 import { imap, searchUids, sendMail } from './mail-clients.ts';
+import { describeSteps, firstRefusal, smtpSteps } from './smtp-steps.ts';
+import { tierCounter } from './tier-metrics.ts';
+import { TEST_INTERNET } from '../cluster/plan.ts';
 import { siteFlows } from '../../operator/src/render/firewall/flows.ts';
 import { probePlan } from '../firewall/probe-plan.ts';
 import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
@@ -247,6 +250,94 @@ describe('siroe on the real node', () => {
       WAIT,
     );
     assert.match(message, new RegExp(`Delivered-To: dave@${LEGACY_DOMAIN.replace(/\./g, '\\.')}`));
+  });
+
+  describe('refusals at the edge', () => {
+    const edge = () => ({ host: deployed.haproxy.address, port: deployed.balancer.smtp });
+    const edgeSelector = 'app.kubernetes.io/instance=edge-mta';
+    const inboundSelector = 'app.kubernetes.io/instance=inbound-mta';
+    const accepted = () => tierCounter(SITE_NAMESPACE, edgeSelector, 'mtopo_mta_messages_received_total');
+    const bounced = async () =>
+      (await tierCounter(SITE_NAMESPACE, edgeSelector, 'mtopo_mta_recipients_total', {
+        outcome: 'bounced',
+      })) +
+      (await tierCounter(SITE_NAMESPACE, inboundSelector, 'mtopo_mta_recipients_total', {
+        outcome: 'bounced',
+      }));
+
+    test('an unknown user is refused with 550 5.1.1 at RCPT: nothing is queued, so no bounce can follow', async () => {
+      const [acceptedBefore, bouncedBefore] = [await accepted(), await bounced()];
+      const steps = await smtpSteps(deployed.outside, ZONES.internet, edge(), {
+        from: 'someone@example.org',
+        to: `nobody-${tag}@siroe.example`,
+        bodyBytes: 2_000,
+      });
+      const refusal = firstRefusal(steps);
+      assert.equal(refusal?.step, 'RCPT', describeSteps(steps));
+      assert.equal(refusal.code, 550, describeSteps(steps));
+      assert.match(refusal.text, /^5\.1\.1 /);
+      assert.equal(await accepted(), acceptedBefore, 'the edge accepted no message');
+      assert.equal(await bounced(), bouncedBefore, 'no tier bounced anything');
+    });
+
+    test('a relay attempt (internet to internet) is refused at RCPT with 554 5.7.1', async () => {
+      const acceptedBefore = await accepted();
+      const steps = await smtpSteps(deployed.outside, ZONES.internet, edge(), {
+        from: 'someone@example.org',
+        to: `someone-${tag}@${TEST_INTERNET.domain}`,
+        bodyBytes: 2_000,
+      });
+      const refusal = firstRefusal(steps);
+      assert.equal(refusal?.step, 'RCPT', describeSteps(steps));
+      assert.equal(refusal.code, 554, describeSteps(steps));
+      assert.match(refusal.text, /^5\.7\.1 /);
+      assert.equal(await accepted(), acceptedBefore, 'the edge accepted no message');
+    });
+
+    // The edge's limit is the MTARelay default, 25 MiB.
+    const limit = 25 * 2 ** 20;
+    test('a message declared over the size limit is refused at MAIL with 552 5.3.4', async () => {
+      const steps = await smtpSteps(deployed.outside, ZONES.internet, edge(), {
+        from: 'someone@example.org',
+        to: 'alice@siroe.example',
+        declareSize: limit + 1,
+      });
+      const refusal = firstRefusal(steps);
+      assert.equal(refusal?.step, 'MAIL', describeSteps(steps));
+      assert.equal(refusal.code, 552, describeSteps(steps));
+      assert.match(refusal.text, /^5\.3\.4 /);
+    });
+
+    test('a message over the size limit sent without declaring it is refused after DATA with 552 5.3.4, and not stored', async () => {
+      const acceptedBefore = await accepted();
+      const subject = `e2e-oversize-${tag}`;
+      const steps = await smtpSteps(deployed.outside, ZONES.internet, edge(), {
+        from: 'someone@example.org',
+        to: 'alice@siroe.example',
+        bodyBytes: limit + 1_000_000,
+        subject,
+      });
+      const refusal = firstRefusal(steps);
+      assert.equal(refusal?.step, 'DATA', describeSteps(steps));
+      assert.equal(refusal.code, 552, describeSteps(steps));
+      assert.match(refusal.text, /^5\.3\.4 /);
+      assert.equal(await accepted(), acceptedBefore, 'the edge accepted no message');
+    });
+
+    // From the internet zone: no login ever came from there, so POP-before-SMTP cannot vouch for it
+    // (the engineering zone has logged in by now).
+    test("an unauthenticated submission at the MMP pool's SMTP proxy gets no transaction, even for a local user", async () => {
+      const steps = await smtpSteps(
+        deployed.outside,
+        ZONES.internet,
+        { host: deployed.haproxy.address, port: deployed.balancer.submission },
+        { from: 'carol@siroe.example', to: 'bob@west.siroe.example', bodyBytes: 2_000 },
+      );
+      const refusal = firstRefusal(steps);
+      assert.ok(refusal !== undefined && refusal.code >= 500, describeSteps(steps));
+      assert.match(refusal.text, /^5\.7\.[0-9] /, describeSteps(steps));
+      assert.ok(!steps.some((s) => s.step === 'DATA'), describeSteps(steps));
+    });
   });
 
   test("behind HAProxy's PROXY header, the MTA's and the MMP's logs show the real client address", async () => {
