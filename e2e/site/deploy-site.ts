@@ -20,15 +20,15 @@ import { kubectl } from '../../testing/control-plane/kubectl.ts';
 import { TEST_NAMESPACE_LABEL } from '../../testing/control-plane/namespace.ts';
 import { testKubeconfigPath } from '../../testing/control-plane/test-env.ts';
 import { helm } from '../../testing/helm/helm.ts';
-import { ManagedProcess } from '../../testing/support/processes.ts';
 import type { MailUser } from '../../testing/peers/slapd.ts';
 import { ensureNodeBinaries } from '../cluster/node.ts';
 import { readNodeState } from '../cluster/node-state.ts';
-import { POD_CIDR, SERVICE_CIDR } from '../cluster/plan.ts';
+import { POD_CIDR, SERVICE_CIDR, TEST_INTERNET } from '../cluster/plan.ts';
 import { createOutside, type OutsideNetwork } from '../outside/outside-network.ts';
 import { startNodeHaproxy, type NodeHaproxy } from './node-haproxy.ts';
 import { startOutsideDirectory, type OutsideDirectory } from './outside-directory.ts';
 import { startOutsideLegacy, type OutsideLegacy } from './outside-legacy.ts';
+import { startInternetMx, type InternetMx } from './internet-mx.ts';
 import { siroeOnNode, type NodeAddresses } from './siroe-on-node.ts';
 import { makeSitePki } from './site-pki.ts';
 
@@ -56,11 +56,21 @@ export const ADDRESSES: NodeAddresses = {
   directoryCaSecretName: 'directory-ca',
 };
 
-/** The site's mail users: one per store, the directory's own test users beside them. */
+/**
+ * The site's mail users: one per store (alice's mail also comes to an alias), and dan, who has no
+ * mailbox here and forwards to the test internet.
+ */
 export const USERS: MailUser[] = [
-  { uid: 'alice', password: 'alice-pw', mail: 'alice@siroe.example', mailHost: 'siroe-store-0' },
+  {
+    uid: 'alice',
+    password: 'alice-pw',
+    mail: 'alice@siroe.example',
+    aliases: ['alice.liddell@siroe.example'],
+    mailHost: 'siroe-store-0',
+  },
   { uid: 'bob', password: 'bob-pw', mail: 'bob@west.siroe.example', mailHost: 'siroe-store-1' },
   { uid: 'carol', password: 'carol-pw', mail: 'carol@siroe.example', mailHost: 'siroe-store-2' },
+  { uid: 'dan', mail: 'dan@siroe.example', forwardTo: [`dan@${TEST_INTERNET.domain}`] },
 ];
 
 export const LEGACY_DOMAIN = 'legacy.siroe.example';
@@ -70,9 +80,16 @@ export interface DeployedSite {
   readonly outside: OutsideNetwork;
   readonly directory: OutsideDirectory;
   readonly legacy: OutsideLegacy;
+  /** The test internet's mail server (the MX of TEST_INTERNET's domain). */
+  readonly internetMx: InternetMx;
   readonly haproxy: NodeHaproxy;
-  /** The balancer's ports: SMTP to the edge MTA, IMAP and submission to the MMP pool. */
-  readonly balancer: { readonly smtp: number; readonly imap: number; readonly submission: number };
+  /** The balancer's ports: SMTP to the edge MTA, IMAP, POP3 and submission to the MMP pool. */
+  readonly balancer: {
+    readonly smtp: number;
+    readonly imap: number;
+    readonly pop3: number;
+    readonly submission: number;
+  };
   readonly caFile: string;
   readonly scratch: string;
   /** Seconds from applying the site to its Ready condition. */
@@ -85,16 +102,6 @@ export interface DeployedSite {
 }
 
 const log = (line: string): void => void process.stderr.write(`site: ${line}\n`);
-
-/**
- * A mail server in the internet (on the internet client's address, port 25) that greets and hangs
- * up: what the outbound tier may reach and every other tier must not.
- */
-function startInternetMx(outside: OutsideNetwork, address: string, logFile: string): ManagedProcess {
-  const script = `require('node:net').createServer((s) => s.end('220 mx.example.org\\r\\n')).listen(25, '${address}')`;
-  const [command, args] = outside.wrap(process.execPath, ['-e', script]);
-  return ManagedProcess.spawn('internet-mx', command, args, { logFile });
-}
 
 async function importProgramImages(scratch: string): Promise<void> {
   const state = readNodeState();
@@ -184,8 +191,8 @@ export async function deploySite(): Promise<DeployedSite> {
     const legacyDir = path.join(scratch, 'legacy');
     const legacy = await startOutsideLegacy(outside, legacyDir, ZONES.notes, [LEGACY_DOMAIN]);
     undo.push(() => legacy.stop());
-    const mx = startInternetMx(outside, ZONES.internet, path.join(scratch, 'internet-mx.log'));
-    undo.push(() => mx.stop());
+    const internetMx = await startInternetMx(outside, ZONES.internet, path.join(scratch, 'internet'));
+    undo.push(() => internetMx.stop());
     log(`outside world up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     started = Date.now();
@@ -253,10 +260,11 @@ export async function deploySite(): Promise<DeployedSite> {
       );
     const edge = await serviceAddress('edge-mta', '{.status.loadBalancer.ingress[0].ip}');
     const pool = await serviceAddress('access-mmp', '{.spec.clusterIP}');
-    const balancer = { smtp: 25, imap: 143, submission: 587 };
+    const balancer = { smtp: 25, imap: 143, pop3: 110, submission: 587 };
     const haproxy = await startNodeHaproxy(outside, path.join(scratch), ZONES.internet, [
       { name: 'edge', port: balancer.smtp, backend: { host: edge, port: 25 } },
       { name: 'access-imap', port: balancer.imap, backend: { host: pool, port: 143 } },
+      { name: 'access-pop3', port: balancer.pop3, backend: { host: pool, port: 110 } },
       { name: 'access-submission', port: balancer.submission, backend: { host: pool, port: 587 } },
     ]);
     undo.push(() => haproxy.stop());
@@ -265,6 +273,7 @@ export async function deploySite(): Promise<DeployedSite> {
       outside,
       directory,
       legacy,
+      internetMx,
       haproxy,
       balancer,
       caFile: pki.caFile,

@@ -16,11 +16,13 @@ import {
   LEGACY_DOMAIN,
   OPERATOR_NAMESPACE,
   SITE_NAMESPACE,
+  USERS,
   ZONES,
   type DeployedSite,
 } from './deploy-site.ts';
 import { imap, searchUids, sendMail } from './mail-clients.ts';
 import { describeSteps, firstRefusal, smtpSteps } from './smtp-steps.ts';
+import { readBack, traceFieldsAbove } from './read-back.ts';
 import { tierCounter } from './tier-metrics.ts';
 import { TEST_INTERNET } from '../cluster/plan.ts';
 import { siteFlows } from '../../operator/src/render/firewall/flows.ts';
@@ -250,6 +252,183 @@ describe('siroe on the real node', () => {
       WAIT,
     );
     assert.match(message, new RegExp(`Delivered-To: dave@${LEGACY_DOMAIN.replace(/\./g, '\\.')}`));
+  });
+
+  describe('journeys of mail', () => {
+    const balancer = (port: number) => ({ host: deployed.haproxy.address, port });
+    const account = (uid: string) => {
+      const user = USERS.find((u) => u.uid === uid)!;
+      return {
+        user: user.uid,
+        password: user.password!,
+        hostname: publishedHostnames(deployed.site).clients,
+        caFile: deployed.caFile,
+      };
+    };
+    /** A message as a client composes it: 8-bit UTF-8, a line starting with a dot, a long line. */
+    const compose = (from: string, to: string, subject: string): string =>
+      [
+        `From: <${from}>`,
+        `To: <${to}>`,
+        `Subject: ${subject}`,
+        `Date: ${new Date().toUTCString()}`,
+        `Message-ID: <${subject}@example.org>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        `Grüße an ${to}.`,
+        '.a line that starts with a dot (stuffed on the wire, not in the mailbox)',
+        '',
+        'x'.repeat(900),
+        '',
+      ].join('\r\n');
+    async function send(
+      source: string,
+      server: { host: string; port: number },
+      from: string,
+      to: string,
+      message: string,
+      tls?: boolean,
+    ): Promise<void> {
+      const steps = await smtpSteps(deployed.outside, source, server, {
+        from,
+        to,
+        message,
+        ...(tls
+          ? { tls: { hostname: publishedHostnames(deployed.site).clients, caFile: deployed.caFile } }
+          : {}),
+      });
+      assert.equal(firstRefusal(steps), undefined, describeSteps(steps));
+      assert.equal(steps.at(-1)?.step, 'DATA', describeSteps(steps));
+    }
+    /** Read through the MMP over IMAP and over POP3: the bytes sent, under trace fields only. */
+    async function readsBackUnchanged(uid: string, subject: string, sent: string): Promise<void> {
+      for (const protocol of ['imap', 'pop3'] as const) {
+        const server = balancer(protocol === 'imap' ? deployed.balancer.imap : deployed.balancer.pop3);
+        const found = await waitFor(
+          `${subject} in ${uid}'s INBOX over ${protocol}, through the MMP pool`,
+          async () => {
+            const read = await readBack(
+              deployed.outside,
+              ZONES.contractor,
+              server,
+              account(uid),
+              protocol,
+              subject,
+            );
+            return read.length > 0 ? read : undefined;
+          },
+          WAIT,
+        );
+        assert.equal(found.length, 1, `${protocol}: one copy`);
+        const added = traceFieldsAbove(found[0]!, Buffer.from(sent, 'utf8'));
+        assert.ok(
+          added !== undefined,
+          `${protocol}: the message read ends with the message sent, byte for byte:\n${found[0]!.toString('utf8')}`,
+        );
+        assert.ok(
+          added.includes('Received'),
+          `${protocol}: the site's hops are traced (${added.join(', ')})`,
+        );
+        for (const field of added)
+          assert.ok(
+            ['Return-Path', 'Received', 'Delivered-To'].includes(field),
+            `${protocol}: only trace fields are added, not ${field}`,
+          );
+      }
+    }
+    /** The test internet's MX got the message: its envelope recipient, and the message unchanged. */
+    async function reachedTheInternet(recipient: string, subject: string, sent: string): Promise<void> {
+      const dump = await waitFor(
+        `${subject} at ${TEST_INTERNET.mxHost}`,
+        async () => (await deployed.internetMx.messages()).find((m) => m.includes(`Subject: ${subject}`)),
+        WAIT,
+      );
+      assert.match(dump, new RegExp(`^X-Rcpt-Args: <${recipient.replace(/[.]/g, '\\.')}>`, 'm'));
+      // smtp-sink keeps lines with LF ends.
+      assert.ok(dump.includes(sent.replace(/\r\n/g, '\n')), `the message arrived unchanged:\n${dump}`);
+    }
+
+    test('internet mail for users on two stores reads back byte-identical through the MMP pool, over IMAP and POP3', async () => {
+      for (const [uid, address] of [
+        ['alice', 'alice@siroe.example'],
+        ['bob', 'bob@west.siroe.example'],
+      ] as const) {
+        const subject = `e2e-journey-${uid}-${tag}`;
+        const message = compose('someone@example.org', address, subject);
+        await send(ZONES.internet, balancer(deployed.balancer.smtp), 'someone@example.org', address, message);
+        await readsBackUnchanged(uid, subject, message);
+      }
+    });
+
+    test("mail to an alias lands in its owner's mailbox, unchanged", async () => {
+      const subject = `e2e-journey-alias-${tag}`;
+      const message = compose('someone@example.org', 'alice.liddell@siroe.example', subject);
+      await send(
+        ZONES.internet,
+        balancer(deployed.balancer.smtp),
+        'someone@example.org',
+        'alice.liddell@siroe.example',
+        message,
+      );
+      await readsBackUnchanged('alice', subject, message);
+    });
+
+    test('mail to a forwarding address leaves the site through the outbound tier to the forward target, by MX, unchanged', async () => {
+      const subject = `e2e-journey-forward-${tag}`;
+      const message = compose('someone@example.org', 'dan@siroe.example', subject);
+      await send(
+        ZONES.internet,
+        balancer(deployed.balancer.smtp),
+        'someone@example.org',
+        'dan@siroe.example',
+        message,
+      );
+      await reachedTheInternet(`dan@${TEST_INTERNET.domain}`, subject, message);
+    });
+
+    test("a client submits through the MMP pool's SMTP proxy to an internet domain: delivered by MX", async () => {
+      const subject = `e2e-journey-submit-out-${tag}`;
+      const to = `someone@${TEST_INTERNET.domain}`;
+      const sent = await sendMail(
+        deployed.outside,
+        ZONES.engineer,
+        balancer(deployed.balancer.submission),
+        { from: 'carol@siroe.example', to, subject, body: `out to the internet ${tag}\n` },
+        { user: 'carol', password: 'carol-pw' },
+      );
+      assert.ok(sent.accepted, sent.transcript);
+      const dump = await waitFor(
+        `${subject} at ${TEST_INTERNET.mxHost}`,
+        async () => (await deployed.internetMx.messages()).find((m) => m.includes(`Subject: ${subject}`)),
+        WAIT,
+      );
+      assert.match(dump, /^X-Mail-Args: <carol@siroe\.example>/m);
+      assert.match(dump, new RegExp(`out to the internet ${tag}`));
+    });
+
+    test('POP-before-SMTP: after a POP3 login from an address, a submission from there without AUTH is taken as that user', async () => {
+      const subject = `e2e-journey-pop-before-smtp-${tag}`;
+      await readBack(
+        deployed.outside,
+        ZONES.engineer,
+        balancer(deployed.balancer.pop3),
+        account('bob'),
+        'pop3',
+        'no such subject',
+      );
+      const message = compose('bob@west.siroe.example', 'alice@siroe.example', subject);
+      await send(
+        ZONES.engineer,
+        balancer(deployed.balancer.submission),
+        'bob@west.siroe.example',
+        'alice@siroe.example',
+        message,
+        true,
+      );
+      await readsBackUnchanged('alice', subject, message);
+    });
   });
 
   describe('refusals at the edge', () => {
