@@ -125,7 +125,11 @@ mtopo demo: the siroe site runs. Try, in another terminal:
   npx mtopo status ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE}        # or: kubectl mtopo status …, with node_modules/.bin on PATH
   npx mtopo diagram ${site.site.topology.metadata.name} -n ${SITE_NAMESPACE} --format svg --out out/siroe.svg
 
-Send and read mail by hand, from the internet's and a contractor's address (users: ${USERS.filter((u) => u.password !== undefined).map((u) => `${u.uid}/${u.password}`).join(', ')}):
+Send and read mail by hand, from the internet's and a contractor's address (users: ${USERS.filter(
+    (u) => u.password !== undefined,
+  )
+    .map((u) => `${u.uid}/${u.password}`)
+    .join(', ')}):
 
   ${shellLine(...send)}
   ${shellLine(...search)}
