@@ -1,14 +1,15 @@
 // copy-mailbox.ts (docs/mmp.md, "Moving a user") between two real store processes, reading the
 // MMP config the operator renders (localized to loopback) as it does in an MMP pod: every folder and
 // message with its flags, INTERNALDATE and bytes; mail that reached the target first is kept; a
-// second run copies nothing. The stores are read back with ImapFlow, logged in as the MMP is.
+// second run copies nothing; and once into Dovecot, for a site whose new store is not ours. The
+// stores are read back with ImapFlow, logged in as the MMP is.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { startDovecot, type Dovecot } from '../../../testing/peers/dovecot.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
-import { freePort } from '../../../testing/support/free-ports.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import {
@@ -24,10 +25,10 @@ const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.loca
 const USER = 'ivy';
 const day = (d: number) => new Date(Date.UTC(2025, 5, d, 8, 30, 0));
 
-async function asUser(store: StoreProcess): Promise<ImapFlow> {
+async function asUser(store: StoreProcess | Dovecot): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: '127.0.0.1',
-    port: store.ports.imap,
+    port: 'ports' in store ? store.ports.imap : store.imapPort,
     secure: false,
     doSTARTTLS: false,
     auth: { user: PROXY_USER, pass: PROXY_SECRET, authzid: USER, loginMethod: 'AUTH=PLAIN' },
@@ -64,10 +65,11 @@ async function folder(client: ImapFlow, path: string): Promise<Seen[]> {
 const msg = (id: string | undefined, subject: string) =>
   `${id ? `Message-ID: <${id}@siroe.example>\r\n` : ''}Subject: ${subject}\r\nFrom: a@elsewhere.example\r\n\r\n${subject} body\r\n`;
 
-describe('copy-mailbox between two of our stores', () => {
+describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', () => {
   const dir = makeTempDir('copy-mailbox');
   let a: StoreProcess;
   let b: StoreProcess;
+  let dovecot: Dovecot;
   let configFile: string;
   let archivePath: string;
 
@@ -76,7 +78,10 @@ describe('copy-mailbox between two of our stores', () => {
       startStoreProcess(join(dir.path, 'a'), { domains: ['example.test'] }),
       startStoreProcess(join(dir.path, 'b'), { domains: ['example.test'] }),
     ]);
-    const dead = await freePort();
+    dovecot = await startDovecot(join(dir.path, 'dovecot'), {
+      users: [{ name: USER }],
+      master: { name: PROXY_USER, password: PROXY_SECRET },
+    });
     const mmpDir = join(dir.path, 'mmp');
     mkdirSync(mmpDir, { recursive: true });
     const config = await localize(renderedMmpConfig('siroe'), {
@@ -94,7 +99,7 @@ describe('copy-mailbox between two of our stores', () => {
       stores: {
         [STORE(0)]: { imapPort: a.ports.imap, pop3Port: a.ports.pop3 },
         [STORE(1)]: { imapPort: b.ports.imap, pop3Port: b.ports.pop3 },
-        [STORE(2)]: { imapPort: dead, pop3Port: dead },
+        [STORE(2)]: { imapPort: dovecot.imapPort, pop3Port: dovecot.pop3Port },
       },
       tls: await makeSelfSignedCertificate(mmpDir),
       proxySecret: PROXY_SECRET,
@@ -119,18 +124,14 @@ describe('copy-mailbox between two of our stores', () => {
   });
 
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), dovecot?.stop()]);
     dir.remove();
   });
 
-  const copy = () =>
-    run(
-      process.execPath,
-      [TOOL, USER, '--from', 'siroe-store-0', '--to', 'siroe-store-1', '--config', configFile],
-      {
-        timeoutMs: 60_000,
-      },
-    );
+  const copy = (to = 'siroe-store-1') =>
+    run(process.execPath, [TOOL, USER, '--from', 'siroe-store-0', '--to', to, '--config', configFile], {
+      timeoutMs: 60_000,
+    });
 
   test('every folder and message arrives with flags, INTERNALDATE and bytes; earlier mail kept', async () => {
     const result = await copy();
@@ -172,6 +173,28 @@ describe('copy-mailbox between two of our stores', () => {
     } finally {
       await target.logout();
     }
+  });
+
+  test('into Dovecot: the same messages, flags and dates, folders by its own delimiter', async () => {
+    const result = await copy('siroe-store-2');
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(
+      result.stdout,
+      /copied 4 of 4 messages of ivy in 7 folders \(0 already there, \d+ folders created\)/,
+    );
+    const source = await asUser(a);
+    const target = await asUser(dovecot);
+    try {
+      assert.deepEqual(await folder(target, 'INBOX'), await folder(source, 'INBOX'));
+      const delimiter = (await target.list()).find((f) => f.path === 'INBOX')?.delimiter || '/';
+      const archive = ['Archive', '2025'].join(delimiter);
+      assert.deepEqual(await folder(target, archive), await folder(source, archivePath));
+      assert.ok((await target.list()).find((f) => f.path === archive)?.subscribed);
+    } finally {
+      await Promise.allSettled([source.logout(), target.logout()]);
+    }
+    const again = await copy('siroe-store-2');
+    assert.match(again.stdout, /copied 0 of 4 messages/);
   });
 
   test('an unknown store is refused by name', async () => {
