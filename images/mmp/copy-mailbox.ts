@@ -11,10 +11,12 @@ import { parseArgs } from 'node:util';
 import { ImapFlow, type ListResponse } from 'imapflow';
 import { mmpConfig, type MmpConfig } from '../lib/contract/mmp.ts';
 import { PATHS } from '../lib/contract/ports.ts';
+import { DirectoryClient } from '../lib/directory/directory-client.ts';
 import { describeError } from '../lib/errors.ts';
 import { loadConfigFile } from '../lib/load-config.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { appendFlags, messagesToCopy, targetPath, type MessageSummary } from './copy-mailbox/plan.ts';
+import { identityOf } from './routing/login-cache.ts';
 
 const USAGE = 'usage: node images/mmp/copy-mailbox.js USER --from MAILHOST --to MAILHOST [--config FILE]\n';
 
@@ -87,8 +89,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigFile(values.config, mmpConfig);
-  const source = storeClient(config, values.from, user);
-  const target = storeClient(config, values.to, user);
+  // The store knows the account by the name the MMP logs in with (the entry's mail, else its uid),
+  // so USER (a uid or an address, as at login) is looked up as a login is.
+  const directory = new DirectoryClient({ config: config.directory });
+  const entry = await directory.findLogin(user).finally(() => directory.close());
+  if (!entry) throw new Error(`the directory knows no user ${user}`);
+  const account = identityOf(entry);
+  if (entry.mailHost !== values.to)
+    process.stderr.write(
+      `warning: the directory routes ${account} to ${entry.mailHost ?? 'no store'}, not ${values.to}; change the mailHost first (docs/mmp.md)\n`,
+    );
+  const source = storeClient(config, values.from, account);
+  const target = storeClient(config, values.to, account);
   await source.connect();
   await target.connect();
   const totals = { folders: 0, created: 0, onSource: 0, present: 0, copied: 0 };
@@ -140,7 +152,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([source.logout(), target.logout()]);
   }
   process.stdout.write(
-    `copied ${totals.copied} of ${totals.onSource} messages of ${user} in ${totals.folders} folders (${totals.present} already there, ${totals.created} folders created)\n`,
+    `copied ${totals.copied} of ${totals.onSource} messages of ${account} in ${totals.folders} folders (${totals.present} already there, ${totals.created} folders created)\n`,
   );
 }
 

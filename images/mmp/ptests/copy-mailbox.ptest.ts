@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { directoryConfig } from '../../../testing/peers/directory-fixture.ts';
 import { startDovecot, type Dovecot } from '../../../testing/peers/dovecot.ts';
+import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
@@ -22,7 +24,9 @@ import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
 
 const TOOL = new URL('../copy-mailbox.ts', import.meta.url).pathname;
 const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
+/** The store's account is the entry's mail; the tool is given the uid, as an operator would. */
 const USER = 'ivy';
+const ACCOUNT = 'ivy@example.test';
 const day = (d: number) => new Date(Date.UTC(2025, 5, d, 8, 30, 0));
 
 async function asUser(store: StoreProcess | Dovecot): Promise<ImapFlow> {
@@ -31,7 +35,7 @@ async function asUser(store: StoreProcess | Dovecot): Promise<ImapFlow> {
     port: 'ports' in store ? store.ports.imap : store.imapPort,
     secure: false,
     doSTARTTLS: false,
-    auth: { user: PROXY_USER, pass: PROXY_SECRET, authzid: USER, loginMethod: 'AUTH=PLAIN' },
+    auth: { user: PROXY_USER, pass: PROXY_SECRET, authzid: ACCOUNT, loginMethod: 'AUTH=PLAIN' },
     logger: false,
     disableAutoIdle: true,
   });
@@ -70,6 +74,7 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
   let a: StoreProcess;
   let b: StoreProcess;
   let dovecot: Dovecot;
+  let slapd: Slapd;
   let configFile: string;
   let archivePath: string;
 
@@ -78,24 +83,18 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
       startStoreProcess(join(dir.path, 'a'), { domains: ['example.test'] }),
       startStoreProcess(join(dir.path, 'b'), { domains: ['example.test'] }),
     ]);
+    slapd = await startSlapd(join(dir.path, 'slapd'), [
+      { uid: USER, password: 'ivy pw', mail: ACCOUNT, mailHost: 'siroe-store-1' },
+    ]);
     dovecot = await startDovecot(join(dir.path, 'dovecot'), {
-      users: [{ name: USER }],
+      users: [{ name: ACCOUNT }],
       master: { name: PROXY_USER, password: PROXY_SECRET },
     });
     const mmpDir = join(dir.path, 'mmp');
     mkdirSync(mmpDir, { recursive: true });
     const config = await localize(renderedMmpConfig('siroe'), {
       dir: mmpDir,
-      // The tool never asks the directory; the config must still name one.
-      directory: {
-        urls: ['ldap://127.0.0.1:1'],
-        baseDN: 'dc=example,dc=test',
-        bindDNFile: join(mmpDir, 'bind-dn'),
-        passwordFile: join(mmpDir, 'bind-pw'),
-        attributes: renderedMmpConfig('siroe').directory.attributes,
-        cacheTTLSeconds: 60,
-        timeoutMs: 5000,
-      },
+      directory: directoryConfig(slapd, mmpDir, { cacheTTLSeconds: 60 }),
       stores: {
         [STORE(0)]: { imapPort: a.ports.imap, pop3Port: a.ports.pop3 },
         [STORE(1)]: { imapPort: b.ports.imap, pop3Port: b.ports.pop3 },
@@ -124,7 +123,7 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
   });
 
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop(), dovecot?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), dovecot?.stop(), slapd?.stop()]);
     dir.remove();
   });
 
@@ -136,9 +135,10 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
   test('every folder and message arrives with flags, INTERNALDATE and bytes; earlier mail kept', async () => {
     const result = await copy();
     assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.equal(result.stderr, '');
     assert.match(
       result.stdout,
-      /copied 4 of 4 messages of ivy in 7 folders \(0 already there, 1 folders created\)/,
+      /copied 4 of 4 messages of ivy@example.test in 7 folders \(0 already there, 1 folders created\)/,
     );
     const source = await asUser(a);
     const target = await asUser(b);
@@ -165,7 +165,7 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
-      /copied 0 of 4 messages of ivy in 7 folders \(4 already there, 0 folders created\)/,
+      /copied 0 of 4 messages of ivy@example.test in 7 folders \(4 already there, 0 folders created\)/,
     );
     const target = await asUser(b);
     try {
@@ -178,9 +178,14 @@ describe('copy-mailbox between stores (two of ours, and Dovecot as a target)', (
   test('into Dovecot: the same messages, flags and dates, folders by its own delimiter', async () => {
     const result = await copy('siroe-store-2');
     assert.equal(result.code, 0, result.stderr + result.stdout);
+    // The directory still says siroe-store-1: the copy goes ahead, with a warning.
+    assert.match(
+      result.stderr,
+      /routes ivy@example.test to siroe-store-1, not siroe-store-2; change the mailHost first/,
+    );
     assert.match(
       result.stdout,
-      /copied 4 of 4 messages of ivy in 7 folders \(0 already there, \d+ folders created\)/,
+      /copied 4 of 4 messages of ivy@example.test in 7 folders \(0 already there, \d+ folders created\)/,
     );
     const source = await asUser(a);
     const target = await asUser(dovecot);
