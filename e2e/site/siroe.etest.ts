@@ -472,7 +472,9 @@ describe('siroe on the real node', () => {
       },
     );
     process.stderr.write(`move: ${moved.copied.trim().split('\n').at(-1)}; ended ${moved.ended}\n`);
-    assert.match(moved.copied, /^INBOX: \d+ on siroe-store-2/m);
+    // Carol's INBOX on the old store held the three sent before (and those sent during that it got).
+    const onOld = Number(/^INBOX: (\d+) on siroe-store-2/m.exec(moved.copied)?.[1]);
+    assert.ok(onOld >= 3 && onOld <= 5, moved.copied);
     assert.ok(moved.ended >= 1, `end-sessions ended ${moved.ended}`);
     await waitFor('the held session to be ended by the MMP', () => !held.process.running, WAIT);
     assert.match(held.log(), /ended by the server/);
