@@ -22,6 +22,11 @@ export interface OutsideDirectory {
   readonly layout: DirectoryLayout;
   /** slapd's log: one line per operation (BIND, SRCH, RESULT). */
   log(): string;
+  /**
+   * Applies an LDIF change: ldapmodify as the directory's admin over LDAPS from the outside,
+   * checking slapd's certificate against `caFile` (the site's CA, which issued it).
+   */
+  modify(ldif: string, caFile: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,5 +70,20 @@ export async function startOutsideDirectory(
     await slapd.stop();
     throw error;
   }
-  return { layout, log: () => readFileSync(logFile, 'utf8'), stop: () => slapd.stop() };
+  const modify = async (ldif: string, caFile: string): Promise<void> => {
+    const [command, args] = outside.wrap('/usr/bin/env', [
+      `LDAPTLS_CACERT=${caFile}`,
+      'ldapmodify',
+      '-H',
+      `ldaps://${addresses[0]}:${LDAPS_PORT}/`,
+      '-x',
+      '-D',
+      layout.adminDN,
+      '-w',
+      layout.adminPassword,
+    ]);
+    const result = await run(command, args, { input: ldif, timeoutMs: 30_000 });
+    if (result.code !== 0) throw new Error(`ldapmodify failed: ${result.stderr}${result.stdout}`);
+  };
+  return { layout, log: () => readFileSync(logFile, 'utf8'), modify, stop: () => slapd.stop() };
 }

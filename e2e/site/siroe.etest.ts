@@ -30,6 +30,7 @@ import { probePlan } from '../firewall/probe-plan.ts';
 import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
 import { LDAPS_PORT } from './outside-directory.ts';
 import { startOutsideLegacy } from './outside-legacy.ts';
+import { holdSession, moveUser } from './move-user.ts';
 import path from 'node:path';
 
 const VERSION = releaseVersion(path.resolve(import.meta.dirname, '../..'));
@@ -699,5 +700,61 @@ describe('siroe on the real node', () => {
       { timeoutMs: 420_000, intervalMs: 1_000 },
     );
     assert.match(message, new RegExp(`Delivered-To: ${recipient.replace(/\./g, '\\.')}`));
+  });
+  test('a user moved to another store by the documented procedure: logins land there, no mail lost, old sessions ended', async () => {
+    const subject = `e2e-move-${tag}`;
+    const carol = { user: 'carol', password: 'carol-pw' };
+    const smtp = { host: deployed.haproxy.address, port: deployed.balancer.smtp };
+    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
+    const account = {
+      ...carol,
+      hostname: publishedHostnames(deployed.site).clients,
+      caFile: deployed.caFile,
+    };
+    let sent = 0;
+    const send = async (phase: string) => {
+      const result = await sendMail(deployed.outside, ZONES.internet, smtp, {
+        from: 'someone@example.org',
+        to: 'carol@siroe.example',
+        subject: `${subject} ${phase} ${sent}`,
+      });
+      assert.ok(result.accepted, result.transcript);
+      sent++;
+    };
+    const readable = async () => {
+      const found = await imap(deployed.outside, ZONES.contractor, server, account, {
+        path: 'INBOX',
+        command: `UID SEARCH SUBJECT "${subject}"`,
+      });
+      if (!found.ok) throw new Error(found.out);
+      return searchUids(found.out).length;
+    };
+    for (let i = 0; i < 3; i++) await send('before');
+    await waitFor('the three messages on carol’s old store', async () => (await readable()) === 3, WAIT);
+    const held = await holdSession(deployed, ZONES.contractor, carol);
+    deployed.onTeardown(() => held.process.stop());
+    const moved = await moveUser(
+      deployed,
+      { uid: 'carol', from: 'siroe-store-2', to: 'siroe-store-1', cacheSeconds: 60 },
+      // Mail sent while the caches still hold the old mailHost: it reaches either store.
+      async () => {
+        for (let i = 0; i < 2; i++) await send('during');
+      },
+    );
+    process.stderr.write(`move: ${moved.copied.trim().split('\n').at(-1)}; ended ${moved.ended}\n`);
+    // Carol's INBOX on the old store held the three sent before (and those sent during that it got).
+    const onOld = Number(/^INBOX: (\d+) on siroe-store-2/m.exec(moved.copied)?.[1]);
+    assert.ok(onOld >= 3 && onOld <= 5, moved.copied);
+    assert.ok(moved.ended >= 1, `end-sessions ended ${moved.ended}`);
+    await waitFor('the held session to be ended by the MMP', () => !held.process.running, WAIT);
+    assert.match(held.log(), /ended by the server/);
+    for (let i = 0; i < 2; i++) await send('after');
+    // New logins (their cache dropped) reach the new store: every message sent is there.
+    await waitFor(
+      `all ${sent} messages readable through the MMP pool`,
+      async () => (await readable()) === sent,
+      WAIT,
+    );
+    assert.equal(await readable(), 7);
   });
 });

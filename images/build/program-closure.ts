@@ -91,12 +91,12 @@ function findPackage(root: string, fromDir: string, name: string): string | unde
 }
 
 /**
- * The source files and packages `entry` (relative to `root`) needs at run time. `allowTestCode` is
+ * The source files and packages `entry` (relative to `root`; several entry points share one closure) needs at run time. `allowTestCode` is
  * for the e2e fixtures, whose launchers reuse the test harness's peer setup.
  */
 export function programClosure(
   root: string,
-  entry: string,
+  entry: string | readonly string[],
   options: { allowTestCode?: boolean } = {},
 ): ProgramClosure {
   const rootDir = resolve(root);
@@ -104,7 +104,7 @@ export function programClosure(
   const production = new Set(Object.keys(rootPackage.dependencies ?? {}));
   const sources = new Set<string>();
   const packages = new Set<string>();
-  const pendingFiles = [resolve(rootDir, entry)];
+  const pendingFiles = (typeof entry === 'string' ? [entry] : entry).map((file) => resolve(rootDir, file));
   const pendingPackages: { name: string; from: string; importer: string }[] = [];
 
   while (pendingFiles.length > 0) {

@@ -18,6 +18,11 @@ export interface ProgramImage {
   readonly id: string;
   /** Entry point, relative to the repository root. */
   readonly main: string;
+  /**
+   * Commands an operator runs in the pod with `kubectl exec` (docs/mmp.md, "Moving a user"): their
+   * closures ship beside the program's, compiled the same way.
+   */
+  readonly tools?: readonly string[];
   /** Where the program's Dockerfile lives, relative to the repository root. */
   readonly dockerfile: string;
   /** Ports the program listens on (the operator's container ports; EXPOSE documents them). */
@@ -55,6 +60,7 @@ export const PROGRAM_IMAGES: readonly ProgramImage[] = [
   {
     id: 'mmp',
     main: 'images/mmp/main.ts',
+    tools: ['images/mmp/end-sessions.ts', 'images/mmp/copy-mailbox.ts'],
     dockerfile: 'images/mmp/Dockerfile',
     ports: port('imap', 'imaps', 'pop3', 'pop3s', 'submission', 'submissions', 'http'),
     mountPoints: [...MOUNTED, PATHS.directorySecretDir, PATHS.directoryCaDir, PATHS.internalSecretDir],
@@ -97,7 +103,7 @@ export function programConfig(image: ProgramImage): ImageConfig {
 export function nodeProgramFiles(
   root: string,
   id: string,
-  main: string,
+  main: string | readonly string[],
   version: string,
   options: { allowTestCode?: boolean; compile?: boolean } = {},
 ): LayerEntry[] {
@@ -128,7 +134,7 @@ export function nodeProgramFiles(
 /** The program layer: its files and the mount points its pods mount volumes onto. */
 export function programLayer(root: string, image: ProgramImage, version: string): LayerEntry[] {
   return [
-    ...nodeProgramFiles(root, image.id, image.main, version, { compile: true }),
+    ...nodeProgramFiles(root, image.id, [image.main, ...(image.tools ?? [])], version, { compile: true }),
     ...image.mountPoints.map((path): LayerEntry => ({ type: 'directory', path })),
   ];
 }

@@ -1,6 +1,6 @@
 // Ends one user's sessions on this MMP replica and drops its login cache, after the user's mailHost
 // changed (docs/mmp.md, "Moving a user"). Run inside each MMP pod:
-//   node images/mmp/end-sessions.ts USER [--socket PATH]
+//   node images/mmp/end-sessions.js USER [--socket PATH]
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_SOCKET, type AdminAnswer } from './admin-socket.ts';
@@ -11,7 +11,7 @@ const { positionals, values } = parseArgs({
 });
 const user = positionals[0];
 if (!user) {
-  process.stderr.write('usage: node images/mmp/end-sessions.ts USER [--socket PATH]\n');
+  process.stderr.write('usage: node images/mmp/end-sessions.js USER [--socket PATH]\n');
   process.exit(2);
 }
 const socket = connect(values.socket);
