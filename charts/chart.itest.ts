@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   AuthorizationV1Api,
   CoreV1Api,
@@ -32,17 +31,13 @@ import {
   applyManifests,
   createTestNamespace,
   expectApiError,
-  installCrdsFrom,
   kubectl,
-  testKubeConfig,
   testKubeconfigPath,
   waitFor,
 } from '../testing/control-plane/index.ts';
+import { admin, CHART, installChartCrds, REPO_ROOT } from './chart-test-env.ts';
 import { ensureHelmBinary, helm, helmTemplate } from '../testing/helm/helm.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CHART = `${REPO_ROOT}charts/mtopo`;
-const admin = testKubeConfig();
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
 const log = pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' });
 
@@ -291,7 +286,7 @@ describe("the operator's NetworkPolicy and monitors", () => {
 
 describe('helm template, on a real API server', () => {
   before(async () => {
-    await installCrdsFrom(admin, `${CHART}/files/crds`);
+    await installChartCrds();
   });
 
   it('renders, by default, a cluster-wide operator whose objects all pass a dry run', async (t) => {
@@ -477,7 +472,7 @@ describe('helm template, on a real API server', () => {
 
 describe("installed by helm, the operator works with exactly the chart's RBAC", () => {
   before(async () => {
-    await installCrdsFrom(admin, `${CHART}/files/crds`);
+    await installChartCrds();
   });
 
   /**

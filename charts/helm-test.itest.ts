@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { readFileSync } from 'node:fs';
@@ -17,17 +16,13 @@ import { clusterScratchDir } from '../testing/control-plane/test-env.ts';
 import {
   applyManifests,
   createTestNamespace,
-  installCrdsFrom,
   kubectl,
-  testKubeConfig,
   testKubeconfigPath,
   waitFor,
 } from '../testing/control-plane/index.ts';
+import { admin, CHART, installChartCrds, REPO_ROOT } from './chart-test-env.ts';
 import { ensureHelmBinary, helm, type HelmResult } from '../testing/helm/helm.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CHART = `${REPO_ROOT}charts/mtopo`;
-const admin = testKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
 
 /** Sets the topology's Ready condition through the status subresource, as the operator would. */
@@ -123,7 +118,7 @@ async function helmTestAsKubelet(t: TestContext, release: string, namespace: str
 describe('helm test', () => {
   it('fails while a topology in scope is not Ready, naming it, and passes once it is', async (t) => {
     await ensureHelmBinary();
-    await installCrdsFrom(admin, `${CHART}/files/crds`);
+    await installChartCrds();
     const namespace = await createTestNamespace(t);
     const sites = await createTestNamespace(t);
     const release = `t${Math.random().toString(36).slice(2, 8)}`;

@@ -6,14 +6,9 @@
 // (the end-to-end suite, on the real node); here the operator's conditions for ready tiers are
 // computed by its own status function and read by both tools.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
 import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
-import { operatorMetrics } from '../../operator/src/reconcile/metrics.ts';
-import { Operator } from '../../operator/src/reconcile/operator.ts';
 import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
 import {
   applyManifests,
@@ -27,14 +22,10 @@ import { renderSite } from '../../operator/src/render/render.ts';
 import { loadExample } from '../../operator/src/render/test-support.ts';
 import { argoHealth } from './argocd-health.ts';
 import { kstatus, kstatusBinary } from './kstatus/kstatus.ts';
+import { runExampleSite } from '../operator/example-site.ts';
 
 const admin = testKubeConfig();
 const client = new KubeClient(admin, { fieldManager: 'test-user' });
-
-function exampleIn(namespace: string): KubernetesObject[] {
-  const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
-  return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
-}
 
 type WithConditions = KubernetesObject & { status?: { conditions?: { type: string; reason: string }[] } };
 const reasonOf = (o: WithConditions, type: string) =>
@@ -48,21 +39,7 @@ describe('status as GitOps tools read it', () => {
 
   it('converging, paused, invalid, and a relay without topology', async (t) => {
     const namespace = await createTestNamespace(t);
-    const operator = new Operator({
-      kubeConfig: admin,
-      namespace,
-      workers: 2,
-      resyncMs: 3_600_000,
-      fieldManager: 'mtopo-operator',
-      leaderElection: { enabled: false },
-      log: pino({ level: 'silent' }),
-      metrics: operatorMetrics(),
-      watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
-    });
-    operator.start();
-    t.after(() => operator.stop());
-    const objects = exampleIn(namespace);
-    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    const objects = await runExampleSite(t, admin, namespace);
     const converging = await waitFor('the topology reconciled', async () => {
       const live = (await client.get('MessagingTopology', namespace, 'small')) as WithConditions;
       return reasonOf(live, 'Ready') === 'TiersNotReady' && live;

@@ -1,22 +1,17 @@
 // `mtopo status NAME` and `mtopo diagram NAME` (also `kubectl mtopo …`) read a running site with the
 // user's kubeconfig from a real API server, where the operator has written its status.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
 import {
-  applyManifests,
   createTestNamespace,
   installCrdsFrom,
   testKubeConfig,
   testKubeconfigPath,
   waitFor,
 } from '../../../testing/control-plane/index.ts';
+import { runExampleSite } from '../../../testing/operator/example-site.ts';
 import { KubeClient } from '../reconcile/kube/rest-client.ts';
-import { operatorMetrics } from '../reconcile/metrics.ts';
-import { Operator } from '../reconcile/operator.ts';
 import { REPO_ROOT } from '../render/test-support.ts';
 import { run } from './main.ts';
 
@@ -43,23 +38,7 @@ describe('mtopo status and diagram of a live site', () => {
 
   it('shows why a site is not Ready, its tiers and the DNS records; draws it; names a missing one', async (t) => {
     const namespace = await createTestNamespace(t);
-    const operator = new Operator({
-      kubeConfig: admin,
-      namespace,
-      workers: 2,
-      resyncMs: 3_600_000,
-      fieldManager: 'mtopo-operator',
-      leaderElection: { enabled: false },
-      log: pino({ level: 'silent' }),
-      metrics: operatorMetrics(),
-      watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
-    });
-    operator.start();
-    t.after(() => operator.stop());
-    const objects = (
-      loadAll(readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8')) as KubernetesObject[]
-    ).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
-    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    const objects = await runExampleSite(t, admin, namespace);
     const client = new KubeClient(admin, { fieldManager: 'test-user' });
     await waitFor('the operator to write the site status', async () => {
       const live = (await client.get('MessagingTopology', namespace, 'small')) as {

@@ -1,0 +1,43 @@
+// One way for integration tests to run the operator against the test API server and hand it a site:
+// an in-process Operator watching one namespace (leader election off, fast watch backoff, an hour's
+// resync so only events drive it) and examples/minimal.yaml applied there as a user's kubectl would.
+// The CLI's live test and the GitOps status test shared these lines as copies.
+import { readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { operatorMetrics } from '../../operator/src/reconcile/metrics.ts';
+import { Operator } from '../../operator/src/reconcile/operator.ts';
+import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
+import { applyManifests } from '../control-plane/index.ts';
+
+/** examples/minimal.yaml's objects, moved into `namespace`. */
+export function exampleIn(namespace: string): KubernetesObject[] {
+  const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
+  return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+}
+
+/** Starts an operator on `namespace` (stopped when the test ends) and applies the example site there. */
+export async function runExampleSite(
+  t: TestContext,
+  kubeConfig: KubeConfig,
+  namespace: string,
+): Promise<KubernetesObject[]> {
+  const operator = new Operator({
+    kubeConfig,
+    namespace,
+    workers: 2,
+    resyncMs: 3_600_000,
+    fieldManager: 'mtopo-operator',
+    leaderElection: { enabled: false },
+    log: pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' }),
+    metrics: operatorMetrics(),
+    watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
+  });
+  operator.start();
+  t.after(() => operator.stop());
+  const objects = exampleIn(namespace);
+  await applyManifests(kubeConfig, objects, { fieldManager: 'kubectl' });
+  return objects;
+}
