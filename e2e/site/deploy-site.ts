@@ -30,7 +30,7 @@ import { startOutsideDirectory, type OutsideDirectory } from './outside-director
 import { startOutsideLegacy, type OutsideLegacy } from './outside-legacy.ts';
 import { startInternetMx, type InternetMx } from './internet-mx.ts';
 import { siroeOnNode, type NodeAddresses } from './siroe-on-node.ts';
-import { makeSitePki } from './site-pki.ts';
+import { makeSitePki, type Pem } from './site-pki.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SITE_NAMESPACE = 'mail';
@@ -91,6 +91,8 @@ export interface DeployedSite {
     readonly submission: number;
   };
   readonly caFile: string;
+  /** The directory's certificate (to start the directory again after a test stopped it). */
+  readonly directoryTls: Pem;
   readonly scratch: string;
   /** Seconds from applying the site to its Ready condition. */
   readonly readySeconds: number;
@@ -135,13 +137,13 @@ async function applyObjects(namespace: string, objects: object[]): Promise<void>
   });
 }
 
-export async function installOperator(): Promise<void> {
+export async function installOperator(replicas = 1): Promise<void> {
   const version = releaseVersion(ROOT);
   const image = (id: string) => `localhost/mtopo/${id}:${version}`;
   const values = {
     image: { repository: 'localhost/mtopo/operator', tag: version, pullPolicy: 'Never' },
     images: { mta: image('mta'), store: image('store'), mmp: image('mmp') },
-    replicas: 1,
+    replicas,
   };
   await helm(
     [
@@ -161,11 +163,23 @@ export async function installOperator(): Promise<void> {
   );
 }
 
-export async function deploySite(): Promise<DeployedSite> {
+export interface DeployOptions {
+  /** The operator's replicas (the chart's leader election; 1 by default, as one is enough to converge). */
+  readonly operatorReplicas?: number;
+  /** The stores' replicas, instead of the example's 3 (the faults start with 2 and scale to 3). */
+  readonly storeReplicas?: number;
+}
+
+export async function deploySite(options: DeployOptions = {}): Promise<DeployedSite> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'mtopo-site-'));
   // Postfix's daemons (uid postfix) must reach their queue and data under it: traversable, not listable.
   await chmod(scratch, 0o711);
   const docs = siroeOnNode(ADDRESSES);
+  if (options.storeReplicas !== undefined) {
+    for (const doc of docs)
+      if (doc.kind === 'MessagingTopology')
+        (doc.spec['stores'] as { replicas: number }).replicas = options.storeReplicas;
+  }
   const site = renderSite(loadManifest(docs.map((d) => dump(d)).join('---\n'), 'siroe-on-node')).site;
   const undo: (() => Promise<unknown>)[] = [];
   const teardown = async () => {
@@ -212,7 +226,7 @@ export async function deploySite(): Promise<DeployedSite> {
         timeoutMs: 180_000,
       }),
     );
-    await installOperator();
+    await installOperator(options.operatorReplicas ?? 1);
     log(`operator installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     await kubectl(['create', 'namespace', SITE_NAMESPACE]);
@@ -277,6 +291,7 @@ export async function deploySite(): Promise<DeployedSite> {
       haproxy,
       balancer,
       caFile: pki.caFile,
+      directoryTls: pki.directory,
       scratch,
       readySeconds,
       legacyDir,

@@ -29,7 +29,6 @@ import { siteFlows } from '../../operator/src/render/firewall/flows.ts';
 import { probePlan } from '../firewall/probe-plan.ts';
 import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
 import { LDAPS_PORT } from './outside-directory.ts';
-import { startOutsideLegacy } from './outside-legacy.ts';
 import { holdSession, moveUser } from './move-user.ts';
 import path from 'node:path';
 
@@ -79,46 +78,6 @@ async function podsWithAddresses(): Promise<(PodInfo & { ip: string })[]> {
       ready: true,
       ip: p.status.podIP!,
     }));
-}
-
-async function podUid(name: string): Promise<string> {
-  return jsonpathOf(`pod/${name}`, '{.metadata.uid}').catch(() => '');
-}
-
-async function jsonpathOf(what: string, path: string): Promise<string> {
-  return (await kubectl(['-n', SITE_NAMESPACE, 'get', what, '-o', `jsonpath=${path}`])).stdout.trim();
-}
-
-interface Conditioned {
-  metadata: { generation?: number };
-  status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] };
-}
-
-/**
- * A resource's condition holds for its current spec: `type` has `status`, observed at the
- * resource's own generation (a Ready left over from before a change does not count).
- */
-async function conditionHolds(what: string, type: string, status: 'True' | 'False'): Promise<boolean> {
-  const resource = JSON.parse(
-    (await kubectl(['-n', SITE_NAMESPACE, 'get', what, '-o', 'json'])).stdout,
-  ) as Conditioned;
-  const condition = resource.status?.conditions?.find((c) => c.type === type);
-  return condition?.status === status && condition.observedGeneration === (resource.metadata.generation ?? 1);
-}
-
-/** The site is Ready and stable (no tier rolling out), and so is each resource changed (`changed`). */
-async function siteReady(...changed: string[]): Promise<void> {
-  await waitFor(
-    `the site${changed.length > 0 ? ` and ${changed.join(', ')}` : ''} to be Ready for the current spec`,
-    async () => {
-      for (const what of changed) if (!(await conditionHolds(what, 'Ready', 'True'))) return false;
-      return (
-        (await conditionHolds('messagingtopology/siroe', 'Ready', 'True')) &&
-        (await conditionHolds('messagingtopology/siroe', 'Progressing', 'False'))
-      );
-    },
-    { timeoutMs: 600_000, intervalMs: 1_000 },
-  );
 }
 
 async function tierLogs(selector: string): Promise<string> {
@@ -583,124 +542,7 @@ describe('siroe on the real node', () => {
     assert.deepEqual(mismatches(outcomes), []);
   });
 
-  // Convergence last: these change the site the tests above read.
-  test('a deleted pod comes back and the site is Ready again', async () => {
-    const before = await podUid('inbound-mta-0');
-    await kubectl(['-n', SITE_NAMESPACE, 'delete', 'pod', 'inbound-mta-0', '--wait=false']);
-    await waitFor(
-      'inbound-mta-0 to come back',
-      async () => {
-        const pod = (await pods(SITE_NAMESPACE)).find((p) => p.name === 'inbound-mta-0');
-        return pod?.ready === true && (await podUid('inbound-mta-0')) !== before;
-      },
-      WAIT,
-    );
-    await siteReady();
-  });
-
-  test('scaling a tier converges to the new replica count', async () => {
-    await kubectl([
-      '-n',
-      SITE_NAMESPACE,
-      'patch',
-      'mmppool',
-      'access',
-      '--type=merge',
-      '-p',
-      '{"spec":{"replicas":2}}',
-    ]);
-    await waitFor(
-      'the MMP pool to run 2 pods',
-      async () => {
-        const ready = (await pods(SITE_NAMESPACE)).filter((p) => p.name.startsWith('access-mmp-'));
-        const replicas = await jsonpathOf('deployment/access-mmp', '{.status.replicas}');
-        return ready.length === 2 && ready.every((p) => p.ready) && replicas === '2';
-      },
-      WAIT,
-    );
-    await siteReady('mmppool/access');
-  });
-
-  test("a spec change rolls the tier's pods onto the new config", async () => {
-    const hashOf = () => jsonpathOf('pod/inbound-mta-1', `{.metadata.annotations.mtopo\\.dev/config-hash}`);
-    const before = await hashOf();
-    await kubectl([
-      '-n',
-      SITE_NAMESPACE,
-      'patch',
-      'mtarelay',
-      'inbound',
-      '--type=merge',
-      '-p',
-      '{"spec":{"limits":{"maxMessageSize":"20Mi"}}}',
-    ]);
-    await kubectl(['-n', SITE_NAMESPACE, 'rollout', 'status', 'statefulset/inbound-mta', '--timeout=600s'], {
-      timeoutMs: 620_000,
-    });
-    await waitFor(
-      'inbound-mta-1 on the new config',
-      async () => {
-        const hash = await hashOf().catch(() => before);
-        return (
-          hash !== before && (await pods(SITE_NAMESPACE)).some((p) => p.name === 'inbound-mta-1' && p.ready)
-        );
-      },
-      WAIT,
-    );
-    const configs = await kubectl(['-n', SITE_NAMESPACE, 'get', 'configmaps', '-o', 'json']);
-    assert.match(configs.stdout, /maxMessageBytes\\": 20971520/);
-    await siteReady('mtarelay/inbound');
-  });
-
-  test('no acknowledged message is lost when the MTA pod holding it is deleted: its volume comes back', async () => {
-    const recipient = `erin-${tag}@${LEGACY_DOMAIN}`;
-    const subject = `e2e-queued-${tag}`;
-    const claim = await jsonpathOf(
-      'pod/legacy-gw-mta-0',
-      '{.spec.volumes[?(@.persistentVolumeClaim)].persistentVolumeClaim.claimName}',
-    );
-    const volume = await jsonpathOf(`pvc/${claim}`, '{.spec.volumeName}');
-    // The legacy system is down: the gateway acknowledges nothing it has not queued, and queues.
-    await deployed.legacy.stop();
-    const sent = await sendMail(
-      deployed.outside,
-      ZONES.internet,
-      { host: deployed.haproxy.address, port: deployed.balancer.smtp },
-      { from: 'someone@example.org', to: recipient, subject },
-    );
-    assert.ok(sent.accepted, sent.transcript);
-    await waitFor(
-      'the gateway to defer the message',
-      async () => {
-        const logs = await tierLogs('app.kubernetes.io/instance=legacy-gw-mta');
-        return logs.split('\n').some((l) => l.includes('delivery deferred') && l.includes(recipient));
-      },
-      WAIT,
-    );
-    const before = await podUid('legacy-gw-mta-0');
-    await kubectl(['-n', SITE_NAMESPACE, 'delete', 'pod', 'legacy-gw-mta-0', '--wait=true'], {
-      timeoutMs: 120_000,
-    });
-    const legacy = await startOutsideLegacy(deployed.outside, deployed.legacyDir, ZONES.notes, [
-      LEGACY_DOMAIN,
-    ]);
-    deployed.onTeardown(() => legacy.stop());
-    await waitFor(
-      'legacy-gw-mta-0 to come back',
-      async () =>
-        (await podUid('legacy-gw-mta-0')) !== before &&
-        (await pods(SITE_NAMESPACE)).some((p) => p.name === 'legacy-gw-mta-0' && p.ready),
-      WAIT,
-    );
-    assert.equal(await jsonpathOf(`pvc/${claim}`, '{.spec.volumeName}'), volume, 'the same volume');
-    // The first retry comes a minute after the failure (queue.retryInitial), from the spool on the volume.
-    const message = await waitFor(
-      'the queued message at the legacy Postfix',
-      () => legacy.messages().find((m) => m.includes(`Subject: ${subject}`)),
-      { timeoutMs: 420_000, intervalMs: 1_000 },
-    );
-    assert.match(message, new RegExp(`Delivered-To: ${recipient.replace(/\./g, '\\.')}`));
-  });
+  // Last: it moves carol to another store.
   test('a user moved to another store by the documented procedure: logins land there, no mail lost, old sessions ended', async () => {
     const subject = `e2e-move-${tag}`;
     const carol = { user: 'carol', password: 'carol-pw' };
