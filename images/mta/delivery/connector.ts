@@ -1,5 +1,12 @@
 // Opens a connection to a destination: straight to the host of a store, the gateway, a route or
 // the smarthost; for the internet, to the first of the domain's MX hosts that answers.
+//
+// Host names are resolved here, at each connect, and the connection is opened to the address:
+// Nodemailer resolves names itself and keeps the answers for five minutes, so a store pod that
+// came back with a new address was unreachable for that long (its old address refused), while
+// every message for it waited in the queue (found by the store-deletion fault on the node).
+import { lookup } from 'node:dns/promises';
+import { addressFamily } from '../../lib/contract/cidr.ts';
 import { describeError } from '../../lib/errors.ts';
 import { readSecretFile } from '../../lib/secret-file.ts';
 import type { Destination } from '../core/routing.ts';
@@ -17,13 +24,19 @@ export interface ConnectorOptions {
   resolveMx?: (domain: string) => Promise<MxAnswer>;
   /** SMTP port of MX hosts: 25, except in tests on loopback. */
   mxPort?: number;
+  /** A host's addresses, as the system resolves them (getaddrinfo: search domains, /etc/hosts). */
+  lookupAddresses?: (host: string) => Promise<string[]>;
 }
+
+const systemAddresses = async (host: string): Promise<string[]> =>
+  (await lookup(host, { all: true, order: 'verbatim' })).map((a) => a.address);
 
 export function createConnector(
   options: ConnectorOptions,
 ): (destination: Destination) => Promise<NextHopConnection> {
   const resolver = options.resolver ?? new MxResolver();
   const resolveMx = options.resolveMx ?? ((domain: string) => resolver.mxHosts(domain));
+  const lookupAddresses = options.lookupAddresses ?? systemAddresses;
   const open = (
     host: string,
     port: number,
@@ -53,7 +66,30 @@ export function createConnector(
               pass: readSecretFile(destination.auth.passwordFile),
             }
           : undefined;
-      return open(destination.host, destination.port, destination, auth);
+      if (addressFamily(destination.host)) return open(destination.host, destination.port, destination, auth);
+      let addresses: string[];
+      try {
+        addresses = await lookupAddresses(destination.host);
+      } catch (error) {
+        throw new DestinationError(`${destination.host}: address lookup failed: ${describeError(error)}`, {
+          permanent: false,
+          enhanced: '4.4.3',
+        });
+      }
+      const errors: string[] = [];
+      // Every address of the host in turn (a headless Service names each pod's).
+      for (const address of addresses) {
+        try {
+          return await open(destination.host, destination.port, destination, auth, address);
+        } catch (error) {
+          if (address === addresses.at(-1) && errors.length === 0) throw error;
+          errors.push(`[${address}]: ${describeError(error)}`);
+        }
+      }
+      throw new DestinationError(`no address of ${destination.host} answered (${errors.join('; ')})`, {
+        permanent: false,
+        enhanced: '4.4.1',
+      });
     }
     const answer = await resolveMx(destination.domain);
     switch (answer.kind) {
