@@ -62,7 +62,8 @@ def send_one(args: dict, n: int) -> str:
                 f"Message-ID: <{prefix}-{n}@load.example.org>\r\n\r\n{body_of(prefix, n)}"
             )
             stage = "dot"
-            smtp.send(smtplib.quotedata(message).encode() + b"\r\n.\r\n")
+            # The message ends with CRLF, which is the terminator's own first CRLF (RFC 5321 4.1.1.4).
+            smtp.send(smtplib.quotedata(message).encode() + b".\r\n")
             code, reply = smtp.getreply()
             outcome = result(n, to, stage, code, reply)
             try:

@@ -145,11 +145,12 @@ userPassword: ${servicePassword}
 export async function startSlapd(
   dir: string,
   users: MailUser[] = [],
-  options: { logOperations?: boolean } = {},
+  /** `port`: a given one (a server started again where clients expect it), else a free one. */
+  options: { logOperations?: boolean; port?: number } = {},
 ): Promise<Slapd> {
   const layout = directoryLayout(dir);
   const { suffix, adminDN, adminPassword, serviceDN, servicePassword } = layout;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   writeDirectoryFiles(layout, users);
   // Loaded offline before the server starts: quicker than ldapadd and nothing to wait for.
   const loaded = await run('slapadd', ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')]);

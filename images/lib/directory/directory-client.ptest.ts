@@ -215,3 +215,35 @@ describe('DirectoryClient against two slapd servers', () => {
     }
   });
 });
+
+describe('DirectoryClient when the directory server restarts', () => {
+  it('binds again on the new connection: readiness and lookups recover, never anonymously', async () => {
+    const first = await startSlapd(join(temp.path, 'restart-1'), USERS);
+    const port = first.port;
+    const config = { ...directoryConfig(first, temp.path), cacheTTLSeconds: 0, timeoutMs: 2_000 };
+    const restarted = new DirectoryClient({ config });
+    let second: Slapd | undefined;
+    try {
+      await restarted.ping();
+      assert.equal((await restarted.findRecipient('alice@example.test'))?.uid, 'alice');
+      await first.stop();
+      await assert.rejects(restarted.ping());
+      second = await startSlapd(join(temp.path, 'restart-2'), USERS, { port });
+      // slapd hides the base from anonymous clients ("no such object"): a ping on a connection that
+      // ldapts reopened by itself, unbound, never succeeds.
+      await waitFor('the ping to succeed on the restarted server', async () => {
+        try {
+          await restarted.ping();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assert.equal((await restarted.findRecipient('alice@example.test'))?.uid, 'alice');
+    } finally {
+      await restarted.close();
+      await first.stop().catch(() => undefined);
+      await second?.stop();
+    }
+  });
+});

@@ -154,10 +154,18 @@ export class DirectoryClient {
     }
   }
 
-  #serviceClient(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new MtopoError('ESHUTDOWN', 'directory client is closed'));
-    this.#service ??= this.#connectService();
-    return this.#service;
+  async #serviceClient(): Promise<Client> {
+    for (;;) {
+      if (this.#closed) throw new MtopoError('ESHUTDOWN', 'directory client is closed');
+      this.#service ??= this.#connectService();
+      const service = this.#service;
+      const client = await service;
+      // ldapts reconnects by itself when the server went away, but unbound: an anonymous search
+      // then sees what the directory shows anonymous clients (often nothing: "no such object", or
+      // worse, "no such user"). A connection that is not bound any more is replaced by a bound one.
+      if (client.isBound) return client;
+      if (this.#service === service) this.#dropService();
+    }
   }
 
   /**
