@@ -244,7 +244,8 @@ describe('siroe on the real node: faults', () => {
       'another replica to hold the Lease',
       async () => {
         const holder = (await lease()).spec.holderIdentity;
-        return holder !== undefined && holder !== leader ? holder : undefined;
+        // A leader that stops hands the Lease back (an empty holder): that is not the standby leading.
+        return holder !== undefined && holder !== '' && holder !== leader ? holder : undefined;
       },
       WAIT,
     );
@@ -314,19 +315,5 @@ describe('siroe on the real node: faults', () => {
     const unchanged = before.split('\n').filter((l) => l !== '' && after.includes(l));
     assert.deepEqual(unchanged, [], 'every pod rolled onto a new config');
     await delivered('rolling update of every tier', mail, await mail.stop(), started);
-  });
-
-  test('stores scaled from 2 to 3: the new mailHost appears in status and receives mail', async () => {
-    const started = Date.now();
-    await patch('messagingtopology', 'siroe', { spec: { stores: { replicas: 3 } } });
-    await waitFor(
-      'siroe-store-2 in the status',
-      async () => (await jsonpathOf('messagingtopology/siroe', '{.status}')).includes('siroe-store-2'),
-      WAIT,
-    );
-    await siteReady();
-    const mail = load('scaled', [account('carol').mail]);
-    await waitFor('mail to carol acknowledged', () => mail.counts().acknowledged >= 3, WAIT);
-    await delivered('stores scaled 2 to 3', mail, await mail.stop(), started);
   });
 });
