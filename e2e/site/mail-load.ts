@@ -126,12 +126,13 @@ export interface Found {
   readonly text: string;
 }
 
-/** The INBOX messages whose subject contains `prefix`, read through the MMP pool. */
-export async function mailboxMessages(
+/** Runs the agent's IMAP mode as `account`, from the reader's zone through the MMP pool. */
+async function imapAgent(
   reader: ImapReader,
+  mode: 'count' | 'login',
   account: { user: string; password: string },
-  prefix: string,
-): Promise<Found[]> {
+  extra: Record<string, unknown> = {},
+): Promise<unknown> {
   const config = {
     host: reader.server.host,
     port: reader.server.port,
@@ -140,12 +141,21 @@ export async function mailboxMessages(
     ca: reader.caFile,
     user: account.user,
     password: account.password,
-    prefix,
+    ...extra,
   };
-  const [command, args] = reader.outside.wrap('/usr/bin/python3', [AGENT, 'count', JSON.stringify(config)]);
+  const [command, args] = reader.outside.wrap('/usr/bin/python3', [AGENT, mode, JSON.stringify(config)]);
   const result = await run(command, args, { timeoutMs: 120_000 });
-  if (result.code !== 0) throw new Error(`IMAP count failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Found[];
+  if (result.code !== 0) throw new Error(`IMAP ${mode} failed to run: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** The INBOX messages whose subject contains `prefix`, read through the MMP pool. */
+export async function mailboxMessages(
+  reader: ImapReader,
+  account: { user: string; password: string },
+  prefix: string,
+): Promise<Found[]> {
+  return (await imapAgent(reader, 'count', account, { prefix })) as Found[];
 }
 
 /** One IMAP login through the MMP pool: ok, or the server's NO text (with its response code). */
@@ -153,19 +163,7 @@ export async function imapLogin(
   reader: ImapReader,
   account: { user: string; password: string },
 ): Promise<{ ok: boolean; reply: string }> {
-  const config = {
-    host: reader.server.host,
-    port: reader.server.port,
-    source: reader.source,
-    hostname: reader.hostname,
-    ca: reader.caFile,
-    user: account.user,
-    password: account.password,
-  };
-  const [command, args] = reader.outside.wrap('/usr/bin/python3', [AGENT, 'login', JSON.stringify(config)]);
-  const result = await run(command, args, { timeoutMs: 90_000 });
-  if (result.code !== 0) throw new Error(`IMAP login failed to run: ${result.stderr}`);
-  return JSON.parse(result.stdout) as { ok: boolean; reply: string };
+  return (await imapAgent(reader, 'login', account)) as { ok: boolean; reply: string };
 }
 
 export interface Delivery {

@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import { releaseVersion } from '../../images/build/catalogue.ts';
 import { allTiers } from '../../operator/src/render/site.ts';
 import { publishedHostnames } from '../../operator/src/render/site.ts';
-import { kubectl } from '../../testing/control-plane/kubectl.ts';
 import { waitFor } from '../../testing/support/wait.ts';
 import { WAIT } from '../support.ts';
 import {
@@ -30,62 +29,16 @@ import { probePlan } from '../firewall/probe-plan.ts';
 import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
 import { LDAPS_PORT } from './outside-directory.ts';
 import { holdSession, moveUser } from './move-user.ts';
+import { pods, tierLogs, type PodInfo } from './site-state.ts';
 import path from 'node:path';
 
 const VERSION = releaseVersion(path.resolve(import.meta.dirname, '../..'));
 
-interface PodInfo {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly images: string[];
-  readonly phase: string;
-  readonly ready: boolean;
-}
-
-async function pods(namespace: string): Promise<PodInfo[]> {
-  const list = JSON.parse((await kubectl(['-n', namespace, 'get', 'pods', '-o', 'json'])).stdout) as {
-    items: {
-      metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
-      spec: { containers: { image: string }[] };
-      status: { phase: string; conditions?: { type: string; status: string }[] };
-    }[];
-  };
-  return list.items
-    .filter((p) => p.metadata.deletionTimestamp === undefined)
-    .map((p) => ({
-      name: p.metadata.name,
-      labels: p.metadata.labels ?? {},
-      images: p.spec.containers.map((c) => c.image),
-      phase: p.status.phase,
-      ready: p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-    }));
-}
-
+/** The running pods with their addresses (for the firewall probes). */
 async function podsWithAddresses(): Promise<(PodInfo & { ip: string })[]> {
-  const list = JSON.parse((await kubectl(['-n', SITE_NAMESPACE, 'get', 'pods', '-o', 'json'])).stdout) as {
-    items: {
-      metadata: { name: string; labels?: Record<string, string> };
-      status: { phase: string; podIP?: string };
-    }[];
-  };
-  return list.items
-    .filter((p) => p.status.phase === 'Running' && p.status.podIP)
-    .map((p) => ({
-      name: p.metadata.name,
-      labels: p.metadata.labels ?? {},
-      images: [],
-      phase: p.status.phase,
-      ready: true,
-      ip: p.status.podIP!,
-    }));
-}
-
-async function tierLogs(selector: string): Promise<string> {
-  const result = await kubectl(
-    ['-n', SITE_NAMESPACE, 'logs', '-l', selector, '--tail=-1', '--prefix', '--max-log-requests=10'],
-    { check: false },
+  return (await pods(SITE_NAMESPACE)).flatMap((pod) =>
+    pod.phase === 'Running' && pod.ip ? [{ ...pod, ip: pod.ip }] : [],
   );
-  return result.stdout;
 }
 
 describe('siroe on the real node', () => {
@@ -262,6 +215,12 @@ describe('siroe on the real node', () => {
       assert.equal(firstRefusal(steps), undefined, describeSteps(steps));
       assert.equal(steps.at(-1)?.step, 'DATA', describeSteps(steps));
     }
+    /** A message from the internet to `to`, through the balancer to the edge; the message sent. */
+    async function fromTheInternet(to: string, subject: string): Promise<string> {
+      const message = compose('someone@example.org', to, subject);
+      await send(ZONES.internet, balancer(deployed.balancer.smtp), 'someone@example.org', to, message);
+      return message;
+    }
     /** Read through the MMP over IMAP and over POP3: the bytes sent, under trace fields only. */
     async function readsBackUnchanged(uid: string, subject: string, sent: string): Promise<void> {
       for (const protocol of ['imap', 'pop3'] as const) {
@@ -316,35 +275,22 @@ describe('siroe on the real node', () => {
         ['bob', 'bob@west.siroe.example'],
       ] as const) {
         const subject = `e2e-journey-${uid}-${tag}`;
-        const message = compose('someone@example.org', address, subject);
-        await send(ZONES.internet, balancer(deployed.balancer.smtp), 'someone@example.org', address, message);
-        await readsBackUnchanged(uid, subject, message);
+        await readsBackUnchanged(uid, subject, await fromTheInternet(address, subject));
       }
     });
 
     test("mail to an alias lands in its owner's mailbox, unchanged", async () => {
       const subject = `e2e-journey-alias-${tag}`;
-      const message = compose('someone@example.org', 'alice.liddell@siroe.example', subject);
-      await send(
-        ZONES.internet,
-        balancer(deployed.balancer.smtp),
-        'someone@example.org',
-        'alice.liddell@siroe.example',
-        message,
+      await readsBackUnchanged(
+        'alice',
+        subject,
+        await fromTheInternet('alice.liddell@siroe.example', subject),
       );
-      await readsBackUnchanged('alice', subject, message);
     });
 
     test('mail to a forwarding address leaves the site through the outbound tier to the forward target, by MX, unchanged', async () => {
       const subject = `e2e-journey-forward-${tag}`;
-      const message = compose('someone@example.org', 'dan@siroe.example', subject);
-      await send(
-        ZONES.internet,
-        balancer(deployed.balancer.smtp),
-        'someone@example.org',
-        'dan@siroe.example',
-        message,
-      );
+      const message = await fromTheInternet('dan@siroe.example', subject);
       await reachedTheInternet(`dan@${TEST_INTERNET.domain}`, subject, message);
     });
 

@@ -8,14 +8,21 @@ import { SITE_NAMESPACE } from './deploy-site.ts';
 export interface PodInfo {
   readonly name: string;
   readonly uid: string;
+  readonly labels: Record<string, string>;
+  readonly images: string[];
+  readonly phase: string;
   readonly ready: boolean;
+  /** Once the pod has one. */
+  readonly ip: string | undefined;
 }
 
+/** The namespace's pods that are not being deleted. */
 export async function pods(namespace = SITE_NAMESPACE): Promise<PodInfo[]> {
   const list = JSON.parse((await kubectl(['-n', namespace, 'get', 'pods', '-o', 'json'])).stdout) as {
     items: {
-      metadata: { name: string; uid: string; deletionTimestamp?: string };
-      status: { conditions?: { type: string; status: string }[] };
+      metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
+      spec: { containers: { image: string }[] };
+      status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[] };
     }[];
   };
   return list.items
@@ -23,7 +30,11 @@ export async function pods(namespace = SITE_NAMESPACE): Promise<PodInfo[]> {
     .map((p) => ({
       name: p.metadata.name,
       uid: p.metadata.uid,
+      labels: p.metadata.labels ?? {},
+      images: p.spec.containers.map((c) => c.image),
+      phase: p.status.phase,
       ready: p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      ip: p.status.podIP,
     }));
 }
 
