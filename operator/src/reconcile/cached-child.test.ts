@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { APPLIED_HASH, childVersion, holdsApplied, projectChild } from './cached-child.ts';
+import { renderSite } from '../render/render.ts';
+import { loadExample } from '../render/test-support.ts';
+import {
+  APPLIED_HASH,
+  childVersion,
+  holdsApplied,
+  ownFieldsOf,
+  projectChild,
+  STATUS_KINDS,
+} from './cached-child.ts';
+import { memberStatus, topologyStatus, type Observed } from './status.ts';
 
 const statefulSet = (overrides: Record<string, unknown> = {}) =>
   ({
@@ -17,7 +27,11 @@ const statefulSet = (overrides: Record<string, unknown> = {}) =>
       annotations: { [APPLIED_HASH]: 'h1' },
       ownerReferences: [{ apiVersion: 'mtopo.dev/v1alpha1', kind: 'MTARelay', name: 'edge', uid: 'r1' }],
       managedFields: [
-        { manager: 'mtopo-operator', operation: 'Apply', fieldsV1: { 'f:spec': {} } },
+        {
+          manager: 'mtopo-operator',
+          operation: 'Apply',
+          fieldsV1: { 'f:spec': { 'f:replicas': {}, 'f:serviceName': {} } },
+        },
         { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: {} },
         {
           manager: 'kube-controller-manager',
@@ -60,6 +74,87 @@ describe('projectChild', () => {
     const projected = projectChild(edited, 'mtopo-operator');
     assert.deepEqual(projected.metadata?.managedFields, [{ manager: 'kubectl-edit', operation: 'Update' }]);
     assert.equal(holdsApplied(projected, statefulSet(), 'h1'), false);
+  });
+
+  it('keeps a digest of our own field set, which a removal of one of our fields changes', () => {
+    const projected = projectChild(statefulSet(), 'mtopo-operator');
+    assert.match(ownFieldsOf(projected), /^.{16}$/);
+    // What the API server leaves after `kubectl patch --type=json -p '[{"op":"remove",…}]'`: no
+    // entry of the remover (its field set is empty), only ours without the field.
+    const removed = statefulSet();
+    removed.metadata!.managedFields![0]!.fieldsV1 = { 'f:spec': { 'f:replicas': {} } };
+    const afterRemoval = projectChild(removed, 'mtopo-operator');
+    assert.equal(afterRemoval.metadata?.managedFields, undefined, 'no other manager is named');
+    assert.notEqual(ownFieldsOf(afterRemoval), ownFieldsOf(projected));
+    assert.notEqual(childVersion(afterRemoval), childVersion(projected));
+    assert.equal(holdsApplied(afterRemoval, statefulSet(), 'h1'), true, 'the stamp alone cannot tell');
+    assert.equal(
+      holdsApplied(afterRemoval, statefulSet(), 'h1', ownFieldsOf(projected)),
+      false,
+      'our last field set can',
+    );
+  });
+
+  it('keeps the same of a PartialObjectMetadata as of the whole object', () => {
+    const whole = statefulSet();
+    const { metadata } = whole;
+    const partial = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata } as KubernetesObject;
+    const fromWhole = projectChild(whole, 'mtopo-operator');
+    const fromPartial = projectChild(partial, 'mtopo-operator');
+    assert.equal(childVersion(fromPartial), childVersion(fromWhole));
+    assert.deepEqual(fromPartial, withoutStatus(fromWhole), 'all of it but the status');
+  });
+});
+
+function withoutStatus(o: KubernetesObject): KubernetesObject {
+  const { status: _status, ...rest } = o as KubernetesObject & { status?: unknown };
+  return rest;
+}
+
+describe('STATUS_KINDS', () => {
+  // Every child of the example site, each with every status field any kind has: a status read
+  // from a kind outside STATUS_KINDS (which is watched as metadata only) would change the result.
+  const { site, objects } = renderSite(loadExample('minimal'));
+  const everything = {
+    observedGeneration: 1,
+    replicas: 9,
+    readyReplicas: 9,
+    updatedReplicas: 9,
+    availableReplicas: 9,
+    currentHealthy: 9,
+    loadBalancer: { ingress: [{ ip: '192.0.2.9' }] },
+    conditions: [{ type: 'Ready', status: 'True' }],
+  };
+  const observed = (withStatus: (kind: string) => boolean): Observed =>
+    new Map(
+      objects.map((o) => [
+        `${o.kind}/${o.metadata?.name}`,
+        {
+          ...o,
+          metadata: { ...o.metadata, generation: 1 },
+          ...(withStatus(o.kind ?? '') ? { status: everything } : {}),
+        } as KubernetesObject,
+      ]),
+    );
+  const statuses = (seen: Observed) => [
+    topologyStatus(site, seen, [], [], undefined, '2026-01-02T00:00:00Z'),
+    ...[...site.relays, ...site.pools].map((tier) =>
+      memberStatus(site, tier, 1, seen, [], [], undefined, '2026-01-02T00:00:00Z'),
+    ),
+  ];
+
+  it('names every kind whose status the site status reads', () => {
+    assert.deepEqual(statuses(observed((kind) => STATUS_KINDS.has(kind))), statuses(observed(() => true)));
+  });
+
+  it('names none whose status is never read', () => {
+    for (const kind of STATUS_KINDS) {
+      assert.notDeepEqual(
+        statuses(observed((k) => STATUS_KINDS.has(k) && k !== kind)),
+        statuses(observed((k) => STATUS_KINDS.has(k))),
+        `the status of ${kind} is read`,
+      );
+    }
   });
 });
 

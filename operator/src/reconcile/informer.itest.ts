@@ -98,6 +98,67 @@ describe('the informer on a real API server', () => {
   });
 });
 
+describe('a metadata-only informer on a real API server', () => {
+  it('lists and watches PartialObjectMetadata, each kept as its own kind, with no data', async (t) => {
+    const namespace = await createTestNamespace(t);
+    await applyManifests(admin, [
+      ...Array.from({ length: 3 }, (_, i) => configMap(namespace, `listed-${i}`, 'old')),
+    ]);
+    const client = new KubeClient(admin, { fieldManager: 'test' });
+    const seen: KubernetesObject[] = [];
+    const informer = new Informer(client, {
+      kind: 'ConfigMap',
+      namespace,
+      metadataOnly: true,
+      // Pages of 2: the metadata list is paged like the whole one.
+      watch: { pageSize: 2 },
+      onChange: (_before, after) => after && seen.push(after),
+      onRestart: () => {},
+      log,
+    });
+    informer.start();
+    t.after(() => informer.stop());
+    await informer.waitForSync();
+    const listed = informer.list(namespace).filter((o) => o.metadata?.name?.startsWith('listed-'));
+    assert.equal(listed.length, 3);
+    await applyManifests(admin, [
+      {
+        ...configMap(namespace, 'listed-0', 'new'),
+        metadata: { name: 'listed-0', namespace, labels: { a: 'b' } },
+      },
+    ]);
+    const updated = await waitFor('the watch delivers the update', () =>
+      seen.find((o) => o.metadata?.name === 'listed-0' && o.metadata.labels?.a === 'b'),
+    );
+    for (const object of [...listed, updated]) {
+      assert.equal(object.kind, 'ConfigMap', 'the kind watched, not PartialObjectMetadata');
+      assert.equal(object.apiVersion, 'v1');
+      assert.equal(valueOf(object), undefined, 'no data came');
+      assert.match(object.metadata?.resourceVersion ?? '', /^\d+$/);
+      assert.ok(object.metadata?.uid);
+    }
+  });
+
+  it('syncs on an empty list (a PartialObjectMetadataList with "items": null)', async (t) => {
+    const namespace = await createTestNamespace(t);
+    const restarts: string[] = [];
+    const informer = new Informer(new KubeClient(admin, { fieldManager: 'test' }), {
+      kind: 'ConfigMap',
+      namespace,
+      labelSelector: 'app.kubernetes.io/managed-by=nobody',
+      metadataOnly: true,
+      onChange: () => {},
+      onRestart: (_kind, reason) => restarts.push(reason),
+      log,
+    });
+    informer.start();
+    t.after(() => informer.stop());
+    await waitFor('synced, or failed', () => informer.synced || restarts.length > 0);
+    assert.deepEqual(restarts, [], 'the list did not fail');
+    assert.deepEqual(informer.list(namespace), []);
+  });
+});
+
 describe('lists on a real API server', () => {
   it('follows continue tokens page by page to the whole list', async (t) => {
     const namespace = await createTestNamespace(t);

@@ -58,6 +58,12 @@ export interface InformerOptions {
    * full object never outlives its page. Default: all of it but managedFields.
    */
   project?: (object: KubernetesObject) => KubernetesObject;
+  /**
+   * List and watch the metadata only (PartialObjectMetadata, as client-go's metadata informer), for
+   * a kind whose spec, data and status the operator never reads: the API server sends, and the
+   * operator parses, a fraction of each object.
+   */
+  metadataOnly?: boolean;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -166,12 +172,13 @@ export class Informer {
    * while no watch does: the watch that follows starts at this list's resourceVersion.
    */
   async #relist(): Promise<string> {
-    const { kind, namespace, labelSelector, onChange } = this.#options;
+    const { kind, namespace, labelSelector, onChange, metadataOnly } = this.#options;
     const { items, resourceVersion } = await this.#client.list(kind, namespace, {
       pageSize: this.#timings.pageSize,
       signal: this.#stop.signal,
       project: this.#project,
       ...(labelSelector ? { labelSelector } : {}),
+      ...(metadataOnly ? { metadataOnly } : {}),
     });
     const fresh = new Map(items.map((o) => [keyOf(o), o]));
     for (const [key, old] of this.#store.entries()) if (!fresh.has(key)) onChange(old, undefined);
@@ -192,7 +199,7 @@ export class Informer {
   }
 
   async #run(): Promise<void> {
-    const { kind, namespace, labelSelector, onChange, onRestart, log } = this.#options;
+    const { kind, namespace, labelSelector, onChange, onRestart, log, metadataOnly } = this.#options;
     let failures = 0;
     let resourceVersion: string | undefined;
     while (!this.#stop.signal.aborted) {
@@ -206,6 +213,7 @@ export class Informer {
           silenceMs: this.#timings.silenceMs,
           timeoutSeconds: this.#timings.timeoutSeconds,
           onSilent: () => (silent = true),
+          ...(metadataOnly ? { metadataOnly } : {}),
         })) {
           failures = 0;
           if (event.type === 'ERROR') {

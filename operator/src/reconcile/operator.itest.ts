@@ -259,6 +259,54 @@ describe('the operator on a real API server', () => {
     });
   });
 
+  it('repairs a child it watches as metadata only: deleted, edited, a field or an owner removed', async (t) => {
+    // ConfigMaps, NetworkPolicies, ServiceAccounts and budgets reach the operator as metadata only
+    // (cached-child.ts STATUS_KINDS): their spec and data are never in its cache.
+    const namespace = await createTestNamespace(t);
+    const objects = exampleIn(namespace);
+    const { writes } = startOperator(t, namespace);
+    await applyManifests(admin, objects, { fieldManager: 'kubectl' });
+    await converged(namespace, objects);
+    await settled(writes);
+    type Child = KubernetesObject & { data?: Record<string, string>; spec?: { policyTypes?: string[] } };
+    const child = async (kind: string, name: string) =>
+      (await get(kind, namespace, name)) as Child | undefined;
+    const budget = (await child('PodDisruptionBudget', 'edge-mta'))!;
+    await client.delete('PodDisruptionBudget', namespace, 'edge-mta');
+    await waitFor('the budget recreated', async () => {
+      const now = await child('PodDisruptionBudget', 'edge-mta');
+      return now && now.metadata?.uid !== budget.metadata?.uid;
+    });
+
+    const config = 'inbound-mta-config';
+    const rendered = (await child('ConfigMap', config))!.data;
+    await client.merge('ConfigMap', namespace, config, { data: { 'config.json': '{}' } });
+    await waitFor('the edited ConfigMap restored', async () => {
+      const now = await child('ConfigMap', config);
+      return JSON.stringify(now?.data) === JSON.stringify(rendered) && now?.metadata?.resourceVersion;
+    });
+    // A removal leaves no other manager's name in managedFields, only ours without the field.
+    await client.merge('ConfigMap', namespace, config, { data: { 'config.json': null } });
+    await waitFor('the removed key restored', async () => {
+      const now = await child('ConfigMap', config);
+      return JSON.stringify(now?.data) === JSON.stringify(rendered);
+    });
+
+    await client.merge('NetworkPolicy', namespace, 'edge-mta', { spec: { policyTypes: ['Ingress'] } });
+    await waitFor('the edited policy restored', async () => {
+      const now = await child('NetworkPolicy', 'edge-mta');
+      return JSON.stringify(now?.spec?.policyTypes) === JSON.stringify(['Ingress', 'Egress']);
+    });
+    // An owner reference removed changes neither a generation nor a label: only our field set.
+    for (const kind of ['NetworkPolicy', 'ServiceAccount']) {
+      await client.merge(kind, namespace, 'edge-mta', { metadata: { ownerReferences: null } });
+      await waitFor(`the ${kind}'s owner reference restored`, async () => {
+        const now = await child(kind, 'edge-mta');
+        return now?.metadata?.ownerReferences?.[0]?.kind === 'MTARelay';
+      });
+    }
+  });
+
   it('removes the children of a deleted relay and prunes what it owns but no longer wants', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = exampleIn(namespace);

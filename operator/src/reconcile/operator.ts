@@ -7,7 +7,7 @@ import { KINDS } from '../api/kinds.ts';
 import type { DefaultImages } from '../render/images.ts';
 import { LABEL_TOPOLOGY, MANAGED_BY } from '../render/labels.ts';
 import { CHILD_KINDS } from '../render/render.ts';
-import { projectChild } from './cached-child.ts';
+import { projectChild, STATUS_KINDS } from './cached-child.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type WatchTimings } from './informer.ts';
 import type { ClusterAccess } from './kube/cluster-access.ts';
@@ -80,6 +80,7 @@ export class Operator {
         labelSelector?: string;
         optional?: boolean;
         project?: (o: KubernetesObject) => KubernetesObject;
+        metadataOnly?: boolean;
       } = {},
     ) =>
       this.#informers.set(
@@ -99,8 +100,10 @@ export class Operator {
       informer(kind, {
         labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
         optional: kind === 'Certificate',
-        // Of a child the operator reads its metadata and status only (cached-child.ts).
+        // Of a child the operator reads its metadata and status only (cached-child.ts), and of
+        // most kinds no status: those it lists and watches as metadata.
         project: (o) => projectChild(o, options.fieldManager),
+        metadataOnly: !STATUS_KINDS.has(kind),
       });
     }
     const cache: Cache = {

@@ -138,14 +138,22 @@ function parseBody(text: string): Record<string, unknown> {
  */
 export type Answer = 'object' | 'metadata';
 
-const ACCEPT: Record<Answer, string> = {
+/**
+ * The same for reads: a list or watch of metadata only answers PartialObjectMetadataList (a list)
+ * and PartialObjectMetadata (each watch event), as client-go's metadata informer asks. The kind an
+ * item carries is then PartialObjectMetadata; the client puts the listed kind back.
+ */
+type Accept = Answer | 'metadata-list';
+
+const ACCEPT: Record<Accept, string> = {
   object: 'application/json',
   metadata: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+  'metadata-list': 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
 };
 
 interface RequestInit {
   body?: unknown;
-  accept?: Answer;
+  accept?: Accept;
   contentType?: string;
   query?: Record<string, string>;
   signal?: AbortSignal;
@@ -288,19 +296,29 @@ export class KubeClient {
       signal?: AbortSignal;
       /** What to keep of each item, applied page by page (an informer keeps a part of each object). */
       project?: (item: KubernetesObject) => KubernetesObject;
+      /** Only each item's metadata (PartialObjectMetadata): no spec, data or status. */
+      metadataOnly?: boolean;
     } = {},
   ): Promise<ListResult<T>> {
     const type = resourceOf(kind);
     const path = collectionPath(type, namespace);
-    // Lists carry no kind on their items; the rest of the operator relies on it.
+    // Lists carry no kind on their items (or PartialObjectMetadata's); the rest of the operator relies on it.
     const apiVersion = apiVersionOf(type);
     const project = options.project ?? ((item: KubernetesObject) => item);
     const page: PageFetcher<T> = async (query) => {
-      const answer = await this.#json<ListPage<T>>(HttpMethod.GET, 'list', kind, path, {
-        query: { ...query, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const items = answer.items.map((item) => project({ ...item, apiVersion, kind }) as T);
+      const answer = await this.#json<Omit<ListPage<T>, 'items'> & { items: T[] | null }>(
+        HttpMethod.GET,
+        'list',
+        kind,
+        path,
+        {
+          query: { ...query, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) },
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.metadataOnly ? { accept: 'metadata-list' as const } : {}),
+        },
+      );
+      // An empty PartialObjectMetadataList says `"items": null`.
+      const items = (answer.items ?? []).map((item) => project({ ...item, apiVersion, kind }) as T);
       return { ...answer, items };
     };
     return listAllPages(page, options.pageSize ?? DEFAULT_PAGE_SIZE);
@@ -468,6 +486,8 @@ export class KubeClient {
       timeoutSeconds: number;
       /** Called when the watch is ended for silence (rather than by the server). */
       onSilent?: () => void;
+      /** Each event's object as its metadata only (PartialObjectMetadata). */
+      metadataOnly?: boolean;
     },
   ): AsyncGenerator<WatchEvent> {
     const type: ResourceType = resourceOf(kind);
@@ -495,6 +515,7 @@ export class KubeClient {
       const response = await this.#request(HttpMethod.GET, collectionPath(type, namespace), {
         query,
         signal: local.signal,
+        ...(options.metadataOnly ? { accept: 'metadata' as const } : {}),
       });
       if (!response.ok || !response.body) {
         const text = await response.text();
@@ -516,8 +537,9 @@ export class KubeClient {
         if (!line.trim()) continue;
         const event = JSON.parse(line) as WatchEvent;
         if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') {
-          event.object.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
-          event.object.kind ??= kind;
+          // The watched kind, also where a metadata watch says PartialObjectMetadata.
+          event.object.apiVersion = apiVersionOf(type);
+          event.object.kind = kind;
         }
         yield event;
       }

@@ -2,14 +2,15 @@
 // object carries a hash of itself (cached-child.ts, APPLIED_HASH), and what the server answered to
 // our last apply is remembered (that hash and the child's version: generation, labels and
 // annotations). A child still at that version, or stamped with the hash we would apply and written
-// by no one else since (after a restart, with nothing remembered), needs nothing: the cache need not
-// keep its spec to tell, and the server's normalising of a value (a quantity, a dropped empty field)
+// by no one else since, with none of our fields removed (after a restart, with nothing remembered, a
+// removal made while the operator was away cannot be told), needs nothing: the cache need not keep
+// its spec to tell, and the server's normalising of a value (a quantity, a dropped empty field)
 // never makes a child look changed.
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Finding, Site } from '../../render/site.ts';
-import { APPLIED_HASH, childVersion, holdsApplied } from '../cached-child.ts';
+import { APPLIED_HASH, childVersion, holdsApplied, ownFieldsOf, projectChild } from '../cached-child.ts';
 import type { KubeClient } from '../kube/rest-client.ts';
 import { ownerOfChild } from '../ownership.ts';
 import { describeApplyError } from './apply-errors.ts';
@@ -25,6 +26,8 @@ interface InSync {
   readonly hash: string;
   /** The live object's version (cached-child.ts childVersion) when it was known to hold exactly that. */
   readonly version: string;
+  /** The digest of our field set then (cached-child.ts ownFieldsOf). */
+  readonly ownFields: string;
 }
 
 export interface ApplyReport {
@@ -98,14 +101,20 @@ export class ChildApplier {
         children.set(key, last);
         continue;
       }
-      if (live && holdsApplied(live, object, hash)) {
-        children.set(key, { hash, version: childVersion(live) });
+      // Changed since, but maybe not by a hand (the Deployment controller's revision annotation):
+      // still ours if stamped so, written by no one else, and none of our fields removed.
+      const knownFields = last?.hash === hash ? last.ownFields : undefined;
+      if (live && holdsApplied(live, object, hash, knownFields)) {
+        children.set(key, { hash, version: childVersion(live), ownFields: ownFieldsOf(live) });
         continue;
       }
       try {
         // Only the answer's version is kept: its metadata is all it needs (childVersion).
-        const answer = await this.#client.apply(stamped(object, hash), { answer: 'metadata' });
-        children.set(key, { hash, version: childVersion(answer) });
+        const answer = projectChild(
+          await this.#client.apply(stamped(object, hash), { answer: 'metadata' }),
+          this.#client.fieldManager,
+        );
+        children.set(key, { hash, version: childVersion(answer), ownFields: ownFieldsOf(answer) });
         const verb = live ? 'updated' : 'created';
         this.#log.debug({ topology: `${namespace}/${siteName}`, kind, name }, verb);
         applied.push(`${verb} ${kind} ${name}`);
