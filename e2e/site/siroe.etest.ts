@@ -314,6 +314,33 @@ describe('siroe on the real node', () => {
       assert.match(dump, new RegExp(`out to the internet ${tag}`));
     });
 
+    test("a client submits through the MMP pool's SMTP proxy to a legacy user: outbound hands it to the gateway, which delivers to the legacy Postfix", async () => {
+      const subject = `e2e-journey-submit-legacy-${tag}`;
+      const to = `dave@${LEGACY_DOMAIN}`;
+      const sent = await sendMail(
+        deployed.outside,
+        ZONES.engineer,
+        balancer(deployed.balancer.submission),
+        { from: 'carol@siroe.example', to, subject, body: `to the legacy system ${tag}\n` },
+        { user: 'carol', password: 'carol-pw' },
+      );
+      assert.ok(sent.accepted, sent.transcript);
+      const message = await waitFor(
+        `${subject} at the legacy Postfix`,
+        () => deployed.legacy.messages().find((m) => m.includes(`Subject: ${subject}`)),
+        WAIT,
+      );
+      assert.match(message, new RegExp(`Delivered-To: ${to.replace(/\./g, '\\.')}`));
+      assert.match(message, new RegExp(`to the legacy system ${tag}`));
+      const outbound = await tierLogs('app.kubernetes.io/instance=outbound-mta');
+      assert.ok(
+        outbound
+          .split('\n')
+          .some((l) => l.includes('delivered') && l.includes(to) && l.includes('"destination":"gateway"')),
+        `the outbound tier logs its delivery of ${to} to the gateway`,
+      );
+    });
+
     test('POP-before-SMTP: after a POP3 login from an address, a submission from there without AUTH is taken as that user', async () => {
       const subject = `e2e-journey-pop-before-smtp-${tag}`;
       await readBack(
