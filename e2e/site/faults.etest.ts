@@ -45,7 +45,9 @@ describe('siroe on the real node: faults', () => {
   const report = (fault: string, line: string) => process.stderr.write(`fault: ${fault}: ${line}\n`);
 
   before(async () => {
-    deployed = await deploySite({ storeReplicas: 2, operatorReplicas: 2 });
+    // The chart goes on as Argo CD puts it on (helm template, server-side apply): the operator's
+    // NetworkPolicy is then its fallback, which every fault below has the operator work behind.
+    deployed = await deploySite({ storeReplicas: 2, operatorReplicas: 2, operatorInstall: 'template' });
     reader = {
       outside: deployed.outside,
       source: ZONES.contractor,
@@ -100,6 +102,26 @@ describe('siroe on the real node: faults', () => {
     );
     assert.deepEqual(counts.fiveXXReplies, [], 'no sender sees a 5xx');
   }
+
+  test("installed from `helm template` (no lookup), the operator runs behind its policy's fallback: egress to the API server's ports only", async () => {
+    const policy = JSON.parse(
+      (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'networkpolicy', 'mtopo', '-o', 'json'])).stdout,
+    ) as { spec: { policyTypes: string[]; egress: { ports: { port: number }[]; to?: unknown[] }[] } };
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(
+      policy.spec.egress.map((e) => ({ ports: e.ports.map((p) => p.port), to: e.to })),
+      [{ ports: [443, 6443], to: undefined }],
+      'any address, on 443 and 6443 only',
+    );
+    // Both replicas are Ready, and one leads: they reach the API server through the policy.
+    const operators = await pods(OPERATOR_NAMESPACE);
+    assert.equal(operators.filter((p) => p.ready).length, 2, JSON.stringify(operators));
+    const holder = await jsonpathOf('lease/mtopo-operator', '{.spec.holderIdentity}', OPERATOR_NAMESPACE);
+    assert.ok(
+      operators.some((p) => p.name === holder),
+      `the Lease names a running replica: ${holder}`,
+    );
+  });
 
   test('a deleted pod comes back and the site is Ready again', async () => {
     const before = await podUid('inbound-mta-0');
