@@ -40,6 +40,7 @@ const ARGO = 'argocd-controller';
 const FLUX = 'kustomize-controller';
 const ARGO_APP = 'mail';
 const TRACKING_ID = 'argocd.argoproj.io/tracking-id';
+const PAUSED = 'mtopo.dev/paused';
 const FLUX_LABELS = {
   'kustomize.toolkit.fluxcd.io/name': 'mail',
   'kustomize.toolkit.fluxcd.io/namespace': 'flux-system',
@@ -284,6 +285,14 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
     ]);
     assert.deepEqual(changed, [], 'nothing was written after the site settled');
     for (const resource of git) assert.equal((await live(resource)).metadata?.generation, 1);
+
+    // A pause by hand while Argo CD owns the topology: the annotation is not in Git, and Argo CD's
+    // next sync (server-side apply) leaves a field it never applied alone.
+    await kubectl(['annotate', '-n', namespace, 'messagingtopology', 'small', `${PAUSED}=true`]);
+    await argoSync(annotated, { force: false });
+    const topology = await live(git[0]!);
+    assert.equal(topology.metadata?.annotations?.[PAUSED], 'true', 'the sync kept the pause');
+    assert.deepEqual(pathsOf(topology, 'kubectl-annotate'), [`f:metadata/f:annotations/f:${PAUSED}`]);
   });
 
   it('keeps the labels and annotations a user adds to children, and puts back what the operator renders', async (t) => {
@@ -431,6 +440,20 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
       'edge-mta',
       'app.kubernetes.io/part-of=elsewhere',
     ]);
+    // Replicas are rendered from the relay's spec.replicas: a scale (what an autoscaler would do)
+    // is put back too. Scale the relay or pool instead.
+    await kubectl(['scale', '-n', namespace, 'statefulset', 'edge-mta', '--replicas=5']);
+    await waitFor(
+      'the scale put back',
+      async () => {
+        const set = (await live({
+          kind: 'StatefulSet',
+          metadata: { namespace, name: 'edge-mta' },
+        })) as KubernetesObject & { spec?: { replicas?: number } };
+        return set.spec?.replicas === 2;
+      },
+      60_000,
+    );
     const repaired = await waitFor(
       'the drift repaired',
       async () => {
@@ -449,7 +472,7 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
     );
     assert.ok(pathsOf(repaired, OPERATOR).includes('f:metadata/f:labels/f:app.kubernetes.io/part-of'));
     assert.ok(
-      !writers(repaired).some((w) => w.startsWith('kubectl ')),
+      !writers(repaired).some((w) => w === 'kubectl Apply' || w.startsWith('kubectl-label ')),
       `the forced apply and the label edit left nothing behind: ${JSON.stringify(writers(repaired))}`,
     );
     await settled(children);
