@@ -137,30 +137,72 @@ async function applyObjects(namespace: string, objects: object[]): Promise<void>
   });
 }
 
-export async function installOperator(replicas = 1): Promise<void> {
+/**
+ * How the operator's chart goes on: `helm install` (its lookup finds the API server's address for
+ * the operator's NetworkPolicy), or as Argo CD installs a chart, `helm template` applied with
+ * server-side apply: nothing can be looked up there, so the policy falls back to any address on
+ * the API server's usual ports (charts/mtopo/templates/networkpolicy.yaml).
+ */
+export type OperatorInstall = 'helm' | 'template';
+
+/** Installs the operator's chart; the function that takes it off again. */
+export async function installOperator(
+  replicas = 1,
+  how: OperatorInstall = 'helm',
+): Promise<() => Promise<unknown>> {
   const version = releaseVersion(ROOT);
   const image = (id: string) => `localhost/mtopo/${id}:${version}`;
-  const values = {
+  const values = JSON.stringify({
     image: { repository: 'localhost/mtopo/operator', tag: version, pullPolicy: 'Never' },
     images: { mta: image('mta'), store: image('store'), mmp: image('mmp') },
     replicas,
-  };
-  await helm(
-    [
-      'install',
-      'mtopo',
-      path.join(ROOT, 'charts/mtopo'),
-      '--namespace',
-      OPERATOR_NAMESPACE,
-      '--create-namespace',
-      '--values',
-      '-',
-      '--wait',
-      '--timeout',
-      '5m',
-    ],
-    { input: JSON.stringify(values), kubeconfigPath: testKubeconfigPath(), timeoutMs: 330_000 },
-  );
+  });
+  const kubeconfigPath = testKubeconfigPath();
+  const chart = path.join(ROOT, 'charts/mtopo');
+  if (how === 'helm') {
+    const uninstall = () =>
+      helm(['uninstall', 'mtopo', '--namespace', OPERATOR_NAMESPACE, '--wait'], {
+        kubeconfigPath,
+        check: false,
+        timeoutMs: 180_000,
+      });
+    const args = ['install', 'mtopo', chart, '--namespace', OPERATOR_NAMESPACE, '--create-namespace'];
+    await undoneOnFailure(uninstall, () =>
+      helm([...args, '--values', '-', '--wait', '--timeout', '5m'], {
+        input: values,
+        kubeconfigPath,
+        timeoutMs: 330_000,
+      }),
+    );
+    return uninstall;
+  }
+  const args = ['template', 'mtopo', chart, '--namespace', OPERATOR_NAMESPACE, '--skip-tests'];
+  const manifest = (await helm([...args, '--values', '-'], { input: values, kubeconfigPath })).stdout;
+  const remove = () =>
+    kubectl(['delete', '--ignore-not-found', '--wait=true', '-f', '-'], {
+      input: manifest,
+      check: false,
+      timeoutMs: 180_000,
+    });
+  await undoneOnFailure(remove, async () => {
+    await kubectl(['create', 'namespace', OPERATOR_NAMESPACE]);
+    await kubectl(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], {
+      input: manifest,
+    });
+    await kubectl(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/mtopo', '--timeout=300s'], {
+      timeoutMs: 320_000,
+    });
+  });
+  return remove;
+}
+
+async function undoneOnFailure(undo: () => Promise<unknown>, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await undo();
+    throw error;
+  }
 }
 
 export interface DeployOptions {
@@ -168,6 +210,8 @@ export interface DeployOptions {
   readonly operatorReplicas?: number;
   /** The stores' replicas, instead of the example's 3 (the faults start with 2 and scale to 3). */
   readonly storeReplicas?: number;
+  /** How the chart is installed (`helm install` by default). */
+  readonly operatorInstall?: OperatorInstall;
 }
 
 export async function deploySite(options: DeployOptions = {}): Promise<DeployedSite> {
@@ -219,14 +263,8 @@ export async function deploySite(options: DeployOptions = {}): Promise<DeployedS
         timeoutMs: 180_000,
       }),
     );
-    undo.push(() =>
-      helm(['uninstall', 'mtopo', '--namespace', OPERATOR_NAMESPACE, '--wait'], {
-        kubeconfigPath: testKubeconfigPath(),
-        check: false,
-        timeoutMs: 180_000,
-      }),
-    );
-    await installOperator(options.operatorReplicas ?? 1);
+    const uninstall = await installOperator(options.operatorReplicas ?? 1, options.operatorInstall);
+    undo.push(uninstall);
     log(`operator installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     await kubectl(['create', 'namespace', SITE_NAMESPACE]);

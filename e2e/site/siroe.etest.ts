@@ -30,7 +30,10 @@ import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
 import { LDAPS_PORT } from './outside-directory.ts';
 import { holdSession, moveUser } from './move-user.ts';
 import { pods, tierLogs, type PodInfo } from './site-state.ts';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { clusterBinDir, testKubeconfigPath } from '../../testing/control-plane/test-env.ts';
+import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
 
 const VERSION = releaseVersion(path.resolve(import.meta.dirname, '../..'));
 
@@ -314,6 +317,33 @@ describe('siroe on the real node', () => {
       assert.match(dump, new RegExp(`out to the internet ${tag}`));
     });
 
+    test("a client submits through the MMP pool's SMTP proxy to a legacy user: outbound hands it to the gateway, which delivers to the legacy Postfix", async () => {
+      const subject = `e2e-journey-submit-legacy-${tag}`;
+      const to = `dave@${LEGACY_DOMAIN}`;
+      const sent = await sendMail(
+        deployed.outside,
+        ZONES.engineer,
+        balancer(deployed.balancer.submission),
+        { from: 'carol@siroe.example', to, subject, body: `to the legacy system ${tag}\n` },
+        { user: 'carol', password: 'carol-pw' },
+      );
+      assert.ok(sent.accepted, sent.transcript);
+      const message = await waitFor(
+        `${subject} at the legacy Postfix`,
+        () => deployed.legacy.messages().find((m) => m.includes(`Subject: ${subject}`)),
+        WAIT,
+      );
+      assert.match(message, new RegExp(`Delivered-To: ${to.replace(/\./g, '\\.')}`));
+      assert.match(message, new RegExp(`to the legacy system ${tag}`));
+      const outbound = await tierLogs('app.kubernetes.io/instance=outbound-mta');
+      assert.ok(
+        outbound
+          .split('\n')
+          .some((l) => l.includes('delivered') && l.includes(to) && l.includes('"destination":"gateway"')),
+        `the outbound tier logs its delivery of ${to} to the gateway`,
+      );
+    });
+
     test('POP-before-SMTP: after a POP3 login from an address, a submission from there without AUTH is taken as that user', async () => {
       const subject = `e2e-journey-pop-before-smtp-${tag}`;
       await readBack(
@@ -446,6 +476,55 @@ describe('siroe on the real node', () => {
     assert.ok(mmp.includes(ZONES.contractor));
     // The balancer's own address is what the pods see on the wire; it must not pass for the client.
     assert.ok(!/client[^\n]*10\.251\.0\.1\b/.test(mmp), 'the MMP logs the balancer as a client');
+  });
+
+  test('kubectl mtopo route asks a running MTA tier where an address goes, as its RCPT TO decides', async () => {
+    // As a user runs it: the CLI with the kubeconfig and kubectl on the PATH, nothing else.
+    const mtopo = async (...args: string[]) => {
+      const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [path.join(REPO_ROOT, 'operator/src/cli/main.ts'), 'route', ...args],
+          {
+            env: {
+              ...process.env,
+              KUBECONFIG: testKubeconfigPath(),
+              PATH: `${clusterBinDir()}:${process.env.PATH ?? ''}`,
+            },
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout;
+    };
+    const alice = await mtopo('alice@siroe.example', '-n', SITE_NAMESPACE);
+    assert.match(alice, /^Asked inbound-mta-\d \(MTARelay inbound, inbound\):$/m);
+    assert.match(alice, /^ {2}at RCPT TO: accepted \(250\)$/m);
+    assert.match(
+      alice,
+      /→ alice@siroe\.example: deliver via LMTP siroe-store-0\.siroe-store\.mail\.svc\.cluster\.local:\d+/,
+    );
+    const json = (text: string) =>
+      JSON.parse(text) as {
+        atRcpt: string;
+        destinations: { address: string; outcome: string; via?: string }[];
+      };
+    const unknown = json(
+      await mtopo('nobody-here@siroe.example', 'siroe', '-n', SITE_NAMESPACE, '-o', 'json'),
+    );
+    assert.match(unknown.atRcpt, /^refused: 550 5\.1\.1 /);
+    assert.deepEqual(unknown.destinations, []);
+    const forward = json(await mtopo('dan@siroe.example', '-n', SITE_NAMESPACE, '-o', 'json'));
+    assert.deepEqual(
+      forward.destinations.map((d) => [d.address, d.outcome]),
+      [[`dan@${TEST_INTERNET.domain}`, 'deliver']],
+    );
+    assert.match(forward.destinations[0]!.via ?? '', /^SMTP outbound-mta\./);
+    // The edge answers as it does at RCPT: by asking the inbound tier.
+    const atEdge = await mtopo('bob@west.siroe.example', '-n', SITE_NAMESPACE, '--tier', 'edge');
+    assert.match(atEdge, /^Asked edge-mta-\d \(MTARelay edge, internet\):$/m);
+    assert.match(atEdge, /at RCPT TO: accepted \(250\)/);
   });
 
   test('the walls hold on the enforcer, flow by flow, as the firewall model draws them', async () => {
