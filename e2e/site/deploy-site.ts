@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { imageSpec, releaseVersion } from '../../images/build/catalogue.ts';
-import { importImage, writeImageArchive, type ContainerdTarget } from '../../images/build/index.ts';
+import { importImage, tagImage, writeImageArchive, type ContainerdTarget } from '../../images/build/index.ts';
 import { certificateDnsNames } from '../../operator/src/render/certificate.ts';
 import { renderSite } from '../../operator/src/render/render.ts';
 import type { Site } from '../../operator/src/render/site.ts';
@@ -105,14 +105,15 @@ export interface DeployedSite {
 
 const log = (line: string): void => void process.stderr.write(`site: ${line}\n`);
 
-async function importProgramImages(scratch: string): Promise<void> {
+async function nodeContainerd(): Promise<ContainerdTarget> {
   const state = readNodeState();
   if (state === undefined) throw new Error('no node is running (e2e/global-setup.ts starts one)');
   const binaries = await ensureNodeBinaries();
-  const target: ContainerdTarget = {
-    address: state.containerdSocket,
-    ctr: path.join(binaries.containerd, 'ctr'),
-  };
+  return { address: state.containerdSocket, ctr: path.join(binaries.containerd, 'ctr') };
+}
+
+async function importProgramImages(scratch: string): Promise<void> {
+  const target = await nodeContainerd();
   for (const id of PROGRAM_IMAGES) {
     const spec = imageSpec(ROOT, id);
     const built = await writeImageArchive(spec, path.join(scratch, `${id}.tar`));
@@ -137,6 +138,35 @@ async function applyObjects(namespace: string, objects: object[]): Promise<void>
   });
 }
 
+const programImageName = (id: string, tag = releaseVersion(ROOT)) => `localhost/mtopo/${id}:${tag}`;
+
+/** A program's image under another tag on the node, as a new release brings it; its name. */
+export async function retagProgramImage(id: string, tag: string): Promise<string> {
+  const name = programImageName(id, tag);
+  await tagImage(await nodeContainerd(), programImageName(id), name);
+  return name;
+}
+
+/** `helm upgrade` of the installed chart to this one, with these values over those it has. */
+export async function upgradeOperator(values: object): Promise<void> {
+  await helm(
+    [
+      'upgrade',
+      'mtopo',
+      path.join(ROOT, 'charts/mtopo'),
+      '--namespace',
+      OPERATOR_NAMESPACE,
+      '--reuse-values',
+      '--values',
+      '-',
+      '--wait',
+      '--timeout',
+      '5m',
+    ],
+    { input: JSON.stringify(values), kubeconfigPath: testKubeconfigPath(), timeoutMs: 330_000 },
+  );
+}
+
 /**
  * How the operator's chart goes on: `helm install` (its lookup finds the API server's address for
  * the operator's NetworkPolicy), or as Argo CD installs a chart, `helm template` applied with
@@ -150,11 +180,9 @@ export async function installOperator(
   replicas = 1,
   how: OperatorInstall = 'helm',
 ): Promise<() => Promise<unknown>> {
-  const version = releaseVersion(ROOT);
-  const image = (id: string) => `localhost/mtopo/${id}:${version}`;
   const values = JSON.stringify({
-    image: { repository: 'localhost/mtopo/operator', tag: version, pullPolicy: 'Never' },
-    images: { mta: image('mta'), store: image('store'), mmp: image('mmp') },
+    image: { repository: 'localhost/mtopo/operator', tag: releaseVersion(ROOT), pullPolicy: 'Never' },
+    images: { mta: programImageName('mta'), store: programImageName('store'), mmp: programImageName('mmp') },
     replicas,
   });
   const kubeconfigPath = testKubeconfigPath();
