@@ -14,7 +14,8 @@
 // before each phase.
 //
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
-//        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--cpu-prof DIR]
+//        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
+//        [--mmp-node-args=--perf-basic-prof,…]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/te
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
 import { openFileLimit, treeCpuSeconds, treeRssMiB } from './rss.ts';
 import { startNginxMail } from './nginx.ts';
+import { compileMmp } from './compiled-mmp.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,9 +47,14 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '9900' },
     // The MMP's environment: the one the operator renders for its Deployment, none, or given.
     'mmp-env': { type: 'string', default: 'rendered' },
+    // The MMP's code: compiled to JavaScript as its image ships it (the default), or the .ts sources
+    // stripped by Node at load, as the tests run them.
+    'mmp-code': { type: 'string', default: 'compiled' },
     out: { type: 'string', default: 'bench/mmp/results/latest.json' },
     /** A folder for the MMP's V8 CPU profile (--cpu-prof), written when it exits. */
     'cpu-prof': { type: 'string' },
+    /** More Node flags for the MMP, comma-separated (--perf-basic-prof, for `perf record -p`). */
+    'mmp-node-args': { type: 'string', default: '' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -71,6 +78,8 @@ function mmpEnv(spec: string): Record<string, string> {
   );
 }
 const MMP_ENV = mmpEnv(values['mmp-env']);
+if (!['compiled', 'ts'].includes(values['mmp-code']))
+  throw new Error(`--mmp-code ${values['mmp-code']}: compiled or ts`);
 
 /** `uptime`'s line, for the record: every wall-clock figure depends on it. */
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
@@ -154,8 +163,12 @@ try {
     mmpDir,
     undefined,
     {
-      nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+      nodeArgs: [
+        ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+        ...values['mmp-node-args'].split(',').filter(Boolean),
+      ],
       env: MMP_ENV,
+      ...(values['mmp-code'] === 'compiled' ? { main: compileMmp(join(dir.path, 'mmp-code')) } : {}),
     },
   );
   // The MMP's RSS once it listens, before any session: its base, whatever the load does later.
@@ -276,8 +289,9 @@ try {
   }
   const result = {
     when: new Date().toISOString(),
-    command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']}`,
+    command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']}`,
     mmpEnv: MMP_ENV,
+    mmpCode: values['mmp-code'],
     mmpStartMiB,
     logins,
     throughput,

@@ -75,7 +75,11 @@ const nextSessionId = () => `${SESSION_PREFIX}${(++sessions).toString(36)}`;
 
 export function startClientSession(o: ClientSessionOptions): ClientSession {
   const sessionId = nextSessionId();
-  const log = o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener });
+  // Made on first use: most sessions log nothing below info, and a pino child per connection showed
+  // in the login profile.
+  let child: Logger | undefined;
+  const log = () =>
+    (child ??= o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener }));
   let socket: Socket = o.socket;
   let core: PreLoginSession | undefined;
   let spliced: Splice | undefined;
@@ -114,14 +118,14 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   const upgrade = (then: () => void) => {
     const context = o.secureContext();
     if (!context) {
-      log.error('no TLS certificate loaded; closing');
+      log().error('no TLS certificate loaded; closing');
       o.socket.destroy();
       return;
     }
     socket.off('data', onData);
     const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
     secure.on('error', (error) => {
-      log.info({ err: describeError(error) }, 'TLS handshake or connection failed');
+      log().info({ err: describeError(error) }, 'TLS handshake or connection failed');
       secure.destroy();
     });
     secure.once('secure', () => {
@@ -182,7 +186,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
           ? await o.loginFlow.attempt({ ...attempt, login: action.login, password: action.password })
           : await o.loginFlow.attemptByAddress(attempt);
     } catch (error) {
-      log.error({ err: describeError(error) }, 'login failed unexpectedly');
+      log().error({ err: describeError(error) }, 'login failed unexpectedly');
       result = { ok: false as const, failure: 'store-down' as const, delayMs: 0 };
     }
     if (!result.ok) {
@@ -228,7 +232,8 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       phase = 'closed';
       o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-store' }, stats.toStore);
       o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-client' }, stats.toClient);
-      log.info({ user: identity, store: storeName, ...stats }, 'session ended');
+      if (o.logger.isLevelEnabled('info'))
+        log().info({ user: identity, store: storeName, ...stats }, 'session ended');
     });
   };
 

@@ -2,11 +2,40 @@
 // or "ok"): a bounded label set, never a user or an address.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/**
+ * Open sessions by protocol and phase, counted in plain numbers and handed to the gauge when it is
+ * scraped: every connection moves it two or three times, and prom-client's labelled inc/dec (a
+ * label hash per call) showed in the login profile.
+ */
+export class SessionCounts {
+  readonly #counts = new Map<string, { labels: { protocol: string; phase: string }; open: number }>();
+
+  inc(labels: { protocol: string; phase: string }): void {
+    this.#entry(labels).open++;
+  }
+
+  dec(labels: { protocol: string; phase: string }): void {
+    this.#entry(labels).open--;
+  }
+
+  #entry(labels: { protocol: string; phase: string }) {
+    const key = `${labels.protocol}/${labels.phase}`;
+    let entry = this.#counts.get(key);
+    if (!entry) this.#counts.set(key, (entry = { labels: { ...labels }, open: 0 }));
+    return entry;
+  }
+
+  /** Each (protocol, phase) seen so far with its open count. */
+  *entries(): Iterable<{ labels: { protocol: string; phase: string }; open: number }> {
+    yield* this.#counts.values();
+  }
+}
+
 export interface MmpMetrics {
   logins: Counter<'protocol' | 'outcome'>;
   loginSeconds: Histogram<'protocol' | 'outcome'>;
   loginCache: Counter<'result'>;
-  sessions: Gauge<'protocol' | 'phase'>;
+  sessions: SessionCounts;
   splicedBytes: Counter<'protocol' | 'direction'>;
   storeConnectFailures: Counter<'protocol'>;
   refusedConnections: Counter<'listener' | 'reason'>;
@@ -14,6 +43,16 @@ export interface MmpMetrics {
 
 export function mmpMetrics(registry: Registry): MmpMetrics {
   const registers = [registry];
+  const sessions = new SessionCounts();
+  new Gauge({
+    name: 'mtopo_mmp_sessions',
+    help: 'Open client sessions, before login (pre-login) and spliced to a store (proxied).',
+    labelNames: ['protocol', 'phase'],
+    registers,
+    collect() {
+      for (const { labels, open } of sessions.entries()) this.set(labels, open);
+    },
+  });
   return {
     logins: new Counter({
       name: 'mtopo_mmp_logins_total',
@@ -34,12 +73,7 @@ export function mmpMetrics(registry: Registry): MmpMetrics {
       labelNames: ['result'],
       registers,
     }),
-    sessions: new Gauge({
-      name: 'mtopo_mmp_sessions',
-      help: 'Open client sessions, before login (pre-login) and spliced to a store (proxied).',
-      labelNames: ['protocol', 'phase'],
-      registers,
-    }),
+    sessions,
     splicedBytes: new Counter({
       name: 'mtopo_mmp_spliced_bytes_total',
       help: 'Bytes passed after login, counted when a session ends (to-store, to-client).',

@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
-import { operatorMetrics } from '../../operator/src/reconcile/metrics.ts';
+import { operatorMetrics, type OperatorMetrics } from '../../operator/src/reconcile/metrics.ts';
 import { Operator } from '../../operator/src/reconcile/operator.ts';
 import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
 import { applyManifests } from '../control-plane/index.ts';
@@ -18,12 +18,13 @@ export function exampleIn(namespace: string): KubernetesObject[] {
   return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
 }
 
-/** Starts an operator on `namespace` (stopped when the test ends) and applies the example site there. */
-export async function runExampleSite(
+/** An operator on `namespace` as above, started, and stopped when the test ends; its metrics count its requests. */
+export function startTestOperator(
   t: TestContext,
   kubeConfig: KubeConfig,
   namespace: string,
-): Promise<KubernetesObject[]> {
+): { operator: Operator; metrics: OperatorMetrics } {
+  const metrics = operatorMetrics();
   const operator = new Operator({
     kubeConfig,
     namespace,
@@ -32,11 +33,21 @@ export async function runExampleSite(
     fieldManager: 'mtopo-operator',
     leaderElection: { enabled: false },
     log: pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' }),
-    metrics: operatorMetrics(),
+    metrics,
     watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
   });
   operator.start();
   t.after(() => operator.stop());
+  return { operator, metrics };
+}
+
+/** Starts an operator on `namespace` (stopped when the test ends) and applies the example site there. */
+export async function runExampleSite(
+  t: TestContext,
+  kubeConfig: KubeConfig,
+  namespace: string,
+): Promise<KubernetesObject[]> {
+  startTestOperator(t, kubeConfig, namespace);
   const objects = exampleIn(namespace);
   await applyManifests(kubeConfig, objects, { fieldManager: 'kubectl' });
   return objects;

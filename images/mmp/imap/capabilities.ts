@@ -34,7 +34,22 @@ export interface CapabilityContext {
   plaintextLogin: boolean;
 }
 
-export function preLoginCapabilities(context: CapabilityContext): string[] {
+/**
+ * The list for one listener's settings, computed once: every session asks for it (its greeting, its
+ * literal mode), and the store's list is the config's, the same array for the program's life.
+ */
+const computed = new WeakMap<readonly string[], Map<number, readonly string[]>>();
+
+export function preLoginCapabilities(context: CapabilityContext): readonly string[] {
+  const key = (context.secure ? 1 : 0) | (context.starttls ? 2 : 0) | (context.plaintextLogin ? 4 : 0);
+  let lists = computed.get(context.store);
+  if (!lists) computed.set(context.store, (lists = new Map<number, readonly string[]>()));
+  let list = lists.get(key);
+  if (!list) lists.set(key, (list = Object.freeze(capabilityList(context))));
+  return list;
+}
+
+function capabilityList(context: CapabilityContext): string[] {
   const store = context.store.map((c) => c.toUpperCase());
   const list = ['IMAP4rev1'];
   if (store.includes('IMAP4REV2')) list.push('IMAP4rev2');

@@ -10,7 +10,7 @@ export interface ImapCommandContext {
   readonly secure: boolean;
   readonly starttlsOffered: boolean;
   readonly plaintextLogin: boolean;
-  capabilities(): string[];
+  capabilities(): readonly string[];
   /** Sends one response line (CRLF added). */
   send(line: string): void;
   /** The next client line is the answer to a continuation request (SASL), not a command. */

@@ -103,7 +103,7 @@ export class ImapPreLoginSession extends PreLoginCore<Buffer> {
     return `${tag ?? '*'} NO [${reply.imapCode}] ${reply.text}`;
   }
 
-  #capabilities(): string[] {
+  #capabilities(): readonly string[] {
     return preLoginCapabilities({
       store: this.#options.storeCapabilities,
       secure: this.secure,

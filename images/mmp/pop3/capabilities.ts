@@ -9,7 +9,19 @@ export interface Pop3CapabilityContext {
   plaintextLogin: boolean;
 }
 
-export function pop3PreLoginCapabilities(context: Pop3CapabilityContext): string[] {
+/** Computed once per listener's settings (every session's CAPA would otherwise rebuild it). */
+const computed = new WeakMap<readonly string[], Map<number, readonly string[]>>();
+
+export function pop3PreLoginCapabilities(context: Pop3CapabilityContext): readonly string[] {
+  const key = (context.secure ? 1 : 0) | (context.starttls ? 2 : 0) | (context.plaintextLogin ? 4 : 0);
+  let lists = computed.get(context.store);
+  if (!lists) computed.set(context.store, (lists = new Map<number, readonly string[]>()));
+  let list = lists.get(key);
+  if (!list) lists.set(key, (list = Object.freeze(capabilityList(context))));
+  return list;
+}
+
+function capabilityList(context: Pop3CapabilityContext): string[] {
   const list: string[] = [];
   if (context.secure || context.plaintextLogin) list.push('USER', 'SASL PLAIN');
   if (context.starttls && !context.secure) list.push('STLS');

@@ -10,7 +10,7 @@ export interface Pop3CommandContext {
   readonly secure: boolean;
   readonly starttlsOffered: boolean;
   readonly plaintextLogin: boolean;
-  capabilities(): string[];
+  capabilities(): readonly string[];
   /** The name USER gave, waiting for PASS. */
   user: string | undefined;
   send(line: string): void;

@@ -83,7 +83,7 @@ export class Pop3PreLoginSession extends PreLoginCore {
     return `-ERR [${reply.pop3Code}] ${reply.text}`;
   }
 
-  #capabilities(): string[] {
+  #capabilities(): readonly string[] {
     return pop3PreLoginCapabilities({
       store: this.#options.storeCapabilities,
       secure: this.secure,

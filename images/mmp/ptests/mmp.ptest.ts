@@ -175,6 +175,8 @@ describe('the MMP in front of two Dovecot stores', () => {
       }),
       startDovecot(join(dir.path, 'store-1'), {
         master,
+        // COMPRESS=DEFLATE after login (RFC 4978), for the test that it passes the splice.
+        extraConfig: 'protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n',
         users: [
           { name: 'frank@example.test', inbox: ['frank on store-1'] },
           { name: 'ida@example.test', inbox: ['ida on store-1'] },
@@ -435,6 +437,47 @@ SyncState *
       text.slice(start, start + Number(literal[1])) === body,
       `received ${received} bytes; the body differs`,
     );
+  });
+
+  test('COMPRESS=DEFLATE passes the splice: ImapFlow deflates its session with Dovecot through the MMP, bytes intact', async () => {
+    // Compressible, and different line by line, so that a lost or repeated chunk shows.
+    const lines = Array.from(
+      { length: 16_000 },
+      (_, i) => `${i.toString(36).padStart(6, '0')} ${'mail '.repeat(12)}\r\n`,
+    );
+    const body = `From: ida@example.test\r\nSubject: compressed\r\n\r\n${lines.join('')}`;
+    const spliced = (direction: string) =>
+      mmp.metric('mtopo_mmp_spliced_bytes_total', { protocol: 'imap', direction });
+    const [toStore0, toClient0] = [await spliced('to-store'), await spliced('to-client')];
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'ida', pass: 'ida-pw' },
+      logger: false,
+    });
+    await client.connect();
+    // The store's capabilities reach the client in its login answer: the MMP's own list lacks it.
+    assert.ok(client.capabilities.has('COMPRESS=DEFLATE'), [...client.capabilities.keys()].join(' '));
+    assert.ok((client as unknown as { _deflate?: unknown })._deflate, 'ImapFlow did not start COMPRESS');
+    const appended = await client.append('INBOX', body);
+    assert.ok(appended && appended.uid, 'APPENDUID');
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const message = await client.fetchOne(String(appended.uid), { source: true }, { uid: true });
+      assert.ok(message && message.source?.toString('latin1') === body, 'the message came back changed');
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+    // Counted when the session ends. Both ways the bytes that crossed the MMP were deflated: the
+    // message went up in the APPEND and came down in the FETCH, each far below its size.
+    await waitFor('the session to end', async () => (await spliced('to-client')) > toClient0);
+    const up = (await spliced('to-store')) - toStore0;
+    const down = (await spliced('to-client')) - toClient0;
+    assert.ok(up < body.length / 4, `${up} bytes to the store for a ${body.length}-byte APPEND`);
+    assert.ok(down < body.length / 4, `${down} bytes to the client for a ${body.length}-byte FETCH`);
   });
 
   test('a wrong password and an unknown user get the same AUTHENTICATIONFAILED, no sooner than the floor', async () => {

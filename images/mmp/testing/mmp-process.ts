@@ -30,6 +30,8 @@ export async function startMmpProcess(
     env?: Record<string, string>;
     /** Time from connect to login, shortened for a slow client's test. */
     preLoginTimeoutMs?: number;
+    /** Another entry point: the compiled main.js a benchmark runs, as the image does. */
+    main?: string;
   } = {},
 ): Promise<MmpProcess> {
   const configFile = join(dir, 'mmp-config.json');
@@ -41,7 +43,7 @@ export async function startMmpProcess(
     process.execPath,
     [
       ...(options.nodeArgs ?? []),
-      MAIN,
+      options.main ?? MAIN,
       '--config',
       configFile,
       '--listen-host',

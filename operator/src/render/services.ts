@@ -5,7 +5,6 @@ import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { PORTS, type PortKey } from '../../../images/lib/contract/ports.ts';
 import { selectorLabels, tierLabels } from './labels.ts';
 import type { PoolTier, RelayTier, Site, Tier } from './site.ts';
-import { parseDurationMs } from '../api/common.ts';
 import { exposureOf } from './exposure.ts';
 import { STORE_PORTS } from './tier-ports.ts';
 
@@ -69,21 +68,8 @@ export function renderRelayServices(site: Site, tier: RelayTier): V1Service[] {
   return [exposed(site, tier, tier.relay.spec.service), headless(site, tier, ports)];
 }
 
-/**
- * POP-before-SMTP records live in the replica that saw the login (docs/mmp.md), so a pool that
- * offers it keeps each client on one replica for the window: the client's POP or IMAP login and
- * its SMTP session then meet. (Behind a PROXY load balancer the Service sees the balancer's
- * address; that balancer must keep clients on one path itself.)
- */
-function popBeforeSmtpAffinity(tier: PoolTier): Partial<V1Service['spec']> {
-  const window = tier.pool.spec.smtpProxy?.popBeforeSmtp?.window;
-  if (window === undefined) return {};
-  // The API's limit for ClientIP affinity is one day.
-  const timeoutSeconds = Math.min(86_400, Math.max(1, Math.round(parseDurationMs(window) / 1000)));
-  return { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds } } };
-}
-
 export function renderPoolServices(site: Site, tier: PoolTier): V1Service[] {
-  const service = exposed(site, tier, tier.pool.spec.service);
-  return [{ ...service, spec: { ...service.spec, ...popBeforeSmtpAffinity(tier) } }];
+  // No sessionAffinity for POP-before-SMTP: kube-proxy keeps it per Service port, so it would pin
+  // a client's POP3 and its SMTP to a replica each, not to the same one (docs/mmp.md).
+  return [exposed(site, tier, tier.pool.spec.service)];
 }

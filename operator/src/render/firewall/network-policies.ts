@@ -40,9 +40,10 @@ export function renderNetworkPolicies(site: Site): NetworkPolicy[] {
       },
       spec: {
         podSelector: { matchLabels: { [LABEL_TOPOLOGY]: site.topology.metadata.name } },
+        // No rules: with both policy types listed, that denies all. An empty list (`ingress: []`)
+        // would say the same but is not stored (the API server drops it), so every apply of it
+        // would be a change: a write and a new generation each time a GitOps tool synced it.
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: [],
       },
     },
   ];
@@ -69,8 +70,8 @@ export function renderNetworkPolicies(site: Site): NetworkPolicy[] {
       spec: {
         podSelector: { matchLabels: selectorLabels(site, tier) },
         policyTypes: ['Ingress', 'Egress'],
-        ingress,
-        egress,
+        ...(ingress.length > 0 ? { ingress } : {}),
+        ...(egress.length > 0 ? { egress } : {}),
       },
     });
   }
