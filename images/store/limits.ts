@@ -68,6 +68,12 @@ export const imapLimits = {
   /** RFC 7888 section 4: with LITERAL- a non-synchronizing literal may be at most 4096 octets. */
   maxLiteralMinusBytes: 4096,
   /**
+   * APPEND literals from this size on (or past it for one command's literals together) go to the
+   * message file as they arrive instead of into memory: a 30 MB APPEND costs the session a few
+   * buffers, not 30 MB (twice, with the copy). Below it, one write of the whole message is cheaper.
+   */
+  streamAppendLiteralBytes: 256 * 1024,
+  /**
    * Everything one command may carry (lines and literals together), so MULTIAPPEND cannot make the
    * session hold more than this in memory. Four times the largest message leaves room for a few
    * messages at once; the message size limit itself comes from the config (APPENDLIMIT).
