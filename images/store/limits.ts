@@ -15,6 +15,13 @@ export const STORE_LIMITS = {
   keywordBytes: 100,
   /** Values of the per-message cache (a parsed MIME tree of a big multipart is a few KiB). */
   cacheValueBytes: 64 * 1024,
+  /**
+   * Messages up to this size are kept in memory once read (mailbox/small-message-cache.ts): a
+   * typical mail is 4–50 KiB, and clients read the same ones many times (headers, then body).
+   */
+  smallMessageBytes: 64 * 1024,
+  /** All of them together, for the process: 32 MiB is some thousand messages, a small part of RSS. */
+  smallMessageCacheBytes: 32 * 1024 * 1024,
   /** Accounts kept open after their last session ends, so a client that reconnects finds them warm. */
   idleAccountsKept: 500,
   idleAccountKeepMs: 60_000,

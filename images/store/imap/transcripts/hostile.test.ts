@@ -199,4 +199,28 @@ describe('a big APPEND, streamed to disk as it arrives', () => {
     assert.equal(tmpBytes(), 0);
     anonymous.close();
   });
+
+  it('answers BINARY[] of a big base64 message decoded, not with the raw file', async () => {
+    const c = await TranscriptClient.login(big.port, 'binary@example.test');
+    const body = Buffer.alloc(1536 * 1024, 'q')
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const raw = Buffer.from(
+      `Subject: b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n`,
+    );
+    c.write(`f1 APPEND INBOX {${raw.length}+}\r\n`);
+    await c.writeAndDrain(raw);
+    c.write('\r\n');
+    assert.match(await c.readLine(), /^f1 OK/);
+    await c.command('f2 SELECT INBOX');
+    c.write('f3 FETCH 1 (BINARY.PEEK[])\r\n');
+    let line = await c.readLine();
+    while (!line.startsWith('* 1 FETCH')) line = await c.readLine();
+    const size = Number(/BINARY\[\] ~?\{(\d+)\}/.exec(line)?.[1] ?? line.slice(0, 80));
+    assert.ok(
+      size > 1536 * 1024 && size < 1536 * 1024 + 200,
+      `BINARY[] is ${size} bytes (${line.slice(0, 90)}), the file ${raw.length}`,
+    );
+    c.close();
+  });
 });
