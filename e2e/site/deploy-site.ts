@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { imageSpec, releaseVersion } from '../../images/build/catalogue.ts';
-import { importImage, writeImageArchive, type ContainerdTarget } from '../../images/build/index.ts';
+import { importImage, tagImage, writeImageArchive, type ContainerdTarget } from '../../images/build/index.ts';
 import { certificateDnsNames } from '../../operator/src/render/certificate.ts';
 import { renderSite } from '../../operator/src/render/render.ts';
 import type { Site } from '../../operator/src/render/site.ts';
@@ -105,14 +105,15 @@ export interface DeployedSite {
 
 const log = (line: string): void => void process.stderr.write(`site: ${line}\n`);
 
-async function importProgramImages(scratch: string): Promise<void> {
+async function nodeContainerd(): Promise<ContainerdTarget> {
   const state = readNodeState();
   if (state === undefined) throw new Error('no node is running (e2e/global-setup.ts starts one)');
   const binaries = await ensureNodeBinaries();
-  const target: ContainerdTarget = {
-    address: state.containerdSocket,
-    ctr: path.join(binaries.containerd, 'ctr'),
-  };
+  return { address: state.containerdSocket, ctr: path.join(binaries.containerd, 'ctr') };
+}
+
+async function importProgramImages(scratch: string): Promise<void> {
+  const target = await nodeContainerd();
   for (const id of PROGRAM_IMAGES) {
     const spec = imageSpec(ROOT, id);
     const built = await writeImageArchive(spec, path.join(scratch, `${id}.tar`));
@@ -137,22 +138,25 @@ async function applyObjects(namespace: string, objects: object[]): Promise<void>
   });
 }
 
-export async function installOperator(replicas = 1): Promise<void> {
-  const version = releaseVersion(ROOT);
-  const image = (id: string) => `localhost/mtopo/${id}:${version}`;
-  const values = {
-    image: { repository: 'localhost/mtopo/operator', tag: version, pullPolicy: 'Never' },
-    images: { mta: image('mta'), store: image('store'), mmp: image('mmp') },
-    replicas,
-  };
+const programImageName = (id: string, tag = releaseVersion(ROOT)) => `localhost/mtopo/${id}:${tag}`;
+
+/** A program's image under another tag on the node, as a new release brings it; its name. */
+export async function retagProgramImage(id: string, tag: string): Promise<string> {
+  const name = programImageName(id, tag);
+  await tagImage(await nodeContainerd(), programImageName(id), name);
+  return name;
+}
+
+/** `helm upgrade` of the installed chart to this one, with these values over those it has. */
+export async function upgradeOperator(values: object): Promise<void> {
   await helm(
     [
-      'install',
+      'upgrade',
       'mtopo',
       path.join(ROOT, 'charts/mtopo'),
       '--namespace',
       OPERATOR_NAMESPACE,
-      '--create-namespace',
+      '--reuse-values',
       '--values',
       '-',
       '--wait',
@@ -163,11 +167,79 @@ export async function installOperator(replicas = 1): Promise<void> {
   );
 }
 
+/**
+ * How the operator's chart goes on: `helm install` (its lookup finds the API server's address for
+ * the operator's NetworkPolicy), or as Argo CD installs a chart, `helm template` applied with
+ * server-side apply: nothing can be looked up there, so the policy falls back to any address on
+ * the API server's usual ports (charts/mtopo/templates/networkpolicy.yaml).
+ */
+export type OperatorInstall = 'helm' | 'template';
+
+/** Installs the operator's chart; the function that takes it off again. */
+export async function installOperator(
+  replicas = 1,
+  how: OperatorInstall = 'helm',
+): Promise<() => Promise<unknown>> {
+  const values = JSON.stringify({
+    image: { repository: 'localhost/mtopo/operator', tag: releaseVersion(ROOT), pullPolicy: 'Never' },
+    images: { mta: programImageName('mta'), store: programImageName('store'), mmp: programImageName('mmp') },
+    replicas,
+  });
+  const kubeconfigPath = testKubeconfigPath();
+  const chart = path.join(ROOT, 'charts/mtopo');
+  if (how === 'helm') {
+    const uninstall = () =>
+      helm(['uninstall', 'mtopo', '--namespace', OPERATOR_NAMESPACE, '--wait'], {
+        kubeconfigPath,
+        check: false,
+        timeoutMs: 180_000,
+      });
+    const args = ['install', 'mtopo', chart, '--namespace', OPERATOR_NAMESPACE, '--create-namespace'];
+    await undoneOnFailure(uninstall, () =>
+      helm([...args, '--values', '-', '--wait', '--timeout', '5m'], {
+        input: values,
+        kubeconfigPath,
+        timeoutMs: 330_000,
+      }),
+    );
+    return uninstall;
+  }
+  const args = ['template', 'mtopo', chart, '--namespace', OPERATOR_NAMESPACE, '--skip-tests'];
+  const manifest = (await helm([...args, '--values', '-'], { input: values, kubeconfigPath })).stdout;
+  const remove = () =>
+    kubectl(['delete', '--ignore-not-found', '--wait=true', '-f', '-'], {
+      input: manifest,
+      check: false,
+      timeoutMs: 180_000,
+    });
+  await undoneOnFailure(remove, async () => {
+    await kubectl(['create', 'namespace', OPERATOR_NAMESPACE]);
+    await kubectl(['apply', '--server-side', '--field-manager=argocd-controller', '-f', '-'], {
+      input: manifest,
+    });
+    await kubectl(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/mtopo', '--timeout=300s'], {
+      timeoutMs: 320_000,
+    });
+  });
+  return remove;
+}
+
+async function undoneOnFailure(undo: () => Promise<unknown>, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
 export interface DeployOptions {
   /** The operator's replicas (the chart's leader election; 1 by default, as one is enough to converge). */
   readonly operatorReplicas?: number;
   /** The stores' replicas, instead of the example's 3 (the faults start with 2 and scale to 3). */
   readonly storeReplicas?: number;
+  /** How the chart is installed (`helm install` by default). */
+  readonly operatorInstall?: OperatorInstall;
 }
 
 export async function deploySite(options: DeployOptions = {}): Promise<DeployedSite> {
@@ -219,14 +291,8 @@ export async function deploySite(options: DeployOptions = {}): Promise<DeployedS
         timeoutMs: 180_000,
       }),
     );
-    undo.push(() =>
-      helm(['uninstall', 'mtopo', '--namespace', OPERATOR_NAMESPACE, '--wait'], {
-        kubeconfigPath: testKubeconfigPath(),
-        check: false,
-        timeoutMs: 180_000,
-      }),
-    );
-    await installOperator(options.operatorReplicas ?? 1);
+    const uninstall = await installOperator(options.operatorReplicas ?? 1, options.operatorInstall);
+    undo.push(uninstall);
     log(`operator installed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
     await kubectl(['create', 'namespace', SITE_NAMESPACE]);

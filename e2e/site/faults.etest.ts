@@ -1,5 +1,5 @@
 // What goes wrong in production, on the real node (issue 13's faults), against a deployment of its
-// own: siroe with 2 stores (scaled to 3 by a test) and the operator with 2 replicas (one leads).
+// own: siroe with 2 stores (scaled to 3 in the rolling update) and the operator with 2 replicas (one leads).
 // Under a steady load (mail-load.ts: Python's smtplib through the PROXY balancer to the edge, each
 // message unique), every acknowledged message must be in its mailbox exactly once, as sent, read
 // through the MMP pool over IMAP; no sender sees a 5xx. Each fault prints its counts.
@@ -45,7 +45,9 @@ describe('siroe on the real node: faults', () => {
   const report = (fault: string, line: string) => process.stderr.write(`fault: ${fault}: ${line}\n`);
 
   before(async () => {
-    deployed = await deploySite({ storeReplicas: 2, operatorReplicas: 2 });
+    // The chart goes on as Argo CD puts it on (helm template, server-side apply): the operator's
+    // NetworkPolicy is then its fallback, which every fault below has the operator work behind.
+    deployed = await deploySite({ storeReplicas: 2, operatorReplicas: 2, operatorInstall: 'template' });
     reader = {
       outside: deployed.outside,
       source: ZONES.contractor,
@@ -100,6 +102,26 @@ describe('siroe on the real node: faults', () => {
     );
     assert.deepEqual(counts.fiveXXReplies, [], 'no sender sees a 5xx');
   }
+
+  test("installed from `helm template` (no lookup), the operator runs behind its policy's fallback: egress to the API server's ports only", async () => {
+    const policy = JSON.parse(
+      (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'networkpolicy', 'mtopo', '-o', 'json'])).stdout,
+    ) as { spec: { policyTypes: string[]; egress: { ports: { port: number }[]; to?: unknown[] }[] } };
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
+    assert.deepEqual(
+      policy.spec.egress.map((e) => ({ ports: e.ports.map((p) => p.port), to: e.to })),
+      [{ ports: [443, 6443], to: undefined }],
+      'any address, on 443 and 6443 only',
+    );
+    // Both replicas are Ready, and one leads: they reach the API server through the policy.
+    const operators = await pods(OPERATOR_NAMESPACE);
+    assert.equal(operators.filter((p) => p.ready).length, 2, JSON.stringify(operators));
+    const holder = await jsonpathOf('lease/mtopo-operator', '{.spec.holderIdentity}', OPERATOR_NAMESPACE);
+    assert.ok(
+      operators.some((p) => p.name === holder),
+      `the Lease names a running replica: ${holder}`,
+    );
+  });
 
   test('a deleted pod comes back and the site is Ready again', async () => {
     const before = await podUid('inbound-mta-0');
@@ -284,7 +306,10 @@ describe('siroe on the real node: faults', () => {
     await siteReady('mtarelay/inbound');
   });
 
-  test('a rolling update of every tier under a steady load: nothing acknowledged lost, no 5xx', async () => {
+  // Scaling the stores is itself a change of every tier: each MTA's and MMP's config maps the
+  // mailHosts to stores. So the stores go from 2 to 3 in the same rollout, and the next test checks
+  // the new store.
+  test('a rolling update of every tier (the stores scaled 2 to 3, every config changed) under a steady load: nothing acknowledged lost, no 5xx', async () => {
     const started = Date.now();
     const mail = load('rollout', [account('alice').mail, account('bob').mail]);
     await waitFor('the load to be acknowledged', () => mail.counts().acknowledged >= 10, WAIT);
@@ -303,7 +328,9 @@ describe('siroe on the real node: faults', () => {
     for (const relay of ['edge', 'inbound', 'outbound', 'legacy-gw'])
       await patch('mtarelay', relay, { spec: { limits: { maxMessageSize: '21Mi' } } });
     await patch('mmppool', 'access', { spec: { smtpProxy: { popBeforeSmtp: { window: '11m' } } } });
-    await patch('messagingtopology', 'siroe', { spec: { stores: { quota: { messages: 100001 } } } });
+    await patch('messagingtopology', 'siroe', {
+      spec: { stores: { replicas: 3, quota: { messages: 100001 } } },
+    });
     await siteReady(
       'mtarelay/edge',
       'mtarelay/inbound',
@@ -315,5 +342,28 @@ describe('siroe on the real node: faults', () => {
     const unchanged = before.split('\n').filter((l) => l !== '' && after.includes(l));
     assert.deepEqual(unchanged, [], 'every pod rolled onto a new config');
     await delivered('rolling update of every tier', mail, await mail.stop(), started);
+  });
+
+  test('the stores scaled from 2 to 3: the new mailHost is in the status and its user gets mail', async () => {
+    const started = Date.now();
+    const mailHosts = JSON.parse(await jsonpathOf('messagingtopology/siroe', '{.status.mailHosts}')) as {
+      name: string;
+      host: string;
+    }[];
+    assert.deepEqual(
+      mailHosts.map((m) => m.name),
+      ['siroe-store-0', 'siroe-store-1', 'siroe-store-2'],
+    );
+    assert.equal(
+      mailHosts[2]!.host,
+      `siroe-store-2.siroe-store.${SITE_NAMESPACE}.svc.cluster.local`,
+      'the DNS name a mailHost may hold',
+    );
+    assert.equal(await jsonpathOf('statefulset/siroe-store', '{.status.readyReplicas}'), '3');
+    // carol's entry names siroe-store-2: until now no store, from now the new one (read through the
+    // MMP, which routes her login there and nowhere else).
+    const mail = load('scaled', [account('carol').mail]);
+    await waitFor('mail to carol acknowledged', () => mail.counts().acknowledged >= 5, WAIT);
+    await delivered('stores scaled 2 to 3', mail, await mail.stop(), started);
   });
 });

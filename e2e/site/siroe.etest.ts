@@ -17,6 +17,8 @@ import {
   SITE_NAMESPACE,
   USERS,
   ZONES,
+  retagProgramImage,
+  upgradeOperator,
   type DeployedSite,
 } from './deploy-site.ts';
 import { imap, searchUids, sendMail } from './mail-clients.ts';
@@ -29,8 +31,11 @@ import { probePlan } from '../firewall/probe-plan.ts';
 import { mismatches, runProbes, settleProbes } from '../firewall/run-probes.ts';
 import { LDAPS_PORT } from './outside-directory.ts';
 import { holdSession, moveUser } from './move-user.ts';
-import { pods, tierLogs, type PodInfo } from './site-state.ts';
+import { pods, siteReady, tierLogs, type PodInfo } from './site-state.ts';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { clusterBinDir, testKubeconfigPath } from '../../testing/control-plane/test-env.ts';
+import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
 
 const VERSION = releaseVersion(path.resolve(import.meta.dirname, '../..'));
 
@@ -314,15 +319,69 @@ describe('siroe on the real node', () => {
       assert.match(dump, new RegExp(`out to the internet ${tag}`));
     });
 
-    test('POP-before-SMTP: after a POP3 login from an address, a submission from there without AUTH is taken as that user', async () => {
-      const subject = `e2e-journey-pop-before-smtp-${tag}`;
-      await readBack(
+    test("a client submits through the MMP pool's SMTP proxy to a legacy user: outbound hands it to the gateway, which delivers to the legacy Postfix", async () => {
+      const subject = `e2e-journey-submit-legacy-${tag}`;
+      const to = `dave@${LEGACY_DOMAIN}`;
+      const sent = await sendMail(
         deployed.outside,
         ZONES.engineer,
-        balancer(deployed.balancer.pop3),
-        account('bob'),
-        'pop3',
-        'no such subject',
+        balancer(deployed.balancer.submission),
+        { from: 'carol@siroe.example', to, subject, body: `to the legacy system ${tag}\n` },
+        { user: 'carol', password: 'carol-pw' },
+      );
+      assert.ok(sent.accepted, sent.transcript);
+      const message = await waitFor(
+        `${subject} at the legacy Postfix`,
+        () => deployed.legacy.messages().find((m) => m.includes(`Subject: ${subject}`)),
+        WAIT,
+      );
+      assert.match(message, new RegExp(`Delivered-To: ${to.replace(/\./g, '\\.')}`));
+      assert.match(message, new RegExp(`to the legacy system ${tag}`));
+      const outbound = await tierLogs('app.kubernetes.io/instance=outbound-mta');
+      assert.ok(
+        outbound
+          .split('\n')
+          .some((l) => l.includes('delivered') && l.includes(to) && l.includes('"destination":"gateway"')),
+        `the outbound tier logs its delivery of ${to} to the gateway`,
+      );
+    });
+
+    test('POP-before-SMTP: after a POP3 login from an address, a submission from there without AUTH is taken as that user', async () => {
+      const subject = `e2e-journey-pop-before-smtp-${tag}`;
+      // The record is per MMP replica (docs/mmp.md), and nothing keeps a client's POP3 and SMTP
+      // connections on one replica: Service affinity is per port, and the balancer sends both from
+      // its own address. So log in by POP3 until every replica holds a record, as seen in its log.
+      const replicas = (await pods())
+        .filter((p) => p.labels['app.kubernetes.io/instance'] === 'access-mmp')
+        .map((p) => p.name);
+      let logins = 0;
+      await waitFor(
+        `a POP3 login from ${ZONES.engineer} on every MMP replica (${replicas.join(', ')})`,
+        async () => {
+          await readBack(
+            deployed.outside,
+            ZONES.engineer,
+            balancer(deployed.balancer.pop3),
+            account('bob'),
+            'pop3',
+            'no such subject',
+          );
+          logins++;
+          const lines = (await tierLogs('app.kubernetes.io/instance=access-mmp')).split('\n');
+          return replicas.every((name) =>
+            lines.some(
+              (l) =>
+                l.startsWith(`[pod/${name}/`) &&
+                l.includes('"msg":"logged in"') &&
+                l.includes(`"client":"${ZONES.engineer}"`) &&
+                l.includes('"protocol":"pop3"'),
+            ),
+          );
+        },
+        WAIT,
+      );
+      process.stderr.write(
+        `journey: POP-before-SMTP records on ${replicas.length} replicas after ${logins} POP3 logins\n`,
       );
       const message = compose('bob@west.siroe.example', 'alice@siroe.example', subject);
       await send(
@@ -448,6 +507,55 @@ describe('siroe on the real node', () => {
     assert.ok(!/client[^\n]*10\.251\.0\.1\b/.test(mmp), 'the MMP logs the balancer as a client');
   });
 
+  test('kubectl mtopo route asks a running MTA tier where an address goes, as its RCPT TO decides', async () => {
+    // As a user runs it: the CLI with the kubeconfig and kubectl on the PATH, nothing else.
+    const mtopo = async (...args: string[]) => {
+      const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [path.join(REPO_ROOT, 'operator/src/cli/main.ts'), 'route', ...args],
+          {
+            env: {
+              ...process.env,
+              KUBECONFIG: testKubeconfigPath(),
+              PATH: `${clusterBinDir()}:${process.env.PATH ?? ''}`,
+            },
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout;
+    };
+    const alice = await mtopo('alice@siroe.example', '-n', SITE_NAMESPACE);
+    assert.match(alice, /^Asked inbound-mta-\d \(MTARelay inbound, inbound\):$/m);
+    assert.match(alice, /^ {2}at RCPT TO: accepted \(250\)$/m);
+    assert.match(
+      alice,
+      /→ alice@siroe\.example: deliver via LMTP siroe-store-0\.siroe-store\.mail\.svc\.cluster\.local:\d+/,
+    );
+    const json = (text: string) =>
+      JSON.parse(text) as {
+        atRcpt: string;
+        destinations: { address: string; outcome: string; via?: string }[];
+      };
+    const unknown = json(
+      await mtopo('nobody-here@siroe.example', 'siroe', '-n', SITE_NAMESPACE, '-o', 'json'),
+    );
+    assert.match(unknown.atRcpt, /^refused: 550 5\.1\.1 /);
+    assert.deepEqual(unknown.destinations, []);
+    const forward = json(await mtopo('dan@siroe.example', '-n', SITE_NAMESPACE, '-o', 'json'));
+    assert.deepEqual(
+      forward.destinations.map((d) => [d.address, d.outcome]),
+      [[`dan@${TEST_INTERNET.domain}`, 'deliver']],
+    );
+    assert.match(forward.destinations[0]!.via ?? '', /^SMTP outbound-mta(-headless)?\./);
+    // The edge answers as it does at RCPT: by asking the inbound tier.
+    const atEdge = await mtopo('bob@west.siroe.example', '-n', SITE_NAMESPACE, '--tier', 'edge');
+    assert.match(atEdge, /^Asked edge-mta-\d \(MTARelay edge, internet\):$/m);
+    assert.match(atEdge, /at RCPT TO: accepted \(250\)/);
+  });
+
   test('the walls hold on the enforcer, flow by flow, as the firewall model draws them', async () => {
     const plan = probePlan(deployed.site, siteFlows(deployed.site));
     const running = await podsWithAddresses();
@@ -489,6 +597,58 @@ describe('siroe on the real node', () => {
   });
 
   // Last: it moves carol to another store.
+  test('helm upgrade to a release with new data-plane images: the stores restart on them, and the mail they held is still there', async () => {
+    const bob = {
+      user: 'bob',
+      password: 'bob-pw',
+      hostname: publishedHostnames(deployed.site).clients,
+      caFile: deployed.caFile,
+    };
+    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
+    const found = async (subject: string) => {
+      const search = await imap(deployed.outside, ZONES.engineer, server, bob, {
+        path: 'INBOX',
+        command: `UID SEARCH SUBJECT "${subject}"`,
+      });
+      if (!search.ok) throw new Error(search.out);
+      return searchUids(search.out).length;
+    };
+    const subject = `e2e-before-upgrade-${tag}`;
+    const sent = await sendMail(
+      deployed.outside,
+      ZONES.internet,
+      { host: deployed.haproxy.address, port: deployed.balancer.smtp },
+      { from: 'someone@example.org', to: 'bob@west.siroe.example', subject },
+    );
+    assert.ok(sent.accepted, sent.transcript);
+    await waitFor(`${subject} in bob's INBOX`, async () => (await found(subject)) === 1, WAIT);
+
+    // The new release's store image: the same bytes under a new tag, so every store pod must restart.
+    const started = Date.now();
+    const image = await retagProgramImage('store', `${VERSION}-next`);
+    const storePods = async () => (await pods()).filter((p) => p.name.startsWith('siroe-store-'));
+    const before = new Set((await storePods()).map((p) => p.uid));
+    await upgradeOperator({ images: { store: image } });
+    await waitFor(
+      `every store pod restarted on ${image} and Ready`,
+      async () => {
+        const stores = await storePods();
+        return (
+          stores.length === deployed.site.store.replicas &&
+          stores.every((p) => p.ready && !before.has(p.uid) && p.images[0] === image)
+        );
+      },
+      { timeoutMs: 600_000, intervalMs: 2_000 },
+    );
+    await siteReady();
+    process.stderr.write(
+      `upgrade: stores on ${image} and the site Ready ${((Date.now() - started) / 1000).toFixed(0)}s after helm upgrade began\n`,
+    );
+    assert.equal(await found(subject), 1, 'the message delivered before the upgrade, once');
+    // And what the journeys delivered to bob earlier in this file.
+    assert.equal(await found(`e2e-journey-bob-${tag}`), 1);
+  });
+
   test('a user moved to another store by the documented procedure: logins land there, no mail lost, old sessions ended', async () => {
     const subject = `e2e-move-${tag}`;
     const carol = { user: 'carol', password: 'carol-pw' };

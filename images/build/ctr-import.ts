@@ -56,3 +56,8 @@ export async function importImage(archive: string, name: string, target: Contain
         'is the archive built for this platform?',
     );
 }
+
+/** Gives an image containerd holds a second name (as a release would bring the same bytes under a new tag). */
+export async function tagImage(target: ContainerdTarget, source: string, name: string): Promise<void> {
+  await ctr(target, ['images', 'tag', '--force', source, name], 60_000);
+}

@@ -2,6 +2,6 @@
 // folder is its inside.
 export { writeImageArchive, type BuiltImage, type ImageSpec } from './oci-archive.ts';
 export { writeStaticBinaryImage, type StaticBinaryImage } from './static-binary-image.ts';
-export { importImage, listImages, ImportError, type ContainerdTarget } from './ctr-import.ts';
+export { importImage, listImages, tagImage, ImportError, type ContainerdTarget } from './ctr-import.ts';
 export type { LayerEntry } from './layer-entries.ts';
 export type { ImageConfig, Platform } from './image-metadata.ts';

@@ -343,6 +343,11 @@ export const dnsRecordStatus = z.strictObject({
   priority: z.int().optional().describe('MX preference.'),
 });
 
+export const mailHostStatus = z.strictObject({
+  name: z.string().describe('The store\'s pod name, e.g. "siroe-store-0": a mailHost value.'),
+  host: z.string().describe('Its stable DNS name, the other mailHost value it answers to.'),
+});
+
 export const messagingTopologyStatus = z
   .strictObject({
     observedGeneration: z.int().optional().describe('The .metadata.generation last acted on.'),
@@ -356,6 +361,13 @@ export const messagingTopologyStatus = z
         'The hosted domains, comma-separated as kubectl prints a list, e.g. "a.example,b.example" (for kubectl get: a column over spec.domains would print a JSON array, or only the first).',
       ),
     endpoints: z.array(endpointStatus).max(16).optional().describe('Where the site is reached.'),
+    mailHosts: z
+      .array(mailHostStatus)
+      .max(64)
+      .optional()
+      .describe(
+        "The stores a user's directory entry may name in its mailHost attribute, by pod name or DNS name; a hosted user whose mailHost names none of them is routed to the legacy system.",
+      ),
     dnsRecords: z
       .array(dnsRecordStatus)
       .max(256)

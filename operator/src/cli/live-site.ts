@@ -1,11 +1,13 @@
 // The live objects of one site, read from the API server with the user's kubeconfig (as kubectl
-// does: $KUBECONFIG, ~/.kube/config, else in-cluster), for `mtopo status` and `mtopo diagram NAME`.
+// does: $KUBECONFIG, ~/.kube/config, else in-cluster), for `mtopo status`, `mtopo diagram NAME` and
+// `mtopo route`.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import type { messagingTopologyStatus } from '../api/messaging-topology.ts';
 import type { mmpPoolStatus } from '../api/mmp-pool.ts';
 import { loadClusterAccess } from '../reconcile/kube/cluster-access.ts';
 import { KubeClient } from '../reconcile/kube/rest-client.ts';
+import type { PodView } from './route.ts';
 
 interface Meta {
   name: string;
@@ -49,6 +51,32 @@ export async function readLiveSite(namespace: string, name: string, env = proces
       .filter((m) => m.spec.topologyRef?.name === name);
   const [relays, pools] = await Promise.all([members('MTARelay'), members('MMPPool')]);
   return { topology: { ...topology, kind: 'MessagingTopology' }, relays, pools };
+}
+
+/** The topology to use when none is named: the namespace's only one, else an error naming them. */
+export async function onlyTopology(namespace: string, env = process.env): Promise<string> {
+  const client = new KubeClient(loadClusterAccess(env), { fieldManager: 'mtopo-cli' });
+  const names = (await client.list('MessagingTopology', namespace)).items.map((t) => t.metadata?.name ?? '');
+  const [only] = names;
+  if (names.length === 1 && only) return only;
+  throw new Error(
+    names.length === 0
+      ? `no MessagingTopology in namespace ${namespace} (kubectl get mtopo -A lists them; -n chooses the namespace)`
+      : `${names.length} topologies in namespace ${namespace} (${names.join(', ')}): name one after the address`,
+  );
+}
+
+/** The pods with these labels, as the API server lists them (their conditions say which are Ready). */
+export async function podsWithLabels(
+  namespace: string,
+  labels: Readonly<Record<string, string>>,
+  env = process.env,
+): Promise<PodView[]> {
+  const client = new KubeClient(loadClusterAccess(env), { fieldManager: 'mtopo-cli' });
+  const labelSelector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return (await client.list<KubernetesObject & PodView>('Pod', namespace, { labelSelector })).items;
 }
 
 /** The site's objects as a manifest would hold them (spec only), for the renderer and the diagram. */

@@ -36,7 +36,7 @@ describe('mtopo status and diagram of a live site', () => {
     process.env.KUBECONFIG = testKubeconfigPath();
   });
 
-  it('shows why a site is not Ready, its tiers and the DNS records; draws it; names a missing one', async (t) => {
+  it('shows why a site is not Ready, its tiers and the DNS records; draws it; names a missing one; route says which pods it looked for', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = await runExampleSite(t, admin, namespace);
     const client = new KubeClient(admin, { fieldManager: 'test-user' });
@@ -83,5 +83,17 @@ describe('mtopo status and diagram of a live site', () => {
     const missing = await mtopo('status', 'nosuch', '-n', namespace);
     assert.equal(missing.code, 1);
     assert.match(missing.err, new RegExp(`no MessagingTopology "nosuch" in namespace ${namespace}`));
+
+    // route finds the namespace's only topology and its inbound tier; with no pod running there it
+    // says which pods it looked for (asking a running pod is tested on the node: e2e/site).
+    const route = await mtopo('route', 'someone@small.example', '-n', namespace);
+    assert.equal(route.code, 1, route.out);
+    assert.equal(
+      route.err,
+      `mtopo route: no Ready pod of MTARelay inbound to ask (kubectl -n ${namespace} get pods -l mtopo.dev/topology=small,mtopo.dev/tier=inbound-mta)\n`,
+    );
+    const wrongTier = await mtopo('route', 'someone@small.example', 'small', '-n', namespace, '--tier', 'x');
+    assert.equal(wrongTier.code, 1);
+    assert.match(wrongTier.err, /has no MTA tier "x"; its MTA tiers: edge \(internet\), inbound \(inbound\)/);
   });
 });

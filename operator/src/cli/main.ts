@@ -2,16 +2,19 @@
 // mtopo: render, validate and draw a messaging topology offline, from the same core the operator
 // runs, so a GitOps pipeline can review exactly what will be created; and, as the kubectl plugin
 // `kubectl mtopo`, show a running site (status, its live diagram).
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderDiagram, type DiagramFormat } from '../diagram/render-diagram.ts';
 import { siteFlows } from '../render/firewall/flows.ts';
 import { renderSite } from '../render/render.ts';
 import { allTiers } from '../render/site.ts';
-import { defaultNamespace, liveManifest, readLiveSite } from './live-site.ts';
+import { selectorLabels } from '../render/labels.ts';
+import { defaultNamespace, liveManifest, onlyTopology, podsWithLabels, readLiveSite } from './live-site.ts';
 import { formatProblem, groupBySite, loadFiles, parseDocuments, type LoadedSites } from './manifests.ts';
 import { toJsonList, toYaml } from './output.ts';
 import { renderPlan } from './plan.ts';
+import { readyPod, routeExecArgs, routeTier } from './route.ts';
 import { statusReport } from './status-report.ts';
 
 const USAGE = `mtopo: the messaging topology operator's offline tools
@@ -27,15 +30,35 @@ Of a running site (the current kubeconfig, as kubectl; also as \`kubectl mtopo\`
   mtopo status  NAME [-n NAMESPACE]            Ready or why not, tiers, endpoints, DNS records to publish
   mtopo diagram NAME [-n NAMESPACE] [--format mermaid|svg|dot] [--out FILE]
                                                the live site's picture, from its objects in the cluster
+  mtopo route ADDRESS [NAME] [-n NAMESPACE] [--tier RELAY] [-o text|json]
+                                               ask a running MTA tier (default: inbound) what it
+                                               answers at RCPT TO for ADDRESS and where it would go
 
 FILE may be "-" for standard input and may hold several YAML documents.
 `;
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readStdin: () => string;
   writeFile: (path: string, text: string) => void;
+  /** kubectl with these arguments (exec: a kubectl plugin can count on kubectl being there). */
+  kubectl?: (args: string[]) => Promise<KubectlResult>;
+}
+
+function runKubectl(args: string[]): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    execFile('kubectl', args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 127;
+      resolve({ code, stdout, stderr: stderr || (error && code === 127 ? `${error.message}\n` : '') });
+    });
+  });
 }
 
 function load(files: string[], io: Io): LoadedSites | undefined {
@@ -89,7 +112,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(USAGE);
     return command ? 0 : 2;
   }
-  let values: { file?: string[]; output?: string; format?: string; out?: string; namespace?: string };
+  let values: {
+    file?: string[];
+    output?: string;
+    format?: string;
+    out?: string;
+    namespace?: string;
+    tier?: string;
+  };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -100,8 +130,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
         format: { type: 'string' },
         out: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
+        tier: { type: 'string' },
       },
-      allowPositionals: command === 'status' || command === 'diagram',
+      allowPositionals: command === 'status' || command === 'diagram' || command === 'route',
     }));
   } catch (error) {
     io.stderr(`mtopo ${command}: ${(error as Error).message}\n\n${USAGE}`);
@@ -182,6 +213,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.stdout(statusReport(live, new Map(tiers.map((t) => [t.name, t.owner]))));
       } catch (error) {
         io.stderr(`mtopo status: ${(error as Error).message}\n`);
+        return 1;
+      }
+      return 0;
+    }
+    case 'route': {
+      const [address, name, ...extra] = positionals;
+      const output = values.output ?? 'text';
+      if (address === undefined || extra.length > 0 || (output !== 'text' && output !== 'json')) {
+        io.stderr(
+          `mtopo route: give one address, optionally the topology's name, and -o text or json\n\n${USAGE}`,
+        );
+        return 2;
+      }
+      try {
+        const namespace = values.namespace ?? defaultNamespace();
+        const live = await readLiveSite(namespace, name ?? (await onlyTopology(namespace)));
+        const [input] = groupBySite(parseDocuments(liveManifest(live), 'the cluster').resources).inputs;
+        if (input === undefined) throw new Error('the site in the cluster could not be read as a topology');
+        const site = renderSite(input).site;
+        const tier = routeTier(site, values.tier);
+        if (!tier.ok) throw new Error(tier.error);
+        const selector = selectorLabels(site, tier.value);
+        const pod = readyPod(await podsWithLabels(namespace, selector));
+        if (pod === undefined) {
+          const labels = Object.entries(selector)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',');
+          throw new Error(
+            `no Ready pod of MTARelay ${tier.value.owner.name} to ask (kubectl -n ${namespace} get pods -l ${labels})`,
+          );
+        }
+        const asked = await (io.kubectl ?? runKubectl)(
+          routeExecArgs(tier.value, namespace, pod, address, output === 'json'),
+        );
+        if (asked.code !== 0)
+          throw new Error(`asking pod ${pod} failed: ${asked.stderr.trim() || `exit ${asked.code}`}`);
+        if (output === 'text')
+          io.stdout(`Asked ${pod} (MTARelay ${tier.value.owner.name}, ${tier.value.role}):\n`);
+        io.stdout(asked.stdout);
+      } catch (error) {
+        io.stderr(`mtopo route: ${(error as Error).message}\n`);
         return 1;
       }
       return 0;

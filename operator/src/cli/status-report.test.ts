@@ -33,6 +33,10 @@ const site = (over: Partial<LiveSite['topology']> = {}, relays: LiveMember[] = [
         { name: 'edge-mta', kind: 'MTARelay', role: 'internet', replicas: 2, readyReplicas: 2 },
       ],
       endpoints: [{ name: 'mx', address: '10.251.0.226', ports: [25] }],
+      mailHosts: [0, 1, 2].map((i) => ({
+        name: `siroe-store-${i}`,
+        host: `siroe-store-${i}.siroe-store.mail.svc.cluster.local`,
+      })),
       dnsRecords: [
         { type: 'MX', name: 'siroe.example', value: 'mx.siroe.example', priority: 10 },
         { type: 'A', name: 'mx.siroe.example', value: '10.251.0.226' },
@@ -50,7 +54,7 @@ const owners = new Map([
 ]);
 
 describe('statusReport', () => {
-  it('shows a Ready site: conditions, tiers by resource, endpoints, DNS records with MX preference', () => {
+  it('shows a Ready site: conditions, tiers by resource, endpoints, stores, DNS records with MX preference', () => {
     const text = statusReport(
       site({}, [relay('edge', { conditions: [ready('The edge tier is ready.')] })]),
       owners,
@@ -69,6 +73,12 @@ describe('statusReport', () => {
         'Endpoints',
         '  SERVES  ADDRESS       PORTS',
         '  mx      10.251.0.226  25',
+        '',
+        "Stores (a user's mailHost names one, by either name)",
+        '  MAILHOST       DNS NAME',
+        '  siroe-store-0  siroe-store-0.siroe-store.mail.svc.cluster.local',
+        '  siroe-store-1  siroe-store-1.siroe-store.mail.svc.cluster.local',
+        '  siroe-store-2  siroe-store-2.siroe-store.mail.svc.cluster.local',
         '',
         'DNS records to publish',
         '  NAME              TYPE  VALUE',

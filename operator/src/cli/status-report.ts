@@ -1,6 +1,6 @@
 // `mtopo status`: what a user asks of a running site, on one screen — is it Ready and if not why,
-// each tier's replicas, where it is reached, and the DNS records to publish. Pure: from the live
-// objects as read from the API server (cli/live-site.ts) to text.
+// each tier's replicas, where it is reached, the stores users may be placed on, and the DNS records
+// to publish. Pure: from the live objects as read from the API server (cli/live-site.ts) to text.
 import type { z } from 'zod';
 import type { Condition } from '../api/common.ts';
 import type { messagingTopologyStatus } from '../api/messaging-topology.ts';
@@ -80,6 +80,10 @@ export function statusReport(
         ...(status.endpoints ?? []).map((e) => [e.name, e.address, e.ports.join(',')]),
       ]),
     );
+  }
+  if ((status.mailHosts ?? []).length > 0) {
+    lines.push('', "Stores (a user's mailHost names one, by either name)");
+    lines.push(table([['MAILHOST', 'DNS NAME'], ...(status.mailHosts ?? []).map((m) => [m.name, m.host])]));
   }
   if ((status.dnsRecords ?? []).length > 0) {
     lines.push('', 'DNS records to publish');

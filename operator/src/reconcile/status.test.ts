@@ -285,6 +285,26 @@ describe('topologyStatus', () => {
       readyReplicas: 1,
     });
   });
+
+  it('names every store a mailHost may hold, by pod name and DNS name, as many as the spec asks', () => {
+    const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
+    const three = renderSite(
+      loadManifest(
+        text.replace(
+          '  domains: [small.example]\n',
+          '  domains: [small.example]\n  stores: { replicas: 3 }\n',
+        ),
+      ),
+    ).site;
+    const status = topologyStatus(three, new Map(), [], [], undefined, NOW);
+    assert.deepEqual(
+      status.mailHosts,
+      [0, 1, 2].map((i) => ({
+        name: `small-store-${i}`,
+        host: `small-store-${i}.small-store.small-mail.svc.cluster.local`,
+      })),
+    );
+  });
 });
 
 describe('memberStatus', () => {

@@ -8,6 +8,7 @@ import type { mmpPoolStatus } from '../api/mmp-pool.ts';
 import type { mtaRelayStatus } from '../api/mta-relay.ts';
 import { dnsRecords } from '../render/dns-records.ts';
 import { exposureOf, servicePortNumbers } from '../render/exposure.ts';
+import { storeHosts } from '../render/program-configs.ts';
 import { allTiers, type Finding, type OwnerRef, type Site, type Tier } from '../render/site.ts';
 import { mergeConditions, type ConditionInput } from './conditions.ts';
 
@@ -224,6 +225,7 @@ export function topologyStatus(
     ready: `${states.filter((s) => s.ready).length}/${states.length}`,
     domains: site.topology.spec.domains.join(','),
     endpoints,
+    mailHosts: storeHosts(site),
     dnsRecords: dnsRecords(site, addresses),
   };
 }

@@ -32,19 +32,33 @@ function serviceFqdn(site: Site, service: string): string {
   return `${service}.${site.namespace}.svc.${site.topology.spec.network.clusterDomain}`;
 }
 
+/** One store replica as a user's directory entry names it. */
+export interface StoreHost {
+  /** The pod name, e.g. "siroe-store-0": the short mailHost value. */
+  name: string;
+  /** Its stable DNS name, the other mailHost value it answers to. */
+  host: string;
+}
+
+/** The stores, in ordinal order: what a directory's mailHost may hold. */
+export function storeHosts(site: Site): StoreHost[] {
+  return Array.from({ length: site.store.replicas }, (_, i) => {
+    const name = `${site.store.name}-${i}`;
+    return { name, host: `${name}.${serviceFqdn(site, site.store.name)}` };
+  });
+}
+
 /** Each store replica answers to its pod name and to its stable DNS name as mailHost values. */
 export function storeMap(site: Site): StoreMapConfig {
   const map: StoreMapConfig = {};
-  for (let i = 0; i < site.store.replicas; i++) {
-    const pod = `${site.store.name}-${i}`;
-    const host = `${pod}.${serviceFqdn(site, site.store.name)}`;
+  for (const { name, host } of storeHosts(site)) {
     const address = {
       host,
       lmtpPort: PORTS.lmtp.container,
       imapPort: PORTS.imap.container,
       pop3Port: PORTS.pop3.container,
     };
-    map[pod] = address;
+    map[name] = address;
     map[host] = address;
   }
   return map;

@@ -20,6 +20,8 @@ const builtIn = [
   { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
   { kind: 'ServiceAccount', group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
   { kind: 'Event', group: '', version: 'v1', plural: 'events', namespaced: true },
+  // Read by the CLI only (`mtopo route` finds a Ready pod to ask); the operator never watches pods.
+  { kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true },
   { kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
   { kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   {
