@@ -21,13 +21,13 @@ import {
 } from '../../testing/store-process.ts';
 
 const MIB = 1024 * 1024;
-const MESSAGE_BYTES = 60 * MIB;
+const MESSAGE_BYTES = 96 * MIB;
 
 const temp = makeTempDir('store-big-append');
 let store: StoreProcess;
 
 before(async () => {
-  store = await startStoreProcess(join(temp.path, 'store'), { maxMessageBytes: 64 * MIB });
+  store = await startStoreProcess(join(temp.path, 'store'), { maxMessageBytes: 100 * MIB });
 });
 after(async () => {
   await store?.stop();
@@ -64,7 +64,7 @@ m.logout()
 `;
 
 describe('a big APPEND in the store program', () => {
-  it('streams a 60 MiB literal to disk: peak memory grows by less than the message (buffered: twice it), which reads back byte for byte', async () => {
+  it('streams a 96 MiB literal to disk: peak memory grows by less than the message (buffered: twice it), which reads back byte for byte', async () => {
     const user = `big@${DOMAIN}`;
     const message = bigMessage(MESSAGE_BYTES);
     const file = join(temp.path, 'big.eml');
@@ -100,10 +100,11 @@ describe('a big APPEND in the store program', () => {
     console.log(
       `store RSS ${(baseline / 1024).toFixed(1)} MiB, peak during the APPEND +${growthMiB.toFixed(1)} MiB`,
     );
-    // Buffered whole, the literal cost its size twice (the chunks, then a copy): +124 MiB here. Streamed,
-    // what is live is a few socket reads; the rest of the growth is those reads as garbage V8 has not
-    // collected yet (it collects at about 64 MiB of unreferenced buffers, whatever the message size):
-    // +39 MiB measured.
+    // Buffered whole, the literal cost its size twice (the chunks, then a copy): +124 MiB for 60 MiB.
+    // Streamed, what is live is a few socket reads; the rest of the growth is those reads as garbage
+    // V8 has not collected yet: it collects once about 64 MiB of unreferenced buffers pile up,
+    // whatever the message size (+26 to +53 MiB measured for 60 MiB). So the message is bigger
+    // than that ceiling, and the bound is below the message.
     assert.ok(growthMiB < (MESSAGE_BYTES / MIB) * 0.8, `peak grew by ${growthMiB.toFixed(1)} MiB`);
 
     const fetched = await run(
