@@ -596,7 +596,6 @@ describe('siroe on the real node', () => {
     assert.deepEqual(mismatches(outcomes), []);
   });
 
-  // Last: it moves carol to another store.
   test('helm upgrade to a release with new data-plane images: the stores restart on them, and the mail they held is still there', async () => {
     const bob = {
       user: 'bob',
@@ -649,6 +648,7 @@ describe('siroe on the real node', () => {
     assert.equal(await found(`e2e-journey-bob-${tag}`), 1);
   });
 
+  // Last: it moves carol to another store.
   test('a user moved to another store by the documented procedure: logins land there, no mail lost, old sessions ended', async () => {
     const subject = `e2e-move-${tag}`;
     const carol = { user: 'carol', password: 'carol-pw' };

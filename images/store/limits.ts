@@ -15,6 +15,13 @@ export const STORE_LIMITS = {
   keywordBytes: 100,
   /** Values of the per-message cache (a parsed MIME tree of a big multipart is a few KiB). */
   cacheValueBytes: 64 * 1024,
+  /**
+   * Messages up to this size are kept in memory once read (mailbox/small-message-cache.ts): a
+   * typical mail is 4–50 KiB, and clients read the same ones many times (headers, then body).
+   */
+  smallMessageBytes: 64 * 1024,
+  /** All of them together, for the process: 32 MiB is some thousand messages, a small part of RSS. */
+  smallMessageCacheBytes: 32 * 1024 * 1024,
   /** Accounts kept open after their last session ends, so a client that reconnects finds them warm. */
   idleAccountsKept: 500,
   idleAccountKeepMs: 60_000,
@@ -67,6 +74,12 @@ export const imapLimits = {
   maxLiteralBytes: 64 * 1024,
   /** RFC 7888 section 4: with LITERAL- a non-synchronizing literal may be at most 4096 octets. */
   maxLiteralMinusBytes: 4096,
+  /**
+   * APPEND literals from this size on (or past it for one command's literals together) go to the
+   * message file as they arrive instead of into memory: a 30 MB APPEND costs the session a few
+   * buffers, not 30 MB (twice, with the copy). Below it, one write of the whole message is cheaper.
+   */
+  streamAppendLiteralBytes: 256 * 1024,
   /**
    * Everything one command may carry (lines and literals together), so MULTIAPPEND cannot make the
    * session hold more than this in memory. Four times the largest message leaves room for a few

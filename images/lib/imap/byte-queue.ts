@@ -45,6 +45,19 @@ export class ByteQueue {
     return parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
   }
 
+  /**
+   * Removes and returns up to n bytes from the first chunk, without a copy: the bytes stay those
+   * the chunk was pushed with (a streamed literal passes them on as they came, and allocates none).
+   */
+  takeFirst(n: number): Buffer {
+    const chunk = this.chunks[0]!;
+    const avail = chunk.length - this.head;
+    const use = Math.min(avail, n);
+    const part = chunk.subarray(this.head, this.head + use);
+    this.consumeFront(use, avail);
+    return part;
+  }
+
   /** Drops up to n bytes and returns how many were dropped. */
   drop(n: number): number {
     let left = Math.min(n, this.length);

@@ -180,4 +180,67 @@ describe('IMAP command reader', () => {
     assert.deepEqual(reader.next(), { kind: 'line', line: Buffer.from('DONE') });
     assert.equal((reader.next() as { command: { name: string } }).command.name, 'NOOP');
   });
+
+  describe('streaming big APPEND literals', () => {
+    const streaming: ReaderLimits = { ...limits, streamAppendLiteralBytes: 1000 };
+
+    it('hands a big literal out in pieces as it arrives, holding none of it, then the command', () => {
+      const reader = new CommandReader(streaming);
+      const body = Buffer.alloc(5000, 'x');
+      const events = readAll(
+        [
+          's1 APPEND INBOX (\\Seen) {5000}\r\n',
+          body.subarray(0, 3000),
+          body.subarray(3000),
+          ' (x) ~{1200+}\r\n',
+          body.subarray(0, 1200),
+          '\r\n',
+        ],
+        reader,
+      );
+      const start = events.filter((e) => e.kind === 'literal-start');
+      assert.deepEqual(
+        start.map((e) => [e.literal.size, e.literal.binary, e.continue]),
+        [
+          [5000, false, true],
+          [1200, true, false],
+        ],
+      );
+      const data = events.filter((e) => e.kind === 'literal-data');
+      assert.equal(data.length, 3, 'one piece per arrival');
+      assert.equal(Buffer.concat(data.map((e) => e.data)).length, 6200);
+      assert.ok(data.every((e) => e.data.every((b) => b === 0x78)));
+      const c = onlyCommand(events);
+      const literals = [c.args[2], c.args[4]].map((t) => (t?.kind === 'string' ? t : undefined));
+      assert.deepEqual(
+        literals.map((t) => [t?.value.length, t?.streamed === start[literals.indexOf(t)]?.literal]),
+        [
+          [0, true],
+          [0, true],
+        ],
+      );
+      assert.equal(reader.buffered, 0);
+    });
+
+    it('keeps small literals in memory, and streams the one that would make the command hold too much', () => {
+      const events = readAll(
+        ['s2 APPEND INBOX {600}\r\n', 'a'.repeat(600), ' {600}\r\n', 'b'.repeat(600), '\r\n'],
+        new CommandReader(streaming),
+      );
+      assert.deepEqual(
+        events.map((e) => e.kind),
+        ['continue', 'literal-start', 'literal-data', 'command'],
+      );
+      const c = onlyCommand(events);
+      assert.deepEqual(plain(c.args)[1], { s: 'a'.repeat(600), literal: true });
+    });
+
+    it('streams APPEND only: other commands keep their literal limit', () => {
+      const events = readAll(
+        ['s3 LOGIN {2000}\r\n'],
+        new CommandReader({ ...streaming, maxLiteralBytes: 64 }),
+      );
+      assert.equal(events[0]?.kind, 'reject');
+    });
+  });
 });

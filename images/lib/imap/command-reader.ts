@@ -9,6 +9,10 @@
 // Every limit is checked before the bytes it guards are held: a line over maxLineBytes is dropped
 // as it arrives, a synchronizing literal over its limit is refused before the client sends it, a
 // non-synchronizing one is read and dropped.
+//
+// APPEND literals past `streamAppendLiteralBytes` (a message near APPENDLIMIT) are not held either:
+// the reader hands their bytes out as they arrive ('literal-start', then 'literal-data' events), the
+// session writes them to a file, and the command's token carries only what the session attached.
 import { ByteQueue } from './byte-queue.ts';
 
 export type Token = AtomToken | StringToken | ListToken;
@@ -29,6 +33,16 @@ export interface StringToken {
   literal: boolean;
   /** Arrived as literal8 ~{n} (RFC 3516 BINARY APPEND): may hold NUL. */
   binary: boolean;
+  /** An APPEND literal handed out in 'literal-data' events: value is empty, the bytes went there. */
+  streamed?: StreamedLiteral;
+}
+
+/** A literal whose bytes the reader passed on as they came instead of holding them. */
+export interface StreamedLiteral {
+  readonly size: number;
+  readonly binary: boolean;
+  /** Whatever the session keeps for it (where it wrote the bytes), set at 'literal-start'. */
+  sink: unknown;
 }
 
 export interface ListToken {
@@ -47,6 +61,10 @@ export type ReaderEvent =
   | { kind: 'command'; command: ParsedCommand }
   /** A synchronizing literal was accepted: send a continuation request ("+ …"). */
   | { kind: 'continue' }
+  /** An APPEND literal to be streamed begins (`continue`: send "+ …" first); 'literal-data' follow. */
+  | { kind: 'literal-start'; literal: StreamedLiteral; continue: boolean }
+  /** Bytes of the streamed literal, in order, until `size` have come. */
+  | { kind: 'literal-data'; literal: StreamedLiteral; data: Buffer }
   /** In line mode (AUTHENTICATE, IDLE): one line without its CRLF. */
   | { kind: 'line'; line: Buffer }
   /** The command is refused; the session goes on. tag is absent when none could be read. */
@@ -66,6 +84,11 @@ export interface ReaderLimits {
   maxDiscardBytes: number;
   maxNestingDepth: number;
   maxTokens: number;
+  /**
+   * APPEND literals from this size on are streamed (see the top of the file), and so is any APPEND
+   * literal that would make the command hold more than this in memory. Absent: never.
+   */
+  streamAppendLiteralBytes?: number;
 }
 
 /** Which non-synchronizing literals the server advertised (RFC 7888): none, LITERAL- or LITERAL+. */
@@ -74,11 +97,13 @@ export type LiteralMode = 'none' | 'minus' | 'plus';
 interface Piece {
   line: Buffer;
   literal?: Buffer;
+  streamed?: StreamedLiteral;
 }
 
 type State =
   | { name: 'line' }
   | { name: 'literal'; size: number }
+  | { name: 'stream-literal'; literal: StreamedLiteral; left: number }
   | { name: 'discard-line' }
   | { name: 'discard-literal'; left: number };
 
@@ -86,12 +111,15 @@ type State =
 // {4294967296} must parse to be refused, not wrap around.
 const LITERAL_MARKER = /(~?)\{(\d{1,20})(\+?)\}$/;
 const FIRST_WORDS = /^([^\s(){"\\]+) +([A-Za-z]+)/;
+const EMPTY = Buffer.alloc(0);
 
 export class CommandReader {
   private readonly input = new ByteQueue();
   private state: State = { name: 'line' };
   private pieces: Piece[] = [];
   private commandBytes = 0;
+  /** Literal bytes of this command held in memory (not streamed). */
+  private heldBytes = 0;
   private commandName = '';
   private tag: string | undefined;
   /** The refusal to send once the rest of a command being dropped has gone by. */
@@ -144,6 +172,16 @@ export class CommandReader {
           last.literal = data;
           this.state = { name: 'line' };
           continue;
+        }
+        case 'stream-literal': {
+          if (state.left === 0) {
+            this.state = { name: 'line' };
+            continue;
+          }
+          if (this.input.size === 0) return undefined;
+          const data = this.input.takeFirst(state.left);
+          state.left -= data.length;
+          return { kind: 'literal-data', literal: state.literal, data };
         }
         case 'discard-literal': {
           const dropped = this.input.drop(state.left);
@@ -234,6 +272,14 @@ export class CommandReader {
       return 'again';
     }
     this.commandBytes += size;
+    const streamFrom = this.limits.streamAppendLiteralBytes;
+    if (append && streamFrom !== undefined && (size >= streamFrom || this.heldBytes + size > streamFrom)) {
+      const literal: StreamedLiteral = { size, binary: this.literalIsBinary(), sink: undefined };
+      this.pieces[this.pieces.length - 1]!.streamed = literal;
+      this.state = { name: 'stream-literal', literal, left: size };
+      return { kind: 'literal-start', literal, continue: !nonSync };
+    }
+    this.heldBytes += size;
     this.state = { name: 'literal', size };
     if (!nonSync) return { kind: 'continue' };
     return 'again';
@@ -300,9 +346,16 @@ export class CommandReader {
     }
   }
 
+  /** The marker ending the current line is literal8 (~{n}). */
+  private literalIsBinary(): boolean {
+    const line = this.pieces[this.pieces.length - 1]!.line.toString('latin1');
+    return /~\{\d+\+?\}$/.test(line);
+  }
+
   private resetCommand(): void {
     this.pieces = [];
     this.commandBytes = 0;
+    this.heldBytes = 0;
     this.commandName = '';
     this.tag = undefined;
   }
@@ -364,10 +417,16 @@ export function tokenize(
       } else if (c === 0x7b || (c === 0x7e && line[i + 1] === 0x7b)) {
         // "{" or "~{": must be the marker at the end of this piece
         const rest = line.subarray(i).toString('latin1');
-        if (!/^~?\{\d{1,20}\+?\}$/.test(rest) || piece.literal === undefined) {
+        if (!/^~?\{\d{1,20}\+?\}$/.test(rest) || (piece.literal === undefined && !piece.streamed)) {
           throw new SyntaxFault('Invalid literal');
         }
-        add({ kind: 'string', value: piece.literal, literal: true, binary: c === 0x7e });
+        add({
+          kind: 'string',
+          value: piece.literal ?? EMPTY,
+          literal: true,
+          binary: c === 0x7e,
+          ...(piece.streamed ? { streamed: piece.streamed } : {}),
+        });
         i = line.length;
       } else {
         const [token, end] = readAtom(line, i, limits);

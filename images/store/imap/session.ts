@@ -9,6 +9,7 @@ import { commandLabel, dispatch } from './dispatcher.ts';
 import { CommandReader, type ReaderEvent } from '../../lib/imap/command-reader.ts';
 import { encodeLine, encodeStatus, type ImapValue, type Status } from './protocol/response.ts';
 import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-mailbox.ts';
+import { LiteralSpool } from './literal-spool.ts';
 
 export interface Transport {
   /** false: the peer reads slowly; wait for drain() before writing much more. */
@@ -85,6 +86,8 @@ export class ImapSession {
   throttled = 0;
   private countedUser: string | undefined;
   private onClose: (() => void)[] = [];
+  /** Streamed APPEND literals of the command being read: discarded once it is answered. */
+  private spools: LiteralSpool[] = [];
   private markClosed: () => void = () => {};
   /** Settles when the session has ended, however it ended (for the program's session gauge). */
   readonly ended: Promise<void> = new Promise((resolve) => (this.markClosed = resolve));
@@ -102,6 +105,7 @@ export class ImapSession {
       maxDiscardBytes: imapLimits.maxDiscardBytes,
       maxNestingDepth: imapLimits.maxNestingDepth,
       maxTokens: imapLimits.maxTokens,
+      streamAppendLiteralBytes: imapLimits.streamAppendLiteralBytes,
     });
   }
 
@@ -177,21 +181,41 @@ export class ImapSession {
       case 'continue':
         this.send(Buffer.from('+ Ready for literal data\r\n'));
         return;
+      case 'literal-start': {
+        if (event.continue) this.send(Buffer.from('+ Ready for literal data\r\n'));
+        // Only a session that may APPEND gets a file; before login the bytes are dropped.
+        const keep = this.state === 'authenticated' || this.state === 'selected';
+        const spool = await LiteralSpool.open(this.options.store, keep);
+        this.spools.push(spool);
+        event.literal.sink = spool;
+        if (this.closed) await this.discardSpools();
+        return;
+      }
+      case 'literal-data':
+        await (event.literal.sink as LiteralSpool).write(event.data);
+        return;
       case 'line':
         this.send(encodeStatus('*', 'BAD', 'Unexpected line'));
         return;
       case 'fatal':
         this.bye(event.text, event.code);
+        await this.discardSpools();
         return;
       case 'reject':
+        await this.discardSpools();
         this.send(encodeStatus(event.tag ?? '*', event.status, event.text, event.code));
         this.options.metrics?.command('unparsed', event.status);
         this.countBad();
         return;
       case 'command': {
-        await this.throttle();
-        if (this.closed) return;
-        const result = await dispatch(this, event.command);
+        let result;
+        try {
+          await this.throttle();
+          if (this.closed) return;
+          result = await dispatch(this, event.command);
+        } finally {
+          await this.discardSpools();
+        }
         if (this.closed) return;
         if (!result.silent)
           this.send(encodeStatus(event.command.tag, result.status, result.text, result.code));
@@ -202,6 +226,11 @@ export class ImapSession {
         return;
       }
     }
+  }
+
+  private async discardSpools(): Promise<void> {
+    if (this.spools.length === 0) return;
+    for (const spool of this.spools.splice(0)) await spool.discard();
   }
 
   private countBad(): void {
@@ -303,6 +332,7 @@ export class ImapSession {
       else this.options.userSessions.set(this.countedUser, n);
     }
     for (const fn of this.onClose.splice(0)) fn();
+    void this.discardSpools();
     this.transport.close();
     this.markClosed();
   }

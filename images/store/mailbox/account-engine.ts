@@ -1,7 +1,8 @@
 // One account's mail: its index, its mailboxes in memory, the views sessions hold, and every change,
 // in the order that keeps a crash harmless (docs/store.md):
 //
-//   adding messages   files linked/renamed in under their new UIDs → directory fsync → commit
+//   adding messages   files linked/renamed in under their new UIDs → commit, with the directory's
+//                     fsync and the WAL's at once (a MOVE: directory fsync → commit)
 //   removing them     commit (rows gone, after_commit rows say which files) → unlink → forget the rows
 //   folders           commit → mkdir / mailbox.json / subscriptions.json (after_commit rows again)
 //
@@ -324,7 +325,55 @@ export class AccountEngine {
       case 'write-subscriptions':
         await writeFileAtomic(this.paths.subscriptions, JSON.stringify([...this.#subscriptions].sort()));
         return;
+      case 'check-placed':
+        this.#dropUnplaced(action.mailboxId, action.first, action.last, (uid) =>
+          existsSync(this.paths.messageFile(action.mailboxId, uid)),
+        );
+        return;
     }
+  }
+
+  /**
+   * Removes the rows of messages [first, last] of a mailbox whose file is not there (a commit that
+   * outran its directory's fsync, then a power loss; or that fsync failed), with their counters.
+   * Their UIDs stay given out: UIDNEXT is not moved back. Never acknowledged, never announced.
+   */
+  #dropUnplaced(
+    mailboxId: number,
+    first: number,
+    last: number,
+    placed: (uid: number) => boolean,
+    inMemory = true,
+  ): void {
+    const record = this.#records.get(mailboxId);
+    if (!record) return;
+    const rows = this.#db
+      .statement('SELECT uid, flags, size FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ?')
+      .all(mailboxId, first, last) as { uid: number; flags: number; size: number }[];
+    const gone = rows.filter((row) => !placed(row.uid));
+    if (gone.length === 0) return;
+    const drop = { messages: gone.length, size: 0, unseen: 0, deleted: 0 };
+    for (const row of gone) {
+      drop.size += row.size;
+      if ((row.flags & SEEN) === 0) drop.unseen++;
+      if ((row.flags & DELETED) !== 0) drop.deleted++;
+    }
+    this.#transaction(() => {
+      const del = this.#db.statement('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?');
+      for (const row of gone) del.run(mailboxId, row.uid);
+      this.#db
+        .statement(
+          'UPDATE mailboxes SET messages = messages - ?, size = size - ?, unseen = unseen - ?, deleted = deleted - ? WHERE id = ?',
+        )
+        .run(drop.messages, drop.size, drop.unseen, drop.deleted, mailboxId);
+    });
+    if (!inMemory) return;
+    record.messages -= drop.messages;
+    record.size -= drop.size;
+    record.unseen -= drop.unseen;
+    record.deleted -= drop.deleted;
+    const loaded = this.#loaded.get(mailboxId);
+    for (const row of gone) loaded?.messages.delete(row.uid);
   }
 
   /** A transaction that also forgets after_commit rows already done; returns the new rows' ids. */
@@ -819,6 +868,12 @@ export class AccountEngine {
       if (item.flags.keywords.length > 0 && keywords) keywords = mergeKeywords(keywords, item.flags.keywords);
     const { uids, uidNext } = assignUids(record.uidNext, items.length);
     const placed: string[] = [];
+    // The directory's fsync and the commit's WAL fsync run at once (one journal commit on ext4,
+    // not two in a row), and the commit records a check-placed action for the window between them.
+    // A MOVE removes its sources in the same commit, so it waits for the directory first: a power
+    // loss must not leave the message in neither place.
+    const together = options.inTransaction === undefined;
+    let dirSynced: Promise<void> | undefined;
     try {
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
@@ -827,16 +882,20 @@ export class AccountEngine {
         else await link(item.path, final);
         placed.push(final);
       }
-      await this.#dirSync(record.id).sync();
+      dirSynced = this.#dirSync(record.id).sync();
+      if (!together) await dirSynced;
     } catch (error) {
+      await dirSynced?.catch(() => undefined);
       for (const path of placed) await unlinkIfPresent(path);
       throw error;
     }
+    dirSynced.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const modseq = record.highestModseq + 1;
     let counts = { unseen: 0, deleted: 0 };
     let actions: [number, AfterCommitAction][];
+    let checkId: number | undefined;
     try {
-      ({ actions } = await this.#commit((later) => {
+      ({ actions } = this.#transaction((later) => {
         const insert = this.#db.statement(
           'INSERT INTO messages (mailbox_id, uid, flags, keywords, modseq, internal_date, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
         );
@@ -859,11 +918,33 @@ export class AccountEngine {
           )
           .run(uidNext, modseq, items.length, bytes, counts.unseen, counts.deleted, record.id);
         options.inTransaction?.(modseq, later);
+        if (together)
+          later({
+            kind: 'check-placed',
+            mailboxId: record.id,
+            first: uids[0]!,
+            last: uids[uids.length - 1]!,
+          });
       }));
     } catch (error) {
+      await dirSynced.catch(() => undefined);
       for (const path of placed) await unlinkIfPresent(path);
       throw error;
     }
+    const check = actions.findIndex(([, action]) => action.kind === 'check-placed');
+    if (check >= 0) [[checkId]] = actions.splice(check, 1) as [[number, AfterCommitAction]];
+    const [dirResult, walResult] = await Promise.allSettled([dirSynced, this.#db.durable()]);
+    if (walResult.status === 'rejected') throw walResult.reason;
+    if (dirResult.status === 'rejected') {
+      // Committed, but the files may not survive a power loss: take the rows back out, then fail.
+      this.#dropUnplaced(record.id, uids[0]!, uids[uids.length - 1]!, () => false, false);
+      await this.#db.durable();
+      record.uidNext = uidNext; // given out in the index: never again
+      record.highestModseq = modseq;
+      for (const path of placed) await unlinkIfPresent(path);
+      throw dirResult.reason;
+    }
+    if (checkId !== undefined) this.#doneActions.push(checkId);
     record.uidNext = uidNext;
     record.highestModseq = modseq;
     record.messages += items.length;

@@ -236,8 +236,22 @@ export interface ExpungeResult {
 /** Where a message's bytes come from: all at once, or a stream (an IMAP literal as it arrives). */
 export type MessageSource = Uint8Array | AsyncIterable<Uint8Array>;
 
+/**
+ * A message file being written as the bytes arrive, for an APPEND literal too big to hold in memory
+ * (`MessageStore.receiveMessage`); passed as an AppendItem's source once complete. Not fsynced, not
+ * visible, until an append takes it; `discard` removes it (harmless after an append took it).
+ */
+export interface IncomingMessage {
+  /** Bytes written so far. */
+  readonly size: number;
+  /** TOOBIG past maxMessageBytes. The buffer is kept until written: do not reuse it. */
+  write(chunk: Uint8Array): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export interface AppendItem {
-  readonly source: MessageSource;
+  /** The bytes, or a file `receiveMessage` gave (its internalDate is set when it is appended). */
+  readonly source: MessageSource | IncomingMessage;
   /** Flags to store (no \Recent). */
   readonly flags?: readonly string[];
   /** INTERNALDATE; now when omitted. */
@@ -401,6 +415,8 @@ export interface MessageStore {
   openAccount(user: string): Promise<Account>;
   /** Writes the message once, links it into each recipient's INBOX; acknowledged = fsynced. */
   deliver(request: DeliveryRequest): Promise<readonly DeliveryOutcome[]>;
+  /** A message file to write as a literal arrives, then to append (memory stays bounded). */
+  receiveMessage(): Promise<IncomingMessage>;
   /** Drain: finish what is in flight, refuse new work with UNAVAILABLE, close every index. */
   close(): Promise<void>;
 }

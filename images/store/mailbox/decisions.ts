@@ -72,7 +72,13 @@ export type AfterCommitAction =
   | { kind: 'unlink'; path: string }
   | { kind: 'remove-dir'; path: string }
   | { kind: 'write-mailbox-meta'; mailboxId: number }
-  | { kind: 'write-subscriptions' };
+  | { kind: 'write-subscriptions' }
+  /**
+   * Messages [first, last] of a mailbox were committed while their directory's fsync was still
+   * running (the two run at once): after a power loss the rows may be there and a file not; such
+   * rows are dropped at the next open. Forgotten, never performed, once both syncs are done.
+   */
+  | { kind: 'check-placed'; mailboxId: number; first: number; last: number };
 
 /** Encodes what the index records as still to do after a commit (replayed after a crash). */
 export function encodeAfterCommit(action: AfterCommitAction): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
@@ -401,6 +402,43 @@ describe('MailStore', () => {
     assert.deepEqual(readdirSync(join(first.dataDir, 'tmp')), []);
     assert.deepEqual((await a.append('INBOX', [{ source: message('2') }])).uids, [2]);
     assert.equal(second.rebuilds.length, 0);
+    a.close();
+    await second.store.close();
+  });
+});
+
+describe('MailStore after a power loss', () => {
+  it('drops the rows of a commit that outran its directory fsync when their file is gone', async () => {
+    const first = await openStore();
+    let a = await first.store.openAccount(alice);
+    await a.append('INBOX', [{ source: message('1') }]);
+    await a.append('INBOX', [{ source: message('2', 'the lost one') }]);
+    a.close();
+    await first.store.close();
+    const paths = accountPaths(first.dataDir, alice);
+    const inbox = Number(
+      readdirSync(paths.mailboxes).find((id) => existsSync(paths.messageFile(Number(id), 2))),
+    );
+    // As a power loss leaves it when the WAL's fsync finished and the directory's did not: the
+    // second append's rows and its check-placed action committed, its file's name lost.
+    unlinkSync(paths.messageFile(inbox, 2));
+    const db = new DatabaseSync(paths.index);
+    db.prepare('INSERT INTO after_commit (action) VALUES (?)').run(
+      JSON.stringify({ kind: 'check-placed', mailboxId: inbox, first: 2, last: 2 }),
+    );
+    db.close();
+    const second = await openStore({}, first.dataDir);
+    a = await second.store.openAccount(alice);
+    const status = await a.status('INBOX');
+    assert.deepEqual(
+      [status.messages, status.size, status.unseen, status.uidNext],
+      [1, message('1').length, 1, 3],
+    );
+    assert.deepEqual(
+      (await a.append('INBOX', [{ source: message('3') }])).uids,
+      [3],
+      'UID 2 is not given again',
+    );
     a.close();
     await second.store.close();
   });

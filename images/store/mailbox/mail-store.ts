@@ -13,6 +13,7 @@ import {
   type CreateOptions,
   type DeliveryOutcome,
   type DeliveryRequest,
+  type IncomingMessage,
   type MailboxInfo,
   type MailboxStatus,
   type MailboxView,
@@ -26,7 +27,7 @@ import type { QuotaLimits } from './decisions.ts';
 import { parseFlags } from './flags.ts';
 import { storeTmpDir } from './layout.ts';
 import { MailboxViewImpl } from './mailbox-view.ts';
-import { unlinkIfPresent, writeTmpMessage } from './message-files.ts';
+import { TmpMessageFile, unlinkIfPresent, writeTmpMessage, type WrittenMessage } from './message-files.ts';
 import type { RebuildReport } from './rebuild.ts';
 import { STORE_LIMITS } from '../limits.ts';
 
@@ -136,8 +137,16 @@ export class MailStore implements MessageStore {
   }
 
   /** Used by AccountSession: an append's files are written before the account's lock is taken. */
-  writeTmp(source: AppendItem['source'], internalDate?: number) {
+  writeTmp(source: AppendItem['source'], internalDate?: number): Promise<WrittenMessage> {
+    if (source instanceof TmpMessageFile) return source.finish(internalDate);
+    if (!(source instanceof Uint8Array) && !(Symbol.asyncIterator in source))
+      throw new TypeError('an IncomingMessage from another store');
     return writeTmpMessage(this.#tmp, source, this.#options.maxMessageBytes, internalDate);
+  }
+
+  receiveMessage(): Promise<IncomingMessage> {
+    if (this.#closing) return Promise.reject(new StoreError('UNAVAILABLE', 'the store is shutting down'));
+    return TmpMessageFile.create(this.#tmp, this.#options.maxMessageBytes);
   }
 
   stored(how: 'delivery' | 'append' | 'copy', bytes: number): void {

@@ -18,6 +18,8 @@ import {
   type StoreFlagsResult,
 } from './api.ts';
 import { attempt } from './attempt.ts';
+import { smallMessages } from './small-message-cache.ts';
+import { STORE_LIMITS } from '../limits.ts';
 import type { AccountEngine, LoadedMailbox, MailboxRecord, ViewSink } from './account-engine.ts';
 
 export class MailboxViewImpl implements MailboxView, ViewSink {
@@ -113,6 +115,22 @@ export class MailboxViewImpl implements MailboxView, ViewSink {
   async readMessageBuffer(uid: number, range?: ByteRange): Promise<Buffer> {
     this.#usable(false);
     const message = this.#present(uid);
+    if (message.size <= STORE_LIMITS.smallMessageBytes) {
+      const path = this.#engine.paths.messageFile(this.#loaded.record.id, uid);
+      let bytes = smallMessages.get(path);
+      if (!bytes) {
+        const handle = await this.#openFile(uid);
+        try {
+          bytes = await handle.readFile();
+        } finally {
+          await handle.close();
+        }
+        smallMessages.set(path, bytes);
+      }
+      if (!range) return bytes;
+      const start = Math.max(0, range.start);
+      return bytes.subarray(start, Math.max(start, Math.min(bytes.length, range.end ?? bytes.length)));
+    }
     const handle = await this.#openFile(uid);
     try {
       if (!range) return await handle.readFile();

@@ -2,10 +2,10 @@
 // knows it, and small JSON files replaced atomically. Directory fsyncs are shared between
 // concurrent callers (DirectorySync), which is what keeps deliveries cheap under load.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DirectorySync } from '../../lib/fs/directory-sync.ts';
-import { StoreError, type MessageSource } from './api.ts';
+import { StoreError, type IncomingMessage, type MessageSource } from './api.ts';
 
 export { DirectorySync };
 
@@ -18,6 +18,82 @@ export interface WrittenMessage {
 }
 
 /**
+ * A message file in `<tmpDir>/` being written as its bytes arrive (an LMTP DATA, an APPEND literal
+ * too big to hold in memory), fsynced only by `finish`, when the whole message is there. Until an
+ * append renames it away, `discard` removes it; what a crash leaves in tmp/ is removed at start.
+ */
+export class TmpMessageFile implements IncomingMessage {
+  readonly path: string;
+  readonly #handle: FileHandle;
+  readonly #maxBytes: number;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #size = 0;
+  #state: 'open' | 'finished' | 'discarded' = 'open';
+
+  private constructor(path: string, handle: FileHandle, maxBytes: number) {
+    this.path = path;
+    this.#handle = handle;
+    this.#maxBytes = maxBytes;
+  }
+
+  static async create(tmpDir: string, maxBytes: number): Promise<TmpMessageFile> {
+    const path = join(tmpDir, `${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}`);
+    return new TmpMessageFile(path, await open(path, 'wx', 0o600), maxBytes);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends bytes (kept by reference until written: do not reuse the buffer). TOOBIG past max. */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#state !== 'open') throw new Error('the message file is no longer open');
+    if (this.#size + chunk.length > this.#maxBytes)
+      throw new StoreError('TOOBIG', `the message is over ${this.#maxBytes} bytes`);
+    this.#size += chunk.length;
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= WRITE_CHUNK) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    // writev, not a concatenation: the chunks are written from where they are, no copy is made.
+    const chunks = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#handle.writev(chunks);
+  }
+
+  /** The last bytes written, the INTERNALDATE as mtime (a rebuilt index reads it back), fdatasync. */
+  async finish(internalDate?: number): Promise<WrittenMessage> {
+    if (this.#state !== 'open') throw new Error('the message file is no longer open');
+    this.#state = 'finished';
+    try {
+      await this.#flush();
+      if (internalDate !== undefined) await this.#handle.utimes(internalDate / 1000, internalDate / 1000);
+      await this.#handle.datasync();
+    } catch (error) {
+      await this.#handle.close().catch(() => undefined);
+      await unlinkIfPresent(this.path);
+      throw error;
+    }
+    await this.#handle.close();
+    return { path: this.path, size: this.#size };
+  }
+
+  /** Removes the file, unless finished: then the caller owns it (renamed into a mailbox or not). */
+  async discard(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'discarded';
+    this.#pending = [];
+    await this.#handle.close().catch(() => undefined);
+    await unlinkIfPresent(this.path);
+  }
+}
+
+/**
  * Writes a message to `<tmpDir>/<random>` and fsyncs it. Over `maxBytes` the rest of the source is
  * still read (a protocol stream must be drained to stay in step) but not kept, and TOOBIG is thrown.
  */
@@ -27,39 +103,19 @@ export async function writeTmpMessage(
   maxBytes: number,
   internalDate?: number,
 ): Promise<WrittenMessage> {
-  const path = join(tmpDir, `${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}`);
-  const handle = await open(path, 'wx', 0o600);
-  let size = 0;
-  let ok = false;
+  const file = await TmpMessageFile.create(tmpDir, maxBytes);
   try {
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      await handle.write(data);
-    };
+    let size = 0;
     const chunks = source instanceof Uint8Array ? [source] : source;
     for await (const chunk of chunks) {
       size += chunk.length;
-      if (size > maxBytes) continue;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= WRITE_CHUNK) await flush();
+      if (size <= maxBytes) await file.write(chunk);
     }
     if (size > maxBytes) throw new StoreError('TOOBIG', `the message is over ${maxBytes} bytes`);
-    await flush();
-    // The file's mtime is the INTERNALDATE: a rebuilt index reads it back from there.
-    if (internalDate !== undefined) await handle.utimes(internalDate / 1000, internalDate / 1000);
-    await handle.datasync();
-    ok = true;
+    return await file.finish(internalDate);
   } finally {
-    await handle.close();
-    if (!ok) await unlink(path).catch(() => undefined);
+    await file.discard();
   }
-  return { path, size };
 }
 
 /** Replaces `path` with `content` atomically: tmp file, fsync, rename, directory fsync. */

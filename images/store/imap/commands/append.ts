@@ -4,6 +4,7 @@
 import type { AppendItem } from '../../mailbox/api.ts';
 import { ArgumentError, defineCommand, flagList, no, ok } from '../command.ts';
 import { formatSequenceSet } from '../protocol/sequence-set.ts';
+import { LiteralSpool } from '../literal-spool.ts';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -47,11 +48,16 @@ export const append = defineCommand({
       }
       if (message?.kind !== 'string' || !message.literal)
         throw new ArgumentError('Expected the message as a literal');
-      if (message.value.length === 0) return no('Empty message');
-      if (!message.binary && message.value.includes(0))
+      // A big literal was streamed into a file as it came (literal-spool.ts); its token is empty.
+      const spool = message.streamed?.sink;
+      if (spool instanceof LiteralSpool) {
+        if (spool.error !== undefined) throw spool.error;
+        if (!spool.file) throw new Error('a streamed literal without a file');
+      } else if (message.value.length === 0) return no('Empty message');
+      if (!message.binary && (spool instanceof LiteralSpool ? spool.nul : message.value.includes(0)))
         return no('NUL in a message needs BINARY APPEND (~{n})', 'UNKNOWN-CTE');
       items.push({
-        source: message.value,
+        source: spool instanceof LiteralSpool ? spool.file! : message.value,
         ...(flags ? { flags } : {}),
         ...(internalDate !== undefined ? { internalDate } : {}),
       });

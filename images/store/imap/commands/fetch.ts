@@ -238,13 +238,17 @@ const STREAM_FROM_BYTES = 1024 * 1024;
 
 type SectionItem = Extract<FetchItem, { kind: 'section' }>;
 
-/** The whole-message body item (BODY[], RFC822, BINARY[]) of a big message, without a partial. */
+/**
+ * The whole-message body item (BODY[], RFC822) of a big message, without a partial. Not BINARY[]:
+ * that is the message with every leaf decoded (sectionValue), not the file's bytes; streaming it
+ * sent a base64 attachment undecoded. It is decoded in memory until a decoder streams.
+ */
 function streamedItem(items: readonly FetchItem[], m: KnownMessage): SectionItem | undefined {
   if (m.size < STREAM_FROM_BYTES) return undefined;
   const whole = items.filter(
     (i): i is SectionItem =>
       i.kind === 'section' &&
-      i.type !== 'BINARY.SIZE' &&
+      i.type === 'BODY' &&
       !i.partial &&
       i.section.path.length === 0 &&
       i.section.text === undefined,

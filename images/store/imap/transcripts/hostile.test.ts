@@ -1,6 +1,8 @@
 // Hostile input gets the protocol's answer (BAD/NO/BYE), never a crash, in bounded memory.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { imapLimits } from '../../limits.ts';
@@ -139,5 +141,86 @@ describe('IMAP against hostile input', () => {
     const again = await TranscriptClient.login(fx.port, user);
     again.close();
     for (const s of sessions) s.close();
+  });
+});
+
+describe('a big APPEND, streamed to disk as it arrives', () => {
+  let big: ImapFixture;
+  before(async () => (big = await startImapFixture({ maxMessageBytes: 32 * 1024 * 1024 })));
+  after(async () => big?.stop());
+  const held = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return process.memoryUsage().arrayBuffers;
+  };
+  const tmpBytes = () =>
+    readdirSync(join(big.dataDir, 'tmp')).reduce((n, f) => n + statSync(join(big.dataDir, 'tmp', f)).size, 0);
+
+  it('holds a few buffers, not the message, halfway through a 24 MiB literal; the message arrives whole', async () => {
+    const c = await TranscriptClient.login(big.port, 'stream@example.test');
+    const before = await held();
+    const size = 24 * 1024 * 1024;
+    c.write(`d1 APPEND INBOX {${size}+}\r\n`);
+    const chunk = Buffer.alloc(1024 * 1024, 'z');
+    for (let i = 0; i < 16; i++) await c.writeAndDrain(chunk);
+    for (let i = 0; i < 400 && tmpBytes() < 15 * 1024 * 1024; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.ok(tmpBytes() >= 15 * 1024 * 1024, 'the literal reached the file as it came');
+    const grown = ((await held()) - before) / 1024 / 1024;
+    assert.ok(grown < 4, `buffers held grew by ${grown.toFixed(1)} MiB halfway through a 24 MiB literal`);
+    for (let i = 0; i < 8; i++) await c.writeAndDrain(chunk);
+    c.write('\r\n');
+    assert.match(await c.readLine(), /^d1 OK \[APPENDUID \d+ 1\]/);
+    assert.match(
+      (await c.command('d2 STATUS INBOX (MESSAGES SIZE)'))[0]!,
+      new RegExp(`MESSAGES 1 SIZE ${size}\\)`),
+    );
+    assert.equal(tmpBytes(), 0);
+    c.close();
+  });
+
+  it('refuses a streamed plain literal with a NUL, and drops one sent before login', async () => {
+    const c = await TranscriptClient.login(big.port, 'nul@example.test');
+    const message = Buffer.alloc(512 * 1024, 'n');
+    message[300_000] = 0;
+    c.write(`e1 APPEND INBOX {${message.length}+}\r\n`);
+    await c.writeAndDrain(message);
+    c.write('\r\n');
+    assert.match(await c.readLine(), /^e1 NO \[UNKNOWN-CTE\]/);
+    assert.match((await c.command('e2 STATUS INBOX (MESSAGES)'))[0]!, /MESSAGES 0/);
+    c.close();
+    const anonymous = await TranscriptClient.connect(big.port);
+    anonymous.write(`e3 APPEND INBOX {${message.length}+}\r\n`);
+    await anonymous.writeAndDrain(message);
+    anonymous.write('\r\n');
+    assert.match(await anonymous.readLine(), /^e3 (BAD|NO) /);
+    assert.equal(tmpBytes(), 0);
+    anonymous.close();
+  });
+
+  it('answers BINARY[] of a big base64 message decoded, not with the raw file', async () => {
+    const c = await TranscriptClient.login(big.port, 'binary@example.test');
+    const body = Buffer.alloc(1536 * 1024, 'q')
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const raw = Buffer.from(
+      `Subject: b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n`,
+    );
+    c.write(`f1 APPEND INBOX {${raw.length}+}\r\n`);
+    await c.writeAndDrain(raw);
+    c.write('\r\n');
+    assert.match(await c.readLine(), /^f1 OK/);
+    await c.command('f2 SELECT INBOX');
+    c.write('f3 FETCH 1 (BINARY.PEEK[])\r\n');
+    let line = await c.readLine();
+    while (!line.startsWith('* 1 FETCH')) line = await c.readLine();
+    const size = Number(/BINARY\[\] ~?\{(\d+)\}/.exec(line)?.[1] ?? line.slice(0, 80));
+    assert.ok(
+      size > 1536 * 1024 && size < 1536 * 1024 + 200,
+      `BINARY[] is ${size} bytes (${line.slice(0, 90)}), the file ${raw.length}`,
+    );
+    c.close();
   });
 });
