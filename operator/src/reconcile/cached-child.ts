@@ -120,7 +120,10 @@ const sorted = (record: Record<string, string> | undefined) =>
 export function childVersion(object: KubernetesObject): string {
   const meta = object.metadata ?? {};
   const at = meta.generation !== undefined ? `g${meta.generation}` : `r${meta.resourceVersion ?? ''}`;
-  const own = ownFieldsOf(object);
+  // Only while no other manager writes our fields: one that does (a GitOps tool applying the same
+  // render) takes atomic fields over on each of its applies, which shrinks our set with nothing
+  // removed, and it keeps those fields itself.
+  const own = (meta.managedFields ?? []).length === 0 ? ownFieldsOf(object) : '';
   return JSON.stringify([at, sorted(meta.labels), sorted(meta.annotations), ...(own ? [own] : [])]);
 }
 
