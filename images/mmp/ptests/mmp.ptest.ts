@@ -563,13 +563,17 @@ SyncState *
     const spoofer = await RawClient.connect(balanced.ports.imap!, '127.0.0.2');
     spoofer.send(proxyV2('203.0.113.66', 40000));
     await waitFor('the untrusted peer to be cut off', () => spoofer.closed, 10_000);
-    assert.ok(
-      balanced
-        .logs()
-        .some(
-          (l) =>
-            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.2',
-        ),
+    // The log arrives through the program's stdout pipe, after the socket's end: wait for it.
+    await waitFor(
+      'the refusal in the log',
+      () =>
+        balanced
+          .logs()
+          .some(
+            (l) =>
+              l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.2',
+          ),
+      10_000,
     );
 
     const c = await RawClient.connect(balanced.ports.imap!);
@@ -583,7 +587,11 @@ SyncState *
     c.send('c LOGOUT\r\n');
     await c.expect(/c OK/);
     c.close();
-    assert.ok(balanced.logs().some((l) => l.msg === 'logged in' && l.client === '203.0.113.10'));
+    await waitFor(
+      'the login logged with the client the balancer named',
+      () => balanced.logs().some((l) => l.msg === 'logged in' && l.client === '203.0.113.10'),
+      10_000,
+    );
     // Dovecot was told the real client too (ID x-originating-ip from a trusted network).
     await waitFor(
       'Dovecot to log the client address',
