@@ -15,12 +15,17 @@ import { STORAGE_CLASS, volumeNameFor } from './local-volumes.ts';
 test('a claim of the default class gets a volume of its own, removed with the claim', async (t) => {
   const namespace = await createTestNamespace(t);
   const root = await mkdtemp(join(tmpdir(), 'mtopo-volumes-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
   const kubeConfig = testKubeConfig();
   const provisioner = await startProvisioner(kubeConfig, { root, nodeName: 'node-1' });
-  t.after(() => provisioner.stop());
-  // The control plane is shared: leave no default class behind for other tests' claims.
-  t.after(() => kubeConfig.makeApiClient(StorageV1Api).deleteStorageClass({ name: STORAGE_CLASS }));
+  // One hook, in this order: t.after hooks run in the order they were added, and the root removed
+  // while the provisioner still made a directory failed (ENOTEMPTY), which skipped the later hooks
+  // and left its watches holding the process open (a CI run hung there).
+  t.after(async () => {
+    await provisioner.stop();
+    // The control plane is shared: leave no default class behind for other tests' claims.
+    await kubeConfig.makeApiClient(StorageV1Api).deleteStorageClass({ name: STORAGE_CLASS });
+    await rm(root, { recursive: true, force: true });
+  });
   const core = kubeConfig.makeApiClient(CoreV1Api);
 
   // No storageClassName: the DefaultStorageClass admission plugin fills in ours.
