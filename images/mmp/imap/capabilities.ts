@@ -3,6 +3,7 @@
 // the store offers after login — those capabilities pass through the splice untouched — less what
 // only the store's own login phase would handle, which the MMP answers itself.
 import type { LiteralMode } from '../../lib/imap/command-reader.ts';
+import { oncePerListener } from '../listener-capabilities.ts';
 
 /** The store's pre-login capabilities that the MMP replaces with its own. */
 const ANSWERED_BY_THE_MMP = new Set([
@@ -34,20 +35,8 @@ export interface CapabilityContext {
   plaintextLogin: boolean;
 }
 
-/**
- * The list for one listener's settings, computed once: every session asks for it (its greeting, its
- * literal mode), and the store's list is the config's, the same array for the program's life.
- */
-const computed = new WeakMap<readonly string[], Map<number, readonly string[]>>();
-
-export function preLoginCapabilities(context: CapabilityContext): readonly string[] {
-  const key = (context.secure ? 1 : 0) | (context.starttls ? 2 : 0) | (context.plaintextLogin ? 4 : 0);
-  let lists = computed.get(context.store);
-  if (!lists) computed.set(context.store, (lists = new Map<number, readonly string[]>()));
-  let list = lists.get(key);
-  if (!list) lists.set(key, (list = Object.freeze(capabilityList(context))));
-  return list;
-}
+/** Computed once per listener's settings (listener-capabilities.ts). */
+export const preLoginCapabilities = oncePerListener(capabilityList);
 
 function capabilityList(context: CapabilityContext): string[] {
   const store = context.store.map((c) => c.toUpperCase());
