@@ -303,6 +303,28 @@ describe('internet MTA: protocol guards', () => {
   });
 });
 
+/**
+ * A PROXY v2 header from `peer`, not the listener's load balancer, claiming `client`: the
+ * connection is closed before any greeting, the refusal logged with the peer, and counted once (the
+ * count is the process's, so it is read before and after this one connection).
+ */
+async function refusesUntrustedProxy(mta: MtaProcess, listener: string, peer: string, client: string) {
+  const refused = () =>
+    mta.metric('mtopo_mta_connections_refused_total', { listener, reason: 'untrusted-proxy' });
+  const before = await refused();
+  const port = mta.ports[listener]!;
+  const s = await SmtpTranscript.open(port, { localAddress: peer });
+  s.write(buildProxyHeader('v2', { address: client, port: 40000 }, { address: '127.0.0.1', port }));
+  await waitFor('the connection to close', () => s.closed, 5000);
+  assert.doesNotMatch(s.pending, /^220/);
+  await waitFor('the refusal to be logged', () =>
+    mta
+      .logs()
+      .some((l) => l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === peer),
+  );
+  assert.equal((await refused()) - before, 1);
+}
+
 describe('internet MTA: PROXY protocol from a load balancer', () => {
   for (const version of ['v1', 'v2'] as const) {
     it(`takes the client address from a PROXY ${version} header`, async () => {
@@ -351,28 +373,7 @@ describe('internet MTA: PROXY protocol from a load balancer', () => {
   }
 
   it('refuses a PROXY header from a peer that is not the load balancer', async () => {
-    // This listener's refusals, counted before and after this one connection: the count is the
-    // process's, and another test's connection may have been refused before.
-    const refused = () =>
-      mta.metric('mtopo_mta_connections_refused_total', {
-        listener: 'smtp-proxy-v2',
-        reason: 'untrusted-proxy',
-      });
-    const before = await refused();
-    const s = await SmtpTranscript.open(mta.ports['smtp-proxy-v2']!, { localAddress: '127.0.0.3' });
-    const port = mta.ports['smtp-proxy-v2']!;
-    s.write(buildProxyHeader('v2', { address: '203.0.113.66', port: 40000 }, { address: '127.0.0.1', port }));
-    await waitFor('the connection to close', () => s.closed, 5000);
-    assert.doesNotMatch(s.pending, /^220/);
-    await waitFor('the refusal to be logged', () =>
-      mta
-        .logs()
-        .some(
-          (l) =>
-            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.3',
-        ),
-    );
-    assert.equal((await refused()) - before, 1);
+    await refusesUntrustedProxy(mta, 'smtp-proxy-v2', '127.0.0.3', '203.0.113.66');
   });
 
   it('believes a PROXY header only from the load balancer its MTARelay names (service.proxyProtocolFrom), as rendered', async (t) => {
@@ -406,11 +407,11 @@ describe('internet MTA: PROXY protocol from a load balancer', () => {
     });
     t.after(() => edge.stop());
     const port = edge.ports.smtp!;
-    const header = (client: string) =>
-      buildProxyHeader('v2', { address: client, port: 40000 }, { address: '127.0.0.1', port });
 
     const balanced = await SmtpTranscript.open(port, { localAddress: '127.0.0.2' });
-    balanced.write(header('203.0.113.21'));
+    balanced.write(
+      buildProxyHeader('v2', { address: '203.0.113.21', port: 40000 }, { address: '127.0.0.1', port }),
+    );
     assert.equal((await balanced.read()).code, 220, 'the named load balancer is believed');
     await balanced.command('EHLO behind-lb.example');
     await balanced.command('MAIL FROM:<a@elsewhere.example>');
@@ -422,22 +423,7 @@ describe('internet MTA: PROXY protocol from a load balancer', () => {
       edge.logs().some((l) => l.msg === 'queued' && l.client === '203.0.113.21'),
     );
 
-    const refused = () =>
-      edge.metric('mtopo_mta_connections_refused_total', { listener: 'smtp', reason: 'untrusted-proxy' });
-    const before = await refused();
-    const other = await SmtpTranscript.open(port, { localAddress: '127.0.0.3' });
-    other.write(header('203.0.113.22'));
-    await waitFor('the connection to close', () => other.closed, 5000);
-    assert.doesNotMatch(other.pending, /^220/);
-    await waitFor('the refusal to be logged', () =>
-      edge
-        .logs()
-        .some(
-          (l) =>
-            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.3',
-        ),
-    );
-    assert.equal((await refused()) - before, 1);
+    await refusesUntrustedProxy(edge, 'smtp', '127.0.0.3', '203.0.113.22');
     assert.ok(!edge.logs().some((l) => l.client === '203.0.113.22'), 'the claimed address is never used');
   });
 
