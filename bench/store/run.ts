@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';
-import { availableMiB, cpuSeconds, rssMiB } from './proc-stat.ts';
+import { availableMiB, cpuTimes, rssMiB } from './proc-stat.ts';
 import { startSystem, SYSTEMS, type RunningSystem, type SystemName } from './systems.ts';
 
 const { values } = parseArgs({
@@ -60,6 +60,8 @@ interface Row {
   operations: number;
   cpuSeconds: number;
   cpuPer1000: number;
+  cpuUserSeconds?: number;
+  cpuSystemSeconds?: number;
   uptime: string;
   extra?: Record<string, number>;
 }
@@ -68,11 +70,18 @@ const rows: Row[] = [];
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 function record(row: Omit<Row, 'cpuPer1000' | 'uptime'>, load: string): void {
-  const full = { ...row, cpuPer1000: (row.cpuSeconds / Math.max(1, row.operations)) * 1000, uptime: load };
+  // The split of the measurement just made (every record follows its measured()).
+  const full = {
+    ...row,
+    ...lastSplit,
+    cpuPer1000: (row.cpuSeconds / Math.max(1, row.operations)) * 1000,
+    uptime: load,
+  };
+  lastSplit = undefined;
   rows.push(full);
   process.stdout.write(
     `${row.section.padEnd(6)} ${row.case.padEnd(10)} ${row.system.padEnd(25)} r${row.round}: ${row.value.toFixed(1)} ${row.unit}` +
-      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (${load.replace(/^.*load/, 'load')})\n`,
+      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (user ${full.cpuUserSeconds?.toFixed(2)} s, sys ${full.cpuSystemSeconds?.toFixed(2)} s; ${load.replace(/^.*load/, 'load')})\n`,
   );
 }
 
@@ -81,10 +90,14 @@ async function measured<T>(
   system: RunningSystem,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: number }> {
-  const before = cpuSeconds(system.pids());
+  const before = cpuTimes(system.pids());
   const result = await work();
-  return { result, cpu: cpuSeconds(system.pids()) - before };
+  const after = cpuTimes(system.pids());
+  // Where the CPU went: user space (ours: JavaScript, GC, zlib, TLS) or the kernel (copies, syscalls).
+  lastSplit = { cpuUserSeconds: after.user - before.user, cpuSystemSeconds: after.system - before.system };
+  return { result, cpu: lastSplit.cpuUserSeconds + lastSplit.cpuSystemSeconds };
 }
+let lastSplit: { cpuUserSeconds: number; cpuSystemSeconds: number } | undefined;
 
 async function smtpSource(port: number, user: string, reuse: boolean, messages: number): Promise<number> {
   const args = ['-L', ...(reuse ? ['-d'] : []), '-s', '10', '-m', String(messages), '-l', '1024'];

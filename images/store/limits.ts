@@ -120,6 +120,20 @@ export const imapLimits = {
    * commands just takes longer, while a flood (IDLE/DONE in a loop) cannot take more than its share.
    */
   maxCommandsPerSecond: 1000,
+  /**
+   * A big message (from 1 MiB) goes into its FETCH literal straight from its file, through buffers
+   * of this size that the process reuses (imap/literal-copy.ts). One read and one write per chunk:
+   * larger chunks mean fewer trips through the thread pool and fewer write(2)s per MiB.
+   */
+  fetchChunkBytes: 256 * 1024,
+  /**
+   * Chunks of one copy in flight at once: one is read from the file while the other is on its way
+   * to the client. With the output bound below, a session sending a big message holds at most this
+   * many chunks, whatever the message's size.
+   */
+  fetchBuffersPerCopy: 2,
+  /** Free chunk buffers kept for the next copy (16 × 256 KiB = 4 MiB); more are left to the GC. */
+  fetchBuffersKept: 16,
   /** Bytes of responses waiting for a slow reader before the session stops reading its commands. */
   maxPendingOutputBytes: 4 * 1024 * 1024,
   /** Parsed messages (MIME structure, envelope) kept per session for FETCH and SEARCH. */
