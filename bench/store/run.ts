@@ -15,6 +15,7 @@
 //
 // Usage: node bench/store/run.ts [--sections lmtp,mixed,fetch,idle] [--rounds 3] [--seconds 20]
 //        [--fetch-mb 1024] [--idle 10000] [--idle-default 2000] [--messages 5000] [--out FILE]
+//        [--systems mtopo,dovecot-default,dovecot-high-performance] [--mixed-cases short,persistent]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     messages: { type: 'string', default: '5000' },
     'mixed-messages': { type: 'string', default: '200' },
+    /** Which mixed cases (a profile of one: `--mixed-cases persistent`). */
+    'mixed-cases': { type: 'string', default: 'short,persistent' },
     'fetch-mb': { type: 'string', default: '1024' },
     idle: { type: 'string', default: '10000' },
     /** Dovecot's default mode forks a process per IDLE session: fewer, so the machine keeps its pids. */
@@ -150,7 +153,8 @@ const sections: Record<string, (system: RunningSystem, round: number) => Promise
       messages: MIXED_MESSAGES,
       bodyBytes: 2048,
     });
-    for (const short of [true, false]) {
+    const cases = values['mixed-cases'].split(',');
+    for (const short of [true, false].filter((s) => cases.includes(s ? 'short' : 'persistent'))) {
       const load = uptime();
       const { result, cpu } = await measured(system, () =>
         mixed(system, MIXED_USERS, {

@@ -166,7 +166,9 @@ class SocketTransport implements Transport {
   };
 
   async drain(): Promise<void> {
-    this.uncork();
+    // Below the bound the output stays corked until the end of this turn of the event loop: a FETCH
+    // drains after every message, and uncorking there made 25 header responses 25 write(2)s (13%
+    // of the store's samples in the mixed loop's FETCH and SEARCH, profiled), not one.
     // zlib's queue first (its output lands in the socket's), then the socket's.
     for (;;) {
       const socket = this.socket;
@@ -178,6 +180,7 @@ class SocketTransport implements Transport {
             ? socket
             : undefined;
       if (!full) return;
+      this.uncork();
       await new Promise<void>((resolve) => {
         const done = () => {
           full.off('drain', done);

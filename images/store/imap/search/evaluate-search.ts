@@ -6,7 +6,7 @@
 import libmime from 'libmime';
 import type { MessageMeta } from '../../mailbox/api.ts';
 import { setContains } from '../protocol/sequence-set.ts';
-import { fieldValue, splitHeaderFields, type HeaderField } from '../message/header-fields.ts';
+import { fieldsNamed, fieldValue, splitHeaderFields, type HeaderField } from '../message/header-fields.ts';
 import type { MessageTree, MimePart } from '../message/mime-tree.ts';
 import { decodeTransferEncoding } from '../message/sections.ts';
 import type { SearchKey } from './search-key.ts';
@@ -82,7 +82,7 @@ export async function matches(
       return key.cmp === 'before' ? day < key.day : key.cmp === 'on' ? day === key.day : day >= key.day;
     }
     case 'header': {
-      const fields = (await headerFields(content)).filter((f) => f.name === key.name);
+      const fields = fieldsNamed(await headerBlock(content), key.name);
       // HEADER name "" matches every message that has the field (RFC 9051 6.4.4).
       if (key.text === '') return fields.length > 0;
       const needle = fold(key.text);
@@ -123,12 +123,23 @@ function cost(key: SearchKey): number {
   }
 }
 
+const blockCache = new WeakMap<SearchContent, Promise<Buffer>>();
 const fieldsCache = new WeakMap<SearchContent, Promise<HeaderField[]>>();
+
+/** The header block, loaded once per candidate whatever the number of header keys. */
+function headerBlock(content: SearchContent): Promise<Buffer> {
+  let block = blockCache.get(content);
+  if (!block) {
+    block = content.header();
+    blockCache.set(content, block);
+  }
+  return block;
+}
 
 function headerFields(content: SearchContent): Promise<HeaderField[]> {
   let fields = fieldsCache.get(content);
   if (!fields) {
-    fields = content.header().then(splitHeaderFields);
+    fields = headerBlock(content).then(splitHeaderFields);
     fieldsCache.set(content, fields);
   }
   return fields;
@@ -145,6 +156,7 @@ function fold(text: string): string {
 }
 
 export function decodeHeaderText(value: string): string {
+  if (!value.includes('=?')) return value; // no encoded word (RFC 2047): most header text
   try {
     return libmime.decodeWords(value);
   } catch {
