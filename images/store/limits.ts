@@ -137,6 +137,12 @@ export const imapLimits = {
   fetchBuffersKept: 8,
   /** Bytes of responses waiting for a slow reader before the session stops reading its commands. */
   maxPendingOutputBytes: 4 * 1024 * 1024,
+  /**
+   * Decoded, case-folded header values (a SUBJECT, a FROM) that SEARCH looked at, for the process:
+   * a message is the same for as long as its mailbox's UIDVALIDITY (RFC 9051 2.3.1.1), and clients
+   * search the same fields again and again. 50,000 values of some 100 bytes are about 5 MiB.
+   */
+  searchHeaderValues: 50_000,
   /** Parsed messages (MIME structure, envelope) kept per session for FETCH and SEARCH. */
   messageViewCacheEntries: 200,
 } as const;

@@ -72,7 +72,8 @@ export async function loadHeader(view: MailboxView, uid: number, size: number): 
 function headerEnd(prefix: Buffer): number | undefined {
   if (prefix.subarray(0, 2).toString('latin1') === '\r\n') return 2;
   const at = prefix.indexOf('\r\n\r\n', 0, 'latin1');
-  const bareLf = prefix.indexOf('\n\n', 0, 'latin1');
+  // Only before the CRLF blank line (scanning the whole message for one was a profile's line).
+  const bareLf = (at < 0 ? prefix : prefix.subarray(0, at + 1)).indexOf('\n\n', 0, 'latin1');
   // A bare-LF blank line before any CRLF one: leave it to the parser.
   if (bareLf >= 0 && (at < 0 || bareLf < at)) return undefined;
   return at < 0 ? undefined : at + 4;
