@@ -228,7 +228,10 @@ describe('IMAP messages', () => {
     await c.command('d UNSELECT');
     assert.match(tagged(await c.command('e DELETE Jottings')), /^e OK/);
     assert.match(tagged(await c.command('f CREATE Jottings')), /^f OK/);
-    assert.match(await appendTo(c, 'Jottings', 'Subject: pears\r\n\r\nbody\r\n'), /^ap OK \[APPENDUID \d+ 1\]/);
+    assert.match(
+      await appendTo(c, 'Jottings', 'Subject: pears\r\n\r\nbody\r\n'),
+      /^ap OK \[APPENDUID \d+ 1\]/,
+    );
     await c.command('g SELECT Jottings');
     assert.deepEqual(await c.command('h UID SEARCH SUBJECT apples'), ['* SEARCH', 'h OK SEARCH completed']);
     assert.deepEqual(await c.command('i UID SEARCH SUBJECT pears'), ['* SEARCH 1', 'i OK SEARCH completed']);
