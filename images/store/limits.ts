@@ -143,6 +143,8 @@ export const imapLimits = {
    * search the same fields again and again. 50,000 values of some 100 bytes are about 5 MiB.
    */
   searchHeaderValues: 50_000,
+  /** A field's values longer than this (in all) are not kept, so the cache holds at most ~50 MiB. */
+  searchHeaderValueChars: 1024,
   /** Parsed messages (MIME structure, envelope) kept per session for FETCH and SEARCH. */
   messageViewCacheEntries: 200,
 } as const;

@@ -140,7 +140,12 @@ async function foldedValues(content: SearchContent, name: string): Promise<reado
   const values = fieldsNamed(await headerBlock(content), name).map((f) =>
     fold(decodeHeaderText(fieldValue(f))),
   );
-  if (cacheKey !== undefined) {
+  // Only short values are kept, so the cache's bound in entries is a bound in bytes too: a message
+  // with a huge Subject is searched from its file each time.
+  if (
+    cacheKey !== undefined &&
+    values.reduce((n, v) => n + v.length, 0) <= imapLimits.searchHeaderValueChars
+  ) {
     valuesCache.set(cacheKey, values);
     if (valuesCache.size > imapLimits.searchHeaderValues)
       valuesCache.delete(valuesCache.keys().next().value!);
