@@ -92,7 +92,7 @@ export function openImapConnection(raw: Socket, options: ConnectionOptions): Ima
   const socket = implicit ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() }) : raw;
   const transport = new SocketTransport(
     socket,
-    implicit,
+    implicit || options.alreadySecure === true,
     options.remoteAddress,
     options.tls === 'starttls' ? secureContext : undefined,
   );

@@ -80,6 +80,14 @@ m.logout()
     assert.equal(curl.stdout.slice(curl.stdout.indexOf('From: Ana')), original);
   });
 
+  it('knows an imaps session is secure: STARTTLS there is BAD, and CAPABILITY offers none', async () => {
+    const c = await TranscriptClient.connect(bed.store.ports.imaps, { caFile: bed.store.caFile });
+    assert.doesNotMatch((await c.command('a CAPABILITY'))[0]!, /STARTTLS/);
+    assert.match((await c.command('b STARTTLS')).at(-1)!, /^b BAD TLS is already active/);
+    assert.match((await c.command(`c AUTHENTICATE PLAIN ${login(`lee@${DOMAIN}`)}`)).at(-1)!, /^c OK/);
+    c.close();
+  });
+
   it('tells an IDLE IMAP session of a POP3 deletion as EXPUNGE, and counts IMAP commands', async () => {
     const user = `pat@${DOMAIN}`;
     const c = await TranscriptClient.connect(bed.store.ports.imap);

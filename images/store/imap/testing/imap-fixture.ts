@@ -2,7 +2,7 @@
 // it, and a transcript client: send "T1 LOGIN …", get every line up to "T1 OK …".
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import type { MessageStore } from '../../mailbox/api.ts';
 import { runLmtpSession } from '../../lmtp/lmtp-session.ts';
 import { silentLogger, startStoreFixture } from '../../testing/store-fixture.ts';
@@ -104,10 +104,13 @@ export class TranscriptClient {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number): Promise<TranscriptClient> {
-    const socket = connect(port, '127.0.0.1');
+  /** Plain, or implicit TLS (imaps) trusting the CA in `tls.caFile`. */
+  static async connect(port: number, tls?: { caFile: string }): Promise<TranscriptClient> {
+    const socket = tls
+      ? tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(tls.caFile) })
+      : connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(tls ? 'secureConnect' : 'connect', resolve);
       socket.once('error', reject);
     });
     const client = new TranscriptClient(socket);
