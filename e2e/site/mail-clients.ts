@@ -107,6 +107,22 @@ export function imapCommand(
   ]);
 }
 
+/** The UIDs of the INBOX messages whose Subject holds `subject` (`UID SEARCH`); throws when curl fails. */
+export async function searchInbox(
+  outside: OutsideNetwork,
+  source: string,
+  server: { host: string; port: number },
+  account: ImapAccount,
+  subject: string,
+): Promise<number[]> {
+  const found = await imap(outside, source, server, account, {
+    path: 'INBOX',
+    command: `UID SEARCH SUBJECT "${subject}"`,
+  });
+  if (!found.ok) throw new Error(found.out);
+  return searchUids(found.out);
+}
+
 /** The UIDs a `UID SEARCH` answer lists. */
 export function searchUids(answer: string): number[] {
   const line = answer.split(/\r?\n/).find((l) => l.startsWith('* SEARCH'));

@@ -4,8 +4,8 @@
 // it connects to the tier's Service with a PROXY v2 header naming the client.
 //
 // Why on the node and not in the outside namespace: a tier believes a PROXY header only from its
-// load balancer's addresses (an MMP pool's service.proxyProtocolFrom; for an MTARelay, which has no
-// such field, the cluster's ranges), while the edge MTA's NetworkPolicy admits the internet, which
+// load balancer's addresses (its service.proxyProtocolFrom; the site names none, so the cluster's
+// ranges), while the edge MTA's NetworkPolicy admits the internet, which
 // is drawn without the cluster's ranges. An HAProxy outside would either be refused by the edge's
 // listener or, with a cluster address, by its policy. From the node it connects with the bridge's
 // address (in the cluster's ranges), and node-local traffic is admitted by the enforcer as the

@@ -21,7 +21,7 @@ import {
   upgradeOperator,
   type DeployedSite,
 } from './deploy-site.ts';
-import { imap, searchUids, sendMail } from './mail-clients.ts';
+import { imap, searchInbox, sendMail, type ImapAccount } from './mail-clients.ts';
 import { describeSteps, firstRefusal, smtpSteps } from './smtp-steps.ts';
 import { readBack, traceFieldsAbove } from './read-back.ts';
 import { tierCounter } from './tier-metrics.ts';
@@ -49,6 +49,32 @@ async function podsWithAddresses(): Promise<(PodInfo & { ip: string })[]> {
 describe('siroe on the real node', () => {
   let deployed: DeployedSite;
   const tag = randomBytes(4).toString('hex');
+  /** A port of the PROXY load balancer in front of the site. */
+  const balancer = (port: number) => ({ host: deployed.haproxy.address, port });
+  /** A user's login at the MMP pool, under the published client host name its certificate carries. */
+  const account = (uid: string): ImapAccount => {
+    const user = USERS.find((u) => u.uid === uid)!;
+    return {
+      user: user.uid,
+      password: user.password!,
+      hostname: publishedHostnames(deployed.site).clients,
+      caFile: deployed.caFile,
+    };
+  };
+  /** Carol, from the engineers' zone, submits through the MMP pool's SMTP proxy (AUTH): it is taken. */
+  const submitAsCarol = async (message: { to: string; subject: string; body?: string }) => {
+    const sent = await sendMail(
+      deployed.outside,
+      ZONES.engineer,
+      balancer(deployed.balancer.submission),
+      { from: 'carol@siroe.example', ...message },
+      { user: 'carol', password: 'carol-pw' },
+    );
+    assert.ok(sent.accepted, sent.transcript);
+  };
+  /** The UIDs of the messages in `uid`'s INBOX whose Subject holds `subject`, read through the MMP pool. */
+  const inboxUids = (source: string, uid: string, subject: string) =>
+    searchInbox(deployed.outside, source, balancer(deployed.balancer.imap), account(uid), subject);
 
   before(async () => {
     deployed = await deploySite();
@@ -89,36 +115,27 @@ describe('siroe on the real node', () => {
 
   test("mail from the internet crosses the DMZ into the user's store and is read back through the MMP pool", async () => {
     const subject = `e2e-inbound-${tag}`;
-    const sent = await sendMail(
-      deployed.outside,
-      ZONES.internet,
-      { host: deployed.haproxy.address, port: deployed.balancer.smtp },
-      { from: 'someone@example.org', to: 'alice@siroe.example', subject },
-    );
+    const sent = await sendMail(deployed.outside, ZONES.internet, balancer(deployed.balancer.smtp), {
+      from: 'someone@example.org',
+      to: 'alice@siroe.example',
+      subject,
+    });
     assert.ok(sent.accepted, sent.transcript);
-    const account = {
-      user: 'alice',
-      password: 'alice-pw',
-      hostname: publishedHostnames(deployed.site).clients,
-      caFile: deployed.caFile,
-    };
-    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
     const uids = await waitFor(
       'the message in alice’s INBOX, through the MMP pool',
       async () => {
-        const found = await imap(deployed.outside, ZONES.contractor, server, account, {
-          path: 'INBOX',
-          command: `UID SEARCH SUBJECT "${subject}"`,
-        });
-        if (!found.ok) throw new Error(found.out);
-        const list = searchUids(found.out);
+        const list = await inboxUids(ZONES.contractor, 'alice', subject);
         return list.length > 0 ? list : undefined;
       },
       WAIT,
     );
-    const fetched = await imap(deployed.outside, ZONES.contractor, server, account, {
-      path: `INBOX;UID=${uids[0]}`,
-    });
+    const fetched = await imap(
+      deployed.outside,
+      ZONES.contractor,
+      balancer(deployed.balancer.imap),
+      account('alice'),
+      { path: `INBOX;UID=${uids[0]}` },
+    );
     assert.ok(fetched.ok, fetched.out);
     assert.match(fetched.out, new RegExp(`Subject: ${subject}`));
     assert.match(fetched.out, /a message for alice@siroe\.example/);
@@ -126,43 +143,21 @@ describe('siroe on the real node', () => {
 
   test("a client submits through the MMP pool's SMTP proxy, which hands it to the outbound MTA over verified TLS", async () => {
     const subject = `e2e-submitted-${tag}`;
-    const sent = await sendMail(
-      deployed.outside,
-      ZONES.engineer,
-      { host: deployed.haproxy.address, port: deployed.balancer.submission },
-      { from: 'carol@siroe.example', to: 'bob@west.siroe.example', subject },
-      { user: 'carol', password: 'carol-pw' },
-    );
-    assert.ok(sent.accepted, sent.transcript);
-    const account = {
-      user: 'bob',
-      password: 'bob-pw',
-      hostname: publishedHostnames(deployed.site).clients,
-      caFile: deployed.caFile,
-    };
-    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
+    await submitAsCarol({ to: 'bob@west.siroe.example', subject });
     await waitFor(
       'the submitted message in bob’s INBOX',
-      async () => {
-        const found = await imap(deployed.outside, ZONES.engineer, server, account, {
-          path: 'INBOX',
-          command: `UID SEARCH SUBJECT "${subject}"`,
-        });
-        if (!found.ok) throw new Error(found.out);
-        return searchUids(found.out).length > 0;
-      },
+      async () => (await inboxUids(ZONES.engineer, 'bob', subject)).length > 0,
       WAIT,
     );
   });
 
   test('mail for the legacy domain leaves through the gateway to the legacy Postfix', async () => {
     const subject = `e2e-legacy-${tag}`;
-    const sent = await sendMail(
-      deployed.outside,
-      ZONES.internet,
-      { host: deployed.haproxy.address, port: deployed.balancer.smtp },
-      { from: 'someone@example.org', to: `dave@${LEGACY_DOMAIN}`, subject },
-    );
+    const sent = await sendMail(deployed.outside, ZONES.internet, balancer(deployed.balancer.smtp), {
+      from: 'someone@example.org',
+      to: `dave@${LEGACY_DOMAIN}`,
+      subject,
+    });
     assert.ok(sent.accepted, sent.transcript);
     const message = await waitFor(
       'the message at the legacy Postfix',
@@ -173,16 +168,6 @@ describe('siroe on the real node', () => {
   });
 
   describe('journeys of mail', () => {
-    const balancer = (port: number) => ({ host: deployed.haproxy.address, port });
-    const account = (uid: string) => {
-      const user = USERS.find((u) => u.uid === uid)!;
-      return {
-        user: user.uid,
-        password: user.password!,
-        hostname: publishedHostnames(deployed.site).clients,
-        caFile: deployed.caFile,
-      };
-    };
     /** A message as a client composes it: 8-bit UTF-8, a line starting with a dot, a long line. */
     const compose = (from: string, to: string, subject: string): string =>
       [
@@ -302,14 +287,7 @@ describe('siroe on the real node', () => {
     test("a client submits through the MMP pool's SMTP proxy to an internet domain: delivered by MX", async () => {
       const subject = `e2e-journey-submit-out-${tag}`;
       const to = `someone@${TEST_INTERNET.domain}`;
-      const sent = await sendMail(
-        deployed.outside,
-        ZONES.engineer,
-        balancer(deployed.balancer.submission),
-        { from: 'carol@siroe.example', to, subject, body: `out to the internet ${tag}\n` },
-        { user: 'carol', password: 'carol-pw' },
-      );
-      assert.ok(sent.accepted, sent.transcript);
+      await submitAsCarol({ to, subject, body: `out to the internet ${tag}\n` });
       const dump = await waitFor(
         `${subject} at ${TEST_INTERNET.mxHost}`,
         async () => (await deployed.internetMx.messages()).find((m) => m.includes(`Subject: ${subject}`)),
@@ -322,14 +300,7 @@ describe('siroe on the real node', () => {
     test("a client submits through the MMP pool's SMTP proxy to a legacy user: outbound hands it to the gateway, which delivers to the legacy Postfix", async () => {
       const subject = `e2e-journey-submit-legacy-${tag}`;
       const to = `dave@${LEGACY_DOMAIN}`;
-      const sent = await sendMail(
-        deployed.outside,
-        ZONES.engineer,
-        balancer(deployed.balancer.submission),
-        { from: 'carol@siroe.example', to, subject, body: `to the legacy system ${tag}\n` },
-        { user: 'carol', password: 'carol-pw' },
-      );
-      assert.ok(sent.accepted, sent.transcript);
+      await submitAsCarol({ to, subject, body: `to the legacy system ${tag}\n` });
       const message = await waitFor(
         `${subject} at the legacy Postfix`,
         () => deployed.legacy.messages().find((m) => m.includes(`Subject: ${subject}`)),
@@ -397,7 +368,7 @@ describe('siroe on the real node', () => {
   });
 
   describe('refusals at the edge', () => {
-    const edge = () => ({ host: deployed.haproxy.address, port: deployed.balancer.smtp });
+    const edge = () => balancer(deployed.balancer.smtp);
     const edgeSelector = 'app.kubernetes.io/instance=edge-mta';
     const inboundSelector = 'app.kubernetes.io/instance=inbound-mta';
     const accepted = () => tierCounter(SITE_NAMESPACE, edgeSelector, 'mtopo_mta_messages_received_total');
@@ -474,7 +445,7 @@ describe('siroe on the real node', () => {
       const steps = await smtpSteps(
         deployed.outside,
         ZONES.internet,
-        { host: deployed.haproxy.address, port: deployed.balancer.submission },
+        balancer(deployed.balancer.submission),
         { from: 'carol@siroe.example', to: 'bob@west.siroe.example', bodyBytes: 2_000 },
       );
       const refusal = firstRefusal(steps);
@@ -485,23 +456,19 @@ describe('siroe on the real node', () => {
   });
 
   test("behind HAProxy's PROXY header, the MTA's and the MMP's logs show the real client address", async () => {
-    const edge = await waitFor(
-      'the edge MTA to log the internet client',
-      async () => {
-        const logs = await tierLogs('app.kubernetes.io/instance=edge-mta');
-        return logs.includes(ZONES.internet) ? logs : undefined;
-      },
-      WAIT,
-    );
+    /** The tier's logs, once they name `client`. */
+    const logsNaming = (instance: string, client: string) =>
+      waitFor(
+        `${instance} to log ${client}`,
+        async () => {
+          const logs = await tierLogs(`app.kubernetes.io/instance=${instance}`);
+          return logs.includes(client) ? logs : undefined;
+        },
+        WAIT,
+      );
+    const edge = await logsNaming('edge-mta', ZONES.internet);
     assert.ok(edge.includes(ZONES.internet));
-    const mmp = await waitFor(
-      'the MMP to log the contractor',
-      async () => {
-        const logs = await tierLogs('app.kubernetes.io/instance=access-mmp');
-        return logs.includes(ZONES.contractor) ? logs : undefined;
-      },
-      WAIT,
-    );
+    const mmp = await logsNaming('access-mmp', ZONES.contractor);
     assert.ok(mmp.includes(ZONES.contractor));
     // The balancer's own address is what the pods see on the wire; it must not pass for the client.
     assert.ok(!/client[^\n]*10\.251\.0\.1\b/.test(mmp), 'the MMP logs the balancer as a client');
@@ -597,28 +564,13 @@ describe('siroe on the real node', () => {
   });
 
   test('helm upgrade to a release with new data-plane images: the stores restart on them, and the mail they held is still there', async () => {
-    const bob = {
-      user: 'bob',
-      password: 'bob-pw',
-      hostname: publishedHostnames(deployed.site).clients,
-      caFile: deployed.caFile,
-    };
-    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
-    const found = async (subject: string) => {
-      const search = await imap(deployed.outside, ZONES.engineer, server, bob, {
-        path: 'INBOX',
-        command: `UID SEARCH SUBJECT "${subject}"`,
-      });
-      if (!search.ok) throw new Error(search.out);
-      return searchUids(search.out).length;
-    };
+    const found = async (subject: string) => (await inboxUids(ZONES.engineer, 'bob', subject)).length;
     const subject = `e2e-before-upgrade-${tag}`;
-    const sent = await sendMail(
-      deployed.outside,
-      ZONES.internet,
-      { host: deployed.haproxy.address, port: deployed.balancer.smtp },
-      { from: 'someone@example.org', to: 'bob@west.siroe.example', subject },
-    );
+    const sent = await sendMail(deployed.outside, ZONES.internet, balancer(deployed.balancer.smtp), {
+      from: 'someone@example.org',
+      to: 'bob@west.siroe.example',
+      subject,
+    });
     assert.ok(sent.accepted, sent.transcript);
     await waitFor(`${subject} in bob's INBOX`, async () => (await found(subject)) === 1, WAIT);
 
@@ -652,13 +604,7 @@ describe('siroe on the real node', () => {
   test('a user moved to another store by the documented procedure: logins land there, no mail lost, old sessions ended', async () => {
     const subject = `e2e-move-${tag}`;
     const carol = { user: 'carol', password: 'carol-pw' };
-    const smtp = { host: deployed.haproxy.address, port: deployed.balancer.smtp };
-    const server = { host: deployed.haproxy.address, port: deployed.balancer.imap };
-    const account = {
-      ...carol,
-      hostname: publishedHostnames(deployed.site).clients,
-      caFile: deployed.caFile,
-    };
+    const smtp = balancer(deployed.balancer.smtp);
     let sent = 0;
     const send = async (phase: string) => {
       const result = await sendMail(deployed.outside, ZONES.internet, smtp, {
@@ -669,14 +615,7 @@ describe('siroe on the real node', () => {
       assert.ok(result.accepted, result.transcript);
       sent++;
     };
-    const readable = async () => {
-      const found = await imap(deployed.outside, ZONES.contractor, server, account, {
-        path: 'INBOX',
-        command: `UID SEARCH SUBJECT "${subject}"`,
-      });
-      if (!found.ok) throw new Error(found.out);
-      return searchUids(found.out).length;
-    };
+    const readable = async () => (await inboxUids(ZONES.contractor, 'carol', subject)).length;
     for (let i = 0; i < 3; i++) await send('before');
     await waitFor('the three messages on carol’s old store', async () => (await readable()) === 3, WAIT);
     const held = await holdSession(deployed, ZONES.contractor, carol);

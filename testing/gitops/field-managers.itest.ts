@@ -20,20 +20,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { before, describe, it, type TestContext } from 'node:test';
 import type { KubernetesObject, V1ManagedFieldsEntry } from '@kubernetes/client-node';
 import { run } from '../../operator/src/cli/main.ts';
-import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
-import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
-import {
-  applyManifests,
-  createTestNamespace,
-  installCrdsFrom,
-  kubectl,
-  testKubeConfig,
-  waitFor,
-} from '../control-plane/index.ts';
+import { applyManifests, createTestNamespace, kubectl, waitFor } from '../control-plane/index.ts';
 import { exampleIn, startTestOperator } from '../operator/example-site.ts';
-
-const admin = testKubeConfig();
-const client = new KubeClient(admin, { fieldManager: 'test-reader' });
+import { admin, found, installCrds, live, liveWhen, ref } from './live-objects.ts';
 
 const OPERATOR = 'mtopo-operator';
 /** Argo CD's server-side apply manager (ArgoCDSSAManager in Argo CD's source). */
@@ -48,7 +37,20 @@ const FLUX_LABELS = {
   'kustomize.toolkit.fluxcd.io/namespace': 'flux-system',
 };
 
+/** The keys users' tools add to children: a cloud load balancer's annotation, a team's own. */
+const ADDED = {
+  lbScheme: 'service.beta.kubernetes.io/aws-load-balancer-scheme',
+  retired: 'example.com/retired',
+  team: 'example.com/team',
+  onCall: 'example.com/on-call',
+  ticket: 'example.com/ticket',
+  owner: 'example.com/owner',
+  backup: 'example.com/backup',
+};
+
 type Meta = NonNullable<KubernetesObject['metadata']>;
+/** A StatefulSet as far as a test reads its spec. */
+type StatefulSetOf<Spec> = KubernetesObject & { spec?: Spec };
 const key = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
 const withMeta = (o: KubernetesObject, extra: (meta: Meta) => Meta): KubernetesObject => ({
   ...o,
@@ -87,12 +89,6 @@ async function mtopoRender(objects: readonly KubernetesObject[]): Promise<Kubern
   assert.equal(code, 0, stderr);
   return (JSON.parse(stdout) as { items: KubernetesObject[] }).items;
 }
-
-const live = async (o: KubernetesObject) => {
-  const found = await client.get(o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? '');
-  assert.ok(found, `${key(o)} exists`);
-  return found;
-};
 
 /**
  * A managedFields entry's leaf paths, e.g. "f:metadata/f:labels/f:team": what that manager owns.
@@ -170,15 +166,24 @@ function operatorOn(t: TestContext, namespace: string) {
       .filter((v) => ['apply', 'create', 'patch', 'update'].includes(String(v.labels.verb)))
       .filter((v) => v.labels.kind !== 'Event' && !(v.labels.verb === 'create' && v.labels.kind === 'Secret'))
       .reduce((sum, v) => sum + v.value, 0);
+  const drained = () => waitFor('the queue to drain', () => operator.queue.depth === 0, 60_000);
   /** Resolves once a reconcile that started after this call has finished and the queue is empty. */
   const reconciled = async (description: string, act: () => unknown) => {
     const before = await reconciles();
     await act();
     await waitFor(description, async () => (await reconciles()) > before, 60_000);
-    await waitFor('the queue to drain', () => operator.queue.depth === 0, 60_000);
+    await drained();
   };
   const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
-  return { operator, reconciles, renders, applies, reconciled };
+  /** Stops this operator and starts another, which remembers nothing; resolves once it has reconciled. */
+  const restart = async () => {
+    await operator.stop();
+    const next = operatorOn(t, namespace);
+    await waitFor('the restarted operator to reconcile', async () => (await next.reconciles()) > 0, 60_000);
+    await next.drained();
+    return next;
+  };
+  return { operator, reconciles, renders, applies, reconciled, drained, restart };
 }
 
 /** The topology's status reports generation `generation`, and every rendered child exists. */
@@ -186,10 +191,11 @@ async function converged(namespace: string, children: readonly KubernetesObject[
   await waitFor(
     `the site reconciled at generation ${generation}`,
     async () => {
-      const topology = (await client.get('MessagingTopology', namespace, 'small')) as
-        (KubernetesObject & { status?: { observedGeneration?: number } }) | undefined;
+      const topology = await found<KubernetesObject & { status?: { observedGeneration?: number } }>(
+        ref('MessagingTopology', namespace, 'small'),
+      );
       if (topology?.status?.observedGeneration !== generation) return false;
-      for (const o of children) if (!(await client.get(o.kind!, namespace, o.metadata!.name!))) return false;
+      for (const o of children) if (!(await found(o))) return false;
       return true;
     },
     60_000,
@@ -198,7 +204,7 @@ async function converged(namespace: string, children: readonly KubernetesObject[
 
 describe('field managers: a GitOps tool and the operator on one site', () => {
   before(async () => {
-    await installCrdsFrom(admin, `${REPO_ROOT}crds`);
+    await installCrds();
   });
 
   it('Argo CD owns the custom resources, the operator their status and the children: no write loop', async (t) => {
@@ -271,14 +277,7 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
     await first.reconciled('the re-render of a changed topology', () => argoSync(annotated));
     assert.ok((await first.renders()) > rendersBefore, 'the changed topology was rendered again');
     assert.equal((await first.applies()) - appliesBefore, 0, 'no child was written');
-    await first.operator.stop();
-    const restarted = operatorOn(t, namespace);
-    await waitFor(
-      'the restarted operator to reconcile',
-      async () => (await restarted.reconciles()) > 0,
-      60_000,
-    );
-    await waitFor('the queue to drain', () => restarted.operator.queue.depth === 0, 60_000);
+    const restarted = await first.restart();
     await restarted.reconciled('a resync of the restarted operator', () => restarted.operator.resync());
     assert.equal(await restarted.applies(), 0, 'the restarted operator wrote no child');
     const changed = await changedSince(settledAt, [
@@ -305,7 +304,7 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
             ...o,
             spec: {
               ...(o as { spec: object }).spec,
-              service: { annotations: { [LB_SCHEME]: 'internet-facing', [RETIRED]: 'yes' } },
+              service: { annotations: { [ADDED.lbScheme]: 'internet-facing', [ADDED.retired]: 'yes' } },
             },
           }
         : o,
@@ -315,6 +314,8 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
     await argoSync(git);
     await converged(namespace, children);
     await settled([...git, ...children]);
+    const edgeService = ref('Service', namespace, 'edge-mta');
+    const edgeSet = ref('StatefulSet', namespace, 'edge-mta');
 
     // A team's own labels and annotations, applied with its own field manager and no force: no
     // conflict, since the operator renders none of them.
@@ -334,33 +335,42 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
           input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: teamAdditions(namespace) }),
         },
       );
-      await kubectl(['annotate', '-n', namespace, 'service', 'edge-mta', `${TICKET}=MAIL-42`]);
+      await kubectl(['annotate', '-n', namespace, 'service', 'edge-mta', `${ADDED.ticket}=MAIL-42`]);
     });
     const expectAdditions = async (when: string) => {
-      const service = await live({ kind: 'Service', metadata: { namespace, name: 'edge-mta' } });
-      assert.equal(service.metadata?.labels?.[TEAM], 'mail', `${when}: the team's label on the Service`);
-      assert.equal(service.metadata?.annotations?.[ON_CALL], 'mail-team', `${when}: its annotation`);
-      assert.equal(service.metadata?.annotations?.[TICKET], 'MAIL-42', `${when}: kubectl annotate's`);
+      const service = await live(edgeService);
+      assert.equal(
+        service.metadata?.labels?.[ADDED.team],
+        'mail',
+        `${when}: the team's label on the Service`,
+      );
+      assert.equal(service.metadata?.annotations?.[ADDED.onCall], 'mail-team', `${when}: its annotation`);
+      assert.equal(service.metadata?.annotations?.[ADDED.ticket], 'MAIL-42', `${when}: kubectl annotate's`);
       assert.deepEqual(
         pathsOf(service, 'mail-team'),
-        [`f:metadata/f:annotations/f:${ON_CALL}`, `f:metadata/f:labels/f:${TEAM}`],
+        [`f:metadata/f:annotations/f:${ADDED.onCall}`, `f:metadata/f:labels/f:${ADDED.team}`],
         `${when}: the team still owns its fields on the Service, and only those`,
       );
-      const set = (await live({
-        kind: 'StatefulSet',
-        metadata: { namespace, name: 'edge-mta' },
-      })) as KubernetesObject & {
-        spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
-      };
-      assert.equal(set.metadata?.annotations?.[OWNER], 'mail-team', `${when}: the StatefulSet's annotation`);
+      const set =
+        await live<StatefulSetOf<{ template?: { metadata?: { annotations?: Record<string, string> } } }>>(
+          edgeSet,
+        );
       assert.equal(
-        set.spec?.template?.metadata?.annotations?.[BACKUP],
+        set.metadata?.annotations?.[ADDED.owner],
+        'mail-team',
+        `${when}: the StatefulSet's annotation`,
+      );
+      assert.equal(
+        set.spec?.template?.metadata?.annotations?.[ADDED.backup],
         'daily',
         `${when}: the pod annotation`,
       );
       assert.deepEqual(
         pathsOf(set, 'mail-team'),
-        [`f:metadata/f:annotations/f:${OWNER}`, `f:spec/f:template/f:metadata/f:annotations/f:${BACKUP}`],
+        [
+          `f:metadata/f:annotations/f:${ADDED.owner}`,
+          `f:spec/f:template/f:metadata/f:annotations/f:${ADDED.backup}`,
+        ],
         `${when}: the team still owns its fields on the StatefulSet`,
       );
       return { service, set };
@@ -376,43 +386,34 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
             spec: {
               ...(o as { spec: object }).spec,
               replicas: 2,
-              service: { annotations: { [LB_SCHEME]: 'internet-facing' } },
+              service: { annotations: { [ADDED.lbScheme]: 'internet-facing' } },
             },
           }
         : o,
     );
     await argoSync(changed);
-    await waitFor(
-      'the change applied',
-      async () => {
-        const set = (await live({
-          kind: 'StatefulSet',
-          metadata: { namespace, name: 'edge-mta' },
-        })) as KubernetesObject & { spec?: { replicas?: number } };
-        const service = await live({ kind: 'Service', metadata: { namespace, name: 'edge-mta' } });
-        return set.spec?.replicas === 2 && service.metadata?.annotations?.[RETIRED] === undefined;
-      },
-      60_000,
+    await liveWhen<StatefulSetOf<{ replicas?: number }>>(
+      'two edge replicas',
+      edgeSet,
+      (set) => set.spec?.replicas === 2,
+    );
+    await liveWhen(
+      'the retired annotation gone',
+      edgeService,
+      (service) => !service.metadata?.annotations?.[ADDED.retired],
     );
     const { service } = await expectAdditions('after the operator applied both objects again');
     assert.equal(
-      service.metadata?.annotations?.[LB_SCHEME],
+      service.metadata?.annotations?.[ADDED.lbScheme],
       'internet-facing',
       'spec.service.annotations kept',
     );
-    assert.ok(pathsOf(service, OPERATOR).includes(`f:metadata/f:annotations/f:${LB_SCHEME}`));
+    assert.ok(pathsOf(service, OPERATOR).includes(`f:metadata/f:annotations/f:${ADDED.lbScheme}`));
 
     // A restart: the operator remembers nothing, sees the team's writes beside its own, and applies
     // again what it renders; the server finds nothing to change.
     const before = await settled(children);
-    await first.operator.stop();
-    const restarted = operatorOn(t, namespace);
-    await waitFor(
-      'the restarted operator to reconcile',
-      async () => (await restarted.reconciles()) > 0,
-      60_000,
-    );
-    await waitFor('the queue to drain', () => restarted.operator.queue.depth === 0, 60_000);
+    await first.restart();
     assert.deepEqual(await changedSince(before, children), [], 'the restart changed no child');
     await expectAdditions('after a restart');
 
@@ -445,28 +446,17 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
     // Replicas are rendered from the relay's spec.replicas: a scale (what an autoscaler would do)
     // is put back too. Scale the relay or pool instead.
     await kubectl(['scale', '-n', namespace, 'statefulset', 'edge-mta', '--replicas=5']);
-    await waitFor(
+    await liveWhen<StatefulSetOf<{ replicas?: number }>>(
       'the scale put back',
-      async () => {
-        const set = (await live({
-          kind: 'StatefulSet',
-          metadata: { namespace, name: 'edge-mta' },
-        })) as KubernetesObject & { spec?: { replicas?: number } };
-        return set.spec?.replicas === 2;
-      },
-      60_000,
+      edgeSet,
+      (set) => set.spec?.replicas === 2,
     );
-    const repaired = await waitFor(
+    const repaired = await liveWhen<KubernetesObject & { spec?: { externalTrafficPolicy?: string } }>(
       'the drift repaired',
-      async () => {
-        const now = (await live(drift)) as KubernetesObject & { spec?: { externalTrafficPolicy?: string } };
-        return (
-          now.spec?.externalTrafficPolicy === 'Local' &&
-          now.metadata?.labels?.['app.kubernetes.io/part-of'] === 'small' &&
-          now
-        );
-      },
-      60_000,
+      drift,
+      (now) =>
+        now.spec?.externalTrafficPolicy === 'Local' &&
+        now.metadata?.labels?.['app.kubernetes.io/part-of'] === 'small',
     );
     assert.ok(
       pathsOf(repaired, OPERATOR).includes('f:spec/f:externalTrafficPolicy'),
@@ -535,14 +525,7 @@ describe('field managers: a GitOps tool and the operator on one site', () => {
 
     // A restart: the operator remembers nothing and applies again what Flux co-owns (taking those
     // atomic fields back); the values stay, and Flux's syncs after it settle the same way.
-    await first.operator.stop();
-    const restarted = operatorOn(t, namespace);
-    await waitFor(
-      'the restarted operator to reconcile',
-      async () => (await restarted.reconciles()) > 0,
-      60_000,
-    );
-    await waitFor('the queue to drain', () => restarted.operator.queue.depth === 0, 60_000);
+    await first.restart();
     // Its applies done (one reconcile per informer's first list may follow another), Flux syncs.
     await settled(everything);
     await fluxSync(everything);
@@ -579,14 +562,6 @@ function assertSameValues(
   for (const [k, o] of before) assert.deepEqual(comparable(after.get(k)!), comparable(o), `${k}: ${when}`);
 }
 
-const LB_SCHEME = 'service.beta.kubernetes.io/aws-load-balancer-scheme';
-const RETIRED = 'example.com/retired';
-const TEAM = 'example.com/team';
-const ON_CALL = 'example.com/on-call';
-const TICKET = 'example.com/ticket';
-const OWNER = 'example.com/owner';
-const BACKUP = 'example.com/backup';
-
 /** What a team adds to two children: partial objects, as `kubectl apply --server-side` takes them. */
 function teamAdditions(namespace: string): KubernetesObject[] {
   return [
@@ -596,15 +571,15 @@ function teamAdditions(namespace: string): KubernetesObject[] {
       metadata: {
         name: 'edge-mta',
         namespace,
-        labels: { [TEAM]: 'mail' },
-        annotations: { [ON_CALL]: 'mail-team' },
+        labels: { [ADDED.team]: 'mail' },
+        annotations: { [ADDED.onCall]: 'mail-team' },
       },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
-      metadata: { name: 'edge-mta', namespace, annotations: { [OWNER]: 'mail-team' } },
-      spec: { template: { metadata: { annotations: { [BACKUP]: 'daily' } } } },
+      metadata: { name: 'edge-mta', namespace, annotations: { [ADDED.owner]: 'mail-team' } },
+      spec: { template: { metadata: { annotations: { [ADDED.backup]: 'daily' } } } },
     } as KubernetesObject,
   ];
 }

@@ -8,42 +8,33 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { KubeClient } from '../../operator/src/reconcile/kube/rest-client.ts';
-import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
-import {
-  applyManifests,
-  createTestNamespace,
-  installCrdsFrom,
-  testKubeConfig,
-  waitFor,
-} from '../control-plane/index.ts';
+import { applyManifests, createTestNamespace } from '../control-plane/index.ts';
 import { siteConditions, type TierState } from '../../operator/src/reconcile/status.ts';
 import { renderSite } from '../../operator/src/render/render.ts';
 import { loadExample } from '../../operator/src/render/test-support.ts';
 import { argoHealth } from './argocd-health.ts';
 import { kstatus, kstatusBinary } from './kstatus/kstatus.ts';
+import { admin, installCrds, liveWhen, ref } from './live-objects.ts';
 import { runExampleSite } from '../operator/example-site.ts';
-
-const admin = testKubeConfig();
-const client = new KubeClient(admin, { fieldManager: 'test-user' });
 
 type WithConditions = KubernetesObject & { status?: { conditions?: { type: string; reason: string }[] } };
 const reasonOf = (o: WithConditions, type: string) =>
   o.status?.conditions?.find((c) => c.type === type)?.reason;
+/** Waits until the object's condition `type` has `reason`, and gives the object back. */
+const reported = (description: string, o: KubernetesObject, type: string, reason: string) =>
+  liveWhen<WithConditions>(description, o, (live) => reasonOf(live, type) === reason);
 
 describe('status as GitOps tools read it', () => {
   before(async () => {
-    await installCrdsFrom(admin, `${REPO_ROOT}crds`);
+    await installCrds();
     await kstatusBinary();
   });
 
   it('converging, paused, invalid, and a relay without topology', async (t) => {
     const namespace = await createTestNamespace(t);
     const objects = await runExampleSite(t, admin, namespace);
-    const converging = await waitFor('the topology reconciled', async () => {
-      const live = (await client.get('MessagingTopology', namespace, 'small')) as WithConditions;
-      return reasonOf(live, 'Ready') === 'TiersNotReady' && live;
-    });
+    const topology = ref('MessagingTopology', namespace, 'small');
+    const converging = await reported('the topology reconciled', topology, 'Ready', 'TiersNotReady');
     const [site] = await kstatus([converging]);
     assert.equal(site?.status, 'InProgress');
     assert.match(site?.message ?? '', /^Waiting for .*ready\.$/);
@@ -61,10 +52,7 @@ describe('status as GitOps tools read it', () => {
       ],
       { fieldManager: 'kubectl' },
     );
-    const paused = await waitFor('the pause reported', async () => {
-      const live = (await client.get('MessagingTopology', namespace, 'small')) as WithConditions;
-      return reasonOf(live, 'Progressing') === 'Paused' && live;
-    });
+    const paused = await reported('the pause reported', topology, 'Progressing', 'Paused');
     assert.equal((await argoHealth(paused)).status, 'Suspended');
 
     const broken = structuredClone(objects[0]!) as KubernetesObject & {
@@ -72,10 +60,7 @@ describe('status as GitOps tools read it', () => {
     };
     broken.spec.network.clientZones[0]!.namespaceSelector = { matchLabels: { 'Dept Name': 'x' } };
     await applyManifests(admin, [broken], { fieldManager: 'kubectl' });
-    const invalid = await waitFor('the invalid spec reported', async () => {
-      const live = (await client.get('MessagingTopology', namespace, 'small')) as WithConditions;
-      return reasonOf(live, 'Ready') === 'InvalidSpec' && live;
-    });
+    const invalid = await reported('the invalid spec reported', topology, 'Ready', 'InvalidSpec');
     const [failed] = await kstatus([invalid]);
     assert.equal(failed?.status, 'Failed');
     assert.match(failed?.message ?? '', /Dept Name: must be a label key/);
@@ -90,10 +75,7 @@ describe('status as GitOps tools read it', () => {
       spec: { ...(relay as { spec: object }).spec, topologyRef: { name: 'nowhere' } },
     };
     await applyManifests(admin, [orphan], { fieldManager: 'kubectl' });
-    const waiting = await waitFor('the stray relay reported', async () => {
-      const live = (await client.get('MTARelay', namespace, 'stray')) as WithConditions;
-      return reasonOf(live, 'Ready') === 'TopologyNotFound' && live;
-    });
+    const waiting = await reported('the stray relay reported', orphan, 'Ready', 'TopologyNotFound');
     const [stray] = await kstatus([waiting]);
     assert.equal(stray?.status, 'InProgress', 'its topology may be applied next: waiting, not failed');
     assert.equal((await argoHealth(waiting)).status, 'Progressing');

@@ -3,9 +3,10 @@
 // — relay tricks, smuggling, early talk, STARTTLS injection, PROXY headers — go through a raw
 // transcript client, since well-behaved clients refuse to produce them.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadAll } from 'js-yaml';
 import { freePort } from '../../../testing/support/free-ports.ts';
 import { startPostfix, type Postfix } from '../../../testing/peers/postfix.ts';
 import { run } from '../../../testing/support/processes.ts';
@@ -17,7 +18,11 @@ import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
 import { arrived, count, marker, replyTo, rfc822, smtplibSend, swaks } from '../testing/clients.ts';
-import { startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
+import { startMtaFromConfig, startMtaProcess, type MtaProcess } from '../testing/mta-process.ts';
+import { hopKey, localize, renderedConfig, renderedMtaConfigsOf } from '../testing/rendered-site.ts';
+
+const SIROE = new URL('../../../examples/siroe.yaml', import.meta.url);
+type Manifest = { kind?: string; spec?: { role?: string; service?: Record<string, unknown> } };
 
 const temp = makeTempDir('internet');
 let sink: SmtpSink;
@@ -298,6 +303,28 @@ describe('internet MTA: protocol guards', () => {
   });
 });
 
+/**
+ * A PROXY v2 header from `peer`, not the listener's load balancer, claiming `client`: the
+ * connection is closed before any greeting, the refusal logged with the peer, and counted once (the
+ * count is the process's, so it is read before and after this one connection).
+ */
+async function refusesUntrustedProxy(mta: MtaProcess, listener: string, peer: string, client: string) {
+  const refused = () =>
+    mta.metric('mtopo_mta_connections_refused_total', { listener, reason: 'untrusted-proxy' });
+  const before = await refused();
+  const port = mta.ports[listener]!;
+  const s = await SmtpTranscript.open(port, { localAddress: peer });
+  s.write(buildProxyHeader('v2', { address: client, port: 40000 }, { address: '127.0.0.1', port }));
+  await waitFor('the connection to close', () => s.closed, 5000);
+  assert.doesNotMatch(s.pending, /^220/);
+  await waitFor('the refusal to be logged', () =>
+    mta
+      .logs()
+      .some((l) => l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === peer),
+  );
+  assert.equal((await refused()) - before, 1);
+}
+
 describe('internet MTA: PROXY protocol from a load balancer', () => {
   for (const version of ['v1', 'v2'] as const) {
     it(`takes the client address from a PROXY ${version} header`, async () => {
@@ -346,28 +373,58 @@ describe('internet MTA: PROXY protocol from a load balancer', () => {
   }
 
   it('refuses a PROXY header from a peer that is not the load balancer', async () => {
-    // This listener's refusals, counted before and after this one connection: the count is the
-    // process's, and another test's connection may have been refused before.
-    const refused = () =>
-      mta.metric('mtopo_mta_connections_refused_total', {
-        listener: 'smtp-proxy-v2',
-        reason: 'untrusted-proxy',
-      });
-    const before = await refused();
-    const s = await SmtpTranscript.open(mta.ports['smtp-proxy-v2']!, { localAddress: '127.0.0.3' });
-    const port = mta.ports['smtp-proxy-v2']!;
-    s.write(buildProxyHeader('v2', { address: '203.0.113.66', port: 40000 }, { address: '127.0.0.1', port }));
-    await waitFor('the connection to close', () => s.closed, 5000);
-    assert.doesNotMatch(s.pending, /^220/);
-    await waitFor('the refusal to be logged', () =>
-      mta
-        .logs()
-        .some(
-          (l) =>
-            l.msg === 'connection refused: this peer may not send a PROXY header' && l.peer === '127.0.0.3',
-        ),
+    await refusesUntrustedProxy(mta, 'smtp-proxy-v2', '127.0.0.3', '203.0.113.66');
+  });
+
+  it('believes a PROXY header only from the load balancer its MTARelay names (service.proxyProtocolFrom), as rendered', async (t) => {
+    // examples/siroe.yaml with the edge relay naming its load balancer: 127.0.0.2 plays it. The
+    // site's cluster ranges (the default) are no loopback address, so a header believed from
+    // 127.0.0.2 can only come from the named list, and one from 127.0.0.3 must be refused.
+    const site = (loadAll(readFileSync(SIROE, 'utf8')) as Manifest[]).map((d) =>
+      d.kind === 'MTARelay' && d.spec?.role === 'internet'
+        ? { ...d, spec: { ...d.spec, service: { ...d.spec.service, proxyProtocolFrom: ['127.0.0.2/32'] } } }
+        : d,
     );
-    assert.equal((await refused()) - before, 1);
+    const rendered = renderedConfig(
+      'internet',
+      renderedMtaConfigsOf(site.map((d) => `---\n${JSON.stringify(d)}`).join('\n')),
+    );
+    assert.deepEqual(
+      rendered.listeners.map((l) => [l.name, l.proxyProtocol, l.proxyProtocolFrom]),
+      [['smtp', 'v2', ['127.0.0.2/32']]],
+    );
+    const dir = join(temp.path, 'edge-named-balancer');
+    // The inbound tier as a sink that takes every siroe recipient, so the call-ahead passes.
+    const inbound = await startSmtpSink(join(dir, 'inbound'));
+    t.after(() => inbound.stop());
+    const edge = await startMtaFromConfig({
+      config: await localize(rendered, {
+        dir,
+        hops: { [hopKey(rendered.relayTo)]: inbound.port },
+        asRenderedProxy: true,
+      }),
+      dir,
+    });
+    t.after(() => edge.stop());
+    const port = edge.ports.smtp!;
+
+    const balanced = await SmtpTranscript.open(port, { localAddress: '127.0.0.2' });
+    balanced.write(
+      buildProxyHeader('v2', { address: '203.0.113.21', port: 40000 }, { address: '127.0.0.1', port }),
+    );
+    assert.equal((await balanced.read()).code, 220, 'the named load balancer is believed');
+    await balanced.command('EHLO behind-lb.example');
+    await balanced.command('MAIL FROM:<a@elsewhere.example>');
+    assert.equal((await balanced.command('RCPT TO:<alice@siroe.example>')).code, 250);
+    await balanced.command('DATA');
+    assert.equal((await balanced.command('Subject: behind the named balancer\r\n\r\nhi\r\n.')).code, 250);
+    balanced.close();
+    await waitFor("the header's client address on the queued message", () =>
+      edge.logs().some((l) => l.msg === 'queued' && l.client === '203.0.113.21'),
+    );
+
+    await refusesUntrustedProxy(edge, 'smtp', '127.0.0.3', '203.0.113.22');
+    assert.ok(!edge.logs().some((l) => l.client === '203.0.113.22'), 'the claimed address is never used');
   });
 
   it('closes a connection that does not start with the header it expects', async () => {

@@ -9,7 +9,7 @@
 // PROXY header, as there is no load balancer), file paths, the directory's address, and the pod
 // ranges (which become loopback) — and nothing else. A test may then tighten a limit, by name.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mtaConfig, type MtaConfig, type MtaConfigOf, type MtaRole } from '../../lib/contract/mta.ts';
 import type { DirectoryConfig, StoreMapConfig } from '../../lib/contract/common.ts';
@@ -22,16 +22,18 @@ const rendered = new Map<string, Map<string, MtaConfig>>();
 
 /** The MTA configs of an example, by tier name ("edge-mta", "inbound-mta"…). */
 export function renderedMtaConfigs(example = 'siroe'): Map<string, MtaConfig> {
-  const cached = rendered.get(example);
+  return renderedMtaConfigsOf(readFileSync(join(REPO, 'examples', `${example}.yaml`), 'utf8'));
+}
+
+/** The MTA configs the operator renders for these manifests (an example a test changed), by tier name. */
+export function renderedMtaConfigsOf(manifests: string): Map<string, MtaConfig> {
+  const cached = rendered.get(manifests);
   if (cached) return cached;
-  const json = execFileSync(
-    process.execPath,
-    [CLI, 'render', '-f', join(REPO, 'examples', `${example}.yaml`), '-o', 'json'],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  const json = execFileSync(process.execPath, [CLI, 'render', '-f', '-', '-o', 'json'], {
+    input: manifests,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const parsed = JSON.parse(json) as { items?: RenderedObject[] } | RenderedObject[];
   const objects = Array.isArray(parsed) ? parsed : (parsed.items ?? []);
   const configs = new Map<string, MtaConfig>();
@@ -41,7 +43,7 @@ export function renderedMtaConfigs(example = 'siroe'): Map<string, MtaConfig> {
     if (!text) continue;
     configs.set(o.metadata.labels['mtopo.dev/tier'] ?? o.metadata.name, mtaConfig.parse(JSON.parse(text)));
   }
-  rendered.set(example, configs);
+  rendered.set(manifests, configs);
   return configs;
 }
 
@@ -51,12 +53,18 @@ interface RenderedObject {
   data?: Record<string, string>;
 }
 
-/** The rendered config of the tier with this role (the example has one of each). */
-export function renderedConfig<R extends MtaRole>(role: R, example = 'siroe'): MtaConfigOf<R> {
-  for (const config of renderedMtaConfigs(example).values()) {
+/** The rendered config of the tier with this role (the example, or the configs given, has one of each). */
+export function renderedConfig<R extends MtaRole>(
+  role: R,
+  example: string | Map<string, MtaConfig> = 'siroe',
+): MtaConfigOf<R> {
+  const configs = typeof example === 'string' ? renderedMtaConfigs(example) : example;
+  for (const config of configs.values()) {
     if (config.role === role) return config as MtaConfigOf<R>;
   }
-  throw new Error(`examples/${example}.yaml renders no MTA with role ${role}`);
+  throw new Error(
+    `${typeof example === 'string' ? `examples/${example}.yaml` : 'the site'} renders no MTA with role ${role}`,
+  );
 }
 
 export interface LocalEnvironment {
@@ -70,6 +78,11 @@ export interface LocalEnvironment {
   /** The test directory (slapd), for the tiers that have one. */
   directory?: DirectoryConfig;
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Keep the rendered PROXY setting and the peers it believes (the test plays the load balancer
+   * from an address the site names in service.proxyProtocolFrom). Otherwise no PROXY header.
+   */
+  asRenderedProxy?: boolean;
 }
 
 type HostPort = { host: string; port: number };
@@ -84,12 +97,13 @@ export async function localize<C extends MtaConfig>(config: C, env: LocalEnviron
     return { ...h, host: '127.0.0.1', port };
   };
   const loopback = ['127.0.0.0/8'];
-  // No load balancer on loopback: the PROXY header it would send is left out.
+  // No load balancer on loopback: the PROXY header it would send is left out, unless the test
+  // plays it.
   const listeners = await Promise.all(
     config.listeners.map(async (l) => ({
       ...l,
       port: await freePort(),
-      proxyProtocol: 'none' as const,
+      ...(env.asRenderedProxy ? {} : { proxyProtocol: 'none' as const }),
       ...(env.maxConnections ? { maxConnections: env.maxConnections } : {}),
     })),
   );

@@ -2,6 +2,7 @@
 // copies it into the OpenAPI schema, so `kubectl explain` and docs/api.md read the same words.
 import { z } from 'zod';
 import { parseCidr } from '../../../images/lib/contract/cidr.ts';
+import { withRules } from './rules.ts';
 
 export const GROUP = 'mtopo.dev';
 export const VERSION = 'v1alpha1';
@@ -144,9 +145,13 @@ export const proxyProtocol = z
     'PROXY protocol expected from the load balancer, so the programs see the client\'s real address. "none" when the load balancer does not send it.',
   );
 
+/**
+ * How a tier is exposed, the same for every kind with a Service (MTARelay, MMPPool). The PROXY
+ * senders' rule lives here with the field, so each kind gets the field and its check together.
+ */
 export const service = (defaults: { type: string }) =>
-  z
-    .strictObject({
+  withRules(
+    z.strictObject({
       type: serviceType
         .optional()
         .describe(`Kubernetes Service type. Default for this kind: ${defaults.type}.`),
@@ -161,12 +166,27 @@ export const service = (defaults: { type: string }) =>
           '"Local" keeps the client\'s source address (default for load balancers); "Cluster" spreads load.',
         ),
       proxyProtocol: proxyProtocol.default('none'),
+      proxyProtocolFrom: cidrList(
+        'The load balancers allowed to send a PROXY header (their addresses as the pods see them). ' +
+          "A header from any other peer is refused, so no client can claim another's address. " +
+          "Default: the topology's network.clusterCIDRs, or the private ranges when it names none.",
+      )
+        .min(1)
+        .optional(),
       annotations: z
         .record(z.string().max(253), z.string().max(4096))
         .optional()
         .describe("Annotations for the Service, such as a cloud load balancer's settings."),
-    })
-    .describe('How the tier is exposed.');
+    }),
+    [
+      {
+        cel: "!has(self.proxyProtocolFrom) || self.proxyProtocol != 'none'",
+        path: ['proxyProtocolFrom'],
+        message: 'proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"',
+        holds: (s) => s.proxyProtocolFrom === undefined || s.proxyProtocol !== 'none',
+      },
+    ],
+  ).describe('How the tier is exposed.');
 
 export const conditionStatus = z.enum(['True', 'False', 'Unknown']);
 

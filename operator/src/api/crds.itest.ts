@@ -141,6 +141,12 @@ const INVALID: { title: string; make: (ns: string) => Doc; field: string; says: 
     says: 'proxyProtocolFrom needs service.proxyProtocol',
   },
   {
+    title: 'PROXY senders on a relay that expects no PROXY header',
+    make: (ns) => relay(ns, { role: 'internet', service: { proxyProtocolFrom: ['192.0.2.10/32'] } }),
+    field: 'spec.service.proxyProtocolFrom',
+    says: 'proxyProtocolFrom needs service.proxyProtocol',
+  },
+  {
     title: 'a domain with a trailing dot',
     make: (ns) => topology(ns, { domains: ['a.example.'] }),
     field: 'spec.domains[0]',
@@ -177,6 +183,12 @@ describe('the CRDs on a real API server', () => {
     assert.match(quota.stdout, /storage\s+<string>/);
     const role = await kubectl(['explain', 'mta.spec.role']);
     assert.match(role.stdout, /ENUM:\s+internet\s+inbound\s+outbound\s+gateway/);
+    // The PROXY senders are documented once, in the service schema every kind with a Service shares.
+    for (const kind of ['mta', 'mmp']) {
+      const from = await kubectl(['explain', `${kind}.spec.service.proxyProtocolFrom`]);
+      assert.match(from.stdout, /The load balancers allowed to send a PROXY header/, kind);
+      assert.match(from.stdout, /FIELD:\s+proxyProtocolFrom\s+<\[\]string>/, kind);
+    }
     const resources = await kubectl(['api-resources', '--categories=messaging', '-o', 'name']);
     assert.deepEqual(resources.stdout.trim().split('\n').sort(), [
       'messagingtopologies.mtopo.dev',

@@ -3,7 +3,6 @@
 // submission proxy in front of the outbound MTA. Never an MX target.
 import { z } from 'zod';
 import {
-  cidrList,
   tierResourceStatus,
   dnsLabel,
   duration,
@@ -96,18 +95,7 @@ export const mmpPoolSpec = withRules(
         })
         .prefault({})
         .describe('Limits that protect the pool and the stores behind it.'),
-      service: service({ type: 'LoadBalancer' })
-        .extend({
-          proxyProtocolFrom: cidrList(
-            'The load balancers allowed to send a PROXY header (their addresses as the pods see them). ' +
-              "A header from any other peer is refused, so no client can claim another's address. " +
-              "Default: the topology's network.clusterCIDRs, or the private ranges when it names none.",
-          )
-            .min(1)
-            .optional(),
-        })
-        .prefault({})
-        .describe('How the pool is exposed.'),
+      service: service({ type: 'LoadBalancer' }).prefault({}).describe('How the pool is exposed.'),
       resources: resources.optional(),
       image: image.optional(),
     })
@@ -124,12 +112,6 @@ export const mmpPoolSpec = withRules(
       path: ['smtpProxy', 'outboundRef'],
       message: 'outboundRef needs smtpProxy.enabled: true',
       holds: (s) => s.smtpProxy.outboundRef === undefined || s.smtpProxy.enabled,
-    },
-    {
-      cel: "!has(self.service.proxyProtocolFrom) || self.service.proxyProtocol != 'none'",
-      path: ['service', 'proxyProtocolFrom'],
-      message: 'proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"',
-      holds: (s) => s.service.proxyProtocolFrom === undefined || s.service.proxyProtocol !== 'none',
     },
   ],
 );

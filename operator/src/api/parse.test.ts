@@ -154,15 +154,30 @@ describe('parseResource on invalid resources', () => {
     );
   });
 
-  test('refuses proxyProtocolFrom on a pool whose load balancer sends no PROXY header', () => {
-    assert.deepEqual(
-      problemsOf(pool({ service: { proxyProtocolFrom: ['192.0.2.10/32'] } })).map(
-        (p) => `${p.field}: ${p.message}`,
-      ),
-      ['spec.service.proxyProtocolFrom: proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"'],
-    );
-    parsed('MMPPool', pool({ service: { proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] } }));
-  });
+  // One rule in the shared service schema, so a pool and a relay refuse and accept alike.
+  for (const [kind, make] of [
+    ['MMPPool', (service: Record<string, unknown>) => pool({ service })],
+    ['MTARelay', (service: Record<string, unknown>) => relay({ role: 'internet', service })],
+  ] as const) {
+    test(`refuses proxyProtocolFrom on an ${kind} whose load balancer sends no PROXY header`, () => {
+      assert.deepEqual(
+        problemsOf(make({ proxyProtocolFrom: ['192.0.2.10/32'] })).map((p) => `${p.field}: ${p.message}`),
+        ['spec.service.proxyProtocolFrom: proxyProtocolFrom needs service.proxyProtocol "v1" or "v2"'],
+      );
+      assert.deepEqual(
+        problemsOf(make({ proxyProtocol: 'v2', proxyProtocolFrom: [] })).map((p) => p.field),
+        ['spec.service.proxyProtocolFrom'],
+        'an empty list would refuse the load balancer too',
+      );
+      assert.deepEqual(
+        problemsOf(make({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10'] })).map((p) => p.field),
+        ['spec.service.proxyProtocolFrom[0]'],
+        'a range, as every CIDR field takes',
+      );
+      const { spec } = parsed(kind, make({ proxyProtocol: 'v2', proxyProtocolFrom: ['192.0.2.10/32'] }));
+      assert.deepEqual(spec.service.proxyProtocolFrom, ['192.0.2.10/32']);
+    });
+  }
 
   test('names spec.role and lists the roles when the role is unknown', () => {
     assert.deepEqual(problemsOf(relay({ role: 'foo' })), [

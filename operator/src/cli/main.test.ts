@@ -45,6 +45,64 @@ describe('mtopo render', () => {
     assert.match(stdout, /name: small-store/);
   });
 
+  it('renders the images an operator started with --default-image-* would, unless spec.images names one', async () => {
+    const images = (stdout: string) =>
+      (
+        loadAll(stdout) as {
+          kind: string;
+          spec?: { template?: { spec?: { containers?: { image: string }[] } } };
+        }[]
+      )
+        .filter((d) => d.kind === 'StatefulSet' || d.kind === 'Deployment')
+        .flatMap((d) => d.spec?.template?.spec?.containers?.map((c) => c.image) ?? []);
+    const released = await cli(['render', '-f', example('minimal')]);
+    assert.deepEqual([...new Set(images(released.stdout))].sort(), [
+      'docker.io/mtopo/mmp:0.1.0',
+      'docker.io/mtopo/mta:0.1.0',
+      'docker.io/mtopo/store:0.1.0',
+    ]);
+    const mirrored = await cli([
+      'render',
+      '-f',
+      example('minimal'),
+      '--default-image-mta',
+      'registry.corp.example/mail/mta:0.2.0',
+      '--default-image-store=registry.corp.example/mail/store:0.2.0',
+    ]);
+    assert.equal(mirrored.code, 0, mirrored.stderr);
+    assert.deepEqual([...new Set(images(mirrored.stdout))].sort(), [
+      'docker.io/mtopo/mmp:0.1.0',
+      'registry.corp.example/mail/mta:0.2.0',
+      'registry.corp.example/mail/store:0.2.0',
+    ]);
+    const pinned = readFileSync(example('minimal'), 'utf8').replace(
+      /^spec:\n/m,
+      'spec:\n  images:\n    store: docker.io/mtopo/store:pinned\n',
+    );
+    const overridden = await cli(
+      ['render', '-f', '-', '--default-image-store=registry.corp.example/s:1'],
+      pinned,
+    );
+    assert.equal(overridden.code, 0, overridden.stderr);
+    assert.ok(images(overridden.stdout).includes('docker.io/mtopo/store:pinned'));
+    assert.ok(!images(overridden.stdout).includes('registry.corp.example/s:1'));
+  });
+
+  it('refuses a --default-image-* that is no image reference, naming the flag', async () => {
+    const { code, stderr } = await cli([
+      'render',
+      '-f',
+      example('minimal'),
+      '--default-image-mmp',
+      'not an image',
+    ]);
+    assert.equal(code, 2);
+    assert.match(
+      stderr,
+      /--default-image-mmp: "not an image" must be an image reference without spaces \(such as "docker\.io\/mtopo\/mmp:0\.1\.0"\)/,
+    );
+  });
+
   it('refuses an unknown output format', async () => {
     const { code, stderr } = await cli(['render', '-f', example('minimal'), '-o', 'xml']);
     assert.equal(code, 2);

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderDiagram, type DiagramFormat } from '../diagram/render-diagram.ts';
 import { siteFlows } from '../render/firewall/flows.ts';
+import { DEFAULT_IMAGE_OPTIONS, defaultImagesFrom, type DefaultImages } from '../render/images.ts';
 import { renderSite } from '../render/render.ts';
 import { allTiers } from '../render/site.ts';
 import { selectorLabels } from '../render/labels.ts';
@@ -34,7 +35,9 @@ Of a running site (the current kubeconfig, as kubectl; also as \`kubectl mtopo\`
                                                ask a running MTA tier (default: inbound) what it
                                                answers at RCPT TO for ADDRESS and where it would go
 
-FILE may be "-" for standard input and may hold several YAML documents.
+FILE may be "-" for standard input and may hold several YAML documents. The offline commands
+render the release's images where spec.images names none; --default-image-mta|store|mmp IMAGE
+render another, as an operator started with that flag (the chart's images.* values) does.
 `;
 
 export interface KubectlResult {
@@ -61,7 +64,7 @@ function runKubectl(args: string[]): Promise<KubectlResult> {
   });
 }
 
-function load(files: string[], io: Io): LoadedSites | undefined {
+function load(files: string[], io: Io, defaultImages: DefaultImages = {}): LoadedSites | undefined {
   if (files.length === 0) {
     io.stderr('mtopo: no input: give one or more files with -f FILE (or -f - for standard input)\n');
     return undefined;
@@ -76,7 +79,8 @@ function load(files: string[], io: Io): LoadedSites | undefined {
     io.stderr('mtopo: the input holds no MessagingTopology; relays and pools need one to attach to\n');
     return undefined;
   }
-  return loaded;
+  if (Object.keys(defaultImages).length === 0) return loaded;
+  return { ...loaded, inputs: loaded.inputs.map((input) => ({ ...input, defaultImages })) };
 }
 
 /** A running site's objects, read from the cluster and loaded as a file of them would be. */
@@ -119,7 +123,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     out?: string;
     namespace?: string;
     tier?: string;
-  };
+  } & Partial<Record<keyof typeof DEFAULT_IMAGE_OPTIONS, string>>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -131,6 +135,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         out: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
         tier: { type: 'string' },
+        ...DEFAULT_IMAGE_OPTIONS,
       },
       allowPositionals: command === 'status' || command === 'diagram' || command === 'route',
     }));
@@ -139,10 +144,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const files = values.file ?? [];
+  const defaultImages = defaultImagesFrom(values);
+  if (defaultImages.problems.length > 0) {
+    for (const problem of defaultImages.problems) io.stderr(`mtopo ${command}: ${problem}\n`);
+    return 2;
+  }
 
   switch (command) {
     case 'validate': {
-      const loaded = load(files, io);
+      const loaded = load(files, io, defaultImages.images);
       if (!loaded) return 1;
       let warnings = 0;
       for (const input of loaded.inputs) {
@@ -157,7 +167,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'plan': {
-      const loaded = load(files, io);
+      const loaded = load(files, io, defaultImages.images);
       if (!loaded) return 1;
       for (const input of loaded.inputs) {
         const { site, objects, warnings } = renderSite(input);
@@ -171,7 +181,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.stderr(`mtopo render: -o must be yaml or json, not ${JSON.stringify(output)}\n`);
         return 2;
       }
-      const loaded = load(files, io);
+      const loaded = load(files, io, defaultImages.images);
       if (!loaded) return 1;
       const objects = loaded.inputs.flatMap((input) => {
         const { objects: rendered, warnings } = renderSite(input);
@@ -188,7 +198,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return 2;
       }
       const loaded =
-        positionals.length > 0 ? await loadLive(command, positionals, values.namespace, io) : load(files, io);
+        positionals.length > 0
+          ? await loadLive(command, positionals, values.namespace, io)
+          : load(files, io, defaultImages.images);
       if (!loaded) return 1;
       const pictures: string[] = [];
       for (const input of loaded.inputs) {

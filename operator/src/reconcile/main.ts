@@ -3,8 +3,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { PROGRAMS, type DefaultImages } from '../render/images.ts';
-import { image } from '../api/common.ts';
+import { DEFAULT_IMAGE_OPTIONS, defaultImagesFrom } from '../render/images.ts';
 import { startOperatorHealth } from './health-server.ts';
 import { loadClusterAccess } from './kube/cluster-access.ts';
 import { operatorMetrics } from './metrics.ts';
@@ -21,28 +20,14 @@ const { values } = parseArgs({
     'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'mtopo-system' },
     'log-level': { type: 'string', default: 'info' },
     // The images a site runs unless its spec.images names others: the chart passes its release's.
-    'default-image-mta': { type: 'string' },
-    'default-image-store': { type: 'string' },
-    'default-image-mmp': { type: 'string' },
+    ...DEFAULT_IMAGE_OPTIONS,
   },
 });
 
-/** The --default-image-PROGRAM flags that were given, each checked to be an image reference. */
-function defaultImagesOf(flags: Record<string, unknown>): DefaultImages {
-  const images: DefaultImages = {};
-  for (const program of PROGRAMS) {
-    const value = flags[`default-image-${program}`];
-    if (typeof value !== 'string' || value === '') continue;
-    const checked = image.safeParse(value);
-    if (!checked.success) {
-      console.error(
-        `--default-image-${program}: ${JSON.stringify(value)} ${checked.error.issues[0]?.message ?? 'is invalid'} (such as "docker.io/mtopo/${program}:0.1.0")`,
-      );
-      process.exit(2);
-    }
-    images[program] = value;
-  }
-  return images;
+const defaultImages = defaultImagesFrom(values);
+if (defaultImages.problems.length > 0) {
+  for (const problem of defaultImages.problems) console.error(problem);
+  process.exit(2);
 }
 
 const log = pino({ level: values['log-level'], base: { component: 'mtopo-operator' } });
@@ -67,7 +52,7 @@ const operator = new Operator({
     : { enabled: false },
   log,
   metrics,
-  defaultImages: defaultImagesOf(values),
+  defaultImages: defaultImages.images,
 });
 let stopping = false;
 const server = await startOperatorHealth({

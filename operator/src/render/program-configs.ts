@@ -107,7 +107,7 @@ function listener(
 
 /**
  * The load balancer is the only peer whose PROXY header counts (the program's listener refuses
- * anyone else's): the tier names its addresses (an MMP pool's service.proxyProtocolFrom), or it
+ * anyone else's): the tier names its addresses (its service.proxyProtocolFrom), or it
  * reaches the pods from the cluster's ranges (or, without them, from private ones); a client never
  * does.
  */
@@ -149,7 +149,8 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
     maxConnections: spec.limits.maxConnections,
     maxConnectionsPerClient: spec.limits.maxConnectionsPerClient,
   };
-  const proxy = spec.service.proxyProtocol;
+  // Only the tiers behind a load balancer (internet, outbound's submission) read PROXY headers.
+  const proxy = proxyOf(site, spec.service.proxyProtocol, spec.service.proxyProtocolFrom);
   const inbound = relaysWithRole(site, 'inbound')[0];
   // Behind the NetworkPolicies, a second check in the program itself: the internal tiers serve only
   // the cluster's pods (and, for the inbound tier, the legacy systems). Without known cluster ranges
@@ -177,8 +178,7 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
       retryMaxSeconds: seconds(spec.queue.retryMax),
     },
   };
-  const smtpListener = (proxyProtocol: ListenerConfig['proxyProtocol']) =>
-    listener('smtp', 'starttls', limits, proxyOf(site, proxyProtocol));
+  const smtpListener = (behindProxy?: typeof proxy) => listener('smtp', 'starttls', limits, behindProxy);
   const routes = (spec.routes ?? []).map((r) => ({ domains: [...r.domains], to: { ...r.to } }));
   const gateway = gatewayOf(site);
 
@@ -200,7 +200,7 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
       return mtaConfig.parse({
         ...shared,
         role,
-        listeners: [smtpListener('none')],
+        listeners: [smtpListener()],
         directory: directory(site),
         stores: storeMap(site),
         ...(gateway ? { gateway } : {}),
@@ -214,10 +214,10 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
         ...shared,
         role,
         listeners: [
-          listener('submission', 'starttls', limits, proxyOf(site, proxy)),
-          listener('submissions', 'implicit', limits, proxyOf(site, proxy)),
+          listener('submission', 'starttls', limits, proxy),
+          listener('submissions', 'implicit', limits, proxy),
           // The inbound tier's hand-off of mail for the outside (see outboundRelayOf).
-          ...(inbound ? [smtpListener('none')] : []),
+          ...(inbound ? [smtpListener()] : []),
         ],
         directory: directory(site),
         stores: storeMap(site),
@@ -253,7 +253,7 @@ export function relayConfig(site: Site, tier: RelayTier): MtaConfig {
       return mtaConfig.parse({
         ...shared,
         role,
-        listeners: [smtpListener('none')],
+        listeners: [smtpListener()],
         routes,
         // Hosted-domain users whose mailHost names no store are still on the legacy system: the
         // inbound tier sends them here, and the first route's host receives them.

@@ -267,6 +267,48 @@ describe('renderSite', () => {
       assert.equal(from, undefined, 'no PROXY header, no one');
   });
 
+  it("believes a PROXY header from a relay's load balancers only, on the listeners behind it", () => {
+    const input = loadExample('siroe');
+    const withService = (name: string, service: Record<string, unknown>): RenderInput => ({
+      ...input,
+      relays: input.relays.map((r) =>
+        r.metadata.name === name
+          ? { ...r, spec: { ...r.spec, service: { ...r.spec.service, ...service } } }
+          : r,
+      ) as RenderInput['relays'],
+    });
+    const configOf = (render: RenderInput, name: string) =>
+      JSON.parse(
+        find<V1ConfigMap>(renderSite(render).objects, 'ConfigMap', `${name}-mta-config`).data![
+          'config.json'
+        ]!,
+      ) as unknown;
+    const fromOf = (render: RenderInput, name: string) =>
+      Object.fromEntries(
+        (name === 'edge' ? internetMtaConfig : outboundMtaConfig)
+          .parse(configOf(render, name))
+          .listeners.map((l) => [l.name, l.proxyProtocolFrom]),
+      );
+    const clusterRanges = ['10.244.0.0/16', '10.96.0.0/12'];
+    assert.deepEqual(fromOf(input, 'edge'), { smtp: clusterRanges }, "the cluster's ranges by default");
+    assert.deepEqual(fromOf(withService('edge', { proxyProtocolFrom: ['192.0.2.10/32'] }), 'edge'), {
+      smtp: ['192.0.2.10/32'],
+    });
+    // The outbound tier reads PROXY headers on its submission ports; its relay listener, reached by
+    // the inbound tier pod to pod, never sees the load balancer and believes no one's.
+    const outbound = withService('outbound', { proxyProtocol: 'v1', proxyProtocolFrom: ['192.0.2.0/28'] });
+    assert.deepEqual(fromOf(outbound, 'outbound'), {
+      submission: ['192.0.2.0/28'],
+      submissions: ['192.0.2.0/28'],
+      smtp: undefined,
+    });
+    assert.deepEqual(fromOf(input, 'outbound'), {
+      submission: undefined,
+      submissions: undefined,
+      smtp: undefined,
+    });
+  });
+
   it('rolls the pods when their config changes, and only then', () => {
     const hash = (input: RenderInput) =>
       (
