@@ -113,9 +113,12 @@ export class ImapConnection {
     const at = this.#tail.indexOf(w.needle);
     const end = at < 0 ? -1 : this.#tail.indexOf('\r\n', at + w.needle.length);
     if (end < 0) {
-      // Keep only what may hold the start of the tagged line.
-      const keep = Math.max(w.needle.length + 256, 0);
-      if (this.#tail.length > 65_536) this.#tail = this.#tail.subarray(this.#tail.length - keep);
+      // Keep only what may hold the start of the tagged line: from the needle if it came, else the
+      // last bytes it could start in. The next chunk is appended to this small tail, so a 1 GiB
+      // FETCH is not copied again here (the whole tail was, up to 64 KiB per chunk: client CPU that
+      // capped every server's rate alike).
+      const from = at >= 0 ? at : Math.max(0, this.#tail.length - (w.needle.length - 1));
+      if (from > 0) this.#tail = Buffer.from(this.#tail.subarray(from));
       return;
     }
     const line = this.#tail.subarray(at + 2, end).toString('latin1');

@@ -16,15 +16,21 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** CPU seconds used so far by these processes and their reaped children. */
-export function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
+/**
+ * CPU seconds used so far by these processes and their reaped children, in user space and in the
+ * kernel (system calls: reads, writes, fsyncs).
+ */
+export function cpuTimes(pids: readonly number[]): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const pid of pids) {
     const f = statFields(pid);
     // Fields 14-17 of stat(5), counted from 3 after the command name: utime stime cutime cstime.
-    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    if (!f) continue;
+    user += Number(f[11]) + Number(f[13]);
+    system += Number(f[12]) + Number(f[14]);
   }
-  return ticks / TICKS;
+  return { user: user / TICKS, system: system / TICKS };
 }
 
 /** MiB of resident memory, summed over the processes (shared pages count in each, as ps shows). */

@@ -15,6 +15,7 @@
 //
 // Usage: node bench/store/run.ts [--sections lmtp,mixed,fetch,idle] [--rounds 3] [--seconds 20]
 //        [--fetch-mb 1024] [--idle 10000] [--idle-default 2000] [--messages 5000] [--out FILE]
+//        [--systems mtopo,dovecot-default,dovecot-high-performance] [--mixed-cases short,persistent]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';
-import { availableMiB, cpuSeconds, rssMiB } from './proc-stat.ts';
+import { availableMiB, cpuTimes, rssMiB } from './proc-stat.ts';
 import { startSystem, SYSTEMS, type RunningSystem, type SystemName } from './systems.ts';
 
 const { values } = parseArgs({
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     messages: { type: 'string', default: '5000' },
     'mixed-messages': { type: 'string', default: '200' },
+    /** Which mixed cases (a profile of one: `--mixed-cases persistent`). */
+    'mixed-cases': { type: 'string', default: 'short,persistent' },
     'fetch-mb': { type: 'string', default: '1024' },
     idle: { type: 'string', default: '10000' },
     /** Dovecot's default mode forks a process per IDLE session: fewer, so the machine keeps its pids. */
@@ -60,6 +63,8 @@ interface Row {
   operations: number;
   cpuSeconds: number;
   cpuPer1000: number;
+  cpuUserSeconds?: number;
+  cpuSystemSeconds?: number;
   uptime: string;
   extra?: Record<string, number>;
 }
@@ -68,11 +73,18 @@ const rows: Row[] = [];
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 function record(row: Omit<Row, 'cpuPer1000' | 'uptime'>, load: string): void {
-  const full = { ...row, cpuPer1000: (row.cpuSeconds / Math.max(1, row.operations)) * 1000, uptime: load };
+  // The split of the measurement just made (every record follows its measured()).
+  const full = {
+    ...row,
+    ...lastSplit,
+    cpuPer1000: (row.cpuSeconds / Math.max(1, row.operations)) * 1000,
+    uptime: load,
+  };
+  lastSplit = undefined;
   rows.push(full);
   process.stdout.write(
     `${row.section.padEnd(6)} ${row.case.padEnd(10)} ${row.system.padEnd(25)} r${row.round}: ${row.value.toFixed(1)} ${row.unit}` +
-      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (${load.replace(/^.*load/, 'load')})\n`,
+      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (user ${full.cpuUserSeconds?.toFixed(2)} s, sys ${full.cpuSystemSeconds?.toFixed(2)} s; ${load.replace(/^.*load/, 'load')})\n`,
   );
 }
 
@@ -81,10 +93,14 @@ async function measured<T>(
   system: RunningSystem,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: number }> {
-  const before = cpuSeconds(system.pids());
+  const before = cpuTimes(system.pids());
   const result = await work();
-  return { result, cpu: cpuSeconds(system.pids()) - before };
+  const after = cpuTimes(system.pids());
+  // Where the CPU went: user space (ours: JavaScript, GC, zlib, TLS) or the kernel (copies, syscalls).
+  lastSplit = { cpuUserSeconds: after.user - before.user, cpuSystemSeconds: after.system - before.system };
+  return { result, cpu: lastSplit.cpuUserSeconds + lastSplit.cpuSystemSeconds };
 }
+let lastSplit: { cpuUserSeconds: number; cpuSystemSeconds: number } | undefined;
 
 async function smtpSource(port: number, user: string, reuse: boolean, messages: number): Promise<number> {
   const args = ['-L', ...(reuse ? ['-d'] : []), '-s', '10', '-m', String(messages), '-l', '1024'];
@@ -137,7 +153,8 @@ const sections: Record<string, (system: RunningSystem, round: number) => Promise
       messages: MIXED_MESSAGES,
       bodyBytes: 2048,
     });
-    for (const short of [true, false]) {
+    const cases = values['mixed-cases'].split(',');
+    for (const short of [true, false].filter((s) => cases.includes(s ? 'short' : 'persistent'))) {
       const load = uptime();
       const { result, cpu } = await measured(system, () =>
         mixed(system, MIXED_USERS, {

@@ -8,7 +8,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import { operatorMetrics, type OperatorMetrics } from '../../operator/src/reconcile/metrics.ts';
-import { Operator } from '../../operator/src/reconcile/operator.ts';
+import { Operator, type OperatorOptions } from '../../operator/src/reconcile/operator.ts';
 import { REPO_ROOT } from '../../operator/src/render/test-support.ts';
 import { applyManifests } from '../control-plane/index.ts';
 
@@ -18,14 +18,14 @@ export function exampleIn(namespace: string): KubernetesObject[] {
   return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
 }
 
-/** An operator on `namespace` as above, started, and stopped when the test ends; its metrics count its requests. */
-export function startTestOperator(
-  t: TestContext,
+/** The options of a test operator on `namespace` (all namespaces when undefined) as above; `overrides` win. */
+export function testOperatorOptions(
   kubeConfig: KubeConfig,
-  namespace: string,
-): { operator: Operator; metrics: OperatorMetrics } {
-  const metrics = operatorMetrics();
-  const operator = new Operator({
+  namespace: string | undefined,
+  metrics: OperatorMetrics,
+  overrides: Partial<OperatorOptions> = {},
+): OperatorOptions {
+  return {
     kubeConfig,
     namespace,
     workers: 2,
@@ -35,7 +35,18 @@ export function startTestOperator(
     log: pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' }),
     metrics,
     watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
-  });
+    ...overrides,
+  };
+}
+
+/** An operator on `namespace` as above, started, and stopped when the test ends; its metrics count its requests. */
+export function startTestOperator(
+  t: TestContext,
+  kubeConfig: KubeConfig,
+  namespace: string,
+): { operator: Operator; metrics: OperatorMetrics } {
+  const metrics = operatorMetrics();
+  const operator = new Operator(testOperatorOptions(kubeConfig, namespace, metrics));
   operator.start();
   t.after(() => operator.stop());
   return { operator, metrics };

@@ -132,92 +132,12 @@ describe('recipientVerdict: the open-relay battery', () => {
 
   it('outbound: relays for an authenticated user, and not for anyone else', () => {
     const table = buildRoutingTable(testConfig('outbound'));
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: table.role === 'outbound' ? 'submission' : 'mx',
-          recipient: 'friend@elsewhere.example',
-          smtpUtf8: false,
-          user: alice,
-        }),
-      ),
-      'ok',
-    );
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: table.role === 'outbound' ? 'submission' : 'mx',
-          recipient: 'friend@elsewhere.example',
-          smtpUtf8: false,
-          user: undefined,
-        }),
-      ),
-      '530 5.7.0',
-    );
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: table.role === 'outbound' ? 'submission' : 'mx',
-          recipient: 'friend@elsewhere.example',
-          smtpUtf8: false,
-          user: proxy,
-        }),
-      ),
-      '530 5.7.0',
-    );
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: table.role === 'outbound' ? 'submission' : 'mx',
-          recipient: 'x%y@elsewhere.example',
-          smtpUtf8: false,
-          user: alice,
-        }),
-      ),
-      '553 5.7.1',
-    );
-  });
-});
-
-describe('the outbound relay port (the inbound tier handing over mail for the outside)', () => {
-  const table = buildRoutingTable(testConfig('outbound'));
-  it('takes the null sender and any recipient without AUTH', () => {
-    assert.equal(
-      show(
-        senderVerdict({ role: 'outbound', channel: 'relay', sender: '', smtpUtf8: false, user: undefined }),
-      ),
-      'ok',
-    );
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: 'relay',
-          recipient: 'x@elsewhere.example',
-          smtpUtf8: false,
-          user: undefined,
-        }),
-      ),
-      'ok',
-    );
-  });
-  it('still refuses the relay forms', () => {
-    assert.equal(
-      show(
-        recipientVerdict({
-          table,
-          channel: 'relay',
-          recipient: 'x%y@elsewhere.example',
-          smtpUtf8: false,
-          user: undefined,
-        }),
-      ),
-      '553 5.7.1',
-    );
+    const verdict = (recipient: string, user: SessionUser | undefined) =>
+      show(recipientVerdict({ table, channel: 'submission', recipient, smtpUtf8: false, user }));
+    assert.equal(verdict('friend@elsewhere.example', alice), 'ok');
+    assert.equal(verdict('friend@elsewhere.example', undefined), '530 5.7.0');
+    assert.equal(verdict('friend@elsewhere.example', proxy), '530 5.7.0');
+    assert.equal(verdict('x%y@elsewhere.example', alice), '553 5.7.1');
   });
 });
 

@@ -108,6 +108,9 @@ export function openImapConnection(raw: Socket, options: ConnectionOptions): Ima
   return session;
 }
 
+/** Output queued for a slow reader before a drain() waits (a streamed FETCH, a long answer). */
+const PENDING_OUTPUT_BYTES = 1024 * 1024;
+
 class SocketTransport implements Transport {
   onData: (chunk: Buffer) => void = () => {};
   private socket: Socket;
@@ -130,7 +133,7 @@ class SocketTransport implements Transport {
     if (secureContext) this.startTls = () => this.upgrade(secureContext());
   }
 
-  write(bytes: Buffer): boolean {
+  write(bytes: Buffer, written?: () => void): boolean {
     // What one turn of the event loop writes leaves in one segment: a FETCH of 25 headers is one
     // write(2), not 26.
     if (!this.corked) {
@@ -138,13 +141,21 @@ class SocketTransport implements Transport {
       this.socket.cork();
       setImmediate(this.uncork);
     }
+    // A stream calls back once the chunk is taken (by the kernel, by TLS, by zlib), or with an
+    // error once it is destroyed: either way it holds the buffer no longer.
+    const done = written && (() => written());
     if (this.deflate) {
-      this.deflate.write(bytes);
+      this.deflate.write(bytes, done);
       // Each response is flushed whole, so the client can act on it (RFC 4978 section 4).
       this.deflate.flush(zlib.Z_SYNC_FLUSH);
-      return this.socket.writableLength < 1024 * 1024;
+      return this.pending() < PENDING_OUTPUT_BYTES;
     }
-    return this.socket.write(bytes);
+    return this.socket.write(bytes, done);
+  }
+
+  /** Output not yet taken by the kernel: the socket's queue and, after COMPRESS, zlib's input. */
+  private pending(): number {
+    return this.socket.writableLength + (this.deflate?.writableLength ?? 0);
   }
 
   private corked = false;
@@ -154,18 +165,32 @@ class SocketTransport implements Transport {
     this.socket.uncork();
   };
 
-  drain(): Promise<void> {
-    this.uncork();
-    if (this.socket.writableLength < 1024 * 1024 || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+  async drain(): Promise<void> {
+    // Below the bound the output stays corked until the end of this turn of the event loop: a FETCH
+    // drains after every message, and uncorking there made 25 header responses 25 write(2)s (13%
+    // of the store's samples in the mixed loop's FETCH and SEARCH, profiled), not one.
+    // zlib's queue first (its output lands in the socket's), then the socket's.
+    for (;;) {
+      const socket = this.socket;
+      if (socket.destroyed) return;
+      const full =
+        this.deflate && this.deflate.writableLength >= PENDING_OUTPUT_BYTES
+          ? this.deflate
+          : socket.writableLength >= PENDING_OUTPUT_BYTES
+            ? socket
+            : undefined;
+      if (!full) return;
+      this.uncork();
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          full.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        full.on('drain', done);
+        socket.on('close', done);
+      });
+    }
   }
 
   pause(): void {

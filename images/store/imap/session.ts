@@ -12,8 +12,11 @@ import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-m
 import { LiteralSpool } from './literal-spool.ts';
 
 export interface Transport {
-  /** false: the peer reads slowly; wait for drain() before writing much more. */
-  write(bytes: Buffer): boolean;
+  /**
+   * false: the peer reads slowly; wait for drain() before writing much more. `written` runs once
+   * the transport holds no reference to `bytes` any more (the caller may reuse the buffer then).
+   */
+  write(bytes: Buffer, written?: () => void): boolean;
   drain(): Promise<void>;
   pause(): void;
   resume(): void;
@@ -274,9 +277,13 @@ export class ImapSession {
     this.reader.lineMode = false;
   }
 
-  send(bytes: Buffer): void {
-    if (this.closed) return;
-    this.transport.write(bytes);
+  /** `written`: see Transport.write; at once when the session is closed (nothing is written). */
+  send(bytes: Buffer, written?: () => void): void {
+    if (this.closed) {
+      written?.();
+      return;
+    }
+    this.transport.write(bytes, written);
   }
 
   untagged(values: readonly ImapValue[]): void {

@@ -34,6 +34,7 @@ import {
   nextUidValidity,
   orphanUids,
   quotaAllows,
+  uidFloorBeforeExpunge,
   type AfterCommitAction,
   type QuotaLimits,
 } from './decisions.ts';
@@ -196,6 +197,8 @@ export class AccountEngine {
   readonly #loaded = new Map<number, LoadedMailbox>();
   readonly #dirSyncs = new Map<number, DirectorySync>();
   readonly #recentFromById = new Map<number, number>();
+  /** The UIDNEXT floor each mailbox.json holds, as this process last wrote it (absent: unknown). */
+  readonly #metaFloors = new Map<number, number>();
   readonly #deliveries: PendingDelivery[] = [];
   #deliveriesFlushing = false;
   /** after_commit rows whose action is done; deleted in the next transaction (no extra fsync). */
@@ -309,17 +312,7 @@ export class AccountEngine {
       case 'write-mailbox-meta': {
         const record = this.#records.get(action.mailboxId);
         if (!record || !record.selectable) return;
-        await mkdir(this.paths.mailboxDir(record.id), { recursive: true });
-        await writeFileAtomic(
-          this.paths.mailboxMeta(record.id),
-          JSON.stringify({
-            id: record.id,
-            name: record.name,
-            uidValidity: record.uidValidity,
-            uidNextFloor: record.uidNext,
-            specialUse: record.specialUse ?? null,
-          }),
-        );
+        await this.#writeMailboxMeta(record, record.uidNext);
         return;
       }
       case 'write-subscriptions':
@@ -331,6 +324,26 @@ export class AccountEngine {
         );
         return;
     }
+  }
+
+  /**
+   * mailbox.json: name, UIDVALIDITY and a UIDNEXT floor for a rebuild. The floor never goes down
+   * from what this process wrote (a reserve taken before an expunge stays when RENAME rewrites it).
+   */
+  async #writeMailboxMeta(record: MailboxRecord, floor: number): Promise<void> {
+    const uidNextFloor = Math.max(floor, record.uidNext, this.#metaFloors.get(record.id) ?? 0);
+    await mkdir(this.paths.mailboxDir(record.id), { recursive: true });
+    await writeFileAtomic(
+      this.paths.mailboxMeta(record.id),
+      JSON.stringify({
+        id: record.id,
+        name: record.name,
+        uidValidity: record.uidValidity,
+        uidNextFloor,
+        specialUse: record.specialUse ?? null,
+      }),
+    );
+    this.#metaFloors.set(record.id, uidNextFloor);
   }
 
   /**
@@ -619,6 +632,7 @@ export class AccountEngine {
     for (const table of ['messages', 'tombstones', 'message_cache'])
       this.#db.statement(`DELETE FROM ${table} WHERE mailbox_id = ?`).run(record.id);
     this.#db.statement('DELETE FROM mailboxes WHERE id = ?').run(record.id);
+    this.#metaFloors.delete(record.id); // its mailbox.json goes; an id given again starts unknown
     if (record.selectable) later({ kind: 'remove-dir', path: this.paths.mailboxDir(record.id) });
   }
 
@@ -1071,7 +1085,10 @@ export class AccountEngine {
     const record = loaded.record;
     let newest = 0;
     for (const uid of loaded.messages.keys()) if (uid > newest) newest = uid;
-    if (uids.includes(newest)) await this.#perform({ kind: 'write-mailbox-meta', mailboxId: record.id });
+    const floor = uids.includes(newest)
+      ? uidFloorBeforeExpunge(newest, record.uidNext, this.#metaFloors.get(record.id))
+      : undefined;
+    if (floor !== undefined) await this.#writeMailboxMeta(record, floor);
     const removal: Removal = {
       loaded,
       uids,

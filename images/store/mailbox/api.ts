@@ -281,6 +281,15 @@ export interface ByteRange {
   readonly end?: number;
 }
 
+/** A stored message open for reading (MailboxView.openMessage). */
+export interface MessageFile {
+  /** The octets of the message (RFC822.SIZE). */
+  readonly size: number;
+  /** Reads up to `length` octets at `position` into `buffer` from 0; 0 at the end. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 // ——— The per-session objects ——————————————————————————————————————————————————————————————————
 
 /**
@@ -309,6 +318,12 @@ export interface MailboxView {
    * of it (a header block for SEARCH and HEADER.FIELDS: a few hundred bytes, not the message).
    */
   readMessageBuffer(uid: number, range?: ByteRange): Promise<Buffer>;
+  /**
+   * The message's file, open for reads into the caller's own buffers (a big FETCH reuses a few
+   * buffers for every message instead of a new one per chunk). The caller closes it. Rejects
+   * EXPUNGEISSUED as readMessage does; the file never changes under its name (no partial reads).
+   */
+  openMessage(uid: number): Promise<MessageFile>;
 
   /**
    * A per-message cache the IMAP layer fills with what it derives from the bytes (a parsed MIME

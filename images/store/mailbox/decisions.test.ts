@@ -8,6 +8,8 @@ import {
   nextUidValidity,
   orphanUids,
   quotaAllows,
+  uidFloorBeforeExpunge,
+  UID_FLOOR_RESERVE,
   uidNextAfterRebuild,
 } from './decisions.ts';
 
@@ -39,6 +41,16 @@ describe('after a rebuild', () => {
     [[], 1, 1, 'an empty mailbox starts at 1'],
   ] as const)
     it(why, () => assert.equal(uidNextAfterRebuild(uids, floor), expected));
+});
+
+describe('uidFloorBeforeExpunge', () => {
+  for (const [newest, uidNext, written, expected, why] of [
+    [10, 11, undefined, 11 + UID_FLOOR_RESERVE, 'writes a reserve past UIDNEXT when the file is unknown'],
+    [10, 11, 11, undefined, 'writes nothing while the written floor is above the newest UID'],
+    [11, 12, 11, 12 + UID_FLOOR_RESERVE, 'writes again once the newest UID reaches the floor'],
+    [500, 2000, 600, undefined, 'the newest UID below a floor from an earlier reserve needs nothing'],
+  ] as const)
+    it(why, () => assert.equal(uidFloorBeforeExpunge(newest, uidNext, written), expected));
 });
 
 describe('quotaAllows', () => {

@@ -38,6 +38,29 @@ export function uidNextAfterRebuild(uidsFound: readonly number[], uidNextFloor: 
   return Math.max(max + 1, uidNextFloor, 1);
 }
 
+/**
+ * UIDs reserved past UIDNEXT when mailbox.json's floor is written before an expunge of the newest
+ * message. A client that appends and expunges its newest message in a loop (a draft saved again
+ * and again, the benchmark's mixed load) would otherwise cost a file write and two fsyncs per
+ * expunge; with the reserve, one per 1,024 UIDs. A rebuild may then skip up to that many UIDs,
+ * which RFC 9051 allows (UIDs ascend; they need not be consecutive).
+ */
+export const UID_FLOOR_RESERVE = 1024;
+
+/**
+ * Before the newest message (`newest`) is expunged: the floor mailbox.json must record so that a
+ * rebuilt index never gives that UID again, or undefined when the floor already written (by this
+ * process; undefined if unknown) is above it.
+ */
+export function uidFloorBeforeExpunge(
+  newest: number,
+  uidNext: number,
+  written: number | undefined,
+): number | undefined {
+  if (written !== undefined && written > newest) return undefined;
+  return Math.max(uidNext, newest + 1) + UID_FLOOR_RESERVE;
+}
+
 export interface QuotaLimits {
   readonly storageBytes: number | undefined;
   readonly messages: number | undefined;

@@ -54,7 +54,9 @@ export function accountPaths(dataDir: string, user: string): AccountPaths {
     mailboxes,
     mailboxDir: (id) => join(mailboxes, String(id)),
     mailboxMeta: (id) => join(mailboxes, String(id), 'mailbox.json'),
-    messageFile: (id, uid) => join(mailboxes, String(id), String(uid)),
+    // Concatenated, not join()ed: built for every message read (the small-message cache's key), and
+    // two integers below a normalized path need no normalizing.
+    messageFile: (id, uid) => `${mailboxes}/${id}/${uid}`,
   };
 }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { isStoreError, type Account, type MailboxView } from './api.ts';
+import { UID_FLOOR_RESERVE } from './decisions.ts';
 import { accountPaths } from './layout.ts';
 import { MailStore, type MailStoreOptions } from './mail-store.ts';
 
@@ -348,6 +349,31 @@ describe('MailStore', () => {
     await second.store.close();
   });
 
+  it('writes mailbox.json once, not at every expunge of the newest message (append, expunge, again)', async () => {
+    const { store, dataDir } = await openStore();
+    const a = await store.openAccount(alice);
+    const view = await a.openMailbox('INBOX', { readOnly: false });
+    const paths = accountPaths(dataDir, alice);
+    const inboxMeta = () =>
+      readdirSync(paths.mailboxes)
+        .map((id) => paths.mailboxMeta(Number(id)))
+        .find(
+          (file) =>
+            existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name: string }).name === 'INBOX',
+        )!;
+    const inodes = new Set<number>();
+    for (let i = 0; i < 5; i++) {
+      const [added] = (await a.append('INBOX', [{ source: message(`draft ${i}`) }])).uids;
+      await view.expunge({ uids: [added!], onlyDeleted: false });
+      inodes.add(statSync(inboxMeta()).ino); // written atomically: a new file, a new inode, each time
+    }
+    const meta = inboxMeta();
+    assert.equal(inodes.size, 1, 'one write for five expunges of the newest message');
+    assert.ok((JSON.parse(readFileSync(meta, 'utf8')) as { uidNextFloor: number }).uidNextFloor > 5);
+    a.close();
+    await store.close();
+  });
+
   it('rebuilds a lost index from the files: same UIDs and UIDVALIDITY, UIDNEXT past an expunged newest message', async () => {
     const first = await openStore();
     let a = await first.store.openAccount(alice);
@@ -369,7 +395,9 @@ describe('MailStore', () => {
     const rebuilt = await a.status('INBOX');
     assert.equal(rebuilt.uidValidity, inbox.uidValidity);
     assert.equal(rebuilt.messages, 2);
-    assert.equal(rebuilt.uidNext, 4, 'UID 3 was expunged and is not given out again');
+    // UID 3 was expunged and is not given out again: the floor written before that expunge is past
+    // it by a reserve, so the next expunges of a newest message need no write (next test).
+    assert.equal(rebuilt.uidNext, 4 + UID_FLOOR_RESERVE);
     assert.ok(rebuilt.highestModseq > inbox.highestModseq);
     assert.equal((await a.status('Projects/Alpha')).uidValidity, alpha.uidValidity);
     const v = await a.openMailbox('INBOX', { readOnly: true });

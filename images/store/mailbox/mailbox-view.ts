@@ -12,6 +12,7 @@ import {
   type MailboxChanges,
   type MailboxSnapshot,
   type MailboxView,
+  type MessageFile,
   type MessageMeta,
   type MoveResult,
   type StoreFlagsRequest,
@@ -110,6 +111,18 @@ export class MailboxViewImpl implements MailboxView, ViewSink {
     if (end <= start) return Readable.from([]);
     const handle = await this.#openFile(uid);
     return handle.createReadStream({ start, end: end - 1, autoClose: true, highWaterMark: 256 * 1024 });
+  }
+
+  async openMessage(uid: number): Promise<MessageFile> {
+    this.#usable(false);
+    const { size } = this.#present(uid);
+    const handle = await this.#openFile(uid);
+    return {
+      size,
+      read: async (buffer, length, position) =>
+        (await handle.read(buffer, 0, Math.min(length, buffer.length, size - position), position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async readMessageBuffer(uid: number, range?: ByteRange): Promise<Buffer> {

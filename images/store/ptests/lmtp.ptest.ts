@@ -3,12 +3,12 @@
 // with real clients, byte for byte.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Postfix } from '../../../testing/peers/postfix.ts';
 import { SmtpTranscript } from '../../../testing/peers/smtp-transcript.ts';
 import { run } from '../../../testing/support/processes.ts';
-import { makeTempDir } from '../../../testing/support/temp-dir.ts';
-import { DOMAIN, startStoreProcess, type StoreProcess } from '../testing/store-process.ts';
+import { DOMAIN } from '../testing/store-process.ts';
+import { storeForTests } from '../testing/store-for-tests.ts';
 import {
   curlPop3,
   eightBitMessage,
@@ -18,24 +18,20 @@ import {
   startPostfixToStore,
 } from './peers.ts';
 
-const temp = makeTempDir('store-lmtp');
-let store: StoreProcess;
 let postfix: Postfix;
-
-before(async () => {
-  store = await startStoreProcess(join(temp.path, 'store'), { quota: { messages: 300 } });
-  postfix = await startPostfixToStore(join(temp.path, 'postfix'), store);
-});
-after(async () => {
-  await postfix?.stop();
-  await store?.stop();
-  temp.remove();
-});
+const bed = storeForTests(
+  'store-lmtp',
+  { quota: { messages: 300 } },
+  {
+    start: async (store, dir) => void (postfix = await startPostfixToStore(join(dir, 'postfix'), store)),
+    stop: async () => postfix?.stop(),
+  },
+);
 
 const stat = async (user: string) =>
   JSON.parse(
     await poplib({
-      port: store.ports.pop3,
+      port: bed.store.ports.pop3,
       user,
       tls: 'plain',
       body: 'print(json.dumps(p.stat()))\np.quit()',
@@ -58,13 +54,13 @@ describe('LMTP with Postfix', () => {
         'load@remote.example',
         '-t',
         `load@${DOMAIN}`,
-        `127.0.0.1:${store.ports.lmtp}`,
+        `127.0.0.1:${bed.store.ports.lmtp}`,
       ],
       { timeoutMs: 120_000 },
     );
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual((await stat(`load@${DOMAIN}`))[0], 300);
-    assert.equal(await store.metric('mtopo_store_lmtp_deliveries_total', { outcome: 'delivered' }), 300);
+    assert.equal(await bed.store.metric('mtopo_store_lmtp_deliveries_total', { outcome: 'delivered' }), 300);
   });
 
   it('takes mail from Postfix over LMTP with STARTTLS and reads it back byte for byte over POP3', async () => {
@@ -74,10 +70,10 @@ describe('LMTP with Postfix', () => {
     assert.match(postfix.maillog(), /TLS connection established to 127\.0\.0\.1/);
     for (const user of [`lee@${DOMAIN}`, `mo@${DOMAIN}`]) {
       const retrieved = await poplib({
-        port: store.ports.pop3,
+        port: bed.store.ports.pop3,
         user,
         tls: 'stls',
-        caFile: store.caFile,
+        caFile: bed.store.caFile,
         body: 'r = p.retr(1)\nsys.stdout.buffer.write(b"\\r\\n".join(r[1]) + b"\\r\\n")\np.quit()',
       });
       // Postfix prepends its Received: header; everything else is the message as sent.
@@ -87,19 +83,19 @@ describe('LMTP with Postfix', () => {
         Buffer.from(retrieved.slice(headerEnd)).toString('hex'),
         Buffer.from(original).toString('hex'),
       );
-      const raw = await curlPop3(store.ports.pop3, user, '/1');
+      const raw = await curlPop3(bed.store.ports.pop3, user, '/1');
       assert.equal(raw.slice(raw.indexOf('From: Ana')), original, 'curl reads the same bytes');
     }
   });
 
   it('reads back exactly what an LMTP client sent, and answers each recipient by its own quota', async () => {
-    const t = await SmtpTranscript.open(store.ports.lmtp);
+    const t = await SmtpTranscript.open(bed.store.ports.lmtp);
     await t.read();
     await t.command('LHLO test');
     const full = `full@${DOMAIN}`;
     const fill = await run(
       'smtp-source',
-      ['-L', '-s', '5', '-m', '300', '-t', full, `127.0.0.1:${store.ports.lmtp}`],
+      ['-L', '-s', '5', '-m', '300', '-t', full, `127.0.0.1:${bed.store.ports.lmtp}`],
       { timeoutMs: 120_000 },
     );
     assert.equal(fill.code, 0, fill.stderr);
@@ -113,7 +109,7 @@ describe('LMTP with Postfix', () => {
     assert.equal((await t.read()).code, 250);
     await t.command('QUIT');
     t.close();
-    const retrieved = await curlPop3(store.ports.pop3, `exact@${DOMAIN}`, '/1');
+    const retrieved = await curlPop3(bed.store.ports.pop3, `exact@${DOMAIN}`, '/1');
     assert.equal(retrieved, 'Subject: exact\r\n\r\n.stuffed\r\nbare\r\nLF\r\nand a tab\there\r\n');
   });
 });

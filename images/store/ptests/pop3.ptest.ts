@@ -3,33 +3,29 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { run } from '../../../testing/support/processes.ts';
-import { makeTempDir } from '../../../testing/support/temp-dir.ts';
-import {
-  DOMAIN,
-  PROXY_SECRET,
-  PROXY_USER,
-  startStoreProcess,
-  type StoreProcess,
-} from '../testing/store-process.ts';
+import { DOMAIN, PROXY_SECRET, PROXY_USER } from '../testing/store-process.ts';
+import { storeForTests } from '../testing/store-for-tests.ts';
 import { curlPop3, poplib } from './peers.ts';
 
-const temp = makeTempDir('store-pop3');
-let store: StoreProcess;
-
-before(async () => {
-  store = await startStoreProcess(join(temp.path, 'store'));
-});
-after(async () => {
-  await store?.stop();
-  temp.remove();
-});
+const bed = storeForTests('store-pop3');
 
 async function deliver(user: string, count: number, size = 2048) {
   const result = await run(
     'smtp-source',
-    ['-L', '-s', '2', '-m', String(count), '-l', String(size), '-t', user, `127.0.0.1:${store.ports.lmtp}`],
+    [
+      '-L',
+      '-s',
+      '2',
+      '-m',
+      String(count),
+      '-l',
+      String(size),
+      '-t',
+      user,
+      `127.0.0.1:${bed.store.ports.lmtp}`,
+    ],
     {
       timeoutMs: 60_000,
     },
@@ -41,22 +37,26 @@ describe('POP3 with real clients', () => {
   it('curl lists, retrieves, UIDLs and TOPs, in plain text, after STLS and over implicit TLS', async () => {
     const user = `curl@${DOMAIN}`;
     await deliver(user, 3);
-    assert.match(await curlPop3(store.ports.pop3, user, '/'), /^1 \d+\r\n2 \d+\r\n3 \d+\r\n$/);
-    const message = await curlPop3(store.ports.pop3, user, '/2');
+    assert.match(await curlPop3(bed.store.ports.pop3, user, '/'), /^1 \d+\r\n2 \d+\r\n3 \d+\r\n$/);
+    const message = await curlPop3(bed.store.ports.pop3, user, '/2');
     assert.match(message, /^From: /);
     assert.match(
-      await curlPop3(store.ports.pop3, user, '/', ['-X', 'UIDL']),
+      await curlPop3(bed.store.ports.pop3, user, '/', ['-X', 'UIDL']),
       /^1 \d+\.1\r\n2 \d+\.2\r\n3 \d+\.3\r\n$/,
     );
-    const top = await curlPop3(store.ports.pop3, user, '/', ['-X', 'TOP 2 0']);
+    const top = await curlPop3(bed.store.ports.pop3, user, '/', ['-X', 'TOP 2 0']);
     assert.equal(top, message.slice(0, message.indexOf('\r\n\r\n') + 4));
-    const overStls = await curlPop3(store.ports.pop3, user, '/2', ['--ssl-reqd', '--cacert', store.caFile]);
+    const overStls = await curlPop3(bed.store.ports.pop3, user, '/2', [
+      '--ssl-reqd',
+      '--cacert',
+      bed.store.caFile,
+    ]);
     assert.equal(overStls, message);
     const implicit = await run('curl', [
       '-sS',
-      `pop3s://127.0.0.1:${store.ports.pop3s}/2`,
+      `pop3s://127.0.0.1:${bed.store.ports.pop3s}/2`,
       '--cacert',
-      store.caFile,
+      bed.store.caFile,
       '--user',
       `${user}*${PROXY_USER}:${PROXY_SECRET}`,
     ]);
@@ -69,10 +69,10 @@ describe('POP3 with real clients', () => {
     await deliver(user, 2);
     for (const tls of ['stls', 'ssl'] as const) {
       const out = await poplib({
-        port: tls === 'ssl' ? store.ports.pop3s : store.ports.pop3,
+        port: tls === 'ssl' ? bed.store.ports.pop3s : bed.store.ports.pop3,
         user,
         tls,
-        caFile: store.caFile,
+        caFile: bed.store.caFile,
         body: 'print(json.dumps([p.stat(), [l.decode() for l in p.uidl()[1]], list(p.capa().keys())]))\np.quit()',
       });
       const [stat, uidl, capa] = JSON.parse(out) as [[number, number], string[], string[]];
@@ -82,7 +82,7 @@ describe('POP3 with real clients', () => {
     }
     const refused = await run('python3', [
       '-c',
-      `import poplib\np = poplib.POP3('127.0.0.1', ${store.ports.pop3})\np.user('${user}*${PROXY_USER}')\ntry:\n  p.pass_('wrong')\nexcept poplib.error_proto as e:\n  print(e)`,
+      `import poplib\np = poplib.POP3('127.0.0.1', ${bed.store.ports.pop3})\np.user('${user}*${PROXY_USER}')\ntry:\n  p.pass_('wrong')\nexcept poplib.error_proto as e:\n  print(e)`,
     ]);
     assert.match(refused.stdout, /-ERR \[AUTH\] Authentication failed/);
   });
@@ -90,18 +90,18 @@ describe('POP3 with real clients', () => {
   it('fetchmail with UIDL keep fetches each message once, over STLS with the certificate checked', async () => {
     const user = `fm@${DOMAIN}`;
     await deliver(user, 4, 4096);
-    const out = join(temp.path, 'fetchmail.out');
-    const rc = join(temp.path, 'fetchmailrc');
+    const out = join(bed.dir, 'fetchmail.out');
+    const rc = join(bed.dir, 'fetchmailrc');
     writeFileSync(
       rc,
-      `poll 127.0.0.1 service ${store.ports.pop3} protocol POP3 uidl auth password\n` +
-        `  user "${user}*${PROXY_USER}" password "${PROXY_SECRET}" keep sslproto "tls1.2+" sslcertck sslcertfile "${store.caFile}" sslcommonname "localhost"\n` +
+      `poll 127.0.0.1 service ${bed.store.ports.pop3} protocol POP3 uidl auth password\n` +
+        `  user "${user}*${PROXY_USER}" password "${PROXY_SECRET}" keep sslproto "tls1.2+" sslcertck sslcertfile "${bed.store.caFile}" sslcommonname "localhost"\n` +
         `  mda "cat >> ${out}"\n`,
     );
     chmodSync(rc, 0o600);
     const fetch = () =>
-      run('fetchmail', ['-f', rc, '--idfile', join(temp.path, 'fetchids'), '--nosyslog', '-N', '-d0'], {
-        env: { ...process.env, HOME: temp.path },
+      run('fetchmail', ['-f', rc, '--idfile', join(bed.dir, 'fetchids'), '--nosyslog', '-N', '-d0'], {
+        env: { ...process.env, HOME: bed.dir },
         timeoutMs: 60_000,
       });
     const first = await fetch();
@@ -111,7 +111,7 @@ describe('POP3 with real clients', () => {
     // fetchmail exits 1 when there was no new mail: the second run fetched nothing.
     assert.equal(second.code, 1, second.stderr + second.stdout);
     assert.equal(readFileSync(out, 'utf8').match(/^From: /gm)?.length, 4);
-    assert.ok(existsSync(join(temp.path, 'fetchids')));
+    assert.ok(existsSync(join(bed.dir, 'fetchids')));
     await deliver(user, 1);
     assert.equal((await fetch()).code, 0);
     assert.equal(readFileSync(out, 'utf8').match(/^From: /gm)?.length, 5, 'only the new message');
@@ -120,10 +120,10 @@ describe('POP3 with real clients', () => {
   it('streams a 5 MB message to a slow reader with backpressure, whole', async () => {
     const user = `big@${DOMAIN}`;
     await deliver(user, 1, 5_000_000);
-    const listed = await curlPop3(store.ports.pop3, user, '/');
+    const listed = await curlPop3(bed.store.ports.pop3, user, '/');
     const size = Number(/^1 (\d+)/.exec(listed)![1]);
     assert.ok(size > 4_000_000, `the message is big: ${size} octets`);
-    const out = join(temp.path, 'big.eml');
+    const out = join(bed.dir, 'big.eml');
     const slow = await run(
       'curl',
       [
@@ -132,7 +132,7 @@ describe('POP3 with real clients', () => {
         '20M',
         '-o',
         out,
-        `pop3://127.0.0.1:${store.ports.pop3}/1`,
+        `pop3://127.0.0.1:${bed.store.ports.pop3}/1`,
         '--user',
         `${user}*${PROXY_USER}:${PROXY_SECRET}`,
       ],
@@ -148,14 +148,14 @@ describe('POP3 with real clients', () => {
     const user = `del@${DOMAIN}`;
     await deliver(user, 3);
     const out = await poplib({
-      port: store.ports.pop3,
+      port: bed.store.ports.pop3,
       user,
       tls: 'plain',
       body: [
         'p.dele(1)',
         'p.dele(3)',
         // A delivery during the session is not in this maildrop (RFC 1939: the drop is fixed at login).
-        `import subprocess\nsubprocess.run(['smtp-source', '-L', '-m', '1', '-t', '${user}', '127.0.0.1:${store.ports.lmtp}'], check=True)`,
+        `import subprocess\nsubprocess.run(['smtp-source', '-L', '-m', '1', '-t', '${user}', '127.0.0.1:${bed.store.ports.lmtp}'], check=True)`,
         'before = p.stat()',
         'p.quit()',
         'print(json.dumps(before))',
@@ -163,12 +163,12 @@ describe('POP3 with real clients', () => {
     });
     assert.equal((JSON.parse(out) as [number, number])[0], 1);
     const after = await poplib({
-      port: store.ports.pop3,
+      port: bed.store.ports.pop3,
       user,
       tls: 'plain',
       body: 'print(json.dumps(p.stat()))\np.quit()',
     });
     assert.equal((JSON.parse(after) as [number, number])[0], 2, 'message 2 and the new one are left');
-    assert.ok((await store.metric('mtopo_store_sessions_total', { protocol: 'pop3' })) >= 2);
+    assert.ok((await bed.store.metric('mtopo_store_sessions_total', { protocol: 'pop3' })) >= 2);
   });
 });

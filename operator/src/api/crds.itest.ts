@@ -71,6 +71,17 @@ const INVALID: { title: string; make: (ns: string) => Doc; field: string; says: 
     says: 'inbound and gateway tiers are internal',
   },
   {
+    title: 'PROXY headers on a gateway tier',
+    make: (ns) =>
+      relay(ns, {
+        role: 'gateway',
+        routes: [{ domains: ['x.example'], to: { host: 'h.example' } }],
+        service: { proxyProtocol: 'v2' },
+      }),
+    field: 'spec.service.proxyProtocol',
+    says: 'inbound and gateway tiers are reached inside the cluster only',
+  },
+  {
     title: 'routes on the internet role',
     make: (ns) =>
       relay(ns, { role: 'internet', routes: [{ domains: ['x.example'], to: { host: 'h.example' } }] }),

@@ -144,6 +144,13 @@ export const mtaRelaySpec = withRules(
         !(s.role === 'inbound' || s.role === 'gateway') || (s.service.type ?? 'ClusterIP') === 'ClusterIP',
     },
     {
+      cel: "!(self.role in ['inbound', 'gateway']) || !has(self.service.proxyProtocol) || self.service.proxyProtocol == 'none'",
+      path: ['service', 'proxyProtocol'],
+      message:
+        'inbound and gateway tiers are reached inside the cluster only, never through a load balancer: service.proxyProtocol must be "none"',
+      holds: (s) => !(s.role === 'inbound' || s.role === 'gateway') || s.service.proxyProtocol === 'none',
+    },
+    {
       cel: "!has(self.routes) || self.role in ['gateway', 'outbound']",
       path: ['routes'],
       message:

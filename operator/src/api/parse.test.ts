@@ -244,6 +244,19 @@ describe('parseResource on invalid resources', () => {
     );
   });
 
+  test('refuses PROXY headers on internal tiers, which no load balancer reaches', () => {
+    for (const role of ['inbound', 'gateway']) {
+      const routes =
+        role === 'gateway' ? { routes: [{ domains: ['x.example'], to: { host: 'h.example' } }] } : {};
+      assert.deepEqual(
+        problemsOf(relay({ role, ...routes, service: { proxyProtocol: 'v2' } })).map((p) => p.field),
+        ['spec.service.proxyProtocol'],
+        role,
+      );
+    }
+    parsed('MTARelay', relay({ role: 'outbound', service: { proxyProtocol: 'v1' } }));
+  });
+
   test('names the list of a duplicated client zone or legacy system', () => {
     const zones = problemsOf(
       topology({

@@ -2,10 +2,8 @@
 // created as rendered, kept as declared, pruned when no longer wanted, and status tells the user
 // how the site is doing. Each test runs its own operator on its own namespace.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
 import { pino } from 'pino';
 import {
   applyManifests,
@@ -22,15 +20,11 @@ import { KubeClient } from './kube/rest-client.ts';
 import { operatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
 import { LEADER_ELECTION_RULES, OPERATOR_RULES } from './rbac.ts';
+import { exampleIn, testOperatorOptions } from '../../../testing/operator/example-site.ts';
 
 const admin = testKubeConfig();
 const log = pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' });
 const WRITE_VERBS = new Set(['apply', 'apply-status', 'create', 'patch', 'update', 'delete']);
-
-function exampleIn(namespace: string): KubernetesObject[] {
-  const text = readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8');
-  return (loadAll(text) as KubernetesObject[]).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
-}
 
 function startOperator(
   t: TestContext,
@@ -38,26 +32,21 @@ function startOperator(
   options: { kubeConfig?: KubeConfig; leaderElection?: boolean; identity?: string } = {},
 ) {
   const metrics = operatorMetrics();
-  const operator = new Operator({
-    kubeConfig: options.kubeConfig ?? admin,
-    namespace,
-    workers: 2,
-    resyncMs: 3_600_000,
-    fieldManager: 'mtopo-operator',
-    leaderElection: options.leaderElection
-      ? {
-          enabled: true,
-          namespace,
-          name: 'mtopo-operator',
-          identity: options.identity ?? 'a',
-          leaseDurationSeconds: 4,
-          renewIntervalMs: 500,
-        }
-      : { enabled: false },
-    log,
-    metrics,
-    watch: { backoffBaseMs: 100, backoffMaxMs: 2_000 },
-  });
+  const operator = new Operator(
+    testOperatorOptions(options.kubeConfig ?? admin, namespace, metrics, {
+      leaderElection: options.leaderElection
+        ? {
+            enabled: true,
+            namespace,
+            name: 'mtopo-operator',
+            identity: options.identity ?? 'a',
+            leaseDurationSeconds: 4,
+            renewIntervalMs: 500,
+          }
+        : { enabled: false },
+      log,
+    }),
+  );
   operator.start();
   t.after(() => operator.stop());
   const byLabel = async () =>
@@ -109,6 +98,30 @@ async function converged(namespace: string, objects: KubernetesObject[], generat
  * Waits for the controller-manager's status updates (ReplicaSets, StatefulSets) to settle and be
  * reflected: a status that changes is something to do. Settled means no write for 4.5 s.
  */
+/** A ConfigMap that carries the operator's labels and the topology "small" as its controller, as
+ * an older version of the operator might have left it: one the operator must prune. */
+async function ownedLeftover(namespace: string) {
+  const topology = (await get('MessagingTopology', namespace, 'small'))!;
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'small-leftover',
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'mtopo', 'mtopo.dev/topology': 'small' },
+      ownerReferences: [
+        {
+          apiVersion: 'mtopo.dev/v1alpha1',
+          kind: 'MessagingTopology',
+          name: 'small',
+          uid: topology.metadata!.uid!,
+          controller: true,
+        },
+      ],
+    },
+  };
+}
+
 async function settled(writes: () => Promise<number>): Promise<void> {
   let previous = -1;
   let quietChecks = 0;
@@ -313,26 +326,7 @@ describe('the operator on a real API server', () => {
     startOperator(t, namespace);
     await applyManifests(admin, objects, { fieldManager: 'kubectl' });
     await converged(namespace, objects);
-    const topology = (await get('MessagingTopology', namespace, 'small'))!;
-    const leftover = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name: 'small-leftover',
-        namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'mtopo', 'mtopo.dev/topology': 'small' },
-        ownerReferences: [
-          {
-            apiVersion: 'mtopo.dev/v1alpha1',
-            kind: 'MessagingTopology',
-            name: 'small',
-            uid: topology.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      data: { from: 'an older version' },
-    };
+    const leftover = { ...(await ownedLeftover(namespace)), data: { from: 'an older version' } };
     const unowned = {
       ...leftover,
       metadata: { ...leftover.metadata, name: 'users-own', ownerReferences: [] },
@@ -381,31 +375,7 @@ describe('the operator on a real API server', () => {
     await settled(writes);
     const renders = async () => (await metrics.renders.get()).values[0]?.value ?? 0;
     const rendersBefore = await renders();
-    const topology = (await get('MessagingTopology', namespace, 'small'))!;
-    await applyManifests(
-      admin,
-      [
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: {
-            name: 'small-leftover',
-            namespace,
-            labels: { 'app.kubernetes.io/managed-by': 'mtopo', 'mtopo.dev/topology': 'small' },
-            ownerReferences: [
-              {
-                apiVersion: 'mtopo.dev/v1alpha1',
-                kind: 'MessagingTopology',
-                name: 'small',
-                uid: topology.metadata!.uid!,
-                controller: true,
-              },
-            ],
-          },
-        } as KubernetesObject,
-      ],
-      { fieldManager: 'someone' },
-    );
+    await applyManifests(admin, [await ownedLeftover(namespace)], { fieldManager: 'someone' });
     await waitFor('the leftover pruned', async () => !(await get('ConfigMap', namespace, 'small-leftover')));
     assert.equal((await renders()) - rendersBefore, 0, 'pruned without rendering the unchanged site');
   });

@@ -2,11 +2,8 @@
 // shared one would disturb every other test), and the cluster-wide mode (which would otherwise
 // reconcile every other test's namespace).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { loadAll } from 'js-yaml';
-import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../../../testing/control-plane/control-plane.ts';
 import {
   applyManifests,
@@ -19,12 +16,7 @@ import { startOperatorHealth } from './health-server.ts';
 import { KubeClient, listAllPages, type ListPage } from './kube/rest-client.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { Operator } from './operator.ts';
-
-const exampleIn = (namespace: string): KubernetesObject[] =>
-  (loadAll(readFileSync(`${REPO_ROOT}examples/minimal.yaml`, 'utf8')) as KubernetesObject[]).map((d) => ({
-    ...d,
-    metadata: { ...d.metadata, namespace },
-  }));
+import { exampleIn, testOperatorOptions } from '../../../testing/operator/example-site.ts';
 
 describe('the operator on a control plane of its own', () => {
   let controlPlane: ControlPlane;
@@ -37,17 +29,11 @@ describe('the operator on a control plane of its own', () => {
       names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
     );
   const operatorFor = (namespace: string | undefined, metrics: OperatorMetrics) =>
-    new Operator({
-      kubeConfig,
-      namespace,
-      workers: 2,
-      resyncMs: 3_600_000,
-      fieldManager: 'mtopo-operator',
-      leaderElection: { enabled: false },
-      log: pino({ level: process.env.MTOPO_TEST_LOG ?? 'silent' }),
-      metrics,
-      watch: { backoffBaseMs: 100, backoffMaxMs: 1_000 },
-    });
+    new Operator(
+      testOperatorOptions(kubeConfig, namespace, metrics, {
+        watch: { backoffBaseMs: 100, backoffMaxMs: 1_000 },
+      }),
+    );
 
   before(async () => {
     controlPlane = await startControlPlane({ binDir: clusterBinDir() });

@@ -20,6 +20,7 @@ import { formatSequenceSet, setContains } from '../protocol/sequence-set.ts';
 import { hasFlag } from '../search/evaluate-search.ts';
 import type { KnownMessage } from '../selected-mailbox.ts';
 import type { ImapSession } from '../session.ts';
+import { copyToLiteral } from '../literal-copy.ts';
 import { readFetchPlan, type FetchItem } from './fetch-items.ts';
 
 function fetchCommand(uid: boolean): ImapCommand {
@@ -257,8 +258,9 @@ function streamedItem(items: readonly FetchItem[], m: KnownMessage): SectionItem
 }
 
 /**
- * One FETCH response whose message literal is copied from the engine's stream with back-pressure:
- * a 50 MB message costs a read buffer, not 50 MB, however many sessions fetch at once.
+ * One FETCH response whose message literal is copied from the file with back-pressure, through the
+ * process's reused chunk buffers (literal-copy.ts): a 50 MB message costs two chunks, not 50 MB,
+ * however many sessions fetch at once, and no fresh buffer per chunk.
  */
 async function fetchStreamed(
   session: ImapSession,
@@ -273,20 +275,21 @@ async function fetchStreamed(
   const encode = (v: ImapValue[]) => encodeLine(v, { utf8: session.utf8 }).subarray(0, -2).toString('utf8');
   const head = encode([atom('*'), seq, atom('FETCH')]);
   const before = values.length > 0 ? `${encode(values)} ` : '';
-  const stream = await session.selected!.view.readMessage(m.uid);
-  session.send(Buffer.from(`${head} (${before}${streamed.label} {${m.size}}\r\n`));
-  let sent = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    sent += chunk.length;
-    session.send(chunk);
-    await session.drain();
+  const file = await session.selected!.view.openMessage(m.uid);
+  let sent: number;
+  try {
+    sent = await copyToLiteral(session, file, m.size, {
+      head: Buffer.from(`${head} (${before}${streamed.label} {${m.size}}\r\n`),
+      tail: Buffer.from(')\r\n'),
+    });
+  } catch (error) {
+    session.options.log?.warn({ err: String(error), uid: m.uid }, 'reading a message for FETCH failed');
+    sent = -1;
+  } finally {
+    await file.close();
   }
-  if (sent !== m.size) {
-    // The literal's length is already on the wire: a short message would desynchronize the client.
-    session.bye('Internal error reading a message');
-    return;
-  }
-  session.send(Buffer.from(')\r\n'));
+  // The literal's length is already on the wire: a short message would desynchronize the client.
+  if (sent !== m.size) session.bye('Internal error reading a message');
 }
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

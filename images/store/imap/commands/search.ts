@@ -88,6 +88,7 @@ export async function runSearch(session: ImapSession, key: SearchKey): Promise<n
     let loaded: Promise<ParsedMessage> | undefined;
     const load = () => (loaded ??= loadMessage(view, meta.uid, true));
     const content: SearchContent = {
+      key: `${session.user}\0${view.name}\0${selected.uidValidity}\0${meta.uid}`,
       // Header keys (FROM, SUBJECT, HEADER …) read the header block alone, unless the message is
       // loaded whole for another key anyway.
       header: async () => {

@@ -31,6 +31,40 @@ export function splitHeaderFields(block: Buffer): HeaderField[] {
   return fields;
 }
 
+/**
+ * The fields named `name` (lowercase), as splitHeaderFields would return them, without making a
+ * field of every other line: SEARCH SUBJECT over a mailbox asks this of every message's header.
+ */
+export function fieldsNamed(block: Buffer, name: string): HeaderField[] {
+  if (name === '') return splitHeaderFields(block).filter((f) => f.name === '');
+  const fields: HeaderField[] = [];
+  const text = block.toString('latin1'); // one character per byte: offsets stay byte offsets
+  const lower = text.toLowerCase();
+  let i = 0;
+  while (i < text.length) {
+    const lf = text.indexOf('\n', i);
+    const lineEnd = lf < 0 ? text.length : lf + 1;
+    if (lineEnd - i <= 2 && (text[i] === '\r' || text[i] === '\n')) break; // the blank line
+    // A field's first line (continuations start with SP or HT) that starts with the name.
+    if (text[i] !== ' ' && text[i] !== '\t' && lower.startsWith(name, i)) {
+      let at = i + name.length;
+      while (text[at] === ' ' || text[at] === '\t') at++;
+      if (text[at] === ':') {
+        let end = lineEnd;
+        while (end < text.length && (text[end] === ' ' || text[end] === '\t')) {
+          const next = text.indexOf('\n', end);
+          end = next < 0 ? text.length : next + 1;
+        }
+        fields.push({ name, raw: block.subarray(i, end) });
+        i = end;
+        continue;
+      }
+    }
+    i = lineEnd;
+  }
+  return fields;
+}
+
 /** The field's value, unfolded and trimmed, as UTF-8 text (encoded words left as they are). */
 export function fieldValue(field: HeaderField): string {
   const text = field.raw.toString('utf8');

@@ -2,6 +2,7 @@
 // message and kept in the engine's per-message cache (as JSON), so FETCH BODYSTRUCTURE or ENVELOPE
 // of a whole mailbox reads no message file after the first time.
 import type { MailboxView } from '../../mailbox/api.ts';
+import { STORE_LIMITS } from '../../limits.ts';
 import { MIME_TREE_CACHE_KEY, parseMimeTree, type MessageTree } from './mime-tree.ts';
 
 export interface LoadedMessage {
@@ -43,6 +44,14 @@ const FIRST_HEADER_READ = 8 * 1024;
  * few KiB here, not 50 MB.
  */
 export async function loadHeader(view: MailboxView, uid: number, size: number): Promise<Buffer> {
+  // A small message is in memory once read (the engine's small-message cache): its header's end is
+  // found in its bytes, cheaper than the cached tree (an index query and a JSON parse per message,
+  // for every message of a header FETCH or a SEARCH SUBJECT).
+  if (size <= STORE_LIMITS.smallMessageBytes) {
+    const bytes = await view.readMessageBuffer(uid);
+    const end = headerEnd(bytes);
+    if (end !== undefined) return bytes.subarray(0, end);
+  }
   const cached = await view.getCached(uid, MIME_TREE_CACHE_KEY);
   if (cached !== undefined) {
     const root = (JSON.parse(cached) as MessageTree).root;
@@ -63,7 +72,8 @@ export async function loadHeader(view: MailboxView, uid: number, size: number): 
 function headerEnd(prefix: Buffer): number | undefined {
   if (prefix.subarray(0, 2).toString('latin1') === '\r\n') return 2;
   const at = prefix.indexOf('\r\n\r\n', 0, 'latin1');
-  const bareLf = prefix.indexOf('\n\n', 0, 'latin1');
+  // Only before the CRLF blank line (scanning the whole message for one was a profile's line).
+  const bareLf = (at < 0 ? prefix : prefix.subarray(0, at + 1)).indexOf('\n\n', 0, 'latin1');
   // A bare-LF blank line before any CRLF one: leave it to the parser.
   if (bareLf >= 0 && (at < 0 || bareLf < at)) return undefined;
   return at < 0 ? undefined : at + 4;

@@ -8,31 +8,16 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { run } from '../../../../testing/support/processes.ts';
-import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
 import { waitFor } from '../../../../testing/support/wait.ts';
-import {
-  DOMAIN,
-  PROXY_SECRET,
-  PROXY_USER,
-  startStoreProcess,
-  type StoreProcess,
-} from '../../testing/store-process.ts';
+import { DOMAIN, PROXY_SECRET, PROXY_USER } from '../../testing/store-process.ts';
+import { storeForTests } from '../../testing/store-for-tests.ts';
 
 const MIB = 1024 * 1024;
 const MESSAGE_BYTES = 96 * MIB;
 
-const temp = makeTempDir('store-big-append');
-let store: StoreProcess;
-
-before(async () => {
-  store = await startStoreProcess(join(temp.path, 'store'), { maxMessageBytes: 100 * MIB });
-});
-after(async () => {
-  await store?.stop();
-  temp.remove();
-});
+const bed = storeForTests('store-big-append', { maxMessageBytes: 100 * MIB });
 
 /** A plain text message of about `bytes` bytes, CRLF lines of 78 octets. */
 function bigMessage(bytes: number): Buffer {
@@ -67,14 +52,14 @@ describe('a big APPEND in the store program', () => {
   it('streams a 96 MiB literal to disk: peak memory grows by less than the message (buffered: twice it), which reads back byte for byte', async () => {
     const user = `big@${DOMAIN}`;
     const message = bigMessage(MESSAGE_BYTES);
-    const file = join(temp.path, 'big.eml');
+    const file = join(bed.dir, 'big.eml');
     writeFileSync(file, message);
-    const pid = store.process.pid;
+    const pid = bed.store.process.pid;
     // The account exists and its index is open before the baseline, as for any later APPEND.
     const warm = await run('python3', [
       '-c',
       IMAPLIB,
-      String(store.ports.imap),
+      String(bed.store.ports.imap),
       user,
       PROXY_USER,
       PROXY_SECRET,
@@ -90,7 +75,7 @@ describe('a big APPEND in the store program', () => {
     const baseline = kib(pid, 'VmRSS');
     const appended = await run(
       'python3',
-      ['-c', IMAPLIB, String(store.ports.imap), user, PROXY_USER, PROXY_SECRET, 'append', file],
+      ['-c', IMAPLIB, String(bed.store.ports.imap), user, PROXY_USER, PROXY_SECRET, 'append', file],
       { timeoutMs: 120_000 },
     );
     const peak = kib(pid, 'VmHWM');
@@ -109,7 +94,7 @@ describe('a big APPEND in the store program', () => {
 
     const fetched = await run(
       'python3',
-      ['-c', IMAPLIB, String(store.ports.imap), user, PROXY_USER, PROXY_SECRET, 'fetch'],
+      ['-c', IMAPLIB, String(bed.store.ports.imap), user, PROXY_USER, PROXY_SECRET, 'fetch'],
       { timeoutMs: 120_000 },
     );
     assert.equal(fetched.code, 0, fetched.stderr);
@@ -120,8 +105,8 @@ describe('a big APPEND in the store program', () => {
   });
 
   it('leaves no file when the client goes away halfway through the literal', async () => {
-    const tmpDir = join(store.config.dataDir, 'tmp');
-    const socket = connect(store.ports.imap, '127.0.0.1');
+    const tmpDir = join(bed.store.config.dataDir, 'tmp');
+    const socket = connect(bed.store.ports.imap, '127.0.0.1');
     let text = '';
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     await waitFor('the greeting', () => text.includes('* OK'));

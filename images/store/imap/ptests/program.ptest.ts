@@ -3,17 +3,11 @@
 // session's deletion reaches an IDLE IMAP session as EXPUNGE; the metrics count IMAP commands.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Postfix } from '../../../../testing/peers/postfix.ts';
 import { run } from '../../../../testing/support/processes.ts';
-import { makeTempDir } from '../../../../testing/support/temp-dir.ts';
-import {
-  DOMAIN,
-  PROXY_SECRET,
-  PROXY_USER,
-  startStoreProcess,
-  type StoreProcess,
-} from '../../testing/store-process.ts';
+import { DOMAIN, PROXY_SECRET, PROXY_USER } from '../../testing/store-process.ts';
+import { storeForTests } from '../../testing/store-for-tests.ts';
 import {
   eightBitMessage,
   poplib,
@@ -23,19 +17,15 @@ import {
 } from '../../ptests/peers.ts';
 import { TranscriptClient } from '../testing/imap-fixture.ts';
 
-const temp = makeTempDir('store-imap-program');
-let store: StoreProcess;
 let postfix: Postfix;
-
-before(async () => {
-  store = await startStoreProcess(join(temp.path, 'store'));
-  postfix = await startPostfixToStore(join(temp.path, 'postfix'), store);
-});
-after(async () => {
-  await postfix?.stop();
-  await store?.stop();
-  temp.remove();
-});
+const bed = storeForTests(
+  'store-imap-program',
+  {},
+  {
+    start: async (store, dir) => void (postfix = await startPostfixToStore(join(dir, 'postfix'), store)),
+    stop: async () => postfix?.stop(),
+  },
+);
 
 const original = eightBitMessage(`Lee <lee@${DOMAIN}>`, 'imap-bytes-1');
 
@@ -60,8 +50,8 @@ m.logout()
     const fetched = await run('python3', [
       '-c',
       script,
-      String(store.ports.imap),
-      store.caFile,
+      String(bed.store.ports.imap),
+      bed.store.caFile,
       user,
       PROXY_USER,
       PROXY_SECRET,
@@ -77,14 +67,14 @@ m.logout()
     const curl = await run('curl', [
       '-sS',
       '--cacert',
-      store.caFile,
+      bed.store.caFile,
       '--login-options',
       'AUTH=PLAIN',
       '--sasl-authzid',
       user,
       '-u',
       `${PROXY_USER}:${PROXY_SECRET}`,
-      `imaps://127.0.0.1:${store.ports.imaps}/INBOX;UID=1`,
+      `imaps://127.0.0.1:${bed.store.ports.imaps}/INBOX;UID=1`,
     ]);
     assert.equal(curl.code, 0, curl.stderr);
     assert.equal(curl.stdout.slice(curl.stdout.indexOf('From: Ana')), original);
@@ -92,7 +82,7 @@ m.logout()
 
   it('tells an IDLE IMAP session of a POP3 deletion as EXPUNGE, and counts IMAP commands', async () => {
     const user = `pat@${DOMAIN}`;
-    const c = await TranscriptClient.connect(store.ports.imap);
+    const c = await TranscriptClient.connect(bed.store.ports.imap);
     assert.match((await c.command(`a AUTHENTICATE PLAIN ${login(user)}`)).at(-1)!, /^a OK/);
     for (const n of [1, 2]) {
       const m = `Subject: ${n}\r\n\r\nbody ${n}\r\n`;
@@ -103,7 +93,7 @@ m.logout()
     c.write('i IDLE\r\n');
     assert.equal(await c.readLine(), '+ idling');
     const popped = await poplib({
-      port: store.ports.pop3,
+      port: bed.store.ports.pop3,
       user,
       tls: 'plain',
       body: 'p.dele(1)\np.quit()\nprint("ok")',
@@ -114,12 +104,12 @@ m.logout()
     assert.equal(await c.readLine(), 'i OK IDLE terminated');
     c.close();
     assert.ok(
-      (await store.metric('mtopo_store_commands_total', {
+      (await bed.store.metric('mtopo_store_commands_total', {
         protocol: 'imap',
         command: 'APPEND',
         result: 'ok',
       })) >= 2,
     );
-    assert.ok((await store.metric('mtopo_store_sessions_total', { protocol: 'imap' })) >= 1);
+    assert.ok((await bed.store.metric('mtopo_store_sessions_total', { protocol: 'imap' })) >= 1);
   });
 });

@@ -6,10 +6,11 @@
 import libmime from 'libmime';
 import type { MessageMeta } from '../../mailbox/api.ts';
 import { setContains } from '../protocol/sequence-set.ts';
-import { fieldValue, splitHeaderFields, type HeaderField } from '../message/header-fields.ts';
+import { fieldsNamed, fieldValue, splitHeaderFields, type HeaderField } from '../message/header-fields.ts';
 import type { MessageTree, MimePart } from '../message/mime-tree.ts';
 import { decodeTransferEncoding } from '../message/sections.ts';
 import type { SearchKey } from './search-key.ts';
+import { imapLimits } from '../../limits.ts';
 
 export interface SearchCandidate {
   seq: number;
@@ -18,6 +19,11 @@ export interface SearchCandidate {
 
 /** Loads a message's content, once per candidate, when a key needs it. */
 export interface SearchContent {
+  /**
+   * Names the message for as long as its bytes stay the same (user, mailbox, UIDVALIDITY, UID), so
+   * what SEARCH derived from them can be kept across commands and sessions; none: nothing kept.
+   */
+  readonly key?: string;
   header(): Promise<Buffer>;
   message(): Promise<Buffer>;
   tree(): Promise<MessageTree>;
@@ -82,11 +88,11 @@ export async function matches(
       return key.cmp === 'before' ? day < key.day : key.cmp === 'on' ? day === key.day : day >= key.day;
     }
     case 'header': {
-      const fields = (await headerFields(content)).filter((f) => f.name === key.name);
+      const values = await foldedValues(content, key.name);
       // HEADER name "" matches every message that has the field (RFC 9051 6.4.4).
-      if (key.text === '') return fields.length > 0;
+      if (key.text === '') return values.length > 0;
       const needle = fold(key.text);
-      return fields.some((f) => fold(decodeHeaderText(fieldValue(f))).includes(needle));
+      return values.some((v) => v.includes(needle));
     }
     case 'body':
     case 'text': {
@@ -123,12 +129,47 @@ function cost(key: SearchKey): number {
   }
 }
 
+/** Keyed by SearchContent.key and field name; oldest out first past the limit. */
+const valuesCache = new Map<string, readonly string[]>();
+
+/** A header field's values, decoded and case-folded, as a key on it matches them. */
+async function foldedValues(content: SearchContent, name: string): Promise<readonly string[]> {
+  const cacheKey = content.key === undefined ? undefined : `${content.key}\0${name}`;
+  const known = cacheKey === undefined ? undefined : valuesCache.get(cacheKey);
+  if (known) return known;
+  const values = fieldsNamed(await headerBlock(content), name).map((f) =>
+    fold(decodeHeaderText(fieldValue(f))),
+  );
+  // Only short values are kept, so the cache's bound in entries is a bound in bytes too: a message
+  // with a huge Subject is searched from its file each time.
+  if (
+    cacheKey !== undefined &&
+    values.reduce((n, v) => n + v.length, 0) <= imapLimits.searchHeaderValueChars
+  ) {
+    valuesCache.set(cacheKey, values);
+    if (valuesCache.size > imapLimits.searchHeaderValues)
+      valuesCache.delete(valuesCache.keys().next().value!);
+  }
+  return values;
+}
+
+const blockCache = new WeakMap<SearchContent, Promise<Buffer>>();
 const fieldsCache = new WeakMap<SearchContent, Promise<HeaderField[]>>();
+
+/** The header block, loaded once per candidate whatever the number of header keys. */
+function headerBlock(content: SearchContent): Promise<Buffer> {
+  let block = blockCache.get(content);
+  if (!block) {
+    block = content.header();
+    blockCache.set(content, block);
+  }
+  return block;
+}
 
 function headerFields(content: SearchContent): Promise<HeaderField[]> {
   let fields = fieldsCache.get(content);
   if (!fields) {
-    fields = content.header().then(splitHeaderFields);
+    fields = headerBlock(content).then(splitHeaderFields);
     fieldsCache.set(content, fields);
   }
   return fields;
@@ -145,6 +186,7 @@ function fold(text: string): string {
 }
 
 export function decodeHeaderText(value: string): string {
+  if (!value.includes('=?')) return value; // no encoded word (RFC 2047): most header text
   try {
     return libmime.decodeWords(value);
   } catch {

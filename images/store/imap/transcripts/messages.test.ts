@@ -219,4 +219,22 @@ describe('IMAP messages', () => {
     assert.match((await c.command('i CAPABILITY'))[0]!, / SORT .*THREAD=REFERENCES/);
     c.close();
   });
+  it('searches a header again after the mailbox was deleted and made anew: the kept values are not the old ones', async () => {
+    const c = await TranscriptClient.login(fx.port, 'research@example.test');
+    assert.match(tagged(await c.command('a CREATE Jottings')), /^a OK/);
+    assert.match(await appendTo(c, 'Jottings', 'Subject: apples\r\n\r\nbody\r\n'), /^ap OK/);
+    await c.command('b SELECT Jottings');
+    assert.deepEqual(await c.command('c UID SEARCH SUBJECT apples'), ['* SEARCH 1', 'c OK SEARCH completed']);
+    await c.command('d UNSELECT');
+    assert.match(tagged(await c.command('e DELETE Jottings')), /^e OK/);
+    assert.match(tagged(await c.command('f CREATE Jottings')), /^f OK/);
+    assert.match(
+      await appendTo(c, 'Jottings', 'Subject: pears\r\n\r\nbody\r\n'),
+      /^ap OK \[APPENDUID \d+ 1\]/,
+    );
+    await c.command('g SELECT Jottings');
+    assert.deepEqual(await c.command('h UID SEARCH SUBJECT apples'), ['* SEARCH', 'h OK SEARCH completed']);
+    assert.deepEqual(await c.command('i UID SEARCH SUBJECT pears'), ['* SEARCH 1', 'i OK SEARCH completed']);
+    c.close();
+  });
 });
