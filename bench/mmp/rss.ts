@@ -1,5 +1,5 @@
 // Resident memory and CPU time of a process and its descendants (nginx's workers), from /proc.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -62,4 +62,69 @@ export function treeCpuSeconds(pid: number): number {
 export function openFileLimit(pid: number): number {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
   return Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Infinity);
+}
+
+/**
+ * Where a process's resident memory is, MiB, from /proc/PID/smaps: pages of its executable (file
+ * pages, clean, shared with any other process running it), of other files (shared libraries), the
+ * brk heap (glibc's main malloc arena) and other anonymous mappings (V8's heap pages, the other
+ * malloc arenas, thread stacks, large mallocs).
+ */
+export function treeMemoryMap(pid: number): {
+  rss: number;
+  executable: number;
+  otherFiles: number;
+  brkHeap: number;
+  otherAnonymous: number;
+} {
+  const out = { rss: 0, executable: 0, otherFiles: 0, brkHeap: 0, otherAnonymous: 0 };
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.pop()!;
+    try {
+      addMappings(p, out);
+    } catch {
+      continue;
+    }
+    queue.push(...children(p));
+  }
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    rss: round(out.rss),
+    executable: round(out.executable),
+    otherFiles: round(out.otherFiles),
+    brkHeap: round(out.brkHeap),
+    otherAnonymous: round(out.otherAnonymous),
+  };
+}
+
+function addMappings(
+  pid: number,
+  out: { rss: number; executable: number; otherFiles: number; brkHeap: number; otherAnonymous: number },
+): void {
+  const exe = readlinkOr(`/proc/${pid}/exe`);
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      name = mapping[1]!;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const mib = Number(rss[1]) / 1024;
+    out.rss += mib;
+    if (name === exe) out.executable += mib;
+    else if (name === '[heap]') out.brkHeap += mib;
+    else if (name.startsWith('/')) out.otherFiles += mib;
+    else out.otherAnonymous += mib;
+  }
+}
+
+function readlinkOr(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
 }

@@ -32,7 +32,7 @@ import { waitForPort } from '../../testing/support/wait.ts';
 import { startMmpProcess } from '../../images/mmp/testing/mmp-process.ts';
 import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/testing/rendered-config.ts';
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
-import { openFileLimit, treeCpuSeconds, treeRssMiB } from './rss.ts';
+import { openFileLimit, treeCpuSeconds, treeMemoryMap, treeRssMiB } from './rss.ts';
 import { startNginxMail } from './nginx.ts';
 import { compileMmp } from './compiled-mmp.ts';
 
@@ -55,6 +55,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     /** More Node flags for the MMP, comma-separated (--perf-basic-prof, for `perf record -p`). */
     'mmp-node-args': { type: 'string', default: '' },
+    /** Seconds the idle sessions sit before a second reading of each proxy's memory. */
+    'idle-settle': { type: 'string', default: '15' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -103,6 +105,32 @@ async function mmpLoopLag(httpPort: number): Promise<{ p50: number; p99: number;
     p50: read('nodejs_eventloop_lag_p50_seconds'),
     p99: read('nodejs_eventloop_lag_p99_seconds'),
     max: read('nodejs_eventloop_lag_max_seconds'),
+  };
+}
+
+/**
+ * Where the MMP's memory is: its mappings (rss.ts) beside V8's own account from prom-client's
+ * default metrics (heap committed and used, each space's committed size, external memory: the
+ * buffers' backing stores, which live in malloc), MiB.
+ */
+async function mmpMemory(pid: number, httpPort: number) {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const mib = (pattern: string) =>
+    Math.round((Number(new RegExp(`^${pattern} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20) * 10) / 10;
+  const spaces = Object.fromEntries(
+    [...text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"[^}]*\} (\S+)/gm)].map((m) => [
+      m[1]!,
+      Math.round((Number(m[2]) / 2 ** 20) * 10) / 10,
+    ]),
+  );
+  return {
+    ...treeMemoryMap(pid),
+    v8: {
+      heapTotal: mib('nodejs_heap_size_total_bytes\\{[^}]*\\}'),
+      heapUsed: mib('nodejs_heap_size_used_bytes\\{[^}]*\\}'),
+      external: mib('nodejs_external_memory_bytes\\{[^}]*\\}'),
+      spaces,
+    },
   };
 }
 
@@ -173,6 +201,9 @@ try {
   );
   // The MMP's RSS once it listens, before any session: its base, whatever the load does later.
   const mmpStartMiB = treeRssMiB(mmp.process.pid);
+  const memory: Record<string, unknown> = {
+    mmpAtStart: await mmpMemory(mmp.process.pid, config.common.httpPort),
+  };
   process.stdout.write(`MMP env ${JSON.stringify(MMP_ENV)}, ${mmpStartMiB.toFixed(1)} MiB at start\n`);
   stops.push(() => mmp.stop());
 
@@ -244,6 +275,7 @@ try {
       `${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ${m.load}\n`,
     );
   }
+  memory.mmpAfterLogins = await mmpMemory(mmp.process.pid, config.common.httpPort);
   const throughput = {} as Record<
     Path,
     { MBps: number; cpu: Record<string, number>; cpuSecondsPerGiB: number; load: string; lagMs: unknown }
@@ -257,12 +289,21 @@ try {
       `${path}: ${m.result.toFixed(0)} MB/s bulk FETCH, ${cpuSecondsPerGiB.toFixed(2)} CPU s per GiB, lag ${JSON.stringify(m.lagMs)}; ${m.load}\n`,
     );
   }
+  memory.mmpAfterBulk = await mmpMemory(mmp.process.pid, config.common.httpPort);
   // Memory of idle sessions: RSS of the proxy's processes before and with IDLE sessions open, as
   // many as the proxy's descriptors allow (two per session).
   const idle: Record<
     string,
-    { sessions: number; baseMiB: number; withSessionsMiB: number; KiBPerSession: number; load: string }
+    {
+      sessions: number;
+      baseMiB: number;
+      withSessionsMiB: number;
+      KiBPerSession: number;
+      settledMiB: number;
+      load: string;
+    }
   > = {};
+  const SETTLE_SECONDS = Number(values['idle-settle']);
   for (const [name, pid, port] of [
     ['mmp', mmp.process.pid, targets.mmp],
     ['nginx', nginx.process.pid, targets.nginx],
@@ -273,35 +314,46 @@ try {
     const sessions = await idleSessions(port, USERS, wanted);
     await new Promise((r) => setTimeout(r, 1000));
     const withSessionsMiB = treeRssMiB(pid);
+    const snapshot = async () =>
+      name === 'mmp' ? await mmpMemory(pid, config.common.httpPort) : treeMemoryMap(pid);
+    memory[`${name}WithSessions`] = await snapshot();
+    // The same sessions after they have sat idle a while longer (V8's memory reducer runs a few
+    // seconds after the allocation rate drops); the figure above stays the one compared.
+    await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
+    const settledMiB = treeRssMiB(pid);
+    memory[`${name}Settled`] = await snapshot();
     sessions.close();
     idle[name] = {
       sessions: sessions.opened,
       baseMiB,
       withSessionsMiB,
       KiBPerSession: ((withSessionsMiB - baseMiB) * 1024) / Math.max(1, sessions.opened),
+      settledMiB,
       load,
     };
     process.stdout.write(
-      `${name}: ${sessions.opened} idle sessions, ${baseMiB.toFixed(1)} → ${withSessionsMiB.toFixed(1)} MiB (${idle[name].KiBPerSession.toFixed(1)} KiB each); ${load}\n`,
+      `${name}: ${sessions.opened} idle sessions, ${baseMiB.toFixed(1)} → ${withSessionsMiB.toFixed(1)} MiB (${idle[name].KiBPerSession.toFixed(1)} KiB each), ${settledMiB.toFixed(1)} MiB ${SETTLE_SECONDS} s later; ${load}\n`,
     );
     // Sessions closed: wait until the store has let them go before the next proxy's turn.
     await new Promise((r) => setTimeout(r, 5000));
   }
   const result = {
     when: new Date().toISOString(),
-    command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']}`,
+    command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
     mmpEnv: MMP_ENV,
     mmpCode: values['mmp-code'],
     mmpStartMiB,
     logins,
     throughput,
     idle,
+    memory,
     ratios: {
       loginsMmpOverNginx: logins.mmp.perSecond / logins.nginx.perSecond,
       loginsMmpOverDirect: logins.mmp.perSecond / logins.direct.perSecond,
       throughputMmpOverDirect: throughput.mmp.MBps / throughput.direct.MBps,
       throughputNginxOverDirect: throughput.nginx.MBps / throughput.direct.MBps,
       idleMemoryMmpOverNginx: idle.mmp!.withSessionsMiB / idle.nginx!.withSessionsMiB,
+      idleMemorySettledMmpOverNginx: idle.mmp!.settledMiB / idle.nginx!.settledMiB,
       // Load-independent: CPU per unit of work, the proxy path's against the other's.
       cpuPerLoginMmpOverNginx: logins.mmp.cpuSecondsPer1000 / logins.nginx.cpuSecondsPer1000,
       cpuPerLoginMmpOverDirect: logins.mmp.cpuSecondsPer1000 / logins.direct.cpuSecondsPer1000,

@@ -92,7 +92,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     gaugePhase = next;
   };
 
-  const preLoginTimer = setTimeout(
+  let preLoginTimer: NodeJS.Timeout | undefined = setTimeout(
     () => perform(core?.timeout() ?? []),
     o.preLoginTimeoutMs ?? loginLimits.preLoginTimeoutMs,
   );
@@ -104,11 +104,13 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     if (released) return;
     released = true;
     clearTimeout(preLoginTimer);
+    preLoginTimer = undefined;
     if (gaugePhase === 'pre-login') setGauge(undefined);
   };
   // Line protocols answer a line at a time: Nagle would hold each answer for the peer's ACK.
   o.socket.setNoDelay(true);
-  o.socket.once('close', closeAll);
+  // 'close' comes once: a plain listener (a once() wrapper would stay with the session).
+  o.socket.on('close', closeAll);
   o.socket.on('error', () => undefined);
 
   // A function, so that TypeScript does not carry its narrowing of `phase` across an await.
@@ -211,7 +213,9 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     // What the session's end needs; the closures below must not keep the connection record.
     const { socket: storeSocket, rest, identity, store: storeName } = storeConnection;
     phase = 'proxied';
+    // Cleared and let go: a cleared timer object would stay with the session for its life.
     clearTimeout(preLoginTimer);
+    preLoginTimer = undefined;
     socket.off('data', onData);
     // An idle spliced session should hold its two sockets and little else: the pre-login core (its
     // command reader and buffers) and the store's login leftovers are not needed any more, and the

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The Messaging Multiplexor: node images/mmp/main.ts --config FILE [--listen-host ADDRESS] [--admin-socket PATH]
+// First: V8's settings apply to what the modules below allocate.
+import './v8-settings.ts';
 import { parseArgs } from 'node:util';
 import { mmpConfig } from '../lib/contract/mmp.ts';
 import { PATHS } from '../lib/contract/ports.ts';

@@ -183,9 +183,22 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   const clients = new ClientConnections();
 
   const listeners: Listener[] = [];
+  // Shared by every session (it would otherwise hold a closure of its own for its whole life).
+  const currentSecureContext = () => secureContext;
+  const currentRelayKeywords = () => relayKeywords;
   for (const listenerConfig of served) {
     const protocol = PROTOCOL_OF[listenerConfig.protocol]!;
     const implicitTls = listenerConfig.tls === 'implicit';
+    // The pre-login settings are the listener's: one object for all its sessions.
+    const core = {
+      starttls: listenerConfig.tls === 'starttls' && secureContext !== undefined,
+      plaintextLogin: config.plaintextLogin,
+      storeCapabilities: protocol === 'imap' ? config.imapCapabilities : config.pop3Capabilities,
+      maxPipelinedBytes: loginLimits.maxPipelinedBytes,
+      hostname: config.common.hostname,
+      relayExtensions: currentRelayKeywords,
+      popBeforeSmtp: recentLogins !== undefined,
+    };
     const listener = await startListener({
       config: listenerConfig,
       host: options.listenHost,
@@ -207,16 +220,8 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
           connectionsFromClient,
           maxConnectionsPerClient: listenerConfig.maxConnectionsPerClient,
           implicitTls,
-          secureContext: () => secureContext,
-          core: {
-            starttls: listenerConfig.tls === 'starttls' && secureContext !== undefined,
-            plaintextLogin: config.plaintextLogin,
-            storeCapabilities: protocol === 'imap' ? config.imapCapabilities : config.pop3Capabilities,
-            maxPipelinedBytes: loginLimits.maxPipelinedBytes,
-            hostname: config.common.hostname,
-            relayExtensions: () => relayKeywords,
-            popBeforeSmtp: recentLogins !== undefined,
-          },
+          secureContext: currentSecureContext,
+          core,
           loginFlow,
           proxied,
           idleTimeoutMs,

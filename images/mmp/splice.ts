@@ -46,11 +46,13 @@ export function splice(
       reason: reason ?? 'ended',
     });
   };
-  client.once('close', () => {
+  // 'close' and 'end' come once per socket: plain listeners, since each once() wrapper (a state
+  // object and a bound function) would stay with an idle session for its life.
+  client.on('close', () => {
     finish('client-closed');
     onClose();
   });
-  store.once('close', () => {
+  store.on('close', () => {
     finish('store-closed');
     onClose();
   });
@@ -85,8 +87,14 @@ export function splice(
 type ReadSink = (view: Buffer, owned: boolean) => boolean;
 const readSinks = new WeakMap<Socket, ReadSink>();
 
-/** Node's own read size. */
+/** Node's own read size: the shared buffer's. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * A socket reading in bulk reads up to this much at a time: a quarter of the reads, callbacks and
+ * writes of 64 KiB ones (a standalone trial, 2 GiB through a proxy process: 0.71-0.82 CPU s per GiB
+ * against 1.13-1.18; docs/performance.md, MMP, fifth round). Held only while the bulk lasts.
+ */
+const BULK_BUFFER_BYTES = 256 * 1024;
 /** A read this large means more is coming: the socket gets a buffer of its own. */
 const BULK_READ_BYTES = 16 * 1024;
 /** A read this small means the bulk is over: back to the shared buffer. */
@@ -105,7 +113,7 @@ export function reusedReadBuffer(socket: () => Socket): {
     buffer: () => next,
     callback: (bytes, buffer) => {
       const view = buffer.subarray(0, bytes);
-      if (bytes >= BULK_READ_BYTES) next = own ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      if (bytes >= BULK_READ_BYTES) next = own ??= Buffer.allocUnsafe(BULK_BUFFER_BYTES);
       else if (bytes < SMALL_READ_BYTES) {
         next = SHARED;
         // A write still sending from it holds it; otherwise it is let go.
@@ -152,7 +160,7 @@ function forward(from: Socket, to: Socket, maxBuffered: number): void {
   });
   // 'drain' follows every write that found the buffer over the high-water mark, once it is empty.
   to.on('drain', () => from.resume());
-  from.once('end', () => to.end());
+  from.on('end', () => to.end());
   // The store's socket was paused when its login ended (store-connector.ts): a 'data' listener alone
   // does not start an explicitly paused stream.
   from.resume();

@@ -159,6 +159,31 @@ describe('the MMP in front of two Dovecot stores', () => {
   let imapCaps: string[];
   let certFile: string;
 
+  /** ImapFlow through the MMP's implicit-TLS IMAP listener as `user`, not yet connected. */
+  const imapsClient = (user: string, pass: string) =>
+    new ImapFlow({
+      host: '127.0.0.1',
+      port: mmp.ports.imaps!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user, pass },
+      logger: false,
+    });
+  const imapsSession = async (user: string, pass: string) => {
+    const client = imapsClient(user, pass);
+    await client.connect();
+    return client;
+  };
+  /** Runs `work` with the client's INBOX selected and locked, and releases the lock whatever happens. */
+  const inInbox = async (client: ImapFlow, work: () => Promise<void>) => {
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      await work();
+    } finally {
+      lock.release();
+    }
+  };
+
   before(async () => {
     const tls = await makeSelfSignedCertificate(dir.path);
     certFile = tls.certFile;
@@ -261,22 +286,11 @@ describe('the MMP in front of two Dovecot stores', () => {
     ]);
     assert.equal(curl.code, 0, curl.stderr);
     assert.match(curl.stdout, /Subject: erin on store-0/);
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: mmp.ports.imaps!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'frank', pass: 'frank pw' },
-      logger: false,
-    });
-    await client.connect();
-    const lock = await client.getMailboxLock('INBOX');
-    try {
+    const client = await imapsSession('frank', 'frank pw');
+    await inInbox(client, async () => {
       const message = await client.fetchOne('1', { envelope: true });
       assert.equal(message && message.envelope?.subject, 'frank on store-1');
-    } finally {
-      lock.release();
-    }
+    });
     await client.logout();
   });
 
@@ -325,43 +339,21 @@ SyncState *
     writeFileSync(join(inbox, 'new', `${Date.now()}.mbsync-test.localhost`), body);
     const pushed = await sync();
     assert.equal(pushed.code, 0, pushed.stdout + pushed.stderr);
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: mmp.ports.imaps!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'ida', pass: 'ida-pw' },
-      logger: false,
-    });
-    await client.connect();
-    const lock = await client.getMailboxLock('INBOX');
-    try {
+    const client = await imapsSession('ida', 'ida-pw');
+    await inInbox(client, async () => {
       const message = await client.fetchOne('2', { source: true });
       assert.ok(message && message.source, 'a second message on the store');
       // mbsync may add its own X-TUID header; the rest arrives byte for byte.
       const source = message.source.toString('latin1');
       assert.match(source, /^Subject: from mbsync\r$/m);
       assert.ok(source.endsWith(`\r\n\r\n${text}`), `${source.length} bytes`);
-    } finally {
-      lock.release();
-    }
+    });
     await client.logout();
   });
 
   test('IDLE passes the splice: an ImapFlow client idling through the MMP hears of a message appended by another', async () => {
-    const connectAs = () =>
-      new ImapFlow({
-        host: '127.0.0.1',
-        port: mmp.ports.imaps!,
-        secure: true,
-        tls: { rejectUnauthorized: false },
-        auth: { user: 'erin', pass: 'erin-pw' },
-        logger: false,
-      });
-    const idler = connectAs();
-    await idler.connect();
-    const lock = await idler.getMailboxLock('INBOX');
-    try {
+    const idler = await imapsSession('erin', 'erin-pw');
+    await inInbox(idler, async () => {
       const before = (idler.mailbox as { exists: number }).exists;
       const heard = new Promise<number>((resolve) =>
         idler.on('exists', (e: { count: number }) => resolve(e.count)),
@@ -369,8 +361,7 @@ SyncState *
       // IDLE (ImapFlow's promise settles when the IDLE ends). Whether the append comes before or
       // after the store has the IDLE, the EXISTS can only reach the idler as a response within it.
       const idling = idler.idle();
-      const writer = connectAs();
-      await writer.connect();
+      const writer = await imapsSession('erin', 'erin-pw');
       await writer.append('INBOX', 'From: erin@example.test\r\nSubject: while idling\r\n\r\nhello\r\n');
       await writer.logout();
       const count = await Promise.race([
@@ -381,9 +372,7 @@ SyncState *
       ]);
       assert.equal(count, before + 1);
       void idling.catch(() => undefined);
-    } finally {
-      lock.release();
-    }
+    });
     await idler.logout();
   });
 
@@ -394,15 +383,7 @@ SyncState *
       (_, i) => `${i.toString(36).padStart(8, '0')} ${'abcdefghij'.repeat(6)}\r\n`,
     );
     const body = `From: ida@example.test\r\nSubject: bulk\r\n\r\n${lines.join('')}`;
-    const writer = new ImapFlow({
-      host: '127.0.0.1',
-      port: mmp.ports.imaps!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'ida', pass: 'ida-pw' },
-      logger: false,
-    });
-    await writer.connect();
+    const writer = await imapsSession('ida', 'ida-pw');
     const appended = await writer.append('INBOX', body);
     await writer.logout();
     assert.ok(appended && appended.uid, 'APPENDUID');
@@ -449,27 +430,16 @@ SyncState *
     const spliced = (direction: string) =>
       mmp.metric('mtopo_mmp_spliced_bytes_total', { protocol: 'imap', direction });
     const [toStore0, toClient0] = [await spliced('to-store'), await spliced('to-client')];
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: mmp.ports.imaps!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'ida', pass: 'ida-pw' },
-      logger: false,
-    });
-    await client.connect();
+    const client = await imapsSession('ida', 'ida-pw');
     // The store's capabilities reach the client in its login answer: the MMP's own list lacks it.
     assert.ok(client.capabilities.has('COMPRESS=DEFLATE'), [...client.capabilities.keys()].join(' '));
     assert.ok((client as unknown as { _deflate?: unknown })._deflate, 'ImapFlow did not start COMPRESS');
     const appended = await client.append('INBOX', body);
     assert.ok(appended && appended.uid, 'APPENDUID');
-    const lock = await client.getMailboxLock('INBOX');
-    try {
+    await inInbox(client, async () => {
       const message = await client.fetchOne(String(appended.uid), { source: true }, { uid: true });
       assert.ok(message && message.source?.toString('latin1') === body, 'the message came back changed');
-    } finally {
-      lock.release();
-    }
+    });
     await client.logout();
     // Counted when the session ends. Both ways the bytes that crossed the MMP were deflated: the
     // message went up in the APPEND and came down in the FETCH, each far below its size.
@@ -673,14 +643,7 @@ SyncState *
   });
 
   test('a mailHost change: end-sessions closes the user’s session, the next login lands on the new store', async () => {
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: mmp.ports.imaps!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'frank', pass: 'frank pw' },
-      logger: false,
-    });
+    const client = imapsClient('frank', 'frank pw');
     let closed = false;
     client.on('close', () => (closed = true));
     client.on('error', () => undefined);
