@@ -5,7 +5,7 @@
 // An MMP holds thousands of idle sessions: its old generation is mostly live session objects plus
 // the garbage of the logins that made them. V8 lets the old generation grow by a factor of up to
 // 4 before its next full collection; at 1.2 it collects sooner and the process keeps less garbage
-// resident. Measured (docs/performance.md, MMP, fifth round): 9,900 idle sessions in 177 MiB instead
+// resident. Measured (docs/performance.md, MMP, fifth round): 9,900 idle sessions in 172-177 MiB instead
 // of 204-209, with no more CPU per login; --optimize-for-size saved a little more (172 MiB) but cost
 // a third more CPU per login.
 import { setFlagsFromString } from 'node:v8';
