@@ -3,15 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../../testing/support/wait.ts';
-import { reusedReadBuffer, splice, type SpliceStats } from './splice.ts';
+import { nextReadBuffer, readIntoPair, splice, type SpliceStats } from './splice.ts';
 
 // A proxy of one session over loopback: `client` is the user's end, `store` the store's; the MMP's
 // two sockets (accepted from the client, connected to the store) are spliced.
 interface Rig {
   client: Socket;
   store: Socket;
-  /** The MMP's end towards the client. */
+  /** The MMP's ends. */
   mmpClient: Socket;
+  mmpStore: Socket;
   ended: Promise<SpliceStats>;
   end(): void;
 }
@@ -39,9 +40,16 @@ async function rig(
   const front = await listening();
   const back = await listening();
   const storeAccepted = accepted(back.server);
+  // Node asks for the first read buffer inside connect(), before the socket is assigned.
+  const ref: { socket?: Socket } = {};
   const mmpStore = options.reused
-    ? connect({ port: back.port, host: '127.0.0.1', onread: reusedReadBuffer })
+    ? connect({
+        port: back.port,
+        host: '127.0.0.1',
+        onread: { buffer: () => nextReadBuffer(ref.socket), callback: readIntoPair },
+      })
     : connect({ port: back.port, host: '127.0.0.1' });
+  ref.socket = mmpStore;
   const store = await storeAccepted;
   await new Promise((r) => mmpStore.once('connect', r));
   // As after a login (store-connector.ts): paused until the splice reads it.
@@ -64,7 +72,7 @@ async function rig(
   );
   client.on('error', () => undefined);
   store.on('error', () => undefined);
-  return { client, store, mmpClient, ended, end: () => spliced.end() };
+  return { client, store, mmpClient, mmpStore, ended, end: () => spliced.end() };
 }
 
 /** Reads from `socket` until `bytes` have come, and returns them. */
@@ -129,8 +137,12 @@ describe('splice', () => {
     r.store.write(body);
     await waitFor('bytes held for the client', () => r.mmpClient.writableLength > 0, 10_000);
     const received = read(r.client, body.length);
+    // Which buffer the store socket reads into next, seen as the bytes arrive: its own, in bulk.
+    const sizes = new Set<number>();
+    r.client.on('data', () => sizes.add(nextReadBuffer(r.mmpStore).length));
     r.client.resume();
     assert.ok((await received).equals(body));
+    assert.ok(sizes.has(256 * 1024), `read buffers seen: ${[...sizes].join(', ')}`);
     r.client.write('a LOGOUT\r\n');
     assert.equal((await read(r.store, 10)).toString(), 'a LOGOUT\r\n');
     r.client.destroy();

@@ -97,7 +97,7 @@ class SplicedPair implements Splice {
   }
 
   /**
-   * A store read handed over by `reusedReadBuffer`: a copy (the shared buffer's) is written as
+   * A store read handed over by `readIntoPair`: a copy (the shared buffer's) is written as
    * 'data' chunks are, reading on below `maxBuffered` unsent; a read in the socket's own buffer is
    * written as it is, and reading stops (false) until that write is done, since the next read would
    * overwrite it.
@@ -176,7 +176,7 @@ export function splice(client: Socket, store: Socket, options: SpliceOptions, ow
   if (options.pipelined.length > 0) store.write(options.pipelined);
   client.on('data', onData);
   client.resume();
-  // A store socket reading with `reusedReadBuffer` hands its reads to the pair from here on (no
+  // A store socket reading with `readIntoPair` hands its reads to the pair from here on (no
   // 'data' events); any other (TLS) has them as 'data'. It was paused when its login ended
   // (store-connector.ts): a 'data' listener alone does not start an explicitly paused stream.
   store.on('data', onData);
@@ -193,30 +193,28 @@ export function splice(client: Socket, store: Socket, options: SpliceOptions, ow
  * Which buffer a read goes into is chosen after each read: while the socket reads in bulk, one of
  * its own, written on as it is (and no next read until that write is done); otherwise one buffer
  * shared by every such socket, copied out at once, so an idle session holds no read buffer at all.
- * Node calls both functions on the socket (`this`), so they are the same for every socket.
+ *
+ * Node calls `callback` on the socket (`this`), so one function serves every socket; it calls
+ * `buffer` as a plain function, so that one is made per socket and names it:
+ * `{ buffer: () => nextReadBuffer(socket), callback: readIntoPair }`.
  */
-export const reusedReadBuffer: {
-  buffer: (this: Socket) => Buffer;
-  callback: (this: Socket, bytes: number, buffer: Buffer) => boolean;
-} = {
-  buffer(this: Socket): Buffer {
-    return ownBuffers.get(this) ?? SHARED;
-  },
-  callback(this: Socket, bytes: number, buffer: Buffer): boolean {
-    const view = buffer.subarray(0, bytes);
-    if (bytes >= BULK_READ_BYTES) {
-      if (!ownBuffers.has(this)) ownBuffers.set(this, Buffer.allocUnsafe(BULK_BUFFER_BYTES));
-    } else if (bytes < SMALL_READ_BYTES) {
-      // A write still sending from it holds it; otherwise it is let go.
-      ownBuffers.delete(this);
-    }
-    const pair = pairs.get(this);
-    if (pair)
-      return buffer === SHARED ? pair.fromStore(Buffer.from(view), false) : pair.fromStore(view, true);
-    this.emit('data', Buffer.from(view));
-    return true;
-  },
-};
+export function nextReadBuffer(socket: Socket | undefined): Buffer {
+  return (socket && ownBuffers.get(socket)) ?? SHARED;
+}
+
+export function readIntoPair(this: Socket, bytes: number, buffer: Buffer): boolean {
+  const view = buffer.subarray(0, bytes);
+  if (bytes >= BULK_READ_BYTES) {
+    if (!ownBuffers.has(this)) ownBuffers.set(this, Buffer.allocUnsafe(BULK_BUFFER_BYTES));
+  } else if (bytes < SMALL_READ_BYTES) {
+    // A write still sending from it holds it; otherwise it is let go.
+    ownBuffers.delete(this);
+  }
+  const pair = pairs.get(this);
+  if (pair) return buffer === SHARED ? pair.fromStore(Buffer.from(view), false) : pair.fromStore(view, true);
+  this.emit('data', Buffer.from(view));
+  return true;
+}
 
 /** Node's own read size: the shared buffer's. */
 const READ_BUFFER_BYTES = 64 * 1024;

@@ -9,7 +9,7 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
-import { ignoreError, reusedReadBuffer } from './splice.ts';
+import { ignoreError, nextReadBuffer, readIntoPair } from './splice.ts';
 import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 
@@ -116,12 +116,12 @@ function openSocket(address: string, target: StoreTarget): Socket {
     });
   else if (target.starttls) socket = connectTcp({ host: address, port: target.port });
   else
-    // A plain store connection reads into one buffer of its own (splice.ts, reusedReadBuffer): a
-    // bulk FETCH then costs no buffer per read. TLS, implicit or started, reads its own way.
+    // A plain store connection reads into one buffer of its own (splice.ts, readIntoPair): a bulk
+    // FETCH then costs no buffer per read. TLS, implicit or started, reads its own way.
     socket = connectTcp({
       host: address,
       port: target.port,
-      onread: reusedReadBuffer,
+      onread: { buffer: () => nextReadBuffer(socket), callback: readIntoPair },
     });
   socket.setNoDelay(true);
   return socket;
