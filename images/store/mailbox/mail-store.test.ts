@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
@@ -231,6 +231,32 @@ describe('MailStore', () => {
     );
     await rejects(a.append('INBOX', [{ source: Buffer.alloc(2 * 1024 * 1024) }]), 'TOOBIG');
     a.close();
+    await store.close();
+  });
+
+  it('leaves nothing in tmp/ after a delivery, whatever became of it', async () => {
+    const { store, dataDir } = await openStore({ quota: { storageBytes: 100, messages: undefined } });
+    // An account that cannot open: a file where its directory would be.
+    const carol = 'carol@siroe.example';
+    const carolRoot = accountPaths(dataDir, carol).root;
+    mkdirSync(dirname(carolRoot), { recursive: true });
+    writeFileSync(carolRoot, 'not a directory');
+    const cases: [string[], number, string[]][] = [
+      [[alice], 10, ['delivered']],
+      [[alice, 'bob@siroe.example'], 10, ['delivered', 'delivered']],
+      [[alice], 95, ['overQuota']],
+      [[carol], 10, ['failed']],
+      [[alice, carol], 10, ['delivered', 'failed']],
+      [[alice], 2 * 1024 * 1024, ['tooBig']],
+    ];
+    for (const [recipients, size, kinds] of cases) {
+      const outcomes = await store.deliver({ source: Buffer.alloc(size, 'm'), recipients, sender: '' });
+      assert.deepEqual(
+        outcomes.map((o) => o.kind),
+        kinds,
+      );
+      assert.deepEqual(readdirSync(join(dataDir, 'tmp')), [], `tmp/ after ${kinds.join(', ')}`);
+    }
     await store.close();
   });
 

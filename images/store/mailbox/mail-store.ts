@@ -172,22 +172,21 @@ export class MailStore implements MessageStore {
         return request.recipients.map((recipient) => ({ recipient, kind: 'tooBig' as const }));
       throw error;
     }
+    const alone = request.recipients.length === 1;
+    let renamedAway = false;
     try {
       // Each recipient is another account, with its own lock: they commit in parallel.
-      return await Promise.all(
+      const outcomes = await Promise.all(
         request.recipients.map((r) =>
           // One recipient takes the file itself; several each get a link to it.
-          this.#deliverOne(
-            r,
-            written.path,
-            written.size,
-            now,
-            request.recipients.length === 1 ? 'rename' : 'link',
-          ),
+          this.#deliverOne(r, written.path, written.size, now, alone ? 'rename' : 'link'),
         ),
       );
+      // A delivered lone recipient took the file by its rename: an unlink would only fail (ENOENT).
+      renamedAway = alone && outcomes[0]!.kind === 'delivered';
+      return outcomes;
     } finally {
-      await unlinkIfPresent(written.path);
+      if (!renamedAway) await unlinkIfPresent(written.path);
     }
   }
 

@@ -38,7 +38,7 @@ export class TmpMessageFile implements IncomingMessage {
   }
 
   static async create(tmpDir: string, maxBytes: number): Promise<TmpMessageFile> {
-    const path = join(tmpDir, `${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}`);
+    const path = join(tmpDir, uniqueTmpName());
     return new TmpMessageFile(path, await open(path, 'wx', 0o600), maxBytes);
   }
 
@@ -92,6 +92,12 @@ export class TmpMessageFile implements IncomingMessage {
     await unlinkIfPresent(this.path);
   }
 }
+
+// Unique within this store's tmp/ (one process owns it, 'wx' refuses a clash): the process's random
+// prefix and a counter, where a name of fresh random bytes cost a trip into the CSPRNG per message.
+const tmpPrefix = randomBytes(6).toString('base64url');
+let tmpCounter = 0;
+const uniqueTmpName = () => `${Date.now().toString(36)}.${tmpPrefix}.${(tmpCounter++).toString(36)}`;
 
 /**
  * Writes a message to `<tmpDir>/<random>` and fsyncs it. Over `maxBytes` the rest of the source is

@@ -233,7 +233,16 @@ describe('kill -9 during APPEND, EXPUNGE, MOVE and RENAME under load', () => {
         if (next !== undefined)
           assert.ok(next > max, `${mailbox}: UIDNEXT ${next} is past UID ${max} given before`);
       }
-      // The next round starts from what is on disk (the one in-flight operation decided).
+      // The next round starts from what is on disk (the one in-flight operation decided). A rename
+      // in flight that took place carries its mailbox's highest UID to the new name; a name no
+      // longer on disk is forgotten, since the next round's driver creates a fresh A or B under it,
+      // with a new UIDVALIDITY whose UIDs start again at 1.
+      if (inFlight?.op === 'rename' && !uidNext.has(inFlight.mailbox) && uidNext.has(inFlight.to!))
+        highest.set(
+          inFlight.to!,
+          Math.max(highest.get(inFlight.to!) ?? 0, highest.get(inFlight.mailbox) ?? 0),
+        );
+      for (const mailbox of [...highest.keys()]) if (!uidNext.has(mailbox)) highest.delete(mailbox);
       model = new Map();
       for (const [id, [place]] of found) box(place!.mailbox).set(place!.uid, id);
       for (const [mailbox, next] of uidNext)
