@@ -15,9 +15,9 @@
 //
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
 //        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
-//        [--mmp-node-args=--perf-basic-prof,…]
+//        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -28,7 +28,7 @@ import { makeSelfSignedCertificate } from '../../testing/peers/tls-fixture.ts';
 import { freePort } from '../../testing/support/free-ports.ts';
 import { ManagedProcess } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
-import { waitForPort } from '../../testing/support/wait.ts';
+import { waitFor, waitForPort } from '../../testing/support/wait.ts';
 import { startMmpProcess } from '../../images/mmp/testing/mmp-process.ts';
 import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/testing/rendered-config.ts';
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
@@ -55,6 +55,13 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     /** More Node flags for the MMP, comma-separated (--perf-basic-prof, for `perf record -p`). */
     'mmp-node-args': { type: 'string', default: '' },
+    /**
+     * A folder for two V8 heap snapshots of the MMP (Node's --heapsnapshot-signal, this run only):
+     * after the load phases and with the idle sessions open; bench/mmp/heap-diff.ts compares them.
+     * Each snapshot collects garbage first and allocates, so the run's memory figures are not
+     * comparable with other runs'.
+     */
+    'heap-snapshot': { type: 'string' },
     /** Seconds the idle sessions sit before a second reading of each proxy's memory. */
     'idle-settle': { type: 'string', default: '15' },
   },
@@ -193,6 +200,9 @@ try {
     {
       nodeArgs: [
         ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+        ...(values['heap-snapshot']
+          ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot']}`]
+          : []),
         ...values['mmp-node-args'].split(',').filter(Boolean),
       ],
       env: MMP_ENV,
@@ -290,6 +300,32 @@ try {
     );
   }
   memory.mmpAfterBulk = await mmpMemory(mmp.process.pid, config.common.httpPort);
+  const snapshots: string[] = [];
+  /** Asks the MMP for a heap snapshot and waits until its file is written (its size stays put). */
+  const heapSnapshot = async (label: string) => {
+    const folder = values['heap-snapshot'];
+    if (!folder) return;
+    const list = () => readdirSync(folder).filter((f) => f.endsWith('.heapsnapshot'));
+    const before = new Set(list());
+    process.kill(mmp.process.pid, 'SIGUSR2');
+    let lastSize = -1;
+    const file = await waitFor(
+      `the MMP's heap snapshot (${label})`,
+      () => {
+        const made = list().find((f) => !before.has(f));
+        if (!made) return undefined;
+        const size = statSync(join(folder, made)).size;
+        const done = size > 0 && size === lastSize;
+        lastSize = size;
+        return done ? made : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    snapshots.push(`${label}: ${join(folder, file)}`);
+    process.stdout.write(`heap snapshot ${label}: ${join(folder, file)}\n`);
+  };
+  if (values['heap-snapshot']) mkdirSync(values['heap-snapshot'], { recursive: true });
+  await heapSnapshot('after load');
   // Memory of idle sessions: RSS of the proxy's processes before and with IDLE sessions open, as
   // many as the proxy's descriptors allow (two per session).
   const idle: Record<
@@ -314,6 +350,7 @@ try {
     const sessions = await idleSessions(port, USERS, wanted);
     await new Promise((r) => setTimeout(r, 1000));
     const withSessionsMiB = treeRssMiB(pid);
+    if (name === 'mmp') await heapSnapshot(`with ${sessions.opened} idle sessions`);
     const snapshot = async () =>
       name === 'mmp' ? await mmpMemory(pid, config.common.httpPort) : treeMemoryMap(pid);
     memory[`${name}WithSessions`] = await snapshot();
@@ -343,6 +380,7 @@ try {
     mmpEnv: MMP_ENV,
     mmpCode: values['mmp-code'],
     mmpStartMiB,
+    ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
     logins,
     throughput,
     idle,

@@ -14,8 +14,15 @@ import { Pop3PreLoginSession, type Pop3SessionOptions } from './pop3/pop3-sessio
 import type { PreLoginAction, PreLoginSession } from './pre-login-core.ts';
 import { loginReply } from './routing/login-replies.ts';
 import { SmtpPreAuthSession, type SmtpSessionOptions } from './smtp/smtp-session.ts';
-import type { ProxiedSessions } from './proxied-sessions.ts';
-import { splice, type Splice } from './splice.ts';
+import type { EndableSession, ProxiedSessions } from './proxied-sessions.ts';
+import {
+  ignoreError,
+  splice,
+  type Splice,
+  type SpliceOptions,
+  type SpliceOwner,
+  type SpliceStats,
+} from './splice.ts';
 
 export type CoreSettings = Omit<ImapSessionOptions, 'secure'> &
   Omit<Pop3SessionOptions, 'secure'> &
@@ -82,14 +89,15 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     (child ??= o.logger.child({ session: sessionId, client: o.remoteAddress, listener: o.listener }));
   let socket: Socket = o.socket;
   let core: PreLoginSession | undefined;
-  let spliced: Splice | undefined;
   let phase: 'handshake' | 'pre-login' | 'logging-in' | 'proxied' | 'closed' = 'handshake';
+  const handle = new SessionHandle();
+  // Counted as pre-login until it closes or is spliced (then ProxiedSession counts it).
   o.metrics.sessions.inc({ protocol: o.protocol, phase: 'pre-login' });
-  let gaugePhase: 'pre-login' | 'proxied' | undefined = 'pre-login';
-  const setGauge = (next: 'pre-login' | 'proxied' | undefined) => {
-    if (gaugePhase) o.metrics.sessions.dec({ protocol: o.protocol, phase: gaugePhase });
-    if (next) o.metrics.sessions.inc({ protocol: o.protocol, phase: next });
-    gaugePhase = next;
+  let preLogin = true;
+  const leavePreLogin = () => {
+    if (!preLogin) return;
+    preLogin = false;
+    o.metrics.sessions.dec({ protocol: o.protocol, phase: 'pre-login' });
   };
 
   let preLoginTimer: NodeJS.Timeout | undefined = setTimeout(
@@ -105,18 +113,23 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     released = true;
     clearTimeout(preLoginTimer);
     preLoginTimer = undefined;
-    if (gaugePhase === 'pre-login') setGauge(undefined);
+    leavePreLogin();
   };
   // Line protocols answer a line at a time: Nagle would hold each answer for the peer's ACK.
   o.socket.setNoDelay(true);
   // 'close' comes once: a plain listener (a once() wrapper would stay with the session).
   o.socket.on('close', closeAll);
-  o.socket.on('error', () => undefined);
+  o.socket.on('error', ignoreError);
 
   // A function, so that TypeScript does not carry its narrowing of `phase` across an await.
   const closed = () => phase === 'closed';
   const onData = (chunk: Buffer) => perform(core?.receive(chunk) ?? []);
 
+  // Taken off at the splice, which has its own.
+  const onTlsError = function (this: TLSSocket, error: Error) {
+    log().info({ err: describeError(error) }, 'TLS handshake or connection failed');
+    this.destroy();
+  };
   const upgrade = (then: () => void) => {
     const context = o.secureContext();
     if (!context) {
@@ -126,10 +139,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     }
     socket.off('data', onData);
     const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
-    secure.on('error', (error) => {
-      log().info({ err: describeError(error) }, 'TLS handshake or connection failed');
-      secure.destroy();
-    });
+    secure.on('error', onTlsError);
     secure.once('secure', () => {
       socket = secure;
       then();
@@ -210,35 +220,40 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
 
   const startSplice = (pipelined: Buffer) => {
     if (!storeConnection) return;
-    // What the session's end needs; the closures below must not keep the connection record.
     const { socket: storeSocket, rest, identity, store: storeName } = storeConnection;
     phase = 'proxied';
-    // Cleared and let go: a cleared timer object would stay with the session for its life.
+    // From here on the session is the proxied one alone: nothing made above (this function's
+    // closures and what they hold: the options, the pre-login core and its buffers, the store's
+    // login leftovers) may stay referenced, or an idle session (hours, for an IDLE client) would
+    // keep them all. So the timer is cleared and let go, this session's listeners come off both
+    // sockets, and the handle the listener drains by points at the proxied session instead.
     clearTimeout(preLoginTimer);
     preLoginTimer = undefined;
     socket.off('data', onData);
-    // An idle spliced session should hold its two sockets and little else: the pre-login core (its
-    // command reader and buffers) and the store's login leftovers are not needed any more, and the
-    // closures above would otherwise keep them for the session's life (hours, for an IDLE client).
+    socket.off('error', onTlsError);
+    o.socket.off('close', closeAll);
     core = undefined;
     storeConnection = undefined;
-    setGauge('proxied');
-    spliced = splice(socket, storeSocket, {
+    leavePreLogin();
+    const proxiedSession = new ProxiedSession({
+      protocol: o.protocol,
+      listener: o.listener,
+      remoteAddress: o.remoteAddress,
+      metrics: o.metrics,
+      logger: o.logger,
+      proxied: o.proxied,
+      sessionId,
+      identity,
+      store: storeName,
+      log: child,
+    });
+    proxiedSession.start(socket, storeSocket, {
       idleTimeoutMs: o.idleTimeoutMs,
       pipelined,
       storeRest: rest,
       maxBufferedBytes: spliceLimits.maxBufferedBytes,
     });
-    const unregister = o.proxied.add(identity, { end: () => spliced?.end() });
-    void spliced.done.then((stats) => {
-      unregister();
-      setGauge(undefined);
-      phase = 'closed';
-      o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-store' }, stats.toStore);
-      o.metrics.splicedBytes.inc({ protocol: o.protocol, direction: 'to-client' }, stats.toClient);
-      if (o.logger.isLevelEnabled('info'))
-        log().info({ user: identity, store: storeName, ...stats }, 'session ended');
-    });
+    handle.current = proxiedSession;
   };
 
   const begin = () => {
@@ -257,15 +272,84 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
     perform(core.greeting());
   };
 
-  if (o.implicitTls) upgrade(begin);
-  else begin();
-
-  return {
+  handle.current = {
     isIdle: () => phase === 'handshake' || (phase === 'pre-login' && (core?.isIdle() ?? true)),
     goodbye: () => {
-      if (phase === 'proxied') spliced?.end();
-      else if (phase === 'pre-login' || phase === 'logging-in') perform(core?.goodbye() ?? []);
+      if (phase === 'pre-login' || phase === 'logging-in') perform(core?.goodbye() ?? []);
       else o.socket.destroy();
     },
   };
+  if (o.implicitTls) upgrade(begin);
+  else begin();
+  return handle;
+}
+
+const NO_SESSION: ClientSession = { isIdle: () => true, goodbye: () => undefined };
+
+/** What the listener drains a session by: its pre-login self until the splice, then the proxied one. */
+class SessionHandle implements ClientSession {
+  current: ClientSession = NO_SESSION;
+  isIdle(): boolean {
+    return this.current.isIdle();
+  }
+  goodbye(): void {
+    this.current.goodbye();
+  }
+}
+
+interface ProxiedSessionFields {
+  protocol: SessionProtocol;
+  listener: string;
+  remoteAddress: string;
+  metrics: MmpMetrics;
+  logger: Logger;
+  proxied: ProxiedSessions;
+  sessionId: string;
+  identity: string;
+  store: string;
+  /** The session's child logger, if it made one before the splice. */
+  log: Logger | undefined;
+}
+
+/**
+ * A session spliced to its store: the splice, and what its end needs (the gauge, the bytes, the
+ * session's log line, the end-sessions registry). One object, no closures (splice.ts says why).
+ */
+class ProxiedSession implements ClientSession, EndableSession, SpliceOwner {
+  readonly #f: ProxiedSessionFields;
+  #splice: Splice | undefined;
+
+  constructor(fields: ProxiedSessionFields) {
+    this.#f = fields;
+  }
+
+  start(client: Socket, store: Socket, options: SpliceOptions): void {
+    this.#f.metrics.sessions.inc({ protocol: this.#f.protocol, phase: 'proxied' });
+    this.#f.proxied.add(this.#f.identity, this);
+    this.#splice = splice(client, store, options, this);
+  }
+
+  isIdle(): boolean {
+    return false;
+  }
+
+  goodbye(): void {
+    this.end();
+  }
+
+  end(): void {
+    this.#splice?.end();
+  }
+
+  spliceEnded(stats: SpliceStats): void {
+    const f = this.#f;
+    f.proxied.remove(f.identity, this);
+    f.metrics.sessions.dec({ protocol: f.protocol, phase: 'proxied' });
+    f.metrics.splicedBytes.inc({ protocol: f.protocol, direction: 'to-store' }, stats.toStore);
+    f.metrics.splicedBytes.inc({ protocol: f.protocol, direction: 'to-client' }, stats.toClient);
+    if (!f.logger.isLevelEnabled('info')) return;
+    const log =
+      f.log ?? f.logger.child({ session: f.sessionId, client: f.remoteAddress, listener: f.listener });
+    log.info({ user: f.identity, store: f.store, ...stats }, 'session ended');
+  }
 }

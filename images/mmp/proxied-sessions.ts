@@ -8,16 +8,23 @@ export interface EndableSession {
 export class ProxiedSessions {
   readonly #byIdentity = new Map<string, Set<EndableSession>>();
 
-  /** Registers a session; returns the function that forgets it. */
-  add(identity: string, session: EndableSession): () => void {
+  // add() and remove(), not a returned function that forgets: that closure would be one more
+  // object for each of thousands of idle sessions.
+  /** Registers a session. */
+  add(identity: string, session: EndableSession): void {
     const key = identity.toLowerCase();
     let set = this.#byIdentity.get(key);
     if (!set) this.#byIdentity.set(key, (set = new Set()));
     set.add(session);
-    return () => {
-      set.delete(session);
-      if (set.size === 0 && this.#byIdentity.get(key) === set) this.#byIdentity.delete(key);
-    };
+  }
+
+  /** Forgets a session registered with `add`. */
+  remove(identity: string, session: EndableSession): void {
+    const key = identity.toLowerCase();
+    const set = this.#byIdentity.get(key);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.#byIdentity.delete(key);
   }
 
   /** Ends every session of the identity; returns how many there were. */

@@ -1,10 +1,16 @@
 // After login, the client and the store are joined byte for byte: nothing is parsed, so COMPRESS,
 // IDLE and literals of any size pass. Each side's chunks are written to the other as they come; a
-// side stops being read only when the other holds more than `spliceLimits.maxBufferedBytes` unsent
-// (stream.pipe pauses at the socket's 16 KiB high-water mark, i.e. after every 64 KiB read, so a
-// bulk FETCH waited for each chunk to drain before the next was read). Either side closing closes
-// the other; no byte in either direction for the idle timeout ends both (RFC 9051 section 5.4: at
-// least 30 minutes).
+// side stops being read only when the other holds more than `maxBufferedBytes` unsent (stream.pipe
+// pauses at the socket's 16 KiB high-water mark, i.e. after every 64 KiB read, so a bulk FETCH
+// waited for each chunk to drain before the next was read). Either side closing closes the other;
+// no byte in either direction for the idle timeout ends both (RFC 9051 section 5.4: at least 30
+// minutes).
+//
+// An MMP holds thousands of such pairs, most of them idle for hours (IDLE), so a pair is one object
+// and its sockets' listeners are functions shared by every pair, finding their pair from the socket
+// they are called on (`this`): closures made per pair (a function and a context each, and a once()
+// wrapper per one-time event) cost several times the pair itself (docs/performance.md, MMP, sixth
+// round: 8.3 KiB of V8 heap per idle session before, of which Node's two sockets are ~2 KiB).
 import type { Socket } from 'node:net';
 
 export interface SpliceStats {
@@ -13,79 +19,202 @@ export interface SpliceStats {
   reason: 'client-closed' | 'store-closed' | 'idle' | 'ended';
 }
 
+/** Told once, when both sockets have closed. */
+export interface SpliceOwner {
+  spliceEnded(stats: SpliceStats): void;
+}
+
 export interface Splice {
   /** Ends both sides now (a moved user, the end of a drain). */
   end(): void;
-  readonly done: Promise<SpliceStats>;
 }
 
-export function splice(
-  client: Socket,
-  store: Socket,
-  options: { idleTimeoutMs: number; pipelined: Buffer; storeRest: Buffer; maxBufferedBytes: number },
-): Splice {
-  let reason: SpliceStats['reason'] | undefined;
-  let resolveDone!: (stats: SpliceStats) => void;
-  const done = new Promise<SpliceStats>((resolve) => (resolveDone = resolve));
-  const clientRead0 = client.bytesRead;
-  const storeRead0 = store.bytesRead;
-  // Only their lengths are kept: the buffers themselves may go once written.
-  const pipelinedBytes = options.pipelined.length;
-  const storeRestBytes = options.storeRest.length;
-  const finish = (why: SpliceStats['reason']) => {
-    reason ??= why;
-    client.destroy();
-    store.destroy();
-  };
-  let closed = 0;
-  const onClose = () => {
-    if (++closed < 2) return;
-    resolveDone({
-      toStore: client.bytesRead - clientRead0 + pipelinedBytes,
-      toClient: store.bytesRead - storeRead0 + storeRestBytes,
-      reason: reason ?? 'ended',
+export interface SpliceOptions {
+  idleTimeoutMs: number;
+  /** What the client sent after its login command: the store's, first thing. */
+  pipelined: Buffer;
+  /** What the store sent after its login answer: the client's, first thing. */
+  storeRest: Buffer;
+  maxBufferedBytes: number;
+}
+
+/**
+ * The error listener of a socket about to be spliced (the login's are gone, the splice's not yet
+ * there): the splice takes it off, so that an idle socket holds one error listener, not an array.
+ */
+export function ignoreError(): void {}
+
+/** Each spliced socket's pair. */
+const pairs = new WeakMap<Socket, SplicedPair>();
+
+class SplicedPair implements Splice {
+  readonly client: Socket;
+  readonly store: Socket;
+  readonly maxBuffered: number;
+  readonly #owner: SpliceOwner;
+  #reason: SpliceStats['reason'] | undefined;
+  #closed = 0;
+  /**
+   * Each socket's bytesRead when the splice began, less what was handed over with it (only the
+   * lengths are kept: the buffers may go once written).
+   */
+  readonly #clientRead0: number;
+  readonly #storeRead0: number;
+  /** The store's read in its own buffer waits for this write (bulk reads); made at the first. */
+  #written: (() => void) | undefined;
+  #waitingForWrite = false;
+
+  constructor(client: Socket, store: Socket, options: SpliceOptions, owner: SpliceOwner) {
+    this.client = client;
+    this.store = store;
+    this.maxBuffered = options.maxBufferedBytes;
+    this.#owner = owner;
+    this.#clientRead0 = client.bytesRead - options.pipelined.length;
+    this.#storeRead0 = store.bytesRead - options.storeRest.length;
+  }
+
+  other(socket: Socket): Socket {
+    return socket === this.client ? this.store : this.client;
+  }
+
+  end(): void {
+    this.finish('ended');
+  }
+
+  finish(why: SpliceStats['reason']): void {
+    this.#reason ??= why;
+    this.client.destroy();
+    this.store.destroy();
+  }
+
+  closed(): void {
+    if (++this.#closed < 2) return;
+    this.#owner.spliceEnded({
+      toStore: this.client.bytesRead - this.#clientRead0,
+      toClient: this.store.bytesRead - this.#storeRead0,
+      reason: this.#reason ?? 'ended',
     });
-  };
-  // 'close' and 'end' come once per socket: plain listeners, since each once() wrapper (a state
-  // object and a bound function) would stay with an idle session for its life.
-  client.on('close', () => {
-    finish('client-closed');
-    onClose();
-  });
-  store.on('close', () => {
-    finish('store-closed');
-    onClose();
-  });
-  client.on('error', () => finish('client-closed'));
-  store.on('error', () => finish('store-closed'));
+  }
+
+  /**
+   * A store read handed over by `readIntoPair`: a copy (the shared buffer's) is written as
+   * 'data' chunks are, reading on below `maxBuffered` unsent; a read in the socket's own buffer is
+   * written as it is, and reading stops (false) until that write is done, since the next read would
+   * overwrite it.
+   */
+  fromStore(view: Buffer, owned: boolean): boolean {
+    const to = this.client;
+    if (!owned) {
+      to.write(view);
+      return to.writableLength < this.maxBuffered;
+    }
+    to.write(view, (this.#written ??= () => this.#resumeStore()));
+    if (to.writableLength === 0) return true;
+    this.#waitingForWrite = true;
+    return false;
+  }
+
+  #resumeStore(): void {
+    if (!this.#waitingForWrite) return;
+    this.#waitingForWrite = false;
+    if (!this.store.destroyed) this.store.resume();
+  }
+}
+
+// The listeners, one function each for every pair (called with the socket as `this`).
+function onData(this: Socket, chunk: Buffer): void {
+  const pair = pairs.get(this);
+  if (!pair) return;
+  const to = pair.other(this);
+  to.write(chunk);
+  if (to.writableLength >= pair.maxBuffered) this.pause();
+}
+// 'drain' follows every write that found the buffer over the high-water mark, once it is empty.
+function onDrain(this: Socket): void {
+  pairs.get(this)?.other(this).resume();
+}
+function onEnd(this: Socket): void {
+  pairs.get(this)?.other(this).end();
+}
+function onClose(this: Socket): void {
+  const pair = pairs.get(this);
+  if (!pair) return;
+  pair.finish(this === pair.client ? 'client-closed' : 'store-closed');
+  pair.closed();
+}
+// An error is followed by 'close'.
+function onError(this: Socket): void {
+  const pair = pairs.get(this);
+  pair?.finish(this === pair.client ? 'client-closed' : 'store-closed');
+}
+function onIdle(this: Socket): void {
+  pairs.get(this)?.finish('idle');
+}
+
+/**
+ * Joins the two sockets; `owner` is told when both have closed. The sockets' own listeners from
+ * before (the login's) must be gone: from here on what they emit is the splice's.
+ */
+export function splice(client: Socket, store: Socket, options: SpliceOptions, owner: SpliceOwner): Splice {
+  const pair = new SplicedPair(client, store, options, owner);
+  pairs.set(client, pair);
+  pairs.set(store, pair);
+  for (const socket of [client, store]) {
+    socket.off('error', ignoreError);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    // 'drain' of one side resumes the other.
+    socket.on('drain', onDrain);
+    socket.setNoDelay(true);
+  }
   // Activity on the client socket (either direction) resets its timer; every byte crosses it.
-  client.setTimeout(options.idleTimeoutMs, () => finish('idle'));
-  client.setNoDelay(true);
-  store.setNoDelay(true);
+  // setTimeout's callback would be a once() wrapper for the session's life: a plain listener.
+  client.setTimeout(options.idleTimeoutMs);
+  client.on('timeout', onIdle);
   if (options.storeRest.length > 0) client.write(options.storeRest);
   if (options.pipelined.length > 0) store.write(options.pipelined);
-  forward(client, store, options.maxBufferedBytes);
-  // A store socket reading into its own buffer has no 'data' events from here on: the sink takes them.
-  forwardReused(store, client, options.maxBufferedBytes);
-  forward(store, client, options.maxBufferedBytes);
-  return {
-    end: () => finish('ended'),
-    done,
-  };
+  client.on('data', onData);
+  client.resume();
+  // A store socket reading with `readIntoPair` hands its reads to the pair from here on (no
+  // 'data' events); any other (TLS) has them as 'data'. It was paused when its login ended
+  // (store-connector.ts): a 'data' listener alone does not start an explicitly paused stream.
+  store.on('data', onData);
+  store.resume();
+  return pair;
 }
 
 /**
  * A plain store socket reads with `net.connect`'s `onread` instead of into a new buffer per read:
  * a bulk FETCH then costs no allocation (and no collection) per chunk. Until the socket is spliced
  * its bytes are handed on as copies in 'data' events, as any socket's (the login phase reads them
- * so); once spliced, they go to the sink, straight to the other side.
+ * so); once spliced, they go to the pair, straight to the other side.
  *
  * Which buffer a read goes into is chosen after each read: while the socket reads in bulk, one of
  * its own, written on as it is (and no next read until that write is done); otherwise one buffer
  * shared by every such socket, copied out at once, so an idle session holds no read buffer at all.
+ *
+ * Node calls `callback` on the socket (`this`), so one function serves every socket; it calls
+ * `buffer` as a plain function, so that one is made per socket and names it:
+ * `{ buffer: () => nextReadBuffer(socket), callback: readIntoPair }`.
  */
-type ReadSink = (view: Buffer, owned: boolean) => boolean;
-const readSinks = new WeakMap<Socket, ReadSink>();
+export function nextReadBuffer(socket: Socket | undefined): Buffer {
+  return (socket && ownBuffers.get(socket)) ?? SHARED;
+}
+
+export function readIntoPair(this: Socket, bytes: number, buffer: Buffer): boolean {
+  const view = buffer.subarray(0, bytes);
+  if (bytes >= BULK_READ_BYTES) {
+    if (!ownBuffers.has(this)) ownBuffers.set(this, Buffer.allocUnsafe(BULK_BUFFER_BYTES));
+  } else if (bytes < SMALL_READ_BYTES) {
+    // A write still sending from it holds it; otherwise it is let go.
+    ownBuffers.delete(this);
+  }
+  const pair = pairs.get(this);
+  if (pair) return buffer === SHARED ? pair.fromStore(Buffer.from(view), false) : pair.fromStore(view, true);
+  this.emit('data', Buffer.from(view));
+  return true;
+}
 
 /** Node's own read size: the shared buffer's. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -101,67 +230,5 @@ const BULK_READ_BYTES = 16 * 1024;
 const SMALL_READ_BYTES = 4 * 1024;
 /** Read into and copied out of within one callback, so every socket may point at it. */
 const SHARED: Buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-
-export function reusedReadBuffer(socket: () => Socket): {
-  buffer: () => Buffer;
-  callback: (bytes: number, buffer: Buffer) => boolean;
-} {
-  let own: Buffer | undefined;
-  let next: Buffer = SHARED;
-  return {
-    // Node asks once at connect and again after each read.
-    buffer: () => next,
-    callback: (bytes, buffer) => {
-      const view = buffer.subarray(0, bytes);
-      if (bytes >= BULK_READ_BYTES) next = own ??= Buffer.allocUnsafe(BULK_BUFFER_BYTES);
-      else if (bytes < SMALL_READ_BYTES) {
-        next = SHARED;
-        // A write still sending from it holds it; otherwise it is let go.
-        own = undefined;
-      }
-      const s = socket();
-      const sink = readSinks.get(s);
-      if (sink) return buffer === SHARED ? sink(Buffer.from(view), false) : sink(view, true);
-      s.emit('data', Buffer.from(view));
-      return true;
-    },
-  };
-}
-
-/**
- * The sink of a socket reading with `reusedReadBuffer`. A copy is written as 'data' chunks are
- * (reading on below `maxBuffered` unsent); a read in the socket's own buffer is written as it is,
- * and reading stops (false) until that write is done, since the next read would overwrite it.
- */
-function forwardReused(from: Socket, to: Socket, maxBuffered: number): void {
-  let waiting = false;
-  const written = () => {
-    if (!waiting) return;
-    waiting = false;
-    if (!from.destroyed) from.resume();
-  };
-  readSinks.set(from, (view, owned) => {
-    if (!owned) {
-      to.write(view);
-      return to.writableLength < maxBuffered;
-    }
-    to.write(view, written);
-    if (to.writableLength === 0) return true;
-    waiting = true;
-    return false;
-  });
-}
-
-/** `from`'s bytes to `to`, reading on while `to` has less than `maxBuffered` bytes unsent. */
-function forward(from: Socket, to: Socket, maxBuffered: number): void {
-  from.on('data', (chunk: Buffer) => {
-    to.write(chunk);
-    if (to.writableLength >= maxBuffered) from.pause();
-  });
-  // 'drain' follows every write that found the buffer over the high-water mark, once it is empty.
-  to.on('drain', () => from.resume());
-  from.on('end', () => to.end());
-  // The store's socket was paused when its login ended (store-connector.ts): a 'data' listener alone
-  // does not start an explicitly paused stream.
-  from.resume();
-}
+/** The buffers of the sockets reading in bulk now. */
+const ownBuffers = new WeakMap<Socket, Buffer>();

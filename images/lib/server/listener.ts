@@ -24,6 +24,8 @@ const DRAIN_POLL_MS = 250;
 /** After the last goodbye, how long a peer gets to close its end before the socket is cut. */
 const GOODBYE_GRACE_MS = 2000;
 
+function ignoreError(): void {}
+
 /** What the listener needs from a protocol session to drain it. */
 export interface DrainableSession {
   /** Between transactions or commands: closing now loses nothing. */
@@ -80,9 +82,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const sessions = new Map<Socket, DrainableSession>();
   let accepting = true;
 
+  /** The client address each admitted socket is counted under, until it closes. */
+  const counted = new WeakMap<Socket, string>();
   const admit = (socket: Socket, address: string, port: number, proxied: boolean) => {
     const connectionsFromClient = clients.open(address);
-    socket.once('close', () => clients.close(address));
+    counted.set(socket, address);
     try {
       sessions.set(
         socket,
@@ -100,13 +104,20 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     }
   };
 
+  function onClose(this: Socket): void {
+    sockets.delete(this);
+    sessions.delete(this);
+    const address = counted.get(this);
+    if (address !== undefined) clients.close(address);
+  }
+
   const server: Server = createServer({ pauseOnConnect: proxy !== 'none' }, (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      sessions.delete(socket);
-    });
-    socket.on('error', () => undefined);
+    // One plain listener each for 'close' and 'error', shared by every socket: a program may hold
+    // thousands of idle connections, and a closure (or a once() wrapper) each would stay with every
+    // one for its life (docs/performance.md, MMP, sixth round).
+    socket.on('close', onClose);
+    socket.on('error', ignoreError);
     const own = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     if (proxy === 'none') {
       admit(socket, own.address, own.port, false);

@@ -657,6 +657,31 @@ SyncState *
     const again = await python(IMAPLIB_SUBJECT, [String(mmp.ports.imap), 'frank', 'frank pw']);
     assert.equal(again.stdout.trim(), 'Subject: frank on store-0 after the move', again.stderr);
   });
+
+  test('the sessions gauge counts a session before login, then as proxied, and not once it has ended', async () => {
+    const gauge = async () => ({
+      preLogin: await mmp.metric('mtopo_mmp_sessions', { protocol: 'imap', phase: 'pre-login' }),
+      proxied: await mmp.metric('mtopo_mmp_sessions', { protocol: 'imap', phase: 'proxied' }),
+    });
+    const counted = (preLogin: number, proxied: number) => async () => {
+      const now = await gauge();
+      return now.preLogin === preLogin && now.proxied === proxied;
+    };
+    // The earlier tests' sessions have ended (their clients logged out or were closed).
+    await waitFor('no IMAP session open', counted(0, 0), 10_000);
+    const c = await RawClient.connect(mmp.ports.imap!);
+    await c.expect(/^\* OK.*\r\n/);
+    await waitFor('one session before login', counted(1, 0), 10_000);
+    c.send('a STARTTLS\r\n');
+    await c.expect(/^a OK.*\r\n/m);
+    await c.startTls();
+    c.send('b LOGIN ida ida-pw\r\n');
+    await c.expect(/^b OK.*\r\n/m);
+    await waitFor('one proxied session', counted(0, 1), 10_000);
+    c.send('c LOGOUT\r\n');
+    await c.expect(/^c OK.*\r\n/m);
+    await waitFor('no session left', counted(0, 0), 10_000);
+  });
 });
 
 describe('the MMP with no directory to ask', () => {

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, it } from 'node:test';
+import { waitFor } from '../../testing/support/wait.ts';
+import { nextReadBuffer, readIntoPair, splice, type SpliceStats } from './splice.ts';
+
+// A proxy of one session over loopback: `client` is the user's end, `store` the store's; the MMP's
+// two sockets (accepted from the client, connected to the store) are spliced.
+interface Rig {
+  client: Socket;
+  store: Socket;
+  /** The MMP's ends. */
+  mmpClient: Socket;
+  mmpStore: Socket;
+  ended: Promise<SpliceStats>;
+  end(): void;
+}
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+function accepted(server: Server): Promise<Socket> {
+  return new Promise((resolve) => server.once('connection', resolve));
+}
+
+async function listening(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : 0 };
+}
+
+async function rig(
+  options: { idleTimeoutMs?: number; pipelined?: string; storeRest?: string; reused?: boolean } = {},
+): Promise<Rig> {
+  const front = await listening();
+  const back = await listening();
+  const storeAccepted = accepted(back.server);
+  // Node asks for the first read buffer inside connect(), before the socket is assigned.
+  const ref: { socket?: Socket } = {};
+  const mmpStore = options.reused
+    ? connect({
+        port: back.port,
+        host: '127.0.0.1',
+        onread: { buffer: () => nextReadBuffer(ref.socket), callback: readIntoPair },
+      })
+    : connect({ port: back.port, host: '127.0.0.1' });
+  ref.socket = mmpStore;
+  const store = await storeAccepted;
+  await new Promise((r) => mmpStore.once('connect', r));
+  // As after a login (store-connector.ts): paused until the splice reads it.
+  mmpStore.pause();
+  const clientAccepted = accepted(front.server);
+  const client = connect({ port: front.port, host: '127.0.0.1' });
+  const mmpClient = await clientAccepted;
+  let resolveEnded!: (stats: SpliceStats) => void;
+  const ended = new Promise<SpliceStats>((r) => (resolveEnded = r));
+  const spliced = splice(
+    mmpClient,
+    mmpStore,
+    {
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      pipelined: Buffer.from(options.pipelined ?? ''),
+      storeRest: Buffer.from(options.storeRest ?? ''),
+      maxBufferedBytes: 256 * 1024,
+    },
+    { spliceEnded: resolveEnded },
+  );
+  client.on('error', () => undefined);
+  store.on('error', () => undefined);
+  return { client, store, mmpClient, mmpStore, ended, end: () => spliced.end() };
+}
+
+/** Reads from `socket` until `bytes` have come, and returns them. */
+function read(socket: Socket, bytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length < bytes) return;
+      socket.off('data', onData);
+      resolve(Buffer.concat(chunks));
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after ${length} of ${bytes} bytes`)));
+  });
+}
+
+describe('splice', () => {
+  it('hands over what came with the login first, then passes both ways; the client closing ends both', async () => {
+    const r = await rig({ pipelined: 'a2 NOOP\r\n', storeRest: '* 1 EXISTS\r\n' });
+    assert.equal((await read(r.store, 9)).toString(), 'a2 NOOP\r\n');
+    assert.equal((await read(r.client, 12)).toString(), '* 1 EXISTS\r\n');
+    r.client.write('a3 IDLE\r\n');
+    assert.equal((await read(r.store, 9)).toString(), 'a3 IDLE\r\n');
+    r.store.write('+ idling\r\n');
+    assert.equal((await read(r.client, 10)).toString(), '+ idling\r\n');
+    const storeClosed = new Promise((resolve) => r.store.once('close', resolve));
+    r.client.destroy();
+    assert.deepEqual(await r.ended, { toStore: 18, toClient: 22, reason: 'client-closed' });
+    await storeClosed;
+  });
+
+  it('the store closing closes the client', async () => {
+    const r = await rig();
+    const clientClosed = new Promise((resolve) => r.client.once('close', resolve));
+    r.store.destroy();
+    assert.equal((await r.ended).reason, 'store-closed');
+    await clientClosed;
+  });
+
+  it('end() closes both sides', async () => {
+    const r = await rig();
+    const closed = Promise.all([r.client, r.store].map((s) => new Promise((res) => s.once('close', res))));
+    r.end();
+    assert.equal((await r.ended).reason, 'ended');
+    await closed;
+  });
+
+  it('ends a session with no bytes either way for the idle timeout', async () => {
+    const r = await rig({ idleTimeoutMs: 200 });
+    assert.equal((await r.ended).reason, 'idle');
+  });
+
+  it('a store socket reading into reused buffers passes 8 MiB intact (more than the splice may hold)', async () => {
+    const r = await rig({ reused: true });
+    const body = randomBytes(8 * 1024 * 1024);
+    // The client does not read until the MMP holds unsent bytes for it, so the splice's paths for a
+    // slow client (reading stopped, resumed on 'drain' or when its write is done) are taken.
+    r.client.pause();
+    r.store.write(body);
+    await waitFor('bytes held for the client', () => r.mmpClient.writableLength > 0, 10_000);
+    const received = read(r.client, body.length);
+    // Which buffer the store socket reads into next, seen as the bytes arrive: its own, in bulk.
+    const sizes = new Set<number>();
+    r.client.on('data', () => sizes.add(nextReadBuffer(r.mmpStore).length));
+    r.client.resume();
+    assert.ok((await received).equals(body));
+    assert.ok(sizes.has(256 * 1024), `read buffers seen: ${[...sizes].join(', ')}`);
+    r.client.write('a LOGOUT\r\n');
+    assert.equal((await read(r.store, 10)).toString(), 'a LOGOUT\r\n');
+    r.client.destroy();
+    assert.equal((await r.ended).toClient, body.length);
+  });
+});
