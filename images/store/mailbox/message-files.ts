@@ -100,7 +100,7 @@ let tmpCounter = 0;
 const uniqueTmpName = () => `${Date.now().toString(36)}.${tmpPrefix}.${(tmpCounter++).toString(36)}`;
 
 /**
- * Writes a message to `<tmpDir>/<random>` and fsyncs it. Over `maxBytes` the rest of the source is
+ * Writes a message to `<tmpDir>/<unique name>` and fsyncs it. Over `maxBytes` the rest of the source is
  * still read (a protocol stream must be drained to stay in step) but not kept, and TOOBIG is thrown.
  */
 export async function writeTmpMessage(
