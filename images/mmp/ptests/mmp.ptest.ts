@@ -18,7 +18,8 @@ import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
 import { startMmpProcess, type MmpProcess } from '../testing/mmp-process.ts';
-import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
+import type { MmpConfig } from '../../lib/contract/mmp.ts';
+import { localize, renderedMmpConfig, type LocalMmpEnvironment } from '../testing/rendered-config.ts';
 
 const SECRET = 'store-proxy-secret-for-tests';
 const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
@@ -158,6 +159,9 @@ describe('the MMP in front of two Dovecot stores', () => {
   let balanced: MmpProcess;
   let imapCaps: string[];
   let certFile: string;
+  /** What every MMP of this suite is started from: the rendered config, localized with `base`. */
+  let rendered: MmpConfig;
+  let base: Omit<LocalMmpEnvironment, 'dir'>;
 
   /** ImapFlow through the MMP's implicit-TLS IMAP listener as `user`, not yet connected. */
   const imapsClient = (user: string, pass: string) =>
@@ -220,8 +224,8 @@ describe('the MMP in front of two Dovecot stores', () => {
       urls: [deadDirectory, slapd.url],
       cacheTTLSeconds: 60,
     });
-    const rendered = renderedMmpConfig('siroe');
-    const base = {
+    rendered = renderedMmpConfig('siroe');
+    base = {
       directory,
       stores,
       tls,
@@ -682,7 +686,68 @@ SyncState *
     await c.expect(/^c OK.*\r\n/m);
     await waitFor('no session left', counted(0, 0), 10_000);
   });
+
+  test('SIGTERM: spliced sessions go on through the grace period, no new client is taken, the last is cut at its end', async () => {
+    // An MMP of its own, since this one stops; a grace long enough for the steps below on a busy
+    // machine, short enough for the suite.
+    const GRACE_SECONDS = 6;
+    const drainDir = join(dir.path, 'draining');
+    const config = await localize(rendered, { ...base, dir: drainDir });
+    const draining = await startMmpProcess(
+      { ...config, common: { ...config.common, drainSeconds: GRACE_SECONDS } },
+      drainDir,
+    );
+    try {
+      await drainsSplicedSessions(draining, GRACE_SECONDS);
+    } finally {
+      // A failure above must not leave the program running.
+      if (draining.process.running) draining.process.signal('SIGKILL');
+    }
+  });
 });
+
+/** The drain test's steps: two sessions spliced, SIGTERM, one logs out, the other is cut at the end. */
+async function drainsSplicedSessions(draining: MmpProcess, graceSeconds: number): Promise<void> {
+  const loggedIn = async (user: string, pass: string) => {
+    const c = await RawClient.connect(draining.ports.imap!);
+    await c.expect(/^\* OK.*\r\n/);
+    c.send('a STARTTLS\r\n');
+    await c.expect(/^a OK.*\r\n/m);
+    await c.startTls();
+    c.send(`b LOGIN ${user} ${pass}\r\n`);
+    await c.expect(/^b OK.*\r\n/m);
+    return c;
+  };
+  const leaving = await loggedIn('erin', 'erin-pw');
+  const staying = await loggedIn('ida', 'ida-pw');
+  const signalled = Date.now();
+  draining.process.signal('SIGTERM');
+  await waitFor('the listener to stop taking clients', async () => {
+    const refused = await RawClient.connect(draining.ports.imap!).then(
+      (c) => (c.close(), false),
+      (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+    );
+    return refused;
+  });
+  // Both splices still carry commands and their answers, which come from the store.
+  leaving.send('c NOOP\r\n');
+  assert.match(await leaving.expect(/^c OK.*\r\n/m), /^c OK/m);
+  staying.send('c SELECT INBOX\r\n');
+  assert.match(await staying.expect(/^c OK.*\r\n/m), /^\* \d+ EXISTS/m);
+  // A client that logs out leaves as it would any day: Dovecot's BYE and OK, then the close.
+  leaving.send('d LOGOUT\r\n');
+  assert.match(await leaving.expect(/^d OK.*\r\n/m), /^\* BYE/m);
+  await waitFor('the leaving session to close', () => leaving.closed);
+  assert.equal(staying.closed, false, 'the other session was cut before its grace period ended');
+  // The one that stays is cut when the grace period ends (the MMP cannot say BYE into a splice: it
+  // does not parse it), and only then does the program exit, with 0.
+  await waitFor('the staying session to be cut', () => staying.closed, (graceSeconds + 30) * 1000);
+  const cutAfterMs = Date.now() - signalled;
+  assert.ok(cutAfterMs >= graceSeconds * 1000 - 100, `cut ${cutAfterMs} ms after SIGTERM`);
+  assert.equal(await draining.process.exitStatus, 0);
+  const ended = draining.logs().filter((l) => l.msg === 'session ended');
+  assert.deepEqual(ended.map((l) => l.user).sort(), ['erin@example.test', 'ida@example.test']);
+}
 
 describe('the MMP with no directory to ask', () => {
   const dir = makeTempDir('mmp-nodir');
