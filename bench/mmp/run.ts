@@ -26,13 +26,14 @@ import { startDovecot } from '../../testing/peers/dovecot.ts';
 import { startSlapd } from '../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../testing/peers/tls-fixture.ts';
 import { freePort } from '../../testing/support/free-ports.ts';
+import { stealMeter } from '../../testing/support/cpu-steal.ts';
 import { ManagedProcess } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { waitFor, waitForPort } from '../../testing/support/wait.ts';
 import { startMmpProcess } from '../../images/mmp/testing/mmp-process.ts';
 import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/testing/rendered-config.ts';
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
-import { openFileLimit, treeCpuSeconds, treeMemoryMap, treeRssMiB } from './rss.ts';
+import { openFileLimit, treeCpuTimes, treeMemoryMap, treeRssMiB } from './rss.ts';
 import { startNginxMail } from './nginx.ts';
 import { compileMmp } from './compiled-mmp.ts';
 
@@ -257,17 +258,47 @@ try {
   /** Runs `work` and returns its result with each watched process's CPU seconds and the lags. */
   const measured = async <T>(work: () => Promise<T>) => {
     const load = uptime();
-    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, treeCpuSeconds(pid)]));
+    const times = (): Record<string, { user: number; system: number }> => ({
+      ...Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, treeCpuTimes(pid)])),
+      // The load generator shares the two cores with every path.
+      client: (({ user, system }) => ({ user: user / 1e6, system: system / 1e6 }))(process.cpuUsage()),
+    });
+    const before = times();
+    const stolen = stealMeter();
     await mmpLoopLag(mmp.config.common.httpPort);
     const client = clientLoopLag();
     const result = await work();
     const clientLag = client();
     const mmpLag = await mmpLoopLag(mmp.config.common.httpPort);
+    const after = times();
+    const stealPercent = stolen();
+    const round = (n: number) => Math.round(n * 100) / 100;
+    const split = Object.fromEntries(
+      Object.entries(after).map(([k, t]) => [
+        k,
+        { user: round(t.user - before[k]!.user), system: round(t.system - before[k]!.system) },
+      ]),
+    ) as Record<keyof typeof pids | 'client', { user: number; system: number }>;
     const cpu = Object.fromEntries(
-      Object.entries(pids).map(([k, pid]) => [k, Math.round((treeCpuSeconds(pid) - before[k]!) * 100) / 100]),
-    ) as Record<keyof typeof pids, number>;
-    return { result, cpu, load, lagMs: { mmp: mmpLag, client: clientLag } };
+      Object.entries(split).map(([k, t]) => [k, round(t.user + t.system)]),
+    ) as Record<keyof typeof pids | 'client', number>;
+    return { result, cpu, split, load, stealPercent, lagMs: { mmp: mmpLag, client: clientLag } };
   };
+  /** Milliseconds of user and kernel CPU per operation of each process on a path, and the client's. */
+  const perOperationMs = (
+    path: Path,
+    split: Record<string, { user: number; system: number }>,
+    operations: number,
+  ) =>
+    Object.fromEntries(
+      [...pathProcesses[path], 'client'].map((k) => [
+        k,
+        {
+          user: Math.round((split[k]!.user * 1e5) / Math.max(1, operations)) / 100,
+          system: Math.round((split[k]!.system * 1e5) / Math.max(1, operations)) / 100,
+        },
+      ]),
+    );
   const pathCpu = (path: Path, cpu: Record<keyof typeof pids, number>) =>
     pathProcesses[path].reduce((sum, p) => sum + cpu[p], 0);
 
@@ -275,28 +306,58 @@ try {
   for (const port of Object.values(targets)) await loginRate(port, USERS, CONCURRENCY, 2);
   const logins = {} as Record<
     Path,
-    LoginRate & { cpu: Record<string, number>; cpuSecondsPer1000: number; load: string; lagMs: unknown }
+    LoginRate & {
+      cpu: Record<string, number>;
+      cpuSecondsPer1000: number;
+      msPerLogin: Record<string, { user: number; system: number }>;
+      load: string;
+      stealPercent: number;
+      lagMs: unknown;
+    }
   >;
   for (const path of paths) {
     const m = await measured(() => loginRate(targets[path], USERS, CONCURRENCY, SECONDS));
     const cpuSecondsPer1000 = (pathCpu(path, m.cpu) * 1000) / Math.max(1, m.result.sessions);
-    logins[path] = { ...m.result, cpu: m.cpu, cpuSecondsPer1000, load: m.load, lagMs: m.lagMs };
+    const msPerLogin = perOperationMs(path, m.split, m.result.sessions);
+    logins[path] = {
+      ...m.result,
+      cpu: m.cpu,
+      cpuSecondsPer1000,
+      msPerLogin,
+      load: m.load,
+      stealPercent: m.stealPercent,
+      lagMs: m.lagMs,
+    };
     process.stdout.write(
-      `${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ${m.load}\n`,
+      `${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ms per login (user, kernel) ${JSON.stringify(msPerLogin)}; ${m.stealPercent} % stolen; ${m.load}\n`,
     );
   }
   memory.mmpAfterLogins = await mmpMemory(mmp.process.pid, config.common.httpPort);
   const throughput = {} as Record<
     Path,
-    { MBps: number; cpu: Record<string, number>; cpuSecondsPerGiB: number; load: string; lagMs: unknown }
+    {
+      MBps: number;
+      cpu: Record<string, number>;
+      cpuSecondsPerGiB: number;
+      load: string;
+      stealPercent: number;
+      lagMs: unknown;
+    }
   >;
   const fetches = Number(values.fetches);
   for (const path of paths) {
     const m = await measured(() => fetchThroughput(targets[path], BULK, fetches, BULK_BYTES));
     const cpuSecondsPerGiB = pathCpu(path, m.cpu) / ((fetches * BULK_BYTES) / 2 ** 30);
-    throughput[path] = { MBps: m.result, cpu: m.cpu, cpuSecondsPerGiB, load: m.load, lagMs: m.lagMs };
+    throughput[path] = {
+      MBps: m.result,
+      cpu: m.cpu,
+      cpuSecondsPerGiB,
+      load: m.load,
+      stealPercent: m.stealPercent,
+      lagMs: m.lagMs,
+    };
     process.stdout.write(
-      `${path}: ${m.result.toFixed(0)} MB/s bulk FETCH, ${cpuSecondsPerGiB.toFixed(2)} CPU s per GiB, lag ${JSON.stringify(m.lagMs)}; ${m.load}\n`,
+      `${path}: ${m.result.toFixed(0)} MB/s bulk FETCH, ${cpuSecondsPerGiB.toFixed(2)} CPU s per GiB, lag ${JSON.stringify(m.lagMs)}; ${m.stealPercent} % stolen; ${m.load}\n`,
     );
   }
   memory.mmpAfterBulk = await mmpMemory(mmp.process.pid, config.common.httpPort);

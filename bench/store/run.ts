@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stealMeter } from '../../testing/support/cpu-steal.ts';
 import { run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';
@@ -65,6 +66,8 @@ interface Row {
   cpuPer1000: number;
   cpuUserSeconds?: number;
   cpuSystemSeconds?: number;
+  /** Of the machine's CPU time over the measurement, the share the hypervisor gave elsewhere. */
+  stealPercent?: number;
   uptime: string;
   extra?: Record<string, number>;
 }
@@ -84,7 +87,7 @@ function record(row: Omit<Row, 'cpuPer1000' | 'uptime'>, load: string): void {
   rows.push(full);
   process.stdout.write(
     `${row.section.padEnd(6)} ${row.case.padEnd(10)} ${row.system.padEnd(25)} r${row.round}: ${row.value.toFixed(1)} ${row.unit}` +
-      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (user ${full.cpuUserSeconds?.toFixed(2)} s, sys ${full.cpuSystemSeconds?.toFixed(2)} s; ${load.replace(/^.*load/, 'load')})\n`,
+      `, ${full.cpuPer1000.toFixed(3)} CPU s/1000 ops (user ${full.cpuUserSeconds?.toFixed(2)} s, sys ${full.cpuSystemSeconds?.toFixed(2)} s; ${full.stealPercent ?? '?'} % stolen; ${load.replace(/^.*load/, 'load')})\n`,
   );
 }
 
@@ -94,13 +97,18 @@ async function measured<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; cpu: number }> {
   const before = cpuTimes(system.pids());
+  const stolen = stealMeter();
   const result = await work();
   const after = cpuTimes(system.pids());
   // Where the CPU went: user space (ours: JavaScript, GC, zlib, TLS) or the kernel (copies, syscalls).
-  lastSplit = { cpuUserSeconds: after.user - before.user, cpuSystemSeconds: after.system - before.system };
+  lastSplit = {
+    cpuUserSeconds: after.user - before.user,
+    cpuSystemSeconds: after.system - before.system,
+    stealPercent: stolen(),
+  };
   return { result, cpu: lastSplit.cpuUserSeconds + lastSplit.cpuSystemSeconds };
 }
-let lastSplit: { cpuUserSeconds: number; cpuSystemSeconds: number } | undefined;
+let lastSplit: { cpuUserSeconds: number; cpuSystemSeconds: number; stealPercent: number } | undefined;
 
 async function smtpSource(port: number, user: string, reuse: boolean, messages: number): Promise<number> {
   const args = ['-L', ...(reuse ? ['-d'] : []), '-s', '10', '-m', String(messages), '-l', '1024'];

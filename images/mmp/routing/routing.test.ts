@@ -85,7 +85,12 @@ describe('login cache', () => {
     cache.remember('alice', 'right', entry('siroe-store-0'));
     assert.equal(cache.check('alice', 'right')?.uid, 'alice');
     assert.equal(cache.check('alice', 'wrong'), undefined);
+    assert.equal(cache.check('alice', 'righ'), undefined);
+    assert.equal(cache.check('alice', 'right\0'), undefined);
     assert.equal(cache.check('ALICE', 'right'), undefined);
+    cache.remember('bob', 'pässwörd', entry('siroe-store-0'));
+    assert.ok(cache.check('bob', 'pässwörd'));
+    assert.equal(cache.check('bob', 'passwörd'), undefined);
     now = 60_001;
     assert.equal(cache.check('alice', 'right'), undefined);
   });
