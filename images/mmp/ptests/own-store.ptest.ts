@@ -158,6 +158,14 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
       );
       assert.ok(read.some((m) => m.endsWith(toAlias)));
     }
+    // The client's address the MMP sends before its login (ID x-originating-ip) is taken, not
+    // refused: the store and the MMP agree on when it is said.
+    const storeLines = store.logs();
+    assert.ok(storeLines.some((l) => l.msg === 'IMAP login' && l.user === IVY.mail));
+    assert.deepEqual(
+      storeLines.filter((l) => /x-originating-ip/.test(String(l.msg))),
+      [],
+    );
   });
 
   test('storeTls: the same mailbox through the MMP over TLS to the store (imaplib and curl pop3s)', async () => {

@@ -75,6 +75,11 @@ export class ImapSession {
   condstoreUsed = false;
   /** The client's address as the MMP reported it (ID x-originating-ip), else the socket's. */
   clientAddress: string;
+  /**
+   * An x-originating-ip sent before login, as the MMP sends it (and Dovecot takes it): believed
+   * once the proxy's login succeeds, since until then anyone could have sent it.
+   */
+  claimedClientAddress: string | undefined;
   compressed = false;
   private badCommands = 0;
   private pumping = false;

@@ -120,7 +120,8 @@ export class TmpMessageFile implements IncomingMessage {
     try {
       closeSync(this.#fd);
     } catch {
-      // EIO from a close: the fdatasync before it already said whether the data is on disk.
+      // EIO from a close: after finish, the fdatasync before it already said whether the data is on
+      // disk; after discard, the file is removed and its data wanted by no one.
     }
   }
 }

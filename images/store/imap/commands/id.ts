@@ -1,8 +1,10 @@
 import { ArgumentError, defineCommand, ok } from '../command.ts';
 import { atom } from '../protocol/response.ts';
 
-// ID (RFC 2971). The MMP passes the real client's address as x-originating-ip; it is believed only
-// once the MMP has logged in (a client talking to the store directly could claim any address).
+// ID (RFC 2971). The MMP passes the real client's address as x-originating-ip, before it logs in
+// (store-login.ts, as Dovecot expects it). It is believed only once the MMP has logged in: before,
+// it is kept as a claim that the proxy's login makes true (proxy-login.ts), since a client talking
+// to the store directly could claim any address.
 export const id = defineCommand({
   name: 'ID',
   states: ['not-authenticated', 'authenticated', 'selected'],
@@ -18,14 +20,13 @@ export const id = defineCommand({
       for (let i = 0; i < items.length; i += 2) {
         if (items[i]!.toLowerCase() !== 'x-originating-ip') continue;
         const address = items[i + 1]!;
-        if (session.state !== 'not-authenticated' && /^[0-9a-fA-F.:]{2,45}$/.test(address)) {
-          session.clientAddress = address;
-        } else {
+        if (!/^[0-9a-fA-F.:]{2,45}$/.test(address))
           session.options.log?.warn(
             { client: session.clientAddress },
-            'x-originating-ip ignored before the proxy logged in',
+            'x-originating-ip ignored: not an address',
           );
-        }
+        else if (session.state === 'not-authenticated') session.claimedClientAddress = address;
+        else session.clientAddress = address;
       }
     } else if (!(params.kind === 'atom' && params.value.toUpperCase() === 'NIL')) {
       throw new ArgumentError('Expected a list or NIL');

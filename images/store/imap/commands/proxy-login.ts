@@ -18,6 +18,9 @@ export async function proxyLogin(
     session.options.log?.warn({ authcid, reason, client: session.clientAddress }, 'IMAP login refused');
     return no('Authentication failed', 'AUTHENTICATIONFAILED');
   }
+  // The proxy is proven: the address it named before logging in is the client's.
+  if (session.claimedClientAddress !== undefined) session.clientAddress = session.claimedClientAddress;
+  session.claimedClientAddress = undefined;
   if (!session.claimUserSession(user)) {
     return no(`Too many sessions for ${user}`, 'LIMIT');
   }

@@ -8,6 +8,7 @@ import { runLmtpSession } from '../../lmtp/lmtp-session.ts';
 import { silentLogger, startStoreFixture } from '../../testing/store-fixture.ts';
 import { makeSelfSignedCertificate } from '../../../../testing/peers/tls-fixture.ts';
 import { ImapServer } from '../imap-server.ts';
+import type { SessionLog } from '../session.ts';
 import { checkStoreLogin } from '../../../lib/auth/proofs.ts';
 
 export const PROXY_IDENTITY = 'mmp';
@@ -25,7 +26,13 @@ export interface ImapFixture {
 
 /** The store's engine on a temp dir (the shared store fixture) with the IMAP listener in front. */
 export async function startImapFixture(
-  options: { maxMessageBytes?: number; quotaBytes?: number; tls?: 'starttls' | 'implicit' } = {},
+  options: {
+    maxMessageBytes?: number;
+    quotaBytes?: number;
+    tls?: 'starttls' | 'implicit';
+    /** The sessions' log lines (none by default). */
+    log?: SessionLog;
+  } = {},
 ): Promise<ImapFixture> {
   const maxMessageBytes = options.maxMessageBytes ?? 10 * 1024 * 1024;
   const base = await startStoreFixture('imap', {
@@ -49,6 +56,7 @@ export async function startImapFixture(
     maxMessageBytes,
     tls: options.tls ?? 'none',
     maxConnections: 1000,
+    ...(options.log ? { log: options.log } : {}),
   });
   const port = await server.listen(0);
   return {

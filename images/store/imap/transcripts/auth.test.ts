@@ -75,6 +75,37 @@ describe('IMAP login: only the MMP, for a user', () => {
     c.close();
   });
 
+  it('takes the x-originating-ip the MMP sends before it logs in, once the login proves it is the MMP', async () => {
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const record = (fields: Record<string, unknown>, message: string) => lines.push({ message, fields });
+    const logged = await startImapFixture({ log: { info: record, warn: record } });
+    try {
+      // The MMP's order (images/mmp/store-login): ID first, then AUTHENTICATE, pipelined.
+      const mmp = await TranscriptClient.connect(logged.port);
+      assert.equal(tagged(await mmp.command('M1 ID ("x-originating-ip" "192.0.2.7")')), 'M1 OK ID completed');
+      assert.match(
+        tagged(await mmp.command(`M2 AUTHENTICATE PLAIN ${plainLogin('alice@example.test')}`)),
+        /^M2 OK/,
+      );
+      mmp.close();
+      // A client that is not the MMP claims an address, then fails to log in: its own address stays.
+      const other = await TranscriptClient.connect(logged.port);
+      await other.command('a ID ("x-originating-ip" "198.51.100.9")');
+      assert.match(
+        tagged(await other.command(`b LOGIN "alice@example.test*${PROXY_IDENTITY}" "wrong"`)),
+        /^b NO/,
+      );
+      other.close();
+      const login = lines.find((l) => l.message === 'IMAP login');
+      assert.equal(login?.fields.client, '192.0.2.7', JSON.stringify(lines));
+      const refused = lines.find((l) => l.message === 'IMAP login refused');
+      assert.equal(refused?.fields.client, '127.0.0.1', JSON.stringify(lines));
+      assert.ok(!lines.some((l) => /x-originating-ip/.test(l.message)), JSON.stringify(lines));
+    } finally {
+      await logged.stop();
+    }
+  });
+
   it('believes ID x-originating-ip only after the proxy logged in', async () => {
     const c = await TranscriptClient.connect(fx.port);
     const before = await c.command('a ID ("x-originating-ip" "192.0.2.1")');
