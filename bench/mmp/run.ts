@@ -15,7 +15,10 @@
 //
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
 //        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
-//        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR]
+//        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR] [--store dovecot|mtopo]
+// The store behind all three paths: Dovecot 2.3 with a master user (the default, a store no one here
+// wrote), or ours (images/store), which is what the MMP fronts in an mtopo site; nginx then logs in
+// there with the proxy's proof that auth_http hands it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +34,8 @@ import { ManagedProcess } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { waitFor, waitForPort } from '../../testing/support/wait.ts';
 import { startMmpProcess } from '../../images/mmp/testing/mmp-process.ts';
+import { PROXY_SECRET, PROXY_USER, startStoreProcess } from '../../images/store/testing/store-process.ts';
+import { fill } from '../store/imap-load.ts';
 import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/testing/rendered-config.ts';
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
 import { openFileLimit, treeCpuTimes, treeMemoryMap, treeRssMiB } from './rss.ts';
@@ -65,6 +70,7 @@ const { values } = parseArgs({
     'heap-snapshot': { type: 'string' },
     /** Seconds the idle sessions sit before a second reading of each proxy's memory. */
     'idle-settle': { type: 'string', default: '15' },
+    store: { type: 'string', default: 'dovecot' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -79,6 +85,12 @@ const USERS = Array.from({ length: 20 }, (_, i) => ({
   password: `bench${i}-pw`,
 }));
 const BULK = { uid: 'bulk', name: 'bulk@example.test', password: 'bulk-pw' };
+// The idle sessions' users: 40 sessions each, under our store's 50 sessions per user.
+const IDLE_USERS = Array.from({ length: Math.ceil(Number(values.idle) / 40) }, (_, i) => ({
+  uid: `idle${i}`,
+  name: `idle${i}@example.test`,
+  password: `idle${i}-pw`,
+}));
 
 function mmpEnv(spec: string): Record<string, string> {
   if (spec === 'rendered') return renderedMmpEnv('siroe');
@@ -88,6 +100,8 @@ function mmpEnv(spec: string): Record<string, string> {
   );
 }
 const MMP_ENV = mmpEnv(values['mmp-env']);
+if (!['dovecot', 'mtopo'].includes(values.store))
+  throw new Error(`--store ${values.store}: dovecot or mtopo`);
 if (!['compiled', 'ts'].includes(values['mmp-code']))
   throw new Error(`--mmp-code ${values['mmp-code']}: compiled or ts`);
 
@@ -153,13 +167,75 @@ function clientLoopLag() {
   };
 }
 
+type Credentials = { name: string; password: string };
+
+/** The store behind every path, and what each path needs to log in there. */
+interface Backend {
+  readonly imapPort: number;
+  readonly pop3Port: number;
+  readonly pid: number;
+  /** The secret the MMP proves itself with. */
+  readonly proxySecret: string;
+  /** auth_http's last arguments: nginx logs in as the user (Dovecot) or with the proxy's proof (ours). */
+  readonly nginxLogin: string[];
+  /** How the direct path logs in as a user: with the user's password, or with the proxy's proof. */
+  direct(user: Credentials): Credentials;
+  stop(): Promise<void>;
+}
+
+async function startBackend(kind: 'dovecot' | 'mtopo', dir: string): Promise<Backend> {
+  if (kind === 'dovecot') {
+    const dovecot = await startDovecot(dir, {
+      master: { name: 'mmp', password: SECRET },
+      highPerformanceLogin: true,
+      users: [
+        ...USERS.map((u) => ({ ...u, inbox: ['a message'], bodyBytes: 1024 })),
+        { ...BULK, inbox: ['a large message'], bodyBytes: BULK_BYTES },
+        ...IDLE_USERS.map((u) => ({ ...u, inbox: ['a message'], bodyBytes: 1024 })),
+      ],
+    });
+    return {
+      imapPort: dovecot.imapPort,
+      pop3Port: dovecot.pop3Port,
+      pid: dovecot.process.pid,
+      proxySecret: SECRET,
+      nginxLogin: [],
+      direct: (user) => user,
+      stop: () => dovecot.stop(),
+    };
+  }
+  // At info, its default, as Dovecot logs here: a line per login.
+  const store = await startStoreProcess(dir, {
+    maxConnections: 20_000,
+    maxMessageBytes: BULK_BYTES + 1024 * 1024,
+    domains: ['example.test'],
+  });
+  const quote = (s: string) => `"${s}"`;
+  const proof = (user: string) => ({ name: quote(`${user}*${PROXY_USER}`), password: quote(PROXY_SECRET) });
+  const filler = {
+    imapPort: store.ports.imap,
+    login: (user: string) => `${proof(user).name} ${proof(user).password}`,
+  };
+  for (const user of USERS) await fill(filler, user.name, 1, 1024);
+  await fill(filler, BULK.name, 1, BULK_BYTES);
+  return {
+    imapPort: store.ports.imap,
+    pop3Port: store.ports.pop3,
+    pid: store.process.pid,
+    proxySecret: PROXY_SECRET,
+    nginxLogin: [PROXY_USER, PROXY_SECRET],
+    direct: (user) => proof(user.name),
+    stop: () => store.stop(),
+  };
+}
+
 const dir = makeTempDir('mmp-bench');
 const stops: (() => Promise<void>)[] = [];
 try {
   const tls = await makeSelfSignedCertificate(dir.path);
   const slapd = await startSlapd(
     join(dir.path, 'slapd'),
-    [...USERS, BULK].map((u) => ({
+    [...USERS, BULK, ...IDLE_USERS].map((u) => ({
       uid: u.uid,
       password: u.password,
       mail: u.name,
@@ -167,14 +243,7 @@ try {
     })),
   );
   stops.push(() => slapd.stop());
-  const store = await startDovecot(join(dir.path, 'store'), {
-    master: { name: 'mmp', password: SECRET },
-    highPerformanceLogin: true,
-    users: [
-      ...USERS.map((u) => ({ ...u, inbox: ['a message'], bodyBytes: 1024 })),
-      { ...BULK, inbox: ['a large message'], bodyBytes: BULK_BYTES },
-    ],
-  });
+  const store = await startBackend(values.store as 'dovecot' | 'mtopo', join(dir.path, 'store'));
   stops.push(() => store.stop());
   const directory = directoryConfig(slapd, dir.path, { cacheTTLSeconds: 60 });
   const mmpDir = join(dir.path, 'mmp');
@@ -185,7 +254,7 @@ try {
     dir: mmpDir,
     directory,
     tls,
-    proxySecret: SECRET,
+    proxySecret: store.proxySecret,
     stores: Object.fromEntries(Object.values(rendered.stores).map((s) => [s.host, storePorts])),
   });
   // All the load comes from one address (loopback): the per-client limit is lifted, as nginx has none.
@@ -231,6 +300,7 @@ try {
       String(authPort),
       directoryFile,
       String(store.imapPort),
+      ...store.nginxLogin,
     ],
     { logFile: join(nginxDir, 'auth-http.log') },
   );
@@ -241,17 +311,17 @@ try {
 
   const targets = { direct: store.imapPort, mmp: mmp.ports.imap!, nginx: nginx.port };
   const pids = {
-    dovecot: store.process.pid,
+    store: store.pid,
     mmp: mmp.process.pid,
     nginx: nginx.process.pid,
     authHttp: auth.pid,
     slapd: slapd.process.pid,
   };
-  // Every process a path's sessions go through (the directory on the direct path is Dovecot's own).
+  // Every process a path's sessions go through (the direct path logs in with the store's own check).
   const pathProcesses: Record<keyof typeof targets, (keyof typeof pids)[]> = {
-    direct: ['dovecot'],
-    mmp: ['mmp', 'dovecot', 'slapd'],
-    nginx: ['nginx', 'authHttp', 'dovecot', 'slapd'],
+    direct: ['store'],
+    mmp: ['mmp', 'store', 'slapd'],
+    nginx: ['nginx', 'authHttp', 'store', 'slapd'],
   };
   type Path = keyof typeof targets;
   const paths = Object.keys(targets) as Path[];
@@ -303,7 +373,9 @@ try {
     pathProcesses[path].reduce((sum, p) => sum + cpu[p], 0);
 
   // A short warm-up per target (JIT, Dovecot's login processes, the MMP's login cache).
-  for (const port of Object.values(targets)) await loginRate(port, USERS, CONCURRENCY, 2);
+  /** Each path's users: the direct one logs in at the store itself. */
+  const usersOf = (path: Path) => (path === 'direct' ? USERS.map((u) => store.direct(u)) : USERS);
+  for (const path of paths) await loginRate(targets[path], usersOf(path), CONCURRENCY, 2);
   const logins = {} as Record<
     Path,
     LoginRate & {
@@ -316,7 +388,7 @@ try {
     }
   >;
   for (const path of paths) {
-    const m = await measured(() => loginRate(targets[path], USERS, CONCURRENCY, SECONDS));
+    const m = await measured(() => loginRate(targets[path], usersOf(path), CONCURRENCY, SECONDS));
     const cpuSecondsPer1000 = (pathCpu(path, m.cpu) * 1000) / Math.max(1, m.result.sessions);
     const msPerLogin = perOperationMs(path, m.split, m.result.sessions);
     logins[path] = {
@@ -346,7 +418,8 @@ try {
   >;
   const fetches = Number(values.fetches);
   for (const path of paths) {
-    const m = await measured(() => fetchThroughput(targets[path], BULK, fetches, BULK_BYTES));
+    const bulkUser = path === 'direct' ? store.direct(BULK) : BULK;
+    const m = await measured(() => fetchThroughput(targets[path], bulkUser, fetches, BULK_BYTES));
     const cpuSecondsPerGiB = pathCpu(path, m.cpu) / ((fetches * BULK_BYTES) / 2 ** 30);
     throughput[path] = {
       MBps: m.result,
@@ -408,7 +481,7 @@ try {
     const load = uptime();
     const wanted = Math.min(Number(values.idle), Math.floor((openFileLimit(pid) - 64) / 2));
     const baseMiB = treeRssMiB(pid);
-    const sessions = await idleSessions(port, USERS, wanted);
+    const sessions = await idleSessions(port, IDLE_USERS, wanted);
     await new Promise((r) => setTimeout(r, 1000));
     const withSessionsMiB = treeRssMiB(pid);
     if (name === 'mmp') await heapSnapshot(`with ${sessions.opened} idle sessions`);
@@ -437,7 +510,8 @@ try {
   }
   const result = {
     when: new Date().toISOString(),
-    command: `node bench/mmp/run.ts --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
+    store: values.store,
+    command: `node bench/mmp/run.ts --store ${values.store} --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
     mmpEnv: MMP_ENV,
     mmpCode: values['mmp-code'],
     mmpStartMiB,

@@ -31,7 +31,10 @@ export function makeMessage(n: number, bytes: number): Buffer {
 const appendCommand = (message: Buffer, flags = '') =>
   Buffer.concat([Buffer.from(`APPEND INBOX ${flags}{${message.length}+}\r\n`), message]);
 
-async function session(system: RunningSystem, user: string): Promise<ImapConnection> {
+async function session(
+  system: Pick<RunningSystem, 'imapPort' | 'login'>,
+  user: string,
+): Promise<ImapConnection> {
   const c = await ImapConnection.open(system.imapPort);
   await c.greeting();
   await ok(c, `LOGIN ${system.login(user)}`);
@@ -39,7 +42,12 @@ async function session(system: RunningSystem, user: string): Promise<ImapConnect
 }
 
 /** Appends `count` messages of `bytes` to the user's INBOX, `inFlight` at a time on one session. */
-export async function fill(system: RunningSystem, user: string, count: number, bytes: number): Promise<void> {
+export async function fill(
+  system: Pick<RunningSystem, 'imapPort' | 'login'>,
+  user: string,
+  count: number,
+  bytes: number,
+): Promise<void> {
   const c = await session(system, user);
   try {
     // One command at a time: the client waits for each OK, as the servers read commands in order.
