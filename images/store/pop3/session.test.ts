@@ -1,14 +1,29 @@
 // POP3 transcripts against the real engine on a temp dir.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger, startStoreFixture, type StoreFixture } from '../testing/store-fixture.ts';
+import { createLogger } from '../../lib/log.ts';
+import { startStoreFixture, type StoreFixture } from '../testing/store-fixture.ts';
 import { Pop3Session } from './session.ts';
 
 let fixture: StoreFixture;
 let port: number;
 const SECRET = 'shared secret';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+/** The sessions' log lines, parsed. */
+const logged: Record<string, unknown>[] = [];
+const logger = createLogger({
+  program: 'store-test',
+  level: 'info',
+  destination: new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        logged.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  }),
+});
 
 before(async () => {
   fixture = await startStoreFixture('pop3');
@@ -22,7 +37,7 @@ before(async () => {
           ? { ok: true, user: authzid }
           : { ok: false, reason: 'no' },
       tls: undefined,
-      logger: silentLogger,
+      logger,
       popSessions,
     }).run(),
   );
@@ -33,6 +48,7 @@ after(() => fixture.close());
 class Pop3Transcript {
   #socket: Socket;
   #buffer = '';
+  greeting = '';
   #waiter: (() => void) | undefined;
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -47,7 +63,8 @@ class Pop3Transcript {
     const socket = connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     const t = new Pop3Transcript(socket);
-    assert.match(await t.line(), /^\+OK/);
+    t.greeting = await t.line();
+    assert.match(t.greeting, /^\+OK/);
     return t;
   }
   async #until(find: () => number): Promise<number> {
@@ -122,6 +139,27 @@ describe('POP3 session', () => {
       'the proxy must name a user',
     );
     t.close();
+  });
+
+  it('offers XCLIENT and takes the address the MMP names, once the login proves it is the MMP', async () => {
+    const mmp = await Pop3Transcript.open();
+    assert.match(mmp.greeting, /^\+OK \[XCLIENT\] /);
+    // The MMP's order (images/mmp/store-login): XCLIENT, then AUTH PLAIN with the initial response.
+    assert.match(await mmp.command('XCLIENT ADDR=192.0.2.7 PORT=50123 SESSION=abc'), /^\+OK/);
+    assert.match(await mmp.command(`AUTH PLAIN ${b64(`ida@siroe.example\0mmp\0${SECRET}`)}`), /^\+OK/);
+    assert.match(await mmp.command('QUIT'), /^\+OK/);
+    mmp.close();
+    // Anyone else names an address and fails to log in: the log keeps the socket's.
+    const other = await Pop3Transcript.open();
+    assert.match(await other.command('XCLIENT ADDR=198.51.100.9'), /^\+OK/);
+    await other.command(`AUTH PLAIN ${b64(`ida@siroe.example\0mmp\0wrong`)}`);
+    assert.match(await other.command('XCLIENT ADDR=not-an-address'), /^-ERR/);
+    assert.match(await other.command('XCLIENT ADDR'), /^-ERR/);
+    other.close();
+    const login = logged.find((l) => l.msg === 'POP3 login' && l.user === 'ida@siroe.example');
+    assert.equal(login?.client, '192.0.2.7', JSON.stringify(logged));
+    const refused = logged.filter((l) => l.msg === 'POP3 login refused').at(-1);
+    assert.equal(refused?.client, '127.0.0.1', JSON.stringify(logged));
   });
 
   it('logs in with AUTH PLAIN, lists, retrieves dot-stuffed, TOPs and UIDLs', async () => {

@@ -33,6 +33,10 @@ export class Pop3Session {
   readonly conn: LineConnection;
   state: Pop3State = 'authorization';
   pendingUser: string | undefined;
+  /** The client's address as the MMP named it (XCLIENT), believed once the proxy has logged in. */
+  claimedClientAddress: string | undefined;
+  /** The client's address for logs: the socket's, or the MMP's word for it after its login. */
+  clientAddress: string;
   closing = false;
   #maildrop: Maildrop | undefined;
   #view: MailboxView | undefined;
@@ -45,6 +49,7 @@ export class Pop3Session {
   constructor(conn: LineConnection, options: Pop3Options) {
     this.conn = conn;
     this.options = options;
+    this.clientAddress = conn.remoteAddress;
   }
 
   get maildrop(): Maildrop {
@@ -101,12 +106,15 @@ export class Pop3Session {
     if (!proof.ok) {
       this.#authFailures++;
       this.options.logger.warn(
-        { authcid: credentials.authcid, client: this.conn.remoteAddress, reason: proof.reason },
+        { authcid: credentials.authcid, client: this.clientAddress, reason: proof.reason },
         'POP3 login refused',
       );
       if (this.#authFailures >= POP3_LIMITS.authFailuresBeforeDisconnect) this.closing = true;
       return err('Authentication failed', 'AUTH');
     }
+    // The proxy is proven: the address it named before logging in is the client's.
+    if (this.claimedClientAddress !== undefined) this.clientAddress = this.claimedClientAddress;
+    this.claimedClientAddress = undefined;
     const user = proof.user.trim().toLowerCase();
     if ((this.options.popSessions.get(user) ?? 0) > 0)
       return err('Another POP3 session holds this maildrop', 'IN-USE');
@@ -121,7 +129,7 @@ export class Pop3Session {
     }
     this.#maildrop = new Maildrop(this.#view.snapshot.messages, this.#view.snapshot.uidValidity);
     this.state = 'transaction';
-    this.options.logger.info({ user, client: this.conn.remoteAddress }, 'POP3 login');
+    this.options.logger.info({ user, client: this.clientAddress }, 'POP3 login');
     const { count, octets } = this.#maildrop.stat();
     return ok(`Logged in, ${count} messages (${octets} octets)`);
   }
@@ -151,7 +159,8 @@ export class Pop3Session {
 
   async run(): Promise<void> {
     try {
-      this.send(`+OK ${this.options.hostname} POP3 ready\r\n`);
+      // [XCLIENT]: the MMP may name the client (commands/xclient.ts), as Dovecot offers it.
+      this.send(`+OK [XCLIENT] ${this.options.hostname} POP3 ready\r\n`);
       while (!this.closing) {
         const read = await this.conn.readLine(POP3_LIMITS.commandLineBytes);
         if (read.kind === 'closed') break;

@@ -14,6 +14,7 @@ import { stls } from './stls.ts';
 import { top } from './top.ts';
 import { uidl } from './uidl.ts';
 import { user } from './user.ts';
+import { xclient } from './xclient.ts';
 
 export const COMMANDS: readonly Pop3Command[] = [
   auth,
@@ -30,4 +31,5 @@ export const COMMANDS: readonly Pop3Command[] = [
   top,
   uidl,
   user,
+  xclient,
 ];
