@@ -230,7 +230,20 @@ async function startBackend(kind: 'dovecot' | 'mtopo', dir: string): Promise<Bac
 }
 
 const dir = makeTempDir('mmp-bench');
+// Everything started here is stopped here, by its PID, also on Ctrl-C (a killed run left its
+// slapd, store, MMP and nginx running).
 const stops: (() => Promise<void>)[] = [];
+const stopAll = async () => {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().then(() => {
+      dir.remove();
+      process.exit(130);
+    });
+  });
+}
 try {
   const tls = await makeSelfSignedCertificate(dir.path);
   const slapd = await startSlapd(
@@ -538,6 +551,6 @@ try {
   writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result.ratios, null, 2)}\n`);
 } finally {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  await stopAll();
   dir.remove();
 }

@@ -258,6 +258,18 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const temp = makeTempDir('bench-store');
+  // The system running now is stopped, by its PIDs, also on Ctrl-C.
+  let running: RunningSystem | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void (running?.stop() ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => {
+          temp.remove();
+          process.exit(130);
+        });
+    });
+  }
   try {
     for (const section of SECTIONS) {
       const runSection = sections[section];
@@ -267,9 +279,11 @@ async function main(): Promise<void> {
         for (const name of RUN_SYSTEMS) {
           const dir = join(temp.path, `${section}-${name}-${round}`);
           const system = await startSystem(name, dir);
+          running = system;
           try {
             await runSection(system, round);
           } finally {
+            running = undefined;
             await system.stop();
           }
           rmSync(dir, { recursive: true, force: true }); // a 1 GiB mailbox per system is enough at once
