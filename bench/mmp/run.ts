@@ -30,7 +30,7 @@ import { startSlapd } from '../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../testing/peers/tls-fixture.ts';
 import { freePort } from '../../testing/support/free-ports.ts';
 import { stealMeter } from '../../testing/support/cpu-steal.ts';
-import { ManagedProcess } from '../../testing/support/processes.ts';
+import { cleanUpOnInterrupt, ManagedProcess } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { waitFor, waitForPort } from '../../testing/support/wait.ts';
 import { startMmpProcess } from '../../images/mmp/testing/mmp-process.ts';
@@ -236,14 +236,7 @@ const stops: (() => Promise<void>)[] = [];
 const stopAll = async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
 };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopAll().then(() => {
-      dir.remove();
-      process.exit(130);
-    });
-  });
-}
+cleanUpOnInterrupt(() => stopAll().then(() => dir.remove()));
 try {
   const tls = await makeSelfSignedCertificate(dir.path);
   const slapd = await startSlapd(

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { directoryConfig, USERS } from '../../testing/peers/directory-fixture.ts';
 import { freePort } from '../../testing/support/free-ports.ts';
 import { startPostfix } from '../../testing/peers/postfix.ts';
-import { run } from '../../testing/support/processes.ts';
+import { cleanUpOnInterrupt, run } from '../../testing/support/processes.ts';
 import { startSlapd } from '../../testing/peers/slapd.ts';
 import { startSmtpSink } from '../../testing/peers/smtp-sink.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
@@ -201,14 +201,7 @@ const stops: (() => Promise<void>)[] = [];
 const stopAll = async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
 };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopAll().then(() => {
-      temp.remove();
-      process.exit(130);
-    });
-  });
-}
+cleanUpOnInterrupt(() => stopAll().then(() => temp.remove()));
 try {
   const slapd = await startSlapd(join(temp.path, 'slapd'), USERS);
   stops.push(() => slapd.stop());

@@ -21,7 +21,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stealMeter } from '../../testing/support/cpu-steal.ts';
-import { run } from '../../testing/support/processes.ts';
+import { cleanUpOnInterrupt, run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';
 import { availableMiB, cpuTimes, rssMiB } from './proc-stat.ts';
@@ -260,16 +260,10 @@ async function main(): Promise<void> {
   const temp = makeTempDir('bench-store');
   // The system running now is stopped, by its PIDs, also on Ctrl-C.
   let running: RunningSystem | undefined;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void (running?.stop() ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => {
-          temp.remove();
-          process.exit(130);
-        });
-    });
-  }
+  cleanUpOnInterrupt(async () => {
+    await running?.stop().catch(() => undefined);
+    temp.remove();
+  });
   try {
     for (const section of SECTIONS) {
       const runSection = sections[section];

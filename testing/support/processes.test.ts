@@ -1,11 +1,13 @@
 // A failed start must leave no process behind: a test's `after` only stops what `before` assigned,
 // so a server started beside one that failed would outlive the run (it once hung CI).
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from './free-ports.ts';
 import { ManagedProcess, startTogether } from './processes.ts';
 import { makeTempDir } from './temp-dir.ts';
+import { waitFor } from './wait.ts';
 
 const temp = makeTempDir('processes-test');
 after(() => temp.remove());
@@ -57,3 +59,40 @@ describe('ManagedProcess.whenListening', () => {
     assert.equal(silent.running, false);
   });
 });
+
+describe('cleanUpOnInterrupt', () => {
+  it('stops what a run started when it gets SIGTERM, then exits 130', async () => {
+    // A "benchmark" that starts a sleeper, then waits; SIGTERM must stop the sleeper by its PID.
+    const pidFile = join(temp.path, 'sleeper.pid');
+    const script = `
+      import { writeFileSync } from 'node:fs';
+      import { spawn } from 'node:child_process';
+      import { cleanUpOnInterrupt } from ${JSON.stringify(new URL('./processes.ts', import.meta.url).href)};
+      const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+      cleanUpOnInterrupt(async () => { sleeper.kill('SIGKILL'); await new Promise((r) => sleeper.once('exit', r)); });
+      writeFileSync(${JSON.stringify(pidFile)}, String(sleeper.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const bench = ManagedProcess.spawn('bench', process.execPath, ['--input-type=module', '-e', script], {
+      logFile: join(temp.path, 'bench.log'),
+    });
+    const sleeperPid = Number(
+      await waitFor('the sleeper to start', () =>
+        existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : undefined,
+      ),
+    );
+    assert.ok(isAlive(sleeperPid));
+    bench.signal('SIGTERM');
+    assert.equal(await bench.exitStatus, 130);
+    assert.equal(isAlive(sleeperPid), false);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -260,6 +260,15 @@ export async function untilInterrupted(): Promise<void> {
   clearInterval(keepAlive);
 }
 
+/**
+ * For a benchmark: on Ctrl-C or SIGTERM, `cleanUp` (stop what it started, by PID; remove its
+ * folder), then exit 130, so that no server outlives an interrupted run.
+ */
+export function cleanUpOnInterrupt(cleanUp: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
 /** Runs a command on this terminal (stdio inherited) and resolves with its exit code (128 if signalled). */
 export function runInForeground(
   program: string,
