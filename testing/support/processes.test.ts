@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from './free-ports.ts';
-import { ManagedProcess, startTogether } from './processes.ts';
+import { isAlive, ManagedProcess, startTogether } from './processes.ts';
 import { makeTempDir } from './temp-dir.ts';
 import { waitFor } from './wait.ts';
 
@@ -87,12 +87,3 @@ describe('cleanUpOnInterrupt', () => {
     assert.equal(isAlive(sleeperPid), false);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -237,7 +237,8 @@ function isStoppable(value: unknown): value is { stop(): Promise<unknown> } {
   );
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 checks without sending). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
