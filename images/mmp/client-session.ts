@@ -15,14 +15,7 @@ import type { PreLoginAction, PreLoginSession } from './pre-login-core.ts';
 import { loginReply } from './routing/login-replies.ts';
 import { SmtpPreAuthSession, type SmtpSessionOptions } from './smtp/smtp-session.ts';
 import type { EndableSession, ProxiedSessions } from './proxied-sessions.ts';
-import {
-  ignoreError,
-  splice,
-  type Splice,
-  type SpliceOptions,
-  type SpliceOwner,
-  type SpliceStats,
-} from './splice.ts';
+import { splice, type Splice, type SpliceOptions, type SpliceOwner, type SpliceStats } from './splice.ts';
 
 export type CoreSettings = Omit<ImapSessionOptions, 'secure'> &
   Omit<Pop3SessionOptions, 'secure'> &
@@ -117,9 +110,9 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   };
   // Line protocols answer a line at a time: Nagle would hold each answer for the peer's ACK.
   o.socket.setNoDelay(true);
-  // 'close' comes once: a plain listener (a once() wrapper would stay with the session).
+  // 'close' comes once: a plain listener (a once() wrapper would stay with the session). Errors
+  // need none of ours: the kit's listener ignores them (each is followed by 'close').
   o.socket.on('close', closeAll);
-  o.socket.on('error', ignoreError);
 
   // A function, so that TypeScript does not carry its narrowing of `phase` across an await.
   const closed = () => phase === 'closed';

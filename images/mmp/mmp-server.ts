@@ -11,6 +11,7 @@ import { PenaltyBox, type PenaltyPolicy } from '../lib/auth/penalty-box.ts';
 import type { BadGuyConfig, MmpConfig } from '../lib/contract/mmp.ts';
 import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
 import { MtopoError } from '../lib/errors.ts';
+import { startIdleCollector } from '../lib/idle-collector.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
@@ -181,6 +182,17 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   const proxied = new ProxiedSessions();
   const idleTimeoutMs = Math.max(config.limits.idleTimeoutSeconds * 1000, spliceLimits.minIdleTimeoutMs);
   const clients = new ClientConnections();
+  // After a login storm, once connections stop coming, the memory the storm grew goes back.
+  const idleCollector = startIdleCollector(({ pauseMs, rssBeforeMiB, rssAfterMiB }) =>
+    logger.info(
+      {
+        pauseMs: Math.round(pauseMs),
+        rssMiB: Math.round(rssAfterMiB),
+        freedMiB: Math.round(rssBeforeMiB - rssAfterMiB),
+      },
+      'memory collected after a busy period',
+    ),
+  );
 
   const listeners: Listener[] = [];
   // Shared by every session (it would otherwise hold a closure of its own for its whole life).
@@ -207,6 +219,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
       // The listener believes a PROXY header only from proxyProtocolFrom and refuses other peers.
       onRefused: (reason) => metrics.refusedConnections.inc({ listener: listenerConfig.name, reason }),
       onConnection: ({ socket, remoteAddress, remotePort, connectionsFromClient }) => {
+        idleCollector.activity();
         if (shell.draining) {
           socket.destroy();
           return { isIdle: () => true, goodbye: () => undefined };
@@ -249,6 +262,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   );
   shell.onClose(() => admin.close());
   shell.onClose(() => clearInterval(penaltySweep));
+  shell.onClose(() => idleCollector.stop());
   shell.onClose(() => directory.close());
   shell.onClose(() => warm.close());
 

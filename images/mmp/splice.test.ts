@@ -128,6 +128,28 @@ describe('splice', () => {
     assert.equal((await r.ended).reason, 'idle');
   });
 
+  it('keeps a session while bytes pass either way, and ends it no sooner than the timeout after the last', async () => {
+    const timeoutMs = 600;
+    const r = await rig({ idleTimeoutMs: timeoutMs });
+    let ended = false;
+    void r.ended.then(() => (ended = true));
+    const started = performance.now();
+    let last = started;
+    // Bytes every 50 ms, for longer than the timeout from the store only, then from the client only.
+    while (performance.now() - started < timeoutMs * 2.4) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(ended, false, `ended ${Math.round(performance.now() - last)} ms after a byte`);
+      last = performance.now();
+      (last - started < timeoutMs * 1.2 ? r.store : r.client).write('x');
+    }
+    assert.equal((await r.ended).reason, 'idle');
+    // Timers round to the millisecond.
+    assert.ok(
+      performance.now() - last >= timeoutMs - 2,
+      `ended ${performance.now() - last} ms after the last byte`,
+    );
+  });
+
   it('a store socket reading into reused buffers passes 8 MiB intact (more than the splice may hold)', async () => {
     const r = await rig({ reused: true });
     const body = randomBytes(8 * 1024 * 1024);

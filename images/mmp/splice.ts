@@ -12,6 +12,10 @@
 // wrapper per one-time event) cost several times the pair itself (docs/performance.md, MMP, sixth
 // round: 8.3 KiB of V8 heap per idle session before, of which Node's two sockets are ~2 KiB).
 import type { Socket } from 'node:net';
+// The error listener of a socket about to be spliced (the kit's listener puts it on every socket
+// it accepts, the store connector on its own once the login is over): the splice takes it off, so
+// that an idle socket holds one error listener, not an array.
+import { ignoreError } from '../lib/server/listener.ts';
 
 export interface SpliceStats {
   toStore: number;
@@ -38,12 +42,6 @@ export interface SpliceOptions {
   maxBufferedBytes: number;
 }
 
-/**
- * The error listener of a socket about to be spliced (the login's are gone, the splice's not yet
- * there): the splice takes it off, so that an idle socket holds one error listener, not an array.
- */
-export function ignoreError(): void {}
-
 /** Each spliced socket's pair. */
 const pairs = new WeakMap<Socket, SplicedPair>();
 
@@ -63,6 +61,9 @@ class SplicedPair implements Splice {
   /** The store's read in its own buffer waits for this write (bulk reads); made at the first. */
   #written: (() => void) | undefined;
   #waitingForWrite = false;
+  /** Idle sweeps since the last byte in either direction (IdleSweep). */
+  idleTicks = 0;
+  readonly #sweep: IdleSweep;
 
   constructor(client: Socket, store: Socket, options: SpliceOptions, owner: SpliceOwner) {
     this.client = client;
@@ -71,6 +72,8 @@ class SplicedPair implements Splice {
     this.#owner = owner;
     this.#clientRead0 = client.bytesRead - options.pipelined.length;
     this.#storeRead0 = store.bytesRead - options.storeRest.length;
+    this.#sweep = IdleSweep.every(options.idleTimeoutMs);
+    this.#sweep.add(this);
   }
 
   other(socket: Socket): Socket {
@@ -89,6 +92,7 @@ class SplicedPair implements Splice {
 
   closed(): void {
     if (++this.#closed < 2) return;
+    this.#sweep.remove(this);
     this.#owner.spliceEnded({
       toStore: this.client.bytesRead - this.#clientRead0,
       toClient: this.store.bytesRead - this.#storeRead0,
@@ -103,6 +107,7 @@ class SplicedPair implements Splice {
    * overwrite it.
    */
   fromStore(view: Buffer, owned: boolean): boolean {
+    this.idleTicks = 0;
     const to = this.client;
     if (!owned) {
       to.write(view);
@@ -121,10 +126,53 @@ class SplicedPair implements Splice {
   }
 }
 
+/**
+ * The idle timeout of every pair with the same timeout, kept by one timer: a socket's own
+ * (setTimeout) is a Timeout object per session, refreshed on every read and write. A pair is ended
+ * after IDLE_TICKS sweeps a quarter of the timeout apart without a byte: between one and one and a
+ * quarter times the timeout after its last.
+ */
+class IdleSweep {
+  static readonly #byTimeout = new Map<number, IdleSweep>();
+  static every(timeoutMs: number): IdleSweep {
+    let sweep = IdleSweep.#byTimeout.get(timeoutMs);
+    if (!sweep) IdleSweep.#byTimeout.set(timeoutMs, (sweep = new IdleSweep(timeoutMs)));
+    return sweep;
+  }
+
+  readonly #timeoutMs: number;
+  readonly #pairs = new Set<SplicedPair>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  add(pair: SplicedPair): void {
+    this.#pairs.add(pair);
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#tick(), this.#timeoutMs / (IDLE_TICKS - 1));
+    this.#timer.unref();
+  }
+
+  remove(pair: SplicedPair): void {
+    this.#pairs.delete(pair);
+    if (this.#pairs.size > 0) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    for (const pair of this.#pairs) if (++pair.idleTicks >= IDLE_TICKS) pair.finish('idle');
+  }
+}
+const IDLE_TICKS = 5;
+
 // The listeners, one function each for every pair (called with the socket as `this`).
 function onData(this: Socket, chunk: Buffer): void {
   const pair = pairs.get(this);
   if (!pair) return;
+  pair.idleTicks = 0;
   const to = pair.other(this);
   to.write(chunk);
   if (to.writableLength >= pair.maxBuffered) this.pause();
@@ -133,7 +181,11 @@ function onData(this: Socket, chunk: Buffer): void {
 function onDrain(this: Socket): void {
   pairs.get(this)?.other(this).resume();
 }
-function onEnd(this: Socket): void {
+// A side's end (its peer's FIN) ends the other. Listened for as 'finish', which follows it (Node ends
+// a socket's writing when its reading ends): 'end' already has Node's own listener, and a second
+// would make an array for the session's life. 'finish' after our own end() ends an ended socket:
+// nothing.
+function onFinish(this: Socket): void {
   pairs.get(this)?.other(this).end();
 }
 function onClose(this: Socket): void {
@@ -146,9 +198,6 @@ function onClose(this: Socket): void {
 function onError(this: Socket): void {
   const pair = pairs.get(this);
   pair?.finish(this === pair.client ? 'client-closed' : 'store-closed');
-}
-function onIdle(this: Socket): void {
-  pairs.get(this)?.finish('idle');
 }
 
 /**
@@ -163,15 +212,11 @@ export function splice(client: Socket, store: Socket, options: SpliceOptions, ow
     socket.off('error', ignoreError);
     socket.on('close', onClose);
     socket.on('error', onError);
-    socket.on('end', onEnd);
+    socket.on('finish', onFinish);
     // 'drain' of one side resumes the other.
     socket.on('drain', onDrain);
     socket.setNoDelay(true);
   }
-  // Activity on the client socket (either direction) resets its timer; every byte crosses it.
-  // setTimeout's callback would be a once() wrapper for the session's life: a plain listener.
-  client.setTimeout(options.idleTimeoutMs);
-  client.on('timeout', onIdle);
   if (options.storeRest.length > 0) client.write(options.storeRest);
   if (options.pipelined.length > 0) store.write(options.pipelined);
   client.on('data', onData);

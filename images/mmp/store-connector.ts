@@ -9,7 +9,8 @@ import { describeError } from '../lib/errors.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { loginLimits, STORE_ADDRESS_TTL_MS } from './limits.ts';
 import { addressOrder } from './routing/store-route.ts';
-import { ignoreError, nextReadBuffer, readIntoPair } from './splice.ts';
+import { ignoreError } from '../lib/server/listener.ts';
+import { nextReadBuffer, readIntoPair } from './splice.ts';
 import type { WarmConnection, WarmConnections } from './warm-connections.ts';
 import type { StoreLogin, StoreLoginStep } from './store-login/store-login.ts';
 

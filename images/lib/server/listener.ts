@@ -24,7 +24,12 @@ const DRAIN_POLL_MS = 250;
 /** After the last goodbye, how long a peer gets to close its end before the socket is cut. */
 const GOODBYE_GRACE_MS = 2000;
 
-function ignoreError(): void {}
+/**
+ * Every accepted socket's error listener (an error is followed by 'close', which ends the session).
+ * Shared, so that a program that splices a socket can take this one off by name when it listens
+ * for errors itself: two listeners would make an array for the socket's life.
+ */
+export function ignoreError(): void {}
 
 /** What the listener needs from a protocol session to drain it. */
 export interface DrainableSession {
