@@ -18,9 +18,11 @@ const { values } = parseArgs({
     config: { type: 'string', default: PATHS.config },
     'listen-host': { type: 'string', default: '0.0.0.0' },
     'admin-socket': { type: 'string', default: DEFAULT_ADMIN_SOCKET },
-    // Tests only: a shorter floor for failed logins, a shorter time to log in (milliseconds).
+    // Tests only: a shorter floor for failed logins, a shorter time to log in (milliseconds), a
+    // memory collection after this quiet time whatever the growth.
     'failure-floor-ms': { type: 'string' },
     'pre-login-timeout-ms': { type: 'string' },
+    'collect-when-quiet-ms': { type: 'string' },
   },
 });
 
@@ -39,6 +41,9 @@ async function serve(): Promise<void> {
     adminSocket: values['admin-socket'],
     ...(values['failure-floor-ms'] ? { failureFloorMs: Number(values['failure-floor-ms']) } : {}),
     ...(values['pre-login-timeout-ms'] ? { preLoginTimeoutMs: Number(values['pre-login-timeout-ms']) } : {}),
+    ...(values['collect-when-quiet-ms']
+      ? { idleCollection: { quietMs: Number(values['collect-when-quiet-ms']), minGrowthMiB: 0 } }
+      : {}),
   });
   logger.info({ ports: mmp.ports, httpPort: mmp.httpPort }, 'mmp started');
   exitOnSignal(mmp, logger);

@@ -11,7 +11,7 @@ import { PenaltyBox, type PenaltyPolicy } from '../lib/auth/penalty-box.ts';
 import type { BadGuyConfig, MmpConfig } from '../lib/contract/mmp.ts';
 import { DirectoryClient, directoryMetrics } from '../lib/directory/directory-client.ts';
 import { MtopoError } from '../lib/errors.ts';
-import { startIdleCollector } from '../lib/idle-collector.ts';
+import { startIdleCollector, type QuietPolicy } from '../lib/idle-collector.ts';
 import { ProgramShell } from '../lib/lifecycle.ts';
 import { readSecretFile } from '../lib/secret-file.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
@@ -41,6 +41,8 @@ export interface MmpOptions {
   failureFloorMs?: number;
   /** Tests shorten the time from connect to login (a slow client's test). */
   preLoginTimeoutMs?: number;
+  /** Tests collect after a short quiet period, whatever the growth. */
+  idleCollection?: QuietPolicy;
 }
 
 export interface RunningMmp {
@@ -183,15 +185,17 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
   const idleTimeoutMs = Math.max(config.limits.idleTimeoutSeconds * 1000, spliceLimits.minIdleTimeoutMs);
   const clients = new ClientConnections();
   // After a login storm, once connections stop coming, the memory the storm grew goes back.
-  const idleCollector = startIdleCollector(({ pauseMs, rssBeforeMiB, rssAfterMiB }) =>
-    logger.info(
-      {
-        pauseMs: Math.round(pauseMs),
-        rssMiB: Math.round(rssAfterMiB),
-        freedMiB: Math.round(rssBeforeMiB - rssAfterMiB),
-      },
-      'memory collected after a busy period',
-    ),
+  const idleCollector = startIdleCollector(
+    ({ pauseMs, rssBeforeMiB, rssAfterMiB }) =>
+      logger.info(
+        {
+          pauseMs: Math.round(pauseMs),
+          rssMiB: Math.round(rssAfterMiB),
+          freedMiB: Math.round(rssBeforeMiB - rssAfterMiB),
+        },
+        'memory collected after a busy period',
+      ),
+    options.idleCollection,
   );
 
   const listeners: Listener[] = [];

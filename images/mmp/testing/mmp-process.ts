@@ -32,6 +32,8 @@ export async function startMmpProcess(
     preLoginTimeoutMs?: number;
     /** Another entry point: the compiled main.js a benchmark runs, as the image does. */
     main?: string;
+    /** Collect memory after this quiet time, however little it grew (images/lib/idle-collector.ts). */
+    collectWhenQuietMs?: number;
   } = {},
 ): Promise<MmpProcess> {
   const configFile = join(dir, 'mmp-config.json');
@@ -53,6 +55,9 @@ export async function startMmpProcess(
       ...(failureFloorMs !== undefined ? ['--failure-floor-ms', String(failureFloorMs)] : []),
       ...(options.preLoginTimeoutMs !== undefined
         ? ['--pre-login-timeout-ms', String(options.preLoginTimeoutMs)]
+        : []),
+      ...(options.collectWhenQuietMs !== undefined
+        ? ['--collect-when-quiet-ms', String(options.collectWhenQuietMs)]
         : []),
     ],
     { logFile, env: { ...process.env, ...options.env } },
