@@ -9,15 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { directoryConfig } from '../../../testing/peers/directory-fixture.ts';
 import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
-import { freePort } from '../../../testing/support/free-ports.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
 import { PROXY_SECRET, startStoreProcess, type StoreProcess } from '../../store/testing/store-process.ts';
 import { startMmpProcess, type MmpProcess } from '../testing/mmp-process.ts';
-import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
+import { localize, onlySiroeStoreZero, renderedMmpConfig } from '../testing/rendered-config.ts';
 
-const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
 const JUNE = { uid: 'june', password: 'june pw', mail: 'june@example.test', mailHost: 'siroe-store-0' };
 
 /** Logs in through the MMP (STARTTLS first, as the MMP asks) and out, `times` times. */
@@ -45,15 +43,10 @@ describe('the MMP collects memory after a burst of logins', () => {
     store = await startStoreProcess(join(dir.path, 'store'), { domains: ['example.test'] });
     const mmpDir = join(dir.path, 'mmp');
     mkdirSync(mmpDir, { recursive: true });
-    const dead = await freePort();
     const config = await localize(renderedMmpConfig('siroe'), {
       dir: mmpDir,
       directory: directoryConfig(slapd, mmpDir, { cacheTTLSeconds: 60 }),
-      stores: {
-        [STORE(0)]: { imapPort: store.ports.imap, pop3Port: store.ports.pop3 },
-        [STORE(1)]: { imapPort: dead, pop3Port: dead },
-        [STORE(2)]: { imapPort: dead, pop3Port: dead },
-      },
+      stores: await onlySiroeStoreZero({ imapPort: store.ports.imap, pop3Port: store.ports.pop3 }),
       tls: await makeSelfSignedCertificate(mmpDir),
       proxySecret: PROXY_SECRET,
     });

@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
 import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
-import { freePort } from '../../../testing/support/free-ports.ts';
 import { run } from '../../../testing/support/processes.ts';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
 import { waitFor } from '../../../testing/support/wait.ts';
@@ -18,9 +17,8 @@ import { marker } from '../../mta/testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../../mta/testing/mta-process.ts';
 import { PROXY_SECRET, startStoreProcess, type StoreProcess } from '../../store/testing/store-process.ts';
 import { startMmpProcess, type MmpProcess } from '../testing/mmp-process.ts';
-import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
+import { localize, onlySiroeStoreZero, renderedMmpConfig } from '../testing/rendered-config.ts';
 
-const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
 /** uid and primary address differ; an alias besides. */
 const IVY = {
   uid: 'ivy',
@@ -83,15 +81,10 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
   ) {
     const mmpDir = join(dir.path, name);
     mkdirSync(mmpDir, { recursive: true });
-    const dead = await freePort();
     const config = await localize(renderedMmpConfig('siroe'), {
       dir: mmpDir,
       directory: directoryConfig(slapd, mmpDir, { cacheTTLSeconds: 60 }),
-      stores: {
-        [STORE(0)]: ports,
-        [STORE(1)]: { imapPort: dead, pop3Port: dead },
-        [STORE(2)]: { imapPort: dead, pop3Port: dead },
-      },
+      stores: await onlySiroeStoreZero(ports),
       tls: await makeSelfSignedCertificate(mmpDir),
       proxySecret: PROXY_SECRET,
       // The capability lists are left at their defaults: our store's (images/lib/contract).

@@ -21,11 +21,10 @@ import { waitFor } from '../../../testing/support/wait.ts';
 import { arrived, count, marker, replyTo, rfc822, smtplibSend, swaks } from '../../mta/testing/clients.ts';
 import { startMtaProcess, type MtaProcess } from '../../mta/testing/mta-process.ts';
 import { startMmpProcess, type MmpProcess } from '../testing/mmp-process.ts';
-import { localize, renderedMmpConfig } from '../testing/rendered-config.ts';
+import { localize, onlySiroeStoreZero, renderedMmpConfig } from '../testing/rendered-config.ts';
 
 const STORE_SECRET = 'store-proxy-secret-for-tests';
 const XCLIENT_SECRET = 'xclient-secret-for-submission-tests';
-const STORE = (i: number) => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
 /** A user whose uid is not their address: the MTA must know them by what the MMP passes on. */
 const IVY = { uid: 'ivy', password: 'ivy-pw', mail: 'ivy.smith@example.test', mailHost: 'siroe-store-0' };
 
@@ -55,15 +54,10 @@ describe('the MMP as SMTP submission proxy in front of our outbound MTA', () => 
   ) {
     const mmpDir = join(dir.path, name);
     mkdirSync(mmpDir, { recursive: true });
-    const dead = await freePort();
     const config = await localize(renderedMmpConfig('siroe'), {
       dir: mmpDir,
       directory: directoryConfig(slapd, mmpDir, { cacheTTLSeconds: 60 }),
-      stores: {
-        [STORE(0)]: { imapPort: store.imapPort, pop3Port: store.pop3Port },
-        [STORE(1)]: { imapPort: dead, pop3Port: dead },
-        [STORE(2)]: { imapPort: dead, pop3Port: dead },
-      },
+      stores: await onlySiroeStoreZero({ imapPort: store.imapPort, pop3Port: store.pop3Port }),
       tls: await makeSelfSignedCertificate(mmpDir, 'mmp.example.test'),
       proxySecret: STORE_SECRET,
       pop3Capabilities: ['TOP', 'UIDL', 'RESP-CODES', 'PIPELINING', 'AUTH-RESP-CODE'],

@@ -68,6 +68,19 @@ export function renderedMmpConfig(example = 'siroe'): MmpConfig {
   return config;
 }
 
+/** The store hosts the operator renders for examples/siroe.yaml's three stores. */
+export const SIROE_STORE = (i: number): string => `siroe-store-${i}.siroe-store.mail.svc.cluster.local`;
+
+/** The siroe site's stores for a test with one: the first played by `ports`, the others down. */
+export async function onlySiroeStoreZero(ports: {
+  imapPort: number;
+  pop3Port: number;
+}): Promise<LocalMmpEnvironment['stores']> {
+  const nobodyListens = await freePort();
+  const down = { imapPort: nobodyListens, pop3Port: nobodyListens };
+  return { [SIROE_STORE(0)]: ports, [SIROE_STORE(1)]: down, [SIROE_STORE(2)]: down };
+}
+
 export interface LocalMmpEnvironment {
   dir: string;
   directory: DirectoryConfig;
