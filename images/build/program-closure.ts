@@ -21,8 +21,11 @@ export class ClosureError extends Error {
 const TEST_CODE = /(\.test|\.ptest|\.itest)\.ts$|(^|\/)testing\/|(^|\/)test-support\.ts$/;
 const BUILTINS = new Set(builtinModules);
 
-/** The module specifiers a file imports at run time (not `import type`, not `export type`). */
-export function runtimeImports(fileName: string, text: string): string[] {
+/**
+ * The module specifiers a file imports at run time (not `import type`, not `export type`); with
+ * `staticOnly`, not `import()` either: what loads with the file, not what may load later.
+ */
+export function runtimeImports(fileName: string, text: string, staticOnly = false): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
@@ -44,6 +47,7 @@ export function runtimeImports(fileName: string, text: string): string[] {
     ) {
       if (!node.isTypeOnly) found.push(node.moduleSpecifier.text);
     } else if (
+      !staticOnly &&
       ts.isCallExpression(node) &&
       node.expression.kind === ts.SyntaxKind.ImportKeyword &&
       node.arguments[0] !== undefined
@@ -97,7 +101,7 @@ function findPackage(root: string, fromDir: string, name: string): string | unde
 export function programClosure(
   root: string,
   entry: string | readonly string[],
-  options: { allowTestCode?: boolean } = {},
+  options: { allowTestCode?: boolean; staticOnly?: boolean } = {},
 ): ProgramClosure {
   const rootDir = resolve(root);
   const rootPackage = readPackageJson(rootDir);
@@ -115,7 +119,7 @@ export function programClosure(
     if (TEST_CODE.test(rel) && options.allowTestCode !== true)
       throw new ClosureError(`${rel} is test code, yet the program reaches it`);
     sources.add(rel);
-    for (const specifier of runtimeImports(rel, readFileSync(file, 'utf8'))) {
+    for (const specifier of runtimeImports(rel, readFileSync(file, 'utf8'), options.staticOnly)) {
       if (isBuiltin(specifier)) continue;
       if (specifier.startsWith('.') || specifier.startsWith('/')) {
         pendingFiles.push(resolve(dirname(file), specifier));

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The Messaging Multiplexor: node images/mmp/main.ts --config FILE [--listen-host ADDRESS] [--admin-socket PATH]
+//   --check-config --config FILE   checks the file, prints it as the MMP will use it, and stops.
 // First: V8's settings apply to what the modules below allocate.
 import './v8-settings.ts';
 import { parseArgs } from 'node:util';
-import { mmpConfig } from '../lib/contract/mmp.ts';
+import type { MmpConfig } from '../lib/contract/mmp.ts';
 import { PATHS } from '../lib/contract/ports.ts';
 import { describeError } from '../lib/errors.ts';
 import { exitOnSignal } from '../lib/lifecycle.ts';
-import { loadConfigFile } from '../lib/load-config.ts';
+import { CHECK_CONFIG_FLAG, loadConfigInChild, printCheckedConfig } from '../lib/load-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
 import { DEFAULT_ADMIN_SOCKET } from './admin-socket.ts';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     config: { type: 'string', default: PATHS.config },
     'listen-host': { type: 'string', default: '0.0.0.0' },
     'admin-socket': { type: 'string', default: DEFAULT_ADMIN_SOCKET },
+    [CHECK_CONFIG_FLAG]: { type: 'boolean', default: false },
     // Tests only: a shorter floor for failed logins, a shorter time to log in (milliseconds), a
     // memory collection after this quiet time whatever the growth.
     'failure-floor-ms': { type: 'string' },
@@ -27,7 +29,14 @@ const { values } = parseArgs({
 });
 
 async function serve(): Promise<void> {
-  const config = loadConfigFile(values.config, mmpConfig);
+  // The schema is loaded only here, in the child that checks the file (or a user's check): the
+  // MMP's own process never loads zod.
+  if (values[CHECK_CONFIG_FLAG]) {
+    const { mmpConfig } = await import('../lib/contract/mmp.ts');
+    process.exitCode = printCheckedConfig(values.config, mmpConfig);
+    return;
+  }
+  const config = loadConfigInChild<MmpConfig>(values.config);
   const logger = createLogger({
     program: 'mmp',
     level: config.common.logLevel,

@@ -1,9 +1,10 @@
 // The one IP address and CIDR module: parsing, checking and matching address ranges, for the
 // programs (who may connect, who may prove itself as a proxy) and for the operator (config values,
 // firewall peers). It lives with the contract because config values are CIDRs: the schema that
-// accepts a range and the code that matches it must agree on what a range is.
+// accepts a range (address-list.ts) and the code that matches it must agree on what a range is.
+// No zod here: every program's listener loads this file, and zod stays out of the long-running
+// programs (images/lib/checked-config.ts).
 import { BlockList, isIP } from 'node:net';
-import { z } from 'zod';
 
 export type AddressFamily = 4 | 6;
 
@@ -55,11 +56,6 @@ export function parseCidr(text: string): Cidr | undefined {
 export function isCidr(text: string): boolean {
   return parseCidr(text) !== undefined;
 }
-
-/** A list of ranges in a config file: each must parse, so that a typo fails at load, not at match. */
-export const addressList = z.array(
-  z.string().refine(isCidr, { message: 'must be an IP address or a CIDR such as "10.0.0.0/8"' }),
-);
 
 /** A set of address ranges, asked "is this client in it?". */
 export class AddressSet {

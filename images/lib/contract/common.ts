@@ -3,7 +3,7 @@
 // Durations are plain seconds and sizes plain bytes here: the operator has already parsed the
 // user's "10m" and "25Mi", and a program should not need to parse them again.
 import { z } from 'zod';
-import { addressList } from './cidr.ts';
+import { addressList } from './address-list.ts';
 import { ldapUrl } from './ldap-url.ts';
 
 export const LISTENER_PROTOCOLS = [

@@ -2,7 +2,7 @@
 // on `role`: a field that only one role uses is typed for that role and refused for the others, so a
 // config the program cannot use is caught where it is parsed, not at start-up.
 import { z } from 'zod';
-import { addressList } from './cidr.ts';
+import { addressList } from './address-list.ts';
 import { commonConfig, directoryConfig, listenerConfig, storeMapConfig } from './common.ts';
 
 export const MTA_ROLES = ['internet', 'inbound', 'outbound', 'gateway'] as const;
