@@ -5,7 +5,7 @@ import {
   STORE_IMAP_BASE_CAPABILITIES,
   STORE_IMAP_SESSION_CAPABILITIES,
   STORE_POP3_CAPABILITIES,
-} from './store.ts';
+} from './store-capabilities.ts';
 
 /**
  * What our store offers after login: the MMP advertises these before login, since they pass through

@@ -1,6 +1,9 @@
 // What the server advertises, by state (RFC 9051 7.2.2). Only what is implemented: a client that
 // sees a capability uses it, and a half-done one breaks it.
-import { STORE_IMAP_BASE_CAPABILITIES, STORE_IMAP_SESSION_CAPABILITIES } from '../../lib/contract/store.ts';
+import {
+  STORE_IMAP_BASE_CAPABILITIES,
+  STORE_IMAP_SESSION_CAPABILITIES,
+} from '../../lib/contract/store-capabilities.ts';
 import type { ImapSession } from './session.ts';
 
 /** Set by the modules that add an extension once it is complete (SORT, THREAD). */

@@ -1,4 +1,4 @@
-import { STORE_POP3_CAPABILITIES } from '../../../lib/contract/store.ts';
+import { STORE_POP3_CAPABILITIES } from '../../../lib/contract/store-capabilities.ts';
 import { defineCommand, ok } from '../command.ts';
 
 // RFC 2449 §5: what this server does, in the state the client is in.
