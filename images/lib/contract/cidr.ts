@@ -3,7 +3,7 @@
 // firewall peers). It lives with the contract because config values are CIDRs: the schema that
 // accepts a range (address-list.ts) and the code that matches it must agree on what a range is.
 // No zod here: every program's listener loads this file, and zod stays out of the long-running
-// programs (images/lib/checked-config.ts).
+// programs (images/lib/load-config.ts).
 import { BlockList, isIP } from 'node:net';
 
 export type AddressFamily = 4 | 6;

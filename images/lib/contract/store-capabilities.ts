@@ -4,7 +4,7 @@
  * What the store's IMAP server advertises in every state (images/store/imap/capabilities.ts adds
  * STARTTLS and AUTH=PLAIN before login, APPENDLIMIT and COMPRESS after). The MMP answers CAPABILITY
  * before login from these lists too (contract/mmp.ts), so they live here, written once, and apart
- * from the store's config schema: the store's own process does not load zod (contract/store.ts).
+ * from the store's config schema: the store's own process does not load zod (images/lib/load-config.ts).
  */
 export const STORE_IMAP_BASE_CAPABILITIES = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE'];
 
