@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigInChild } from '../lib/load-config.ts';
+import { assertRefusesConfig } from '../../testing/support/program-process.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { renderedMmpConfig } from './testing/rendered-config.ts';
 
@@ -21,15 +21,6 @@ describe('the MMP checks its config in a child (--check-config)', () => {
   it('refuses to start on a bad config, naming the field, before it listens', () => {
     const path = join(temp.path, 'bad.json');
     writeFileSync(path, JSON.stringify({ ...renderedMmpConfig(), listeners: 'imap' }));
-    const started = spawnSync(process.execPath, [MAIN, '--config', path, '--listen-host', '127.0.0.1'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(started.status, 1, started.stderr);
-    assert.equal(started.stdout, '');
-    assert.match(
-      started.stderr,
-      new RegExp(`^mmp: ${path.replace(/[.]/g, '\\.')} is invalid:\\n {2}listeners: `),
-    );
+    assertRefusesConfig(MAIN, 'mmp', path, 'listeners');
   });
 });

@@ -2,6 +2,8 @@
 // protocol tests: the real program, so that it can be killed with SIGKILL and started again on the
 // same config and data. Each program's helper (images/mta/testing/mta-process.ts,
 // images/store/testing/store-process.ts) writes the config and adds its own fields on top.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess } from './processes.ts';
@@ -103,4 +105,19 @@ export async function startProgramProcess(launch: ProgramLaunch): Promise<Progra
       await proc.exited;
     },
   };
+}
+
+/**
+ * Starts a program's main file on a config it must refuse: it exits 1 before it listens, says
+ * nothing on stdout, and its message names the file and the field (`PROGRAM: FILE is invalid:`).
+ */
+export function assertRefusesConfig(main: string, program: string, configPath: string, field: string): void {
+  const started = spawnSync(process.execPath, [main, '--config', configPath, '--listen-host', '127.0.0.1'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(started.status, 1, started.stderr);
+  assert.equal(started.stdout, '');
+  const escaped = `${program}: ${configPath} is invalid:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(started.stderr, new RegExp(`^${escaped}\\n {2}${field}: `));
 }

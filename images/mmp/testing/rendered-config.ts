@@ -15,7 +15,7 @@ import { freePort } from '../../../testing/support/free-ports.ts';
 const REPO = new URL('../../../', import.meta.url).pathname;
 const CLI = join(REPO, 'operator/src/cli/main.ts');
 
-interface RenderedObject {
+export interface RenderedObject {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
@@ -25,7 +25,7 @@ interface RenderedObject {
 const rendered = new Map<string, RenderedObject[]>();
 
 /** Everything `mtopo render` makes of the example (rendered once per process). */
-function renderExample(example: string): RenderedObject[] {
+export function renderExample(example: string): RenderedObject[] {
   const known = rendered.get(example);
   if (known) return known;
   const json = execFileSync(
