@@ -377,6 +377,11 @@ try {
     );
   const pathCpu = (path: Path, cpu: Record<keyof typeof pids, number>) =>
     pathProcesses[path].reduce((sum, p) => sum + cpu[p], 0);
+  /** User and kernel milliseconds a login of a path's processes other than the store. */
+  const proxyMsPerLogin = (rate: { msPerLogin: Record<string, { user: number; system: number }> }) =>
+    Object.entries(rate.msPerLogin)
+      .filter(([process]) => process !== 'store' && process !== 'client')
+      .reduce((sum, [, ms]) => sum + ms.user + ms.system, 0);
 
   // A short warm-up per target (JIT, Dovecot's login processes, the MMP's login cache).
   /** Each path's users: the direct one logs in at the store itself. */
@@ -536,6 +541,9 @@ try {
       // Load-independent: CPU per unit of work, the proxy path's against the other's.
       cpuPerLoginMmpOverNginx: logins.mmp.cpuSecondsPer1000 / logins.nginx.cpuSecondsPer1000,
       cpuPerLoginMmpOverDirect: logins.mmp.cpuSecondsPer1000 / logins.direct.cpuSecondsPer1000,
+      // The proxy tier alone, the store left out: the MMP (and the directory it asks) against
+      // nginx with its auth_http endpoint and the directory that one asks.
+      proxyCpuPerLoginMmpOverNginx: proxyMsPerLogin(logins.mmp) / proxyMsPerLogin(logins.nginx),
       cpuPerGiBMmpOverDirect: throughput.mmp.cpuSecondsPerGiB / throughput.direct.cpuSecondsPerGiB,
       cpuPerGiBNginxOverDirect: throughput.nginx.cpuSecondsPerGiB / throughput.direct.cpuSecondsPerGiB,
     },

@@ -170,4 +170,33 @@ describe('splice', () => {
     r.client.destroy();
     assert.equal((await r.ended).toClient, body.length);
   });
+
+  it('small reads written from the shared buffer stay intact while held for a slow client, whatever other sessions read', async () => {
+    const slow = await rig({ reused: true });
+    const other = await rig({ reused: true });
+    // Small writes a turn apart, so that the MMP reads each alone, into the buffer every such
+    // socket shares, until its writes to the paused client are left pending.
+    const trickle = async (to: Socket, body: Buffer, until?: () => boolean) => {
+      let at = 0;
+      for (; at < body.length && !until?.(); at += 1000) {
+        to.write(body.subarray(at, at + 1000));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return at;
+    };
+    slow.client.pause();
+    const held = randomBytes(16 * 1024 * 1024);
+    const sent = await trickle(slow.store, held, () => slow.mmpClient.writableLength > 4000);
+    assert.ok(slow.mmpClient.writableLength > 0, 'the MMP holds bytes for the slow client');
+    const otherBody = randomBytes(64 * 1000);
+    const otherReceived = read(other.client, otherBody.length);
+    await trickle(other.store, otherBody);
+    assert.ok((await otherReceived).equals(otherBody));
+    const received = read(slow.client, sent);
+    slow.client.resume();
+    assert.ok((await received).equals(held.subarray(0, sent)));
+    slow.client.destroy();
+    other.client.destroy();
+    await Promise.all([slow.ended, other.ended]);
+  });
 });

@@ -101,10 +101,12 @@ class SplicedPair implements Splice {
   }
 
   /**
-   * A store read handed over by `readIntoPair`: a copy (the shared buffer's) is written as
-   * 'data' chunks are, reading on below `maxBuffered` unsent; a read in the socket's own buffer is
-   * written as it is, and reading stops (false) until that write is done, since the next read would
-   * overwrite it.
+   * A store read handed over by `readIntoPair`. One in the shared buffer comes as a copy, written as
+   * 'data' chunks are, reading on below `maxBuffered` unsent. (Writing from the shared buffer itself
+   * and swapping it for a new one when a write is left pending does not work: every other socket
+   * has already been handed the old one for its next read; splice.test.ts, "small reads".) A read
+   * in the socket's own buffer is written as it is, and reading stops (false) until that write is
+   * done, since the next read would overwrite it.
    */
   fromStore(view: Buffer, owned: boolean): boolean {
     this.idleTicks = 0;
@@ -183,10 +185,12 @@ function onDrain(this: Socket): void {
 }
 // A side's end (its peer's FIN) ends the other. Listened for as 'finish', which follows it (Node ends
 // a socket's writing when its reading ends): 'end' already has Node's own listener, and a second
-// would make an array for the session's life. 'finish' after our own end() ends an ended socket:
-// nothing.
+// would make an array for the session's life. The other side's own 'finish' comes back here for a
+// side already ended: end() again would make (and drop) an ERR_STREAM_ALREADY_FINISHED with its
+// stack, 1.5 % of the login profile.
 function onFinish(this: Socket): void {
-  pairs.get(this)?.other(this).end();
+  const other = pairs.get(this)?.other(this);
+  if (other && !other.writableEnded) other.end();
 }
 function onClose(this: Socket): void {
   const pair = pairs.get(this);
@@ -273,7 +277,10 @@ const BULK_BUFFER_BYTES = 256 * 1024;
 const BULK_READ_BYTES = 16 * 1024;
 /** A read this small means the bulk is over: back to the shared buffer. */
 const SMALL_READ_BYTES = 4 * 1024;
-/** Read into and copied out of within one callback, so every socket may point at it. */
+/**
+ * Read into and copied out of within one callback, so every socket may point at it (each is
+ * handed its next read's buffer after its last read, so this one is never replaced).
+ */
 const SHARED: Buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 /** The buffers of the sockets reading in bulk now. */
 const ownBuffers = new WeakMap<Socket, Buffer>();

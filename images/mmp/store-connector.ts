@@ -85,8 +85,11 @@ export async function connectToStore(
   for (const address of addresses) {
     const key = `${address}:${target.port}`;
     const ready = warm?.take(key);
+    const onWarm = ready ? tryAddress(address, target, newLogin(), timeouts, ready) : undefined;
+    // After the login on the warm connection has written its first command: the next connection's
+    // connect(2), a whole loopback handshake, is then not on this login's way.
     warm?.refill(key, () => openReady(address, target, timeouts.connectMs));
-    let outcome = ready ? await tryAddress(address, target, newLogin(), timeouts, ready) : undefined;
+    let outcome = onWarm ? await onWarm : undefined;
     // A waiting connection the store had given up on is no verdict on the store: try a fresh one.
     if (!outcome || (!outcome.ok && outcome.failure === 'store-down'))
       outcome = await tryAddress(address, target, newLogin(), timeouts);

@@ -37,6 +37,10 @@ describe('IMAP login at the store', () => {
   });
 
   test('without SASL-IR the credentials follow the continuation', () => {
+    // An atom that only contains the name is not it.
+    const other = new ImapStoreLogin(request, 'a', 65536);
+    const [sent] = feed(other, '* OK [CAPABILITY IMAP4rev1 X-SASL-IRX] ready\r\n');
+    assert.match(sent?.kind === 'send' ? sent.data : '', /M2 AUTHENTICATE PLAIN\r\n$/);
     const login = new ImapStoreLogin(request, 'a', 65536);
     const [first] = feed(login, '* OK ready\r\n');
     assert.match(first?.kind === 'send' ? first.data : '', /M2 AUTHENTICATE PLAIN\r\n$/);

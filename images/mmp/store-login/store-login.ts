@@ -41,6 +41,9 @@ const quoted = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"
 /** IMAP quoted strings may not hold CR, LF or NUL (RFC 9051 section 4.3). */
 const quotable = (value: string) => !/[\r\n\0]/.test(value);
 
+/** The greeting's capability list names SASL-IR (as a whole atom). */
+const SASL_IR_IN_GREETING = /\[CAPABILITY (?:[^\]]* )?SASL-IR[\] ]/i;
+
 /** IMAP: greeting → ID (client address) → AUTHENTICATE PLAIN → the client's tagged OK. */
 export class ImapStoreLogin implements StoreLogin {
   readonly #lines: StoreLineBuffer;
@@ -86,13 +89,12 @@ export class ImapStoreLogin implements StoreLogin {
           this.#phase = 'done';
           return { kind: 'broken', text: `store greeting: ${line.slice(0, 200)}` };
         }
-        const capabilities = /\[CAPABILITY ([^\]]*)\]/i.exec(line)?.[1]?.toUpperCase().split(' ') ?? [];
         const { client, sessionId } = this.#request;
         const id = quotable(client.address)
           ? `M1 ID ("x-originating-ip" ${quoted(client.address)} "x-originating-port" "${client.port}" "x-session-id" ${quoted(sessionId)})\r\n`
           : '';
         // RFC 4959: with SASL-IR the credentials ride on the command; without, after "+".
-        if (capabilities.includes('SASL-IR')) {
+        if (SASL_IR_IN_GREETING.test(line)) {
           this.#phase = 'answer';
           return { kind: 'send', data: `${id}M2 AUTHENTICATE PLAIN ${this.#plain()}\r\n` };
         }

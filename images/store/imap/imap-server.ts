@@ -139,7 +139,7 @@ class SocketTransport implements Transport {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      setImmediate(this.uncork);
+      setImmediate(this.uncorkAtTurnEnd);
     }
     // A stream calls back once the chunk is taken (by the kernel, by TLS, by zlib), or with an
     // error once it is destroyed: either way it holds the buffer no longer.
@@ -159,11 +159,26 @@ class SocketTransport implements Transport {
   }
 
   private corked = false;
+  /** The session's holdOutput: answers to pipelined commands go out together. */
+  private held = false;
   private readonly uncork = (): void => {
     if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
   };
+  private readonly uncorkAtTurnEnd = (): void => {
+    if (!this.held) this.uncork();
+  };
+
+  holdOutput(): void {
+    this.held = true;
+  }
+
+  flushOutput(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.uncork();
+  }
 
   async drain(): Promise<void> {
     // Below the bound the output stays corked until the end of this turn of the event loop: a FETCH

@@ -27,6 +27,10 @@ export interface Transport {
   startTls?: () => Promise<void>;
   /** COMPRESS=DEFLATE (RFC 4978): everything after this is deflated both ways. */
   startCompression?: () => void;
+  /** Keeps what is written from going out at the end of this turn, until flushOutput. */
+  holdOutput?: () => void;
+  /** Sends what holdOutput kept (and keeps nothing back from here on). */
+  flushOutput?: () => void;
 }
 
 /**
@@ -172,14 +176,22 @@ export class ImapSession {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let answered = false;
     try {
       while (!this.closed) {
         const event = this.reader.next();
         if (!event) break;
+        // A command that came with the one before it (pipelined) is answered in the same write:
+        // the MMP's ID and AUTHENTICATE, whose login opens the account over several turns, were
+        // two writes and two wake-ups of the MMP for every login. Held until the input runs dry,
+        // the client waits for a continuation, or the output passes the drain bound.
+        if (answered) this.transport.holdOutput?.();
         await this.handle(event);
+        answered = true;
       }
     } finally {
       this.pumping = false;
+      this.transport.flushOutput?.();
       if (!this.closed) this.transport.resume();
     }
   }
@@ -254,6 +266,8 @@ export class ImapSession {
     }
     if (++this.rateCount <= imapLimits.maxCommandsPerSecond) return;
     this.throttled++;
+    // What is answered goes out before the wait, not after it.
+    this.transport.flushOutput?.();
     await new Promise((resolve) => setTimeout(resolve, this.rateWindowStart + 1000 - now));
     this.rateWindowStart = Date.now();
     this.rateCount = 1;
@@ -269,6 +283,8 @@ export class ImapSession {
       return undefined;
     };
     if (ready) return Promise.resolve(settle(ready));
+    // The client answers only what it has seen (a continuation, IDLE's "+ idling").
+    this.transport.flushOutput?.();
     this.transport.resume();
     return new Promise((resolve) => {
       this.lineWaiter = (event) => resolve(settle(event));

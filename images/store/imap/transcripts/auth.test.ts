@@ -1,5 +1,6 @@
 // Who may log in and what each state allows: transcripts on the real engine.
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   PROXY_IDENTITY,
@@ -209,5 +210,57 @@ describe('IMAP states: every command in a wrong state is refused with BAD', () =
     assert.equal(tagged(await c.command('c RENAME a b c')), 'c BAD RENAME: Too many arguments');
     assert.equal(tagged(await c.command('d NOOP extra')), 'd BAD NOOP: Too many arguments');
     c.close();
+  });
+});
+
+/** A raw connection that keeps each read apart: which answers came in one write. */
+async function rawSession(
+  port: number,
+): Promise<{ socket: Socket; chunks: string[]; seen: (re: RegExp) => Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: string[] = [];
+  const waiters: (() => void)[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk.toString('latin1'));
+    for (const w of waiters.splice(0)) w();
+  });
+  const seen = async (re: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const chunk = chunks.find((c) => re.test(c));
+      if (chunk !== undefined) return chunk;
+      if (Date.now() > deadline) throw new Error(`no ${re} in ${JSON.stringify(chunks)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  };
+  await seen(/^\* OK /);
+  chunks.length = 0;
+  return { socket, chunks, seen };
+}
+
+describe('IMAP pipelining: answers to commands that came together go out together', () => {
+  it("answers the MMP's ID and AUTHENTICATE in one write, though the login opens the account over several turns", async () => {
+    const s = await rawSession(fx.port);
+    s.socket.write(
+      `m1 ID ("x-originating-ip" "198.51.100.7")\r\nm2 AUTHENTICATE PLAIN ${plainLogin('dave@example.test')}\r\n`,
+    );
+    const answer = await s.seen(/^m2 OK /m);
+    assert.match(answer, /^m1 OK /m, `reads: ${JSON.stringify(s.chunks)}`);
+    s.socket.destroy();
+  });
+
+  it('still sends a continuation the client waits for (IDLE behind a NOOP), then answers on', async () => {
+    const s = await rawSession(fx.port);
+    s.socket.write(`a AUTHENTICATE PLAIN ${plainLogin('dave@example.test')}\r\n`);
+    await s.seen(/^a OK /m);
+    s.socket.write('b SELECT INBOX\r\nc NOOP\r\nd IDLE\r\n');
+    const idling = await s.seen(/^\+ idling/m);
+    assert.match(idling, /^c OK /m, 'the answers before it came with it');
+    s.socket.write('DONE\r\n');
+    await s.seen(/^d OK /m);
+    s.socket.destroy();
   });
 });
