@@ -16,6 +16,7 @@
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
 //        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
 //        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR] [--store dovecot|mtopo]
+//        [--rounds 1] [--warmup 2]
 // The store behind all three paths: Dovecot 2.3 with a master user (the default, a store no one here
 // wrote), or ours (images/store), which is what the MMP fronts in an mtopo site; nginx then logs in
 // there with the proxy's proof that auth_http hands it.
@@ -71,9 +72,19 @@ const { values } = parseArgs({
     /** Seconds the idle sessions sit before a second reading of each proxy's memory. */
     'idle-settle': { type: 'string', default: '15' },
     store: { type: 'string', default: 'dovecot' },
+    /**
+     * The logins phases this many times over (direct, MMP, nginx, direct, …): the figures are the
+     * rounds together, and each round's MMP / nginx ratio is kept beside them. The machine's speed
+     * drifts from minute to minute; rounds close together see the same machine.
+     */
+    rounds: { type: 'string', default: '1' },
+    /** Seconds of logins per path before any is measured (V8's tiers, heap sizes, Dovecot's processes). */
+    warmup: { type: 'string', default: '2' },
   },
 });
 const SECONDS = Number(values.seconds);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const WARMUP_SECONDS = Number(values.warmup);
 const CONCURRENCY = Number(values.concurrency);
 const BULK_BYTES = Number(values['bulk-mb']) * 1024 * 1024;
 const SECRET = 'bench-proxy-secret';
@@ -386,7 +397,24 @@ try {
   // A short warm-up per target (JIT, Dovecot's login processes, the MMP's login cache).
   /** Each path's users: the direct one logs in at the store itself. */
   const usersOf = (path: Path) => (path === 'direct' ? USERS.map((u) => store.direct(u)) : USERS);
-  for (const path of paths) await loginRate(targets[path], usersOf(path), CONCURRENCY, 2);
+  for (const path of paths) await loginRate(targets[path], usersOf(path), CONCURRENCY, WARMUP_SECONDS);
+  type Measured = Awaited<ReturnType<typeof measured<LoginRate>>>;
+  const byRound: Record<Path, Measured>[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round = {} as Record<Path, Measured>;
+    for (const path of paths) {
+      const m = await measured(() => loginRate(targets[path], usersOf(path), CONCURRENCY, SECONDS));
+      round[path] = m;
+      const cpuSecondsPer1000 = (pathCpu(path, m.cpu) * 1000) / Math.max(1, m.result.sessions);
+      const msPerLogin = perOperationMs(path, m.split, m.result.sessions);
+      process.stdout.write(
+        `${ROUNDS > 1 ? `round ${r + 1}, ` : ''}${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ms per login (user, kernel) ${JSON.stringify(msPerLogin)}; ${m.stealPercent} % stolen; ${m.load}\n`,
+      );
+    }
+    byRound.push(round);
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const logins = {} as Record<
     Path,
     LoginRate & {
@@ -398,23 +426,40 @@ try {
       lagMs: unknown;
     }
   >;
+  // The rounds together: sessions over seconds, CPU over sessions; latencies and lags as medians.
   for (const path of paths) {
-    const m = await measured(() => loginRate(targets[path], usersOf(path), CONCURRENCY, SECONDS));
-    const cpuSecondsPer1000 = (pathCpu(path, m.cpu) * 1000) / Math.max(1, m.result.sessions);
-    const msPerLogin = perOperationMs(path, m.split, m.result.sessions);
-    logins[path] = {
-      ...m.result,
-      cpu: m.cpu,
-      cpuSecondsPer1000,
-      msPerLogin,
-      load: m.load,
-      stealPercent: m.stealPercent,
-      lagMs: m.lagMs,
-    };
-    process.stdout.write(
-      `${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ms per login (user, kernel) ${JSON.stringify(msPerLogin)}; ${m.stealPercent} % stolen; ${m.load}\n`,
+    const ms = byRound.map((round) => round[path]);
+    const sessions = sum(ms.map((m) => m.result.sessions));
+    const seconds = sum(ms.map((m) => m.result.sessions / Math.max(1e-9, m.result.perSecond)));
+    const split = Object.fromEntries(
+      Object.keys(ms[0]!.split).map((k) => [
+        k,
+        {
+          user: sum(ms.map((m) => m.split[k as keyof Measured['split']].user)),
+          system: sum(ms.map((m) => m.split[k as keyof Measured['split']].system)),
+        },
+      ]),
     );
+    const cpu = Object.fromEntries(
+      Object.keys(ms[0]!.cpu).map((k) => [k, sum(ms.map((m) => m.cpu[k as keyof Measured['cpu']]))]),
+    ) as Measured['cpu'];
+    logins[path] = {
+      sessions,
+      errors: sum(ms.map((m) => m.result.errors)),
+      perSecond: sessions / seconds,
+      greetingMs: {
+        p50: median(ms.map((m) => m.result.greetingMs.p50)),
+        p99: median(ms.map((m) => m.result.greetingMs.p99)),
+      },
+      cpu,
+      cpuSecondsPer1000: (pathCpu(path, cpu) * 1000) / Math.max(1, sessions),
+      msPerLogin: perOperationMs(path, split, sessions),
+      load: ms[0]!.load,
+      stealPercent: Math.max(...ms.map((m) => m.stealPercent)),
+      lagMs: ROUNDS > 1 ? ms.map((m) => m.lagMs) : ms[0]!.lagMs,
+    };
   }
+  const roundRatios = byRound.map((round) => round.mmp.result.perSecond / round.nginx.result.perSecond);
   memory.mmpAfterLogins = await mmpMemory(mmp.process.pid, config.common.httpPort);
   const throughput = {} as Record<
     Path,
@@ -522,7 +567,7 @@ try {
   const result = {
     when: new Date().toISOString(),
     store: values.store,
-    command: `node bench/mmp/run.ts --store ${values.store} --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
+    command: `node bench/mmp/run.ts --store ${values.store} --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle}${ROUNDS > 1 ? ` --rounds ${ROUNDS}` : ''}${WARMUP_SECONDS !== 2 ? ` --warmup ${WARMUP_SECONDS}` : ''} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
     mmpEnv: MMP_ENV,
     mmpCode: values['mmp-code'],
     mmpStartMiB,
@@ -533,6 +578,7 @@ try {
     memory,
     ratios: {
       loginsMmpOverNginx: logins.mmp.perSecond / logins.nginx.perSecond,
+      ...(ROUNDS > 1 ? { loginsMmpOverNginxByRound: roundRatios } : {}),
       loginsMmpOverDirect: logins.mmp.perSecond / logins.direct.perSecond,
       throughputMmpOverDirect: throughput.mmp.MBps / throughput.direct.MBps,
       throughputNginxOverDirect: throughput.nginx.MBps / throughput.direct.MBps,
