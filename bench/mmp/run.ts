@@ -58,7 +58,7 @@ const { values } = parseArgs({
     // stripped by Node at load, as the tests run them.
     'mmp-code': { type: 'string', default: 'compiled' },
     out: { type: 'string', default: 'bench/mmp/results/latest.json' },
-    /** A folder for the MMP's V8 CPU profile (--cpu-prof), written when it exits. */
+    /** A folder for the MMP's V8 CPU profile (--cpu-prof), written when it exits; cpu-profile.ts reads it. */
     'cpu-prof': { type: 'string' },
     /** More Node flags for the MMP, comma-separated (--perf-basic-prof, for `perf record -p`). */
     'mmp-node-args': { type: 'string', default: '' },
