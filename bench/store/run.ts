@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stealMeter } from '../../testing/support/cpu-steal.ts';
+import { stealMeter } from '../../testing/support/machine-cpu.ts';
 import { cleanUpOnInterrupt, run } from '../../testing/support/processes.ts';
 import { makeTempDir } from '../../testing/support/temp-dir.ts';
 import { fetchAll, fill, idleSessions, mixed } from './imap-load.ts';

@@ -25,6 +25,13 @@ export const STORE_LIMITS = {
   /** Accounts kept open after their last session ends, so a client that reconnects finds them warm. */
   idleAccountsKept: 500,
   idleAccountKeepMs: 60_000,
+  /**
+   * Messages of mailboxes no session has selected, kept loaded while their account is open so the
+   * next SELECT reads no index (mailbox/retained-mailboxes.ts): about 400 bytes each in memory
+   * (measured: the message, its flags and the map's entry), so 50,000 are some 20 MiB for the
+   * process, beside the small-message cache's 32; a mailbox of up to 5,000 is kept.
+   */
+  retainedMessages: 50_000,
 } as const;
 
 export const LMTP_LIMITS = {

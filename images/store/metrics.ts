@@ -18,6 +18,8 @@ export interface StoreCounts {
   openAccounts(): number;
   /** Accounts on disk, as of the last count (counted in the background, not at each scrape). */
   accounts(): number;
+  /** Messages of the mailboxes kept loaded with no session on them. */
+  retainedMessages(): number;
 }
 
 export function storeMetrics(registry: Registry, counts: StoreCounts): StoreMetrics {
@@ -36,6 +38,14 @@ export function storeMetrics(registry: Registry, counts: StoreCounts): StoreMetr
     registers,
     collect() {
       this.set(counts.accounts());
+    },
+  });
+  new Gauge({
+    name: 'mtopo_store_retained_messages',
+    help: 'Messages of mailboxes kept in memory after their last session, for the next SELECT (bounded).',
+    registers,
+    collect() {
+      this.set(counts.retainedMessages());
     },
   });
   return {

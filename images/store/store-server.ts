@@ -144,6 +144,7 @@ export async function startStore(options: StartStoreOptions): Promise<RunningSto
   // Read at scrape time only, once the store below is open (the health server starts after it).
   const metrics = storeMetrics(registry, {
     openAccounts: () => mailStore.openAccounts,
+    retainedMessages: () => mailStore.retainedMailboxes.messages,
     accounts: () => accountsOnDisk,
   });
   const mailStore = await MailStore.open({

@@ -53,6 +53,7 @@ import { accountPaths, type AccountPaths } from './layout.ts';
 import { DirectorySync, unlinkIfPresent, writeFileAtomic } from './message-files.ts';
 import { isInbox, isInferiorOf, normaliseMailboxName, parentOf, planRename, superiorsOf } from './names.ts';
 import { rebuildIndex, type RebuildReport } from './rebuild.ts';
+import type { RetainedMailboxes } from './retained-mailboxes.ts';
 import { STORE_LIMITS } from '../limits.ts';
 
 /** The mailboxes every account starts with, subscribed (RFC 6154 special-use). */
@@ -91,7 +92,10 @@ export interface ViewSink {
   queue(change: MailboxChange): void;
 }
 
-/** A mailbox with its messages in memory, while at least one view holds it. */
+/**
+ * A mailbox with its messages in memory, while at least one view holds it, and after that while the
+ * budget of retained mailboxes (retained-mailboxes.ts) keeps it.
+ */
 export interface LoadedMailbox {
   readonly record: MailboxRecord;
   readonly messages: Map<number, StoredMessage>;
@@ -106,6 +110,8 @@ export interface AccountEngineOptions {
   maxMessageBytes: number;
   now?: () => number;
   onRebuild?: (report: RebuildReport) => void;
+  /** Where mailboxes no session holds stay loaded, within the process's budget; none: dropped. */
+  retained?: RetainedMailboxes;
 }
 
 export interface NewMessage {
@@ -642,6 +648,7 @@ export class AccountEngine {
     if (renamedTo === undefined) {
       loaded.gone = true;
       this.#loaded.delete(id);
+      this.#options.retained?.release(loaded);
     }
     for (const view of loaded.views) view.queue({ kind: 'mailboxGone', renamedTo });
   }
@@ -734,6 +741,7 @@ export class AccountEngine {
   /** Loads (or shares) a mailbox's messages for a new view; the view registers itself. */
   attach(record: MailboxRecord, view: ViewSink): LoadedMailbox {
     let loaded = this.#loaded.get(record.id);
+    if (loaded && loaded.views.size === 0) this.#options.retained?.release(loaded);
     if (!loaded) {
       const messages = new Map<number, StoredMessage>();
       let keywords: readonly string[] = [];
@@ -752,6 +760,15 @@ export class AccountEngine {
 
   detach(loaded: LoadedMailbox, view: ViewSink): void {
     loaded.views.delete(view);
+    if (loaded.views.size > 0 || this.#loaded.get(loaded.record.id) !== loaded) return;
+    const kept =
+      !this.#closed &&
+      (this.#options.retained?.retain(loaded, loaded.messages.size, () => this.#unload(loaded)) ?? false);
+    if (!kept) this.#loaded.delete(loaded.record.id);
+  }
+
+  /** Drops a retained mailbox's messages (the budget wants the room); the next SELECT reads the index. */
+  #unload(loaded: LoadedMailbox): void {
     if (loaded.views.size === 0 && this.#loaded.get(loaded.record.id) === loaded)
       this.#loaded.delete(loaded.record.id);
   }
@@ -977,6 +994,7 @@ export class AccountEngine {
     if (loaded) {
       for (const m of added) loaded.messages.set(m.uid, m);
       if (keywords) loaded.keywords = keywords;
+      if (loaded.views.size === 0) this.#options.retained?.resize(loaded, loaded.messages.size);
     }
     options.afterCommit?.(modseq);
     this.#notifyExists(loaded, added);
@@ -1255,6 +1273,8 @@ export class AccountEngine {
       if (this.#closed) return;
       if (this.#doneActions.length > 0) await this.#commit(() => undefined);
       this.#closed = true;
+      for (const loaded of this.#loaded.values()) this.#options.retained?.release(loaded);
+      this.#loaded.clear();
       for (const sync of this.#dirSyncs.values()) await sync.close();
       await this.#db.close();
     });

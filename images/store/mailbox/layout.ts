@@ -8,7 +8,7 @@
 //       mailboxes/<id>/<uid>               one message, the bytes exactly as received
 //
 // Pure: names to paths. The user name is already checked by accountDirName.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { join } from 'node:path';
 import { StoreError } from './api.ts';
 
@@ -31,7 +31,7 @@ export function accountDirName(user: string): string {
 }
 
 export function accountShard(user: string): string {
-  return createHash('sha256').update(user).digest('hex').slice(0, 2);
+  return hash('sha256', user, 'hex').slice(0, 2);
 }
 
 export interface AccountPaths {

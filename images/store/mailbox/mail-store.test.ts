@@ -13,6 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, it } from 'node:test';
 import { makeTempDir } from '../../../testing/support/temp-dir.ts';
+import { waitFor } from '../../../testing/support/wait.ts';
 import { isStoreError, type Account, type MailboxView } from './api.ts';
 import { UID_FLOOR_RESERVE } from './decisions.ts';
 import { accountPaths } from './layout.ts';
@@ -519,6 +520,104 @@ describe('MailStore accounts and caches', () => {
     assert.equal(await view.getCached(1, 'imap.bodystructure.v1'), undefined);
     await rejects(view.putCached(1, 'k', 'x'.repeat(70_000)), 'LIMIT');
     a.close();
+    await store.close();
+  });
+
+  it('keeps a mailbox no session has selected loaded and current: it shows what the index says', async () => {
+    const { store } = await openStore();
+    const a = await store.openAccount(alice);
+    await a.append('INBOX', [{ source: message('1') }, { source: message('2') }]);
+    let view = await a.openMailbox('INBOX', { readOnly: false });
+    view.close();
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 1, messages: 2 });
+    await store.deliver({ source: message('3'), recipients: [alice], sender: '' });
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 1, messages: 3 }, 'the delivery is in it');
+    assert.equal((await a.status('INBOX')).recent, 1, 'the first session was told of 1 and 2');
+    view = await a.openMailbox('INBOX', { readOnly: false });
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 0, messages: 0 }, 'selected: not counted');
+    assert.deepEqual(
+      view.snapshot.messages.map((m) => [m.uid, m.recent]),
+      [
+        [1, false],
+        [2, false],
+        [3, true],
+      ],
+    );
+    await view.storeFlags({ uids: [1], mode: 'add', flags: ['\\Seen', 'Work'] });
+    await view.expunge({ uids: [2], onlyDeleted: false });
+    view.close();
+    await a.append('INBOX', [{ source: message('4'), flags: ['Later'] }]);
+    const shown = await a.openMailbox('INBOX', { readOnly: true });
+    const summary = (v: MailboxView) => ({
+      ...v.snapshot,
+      messages: v.snapshot.messages.map(({ recent: _, ...m }) => m),
+    });
+    const kept = summary(shown);
+    shown.close();
+    a.close();
+    await waitFor('the account to close', () => store.openAccounts === 0);
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 0, messages: 0 }, 'closed with its account');
+    const b = await store.openAccount(alice);
+    const fromIndex = await b.openMailbox('INBOX', { readOnly: true });
+    assert.deepEqual(kept, summary(fromIndex));
+    assert.deepEqual(
+      kept.messages.map((m) => [m.uid, m.flags]),
+      [
+        [1, ['\\Seen', 'Work']],
+        [3, []],
+        [4, ['Later']],
+      ],
+    );
+    b.close();
+    await store.close();
+  });
+
+  it('retains within its budget: a large mailbox is read again, a deleted one is forgotten', async () => {
+    // A budget of 20 messages keeps mailboxes of up to 2.
+    const { store } = await openStore({ retainedMessages: 20 });
+    const a = await store.openAccount(alice);
+    await a.append('INBOX', [{ source: message('1') }, { source: message('2') }, { source: message('3') }]);
+    await a.append('Archive', [{ source: message('a') }]);
+    (await a.openMailbox('INBOX', { readOnly: true })).close();
+    (await a.openMailbox('Archive', { readOnly: true })).close();
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 1, messages: 1 }, 'Archive only');
+    await a.append('Archive', [{ source: message('b') }, { source: message('c') }]);
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 0, messages: 0 }, 'Archive grew past 2');
+    const archive = await a.openMailbox('Archive', { readOnly: true });
+    assert.equal(archive.snapshot.messages.length, 3);
+    archive.close();
+    await a.create('Lists');
+    await a.append('Lists', [{ source: message('l') }]);
+    (await a.openMailbox('Lists', { readOnly: true })).close();
+    await a.rename('Lists', 'Old lists');
+    const renamed = await a.openMailbox('Old lists', { readOnly: true });
+    assert.equal(renamed.snapshot.messages.length, 1);
+    renamed.close();
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 1, messages: 1 });
+    await a.delete('Old lists');
+    assert.deepEqual(store.retainedMailboxes, { mailboxes: 0, messages: 0 });
+    await a.create('Old lists');
+    const again = await a.openMailbox('Old lists', { readOnly: true });
+    assert.equal(again.snapshot.messages.length, 0);
+    again.close();
+    a.close();
+    await store.close();
+  });
+
+  it('keeps at most idleAccountsKept accounts open with no session, closing the one idle longest', async () => {
+    const { store } = await openStore({ idleAccountKeepMs: 60_000, idleAccountsKept: 2 });
+    const users = ['a@siroe.example', 'b@siroe.example', 'c@siroe.example'];
+    for (const user of users) {
+      const account = await store.openAccount(user);
+      await account.append('INBOX', [{ source: message(user) }]);
+      account.close();
+    }
+    assert.equal(store.openAccounts, 2, 'a closed when c became idle');
+    const a = await store.openAccount(users[0]!);
+    assert.equal((await a.status('INBOX')).messages, 1, 'opened again while its close ran');
+    assert.equal(store.openAccounts, 3, 'a session holds a: b and c stay idle');
+    a.close();
+    assert.equal(store.openAccounts, 2, 'b went: idle longest');
     await store.close();
   });
 

@@ -29,6 +29,7 @@ import { storeTmpDir } from './layout.ts';
 import { MailboxViewImpl } from './mailbox-view.ts';
 import { TmpMessageFile, unlinkIfPresent, writeTmpMessage, type WrittenMessage } from './message-files.ts';
 import type { RebuildReport } from './rebuild.ts';
+import { RetainedMailboxes } from './retained-mailboxes.ts';
 import { STORE_LIMITS } from '../limits.ts';
 
 export interface MailStoreOptions {
@@ -41,19 +42,26 @@ export interface MailStoreOptions {
   /** For metrics: a message was stored (delivery or append), with its size. */
   onStored?: (how: 'delivery' | 'append' | 'copy', bytes: number) => void;
   idleAccountKeepMs?: number;
+  /** Accounts kept open with no session at most (STORE_LIMITS). */
+  idleAccountsKept?: number;
+  /** Messages of mailboxes no session has selected kept loaded, for the process (STORE_LIMITS). */
+  retainedMessages?: number;
 }
 
 export class MailStore implements MessageStore {
   readonly #options: MailStoreOptions;
   readonly #tmp: string;
   readonly #accounts = new Map<string, Promise<AccountEngine>>();
-  readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  /** Accounts no session holds, oldest first, with the timer that closes each. */
+  readonly #idle = new Map<string, { engine: AccountEngine; timer: NodeJS.Timeout }>();
   readonly #closingAccounts = new Map<string, Promise<void>>();
   #closing = false;
   #inFlight = new Set<Promise<unknown>>();
+  readonly #retained: RetainedMailboxes;
 
   private constructor(options: MailStoreOptions) {
     this.#options = options;
+    this.#retained = new RetainedMailboxes(options.retainedMessages ?? STORE_LIMITS.retainedMessages);
     this.#tmp = storeTmpDir(options.dataDir);
   }
 
@@ -75,6 +83,11 @@ export class MailStore implements MessageStore {
     return this.#accounts.size;
   }
 
+  /** Mailboxes kept loaded with no session on them, and their messages (for metrics and tests). */
+  get retainedMailboxes(): { mailboxes: number; messages: number } {
+    return this.#retained.size;
+  }
+
   /** How many accounts the data directory holds (for metrics; reads the directory). */
   async countAccounts(): Promise<number> {
     let count = 0;
@@ -92,8 +105,8 @@ export class MailStore implements MessageStore {
 
   async #acquire(user: string): Promise<AccountEngine> {
     if (this.#closing) throw new StoreError('UNAVAILABLE', 'the store is shutting down');
-    clearTimeout(this.#idleTimers.get(user));
-    this.#idleTimers.delete(user);
+    clearTimeout(this.#idle.get(user)?.timer);
+    this.#idle.delete(user);
     let opening = this.#accounts.get(user);
     if (!opening) {
       // An account closing after its idle time still holds the index's exclusive lock: wait for it.
@@ -107,6 +120,7 @@ export class MailStore implements MessageStore {
         maxMessageBytes: this.#options.maxMessageBytes,
         ...(this.#options.now ? { now: this.#options.now } : {}),
         onRebuild: (report) => this.#options.onRebuild?.(user, report),
+        retained: this.#retained,
       });
       this.#accounts.set(user, opening);
       opening.catch(() => this.#accounts.delete(user));
@@ -120,15 +134,24 @@ export class MailStore implements MessageStore {
     engine.sessions--;
     if (engine.sessions > 0 || this.#closing) return;
     const keep = this.#options.idleAccountKeepMs ?? STORE_LIMITS.idleAccountKeepMs;
-    const timer = setTimeout(() => {
-      this.#idleTimers.delete(engine.user);
-      if (engine.sessions > 0) return;
-      this.#accounts.delete(engine.user);
-      const closing = engine.close().finally(() => this.#closingAccounts.delete(engine.user));
-      this.#closingAccounts.set(engine.user, closing);
-    }, keep);
+    const timer = setTimeout(() => this.#closeIdle(engine), keep);
     timer.unref();
-    this.#idleTimers.set(engine.user, timer);
+    this.#idle.set(engine.user, { engine, timer });
+    // Past the limit, the account idle longest closes now: each holds its index open (a descriptor,
+    // SQLite's page cache) and its retained mailboxes.
+    if (this.#idle.size > (this.#options.idleAccountsKept ?? STORE_LIMITS.idleAccountsKept)) {
+      const [oldest] = this.#idle.values();
+      clearTimeout(oldest!.timer);
+      this.#closeIdle(oldest!.engine);
+    }
+  }
+
+  #closeIdle(engine: AccountEngine): void {
+    this.#idle.delete(engine.user);
+    if (engine.sessions > 0) return;
+    this.#accounts.delete(engine.user);
+    const closing = engine.close().finally(() => this.#closingAccounts.delete(engine.user));
+    this.#closingAccounts.set(engine.user, closing);
   }
 
   async openAccount(user: string): Promise<Account> {
@@ -219,8 +242,8 @@ export class MailStore implements MessageStore {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.allSettled([...this.#inFlight]);
-    for (const timer of this.#idleTimers.values()) clearTimeout(timer);
-    this.#idleTimers.clear();
+    for (const { timer } of this.#idle.values()) clearTimeout(timer);
+    this.#idle.clear();
     await Promise.allSettled([...this.#closingAccounts.values()]);
     const engines = await Promise.allSettled([...this.#accounts.values()]);
     this.#accounts.clear();

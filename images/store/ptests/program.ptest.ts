@@ -41,6 +41,7 @@ describe('the store program', () => {
         'mtopo_store_lmtp_deliveries_total',
         'mtopo_store_stored_bytes_total',
         'mtopo_store_accounts_open',
+        'mtopo_store_retained_messages',
         'mtopo_store_index_rebuilds_total',
       ])
         assert.match(metrics, new RegExp(`^${name}`, 'm'), name);

@@ -31,7 +31,11 @@ const logger = createLogger({
 
 before(async () => {
   base = await startStoreFixture('imap-listener');
-  const metrics = storeMetrics(registry, { openAccounts: () => 0, accounts: () => 0 });
+  const metrics = storeMetrics(registry, {
+    openAccounts: () => 0,
+    accounts: () => 0,
+    retainedMessages: () => 0,
+  });
   const config: ListenerConfig = {
     name: 'imap',
     protocol: 'imap',
