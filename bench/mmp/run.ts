@@ -16,7 +16,7 @@
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
 //        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
 //        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR] [--store dovecot|mtopo]
-//        [--rounds 1] [--warmup 2]
+//        [--rounds 3] [--warmup 2]
 // The store behind all three paths: Dovecot 2.3 with a master user (the default, a store no one here
 // wrote), or ours (images/store), which is what the MMP fronts in an mtopo site; nginx then logs in
 // there with the proxy's proof that auth_http hands it.
@@ -77,7 +77,7 @@ const { values } = parseArgs({
      * rounds together, and each round's MMP / nginx ratio is kept beside them. The machine's speed
      * drifts from minute to minute; rounds close together see the same machine.
      */
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
     /** Seconds of logins per path before any is measured (V8's tiers, heap sizes, Dovecot's processes). */
     warmup: { type: 'string', default: '2' },
   },
