@@ -746,6 +746,9 @@ export class AccountEngine {
       const messages = new Map<number, StoredMessage>();
       let keywords: readonly string[] = [];
       for (const row of this.#db.messages(record.id)) {
+        // Committed by an append or delivery that has not yet come back from its fsync: memory
+        // gets it from there (with UIDNEXT and the counts), and the sessions are told then.
+        if (row.uid >= record.uidNext) continue;
         const message = storedFromRow(row);
         messages.set(message.uid, message);
         if (message.flagSet.keywords.length > 0)
@@ -893,10 +896,13 @@ export class AccountEngine {
     const bytes = items.reduce((sum, item) => sum + item.size, 0);
     if (options.checkQuota && !quotaAllows(this.quota(), items.length, bytes))
       throw new StoreError('OVERQUOTA', `${this.user} is over quota`);
-    const loaded = this.#loaded.get(record.id);
-    let keywords = loaded?.keywords;
+    // Refused before anything is written: keywords past the mailbox's limit (checked again below
+    // against what is loaded by then).
+    const loadedBefore = this.#loaded.get(record.id);
+    let keywordsBefore = loadedBefore?.keywords;
     for (const item of items)
-      if (item.flags.keywords.length > 0 && keywords) keywords = mergeKeywords(keywords, item.flags.keywords);
+      if (item.flags.keywords.length > 0 && keywordsBefore)
+        keywordsBefore = mergeKeywords(keywordsBefore, item.flags.keywords);
     const { uids, uidNext } = assignUids(record.uidNext, items.length);
     const placed: string[] = [];
     // The directory's fsync and the commit's WAL fsync run at once (one journal commit on ext4,
@@ -991,13 +997,22 @@ export class AccountEngine {
       size: item.size,
       recent: false,
     }));
+    // What is loaded now, not what was before the files and the commit were awaited: a SELECT in
+    // between loaded the mailbox from the index without these (attach leaves out UIDs from UIDNEXT
+    // up), and its sessions are told of them here. A mailbox that stays loaded after its sessions
+    // (retained-mailboxes.ts) would otherwise miss them for good.
+    const loaded = this.#loaded.get(record.id);
+    const fresh = loaded ? added.filter((m) => !loaded.messages.has(m.uid)) : added;
     if (loaded) {
-      for (const m of added) loaded.messages.set(m.uid, m);
-      if (keywords) loaded.keywords = keywords;
+      for (const m of fresh) {
+        loaded.messages.set(m.uid, m);
+        if (m.flagSet.keywords.length > 0)
+          loaded.keywords = mergeKeywordsLoose(loaded.keywords, m.flagSet.keywords);
+      }
       if (loaded.views.size === 0) this.#options.retained?.resize(loaded, loaded.messages.size);
     }
     options.afterCommit?.(modseq);
-    this.#notifyExists(loaded, added);
+    this.#notifyExists(loaded, fresh);
     await this.#performAll(actions);
     return { record, uids, modseq };
   }

@@ -572,6 +572,34 @@ describe('MailStore accounts and caches', () => {
     await store.close();
   });
 
+  it('a mailbox first selected while a delivery to it is being committed ends up with the delivery, once', async () => {
+    const { store } = await openStore();
+    // For each user, a SELECT some turns of the event loop after the delivery began: one of them
+    // falls between the delivery's look at what is loaded and its commit.
+    const rounds = Array.from({ length: 24 }, async (_, i) => {
+      const user = `race${i}@siroe.example`;
+      const a = await store.openAccount(user);
+      const delivered = store.deliver({ source: message(`m${i}`), recipients: [user], sender: '' });
+      for (let tick = 0; tick < i; tick++) await new Promise((resolve) => setImmediate(resolve));
+      const early = await a.openMailbox('INBOX', { readOnly: true });
+      const sawEarly = early.snapshot.messages.length;
+      await delivered;
+      const told = early.takeChanges().changes.filter((c) => c.kind === 'exists').length;
+      early.close();
+      assert.equal(sawEarly + told, 1, `${user}: the early session has it once, at open or told after`);
+      const view = await a.openMailbox('INBOX', { readOnly: true });
+      assert.deepEqual(
+        view.snapshot.messages.map((m) => m.uid),
+        [1],
+        `${user}: the mailbox as memory holds it after the delivery`,
+      );
+      view.close();
+      a.close();
+    });
+    await Promise.all(rounds);
+    await store.close();
+  });
+
   it('retains within its budget: a large mailbox is read again, a deleted one is forgotten', async () => {
     // A budget of 20 messages keeps mailboxes of up to 2.
     const { store } = await openStore({ retainedMessages: 20 });
