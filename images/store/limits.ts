@@ -111,6 +111,12 @@ export const imapLimits = {
   maxMessageNesting: 8,
   /** Bad commands in a row before `* BYE`: a client that sends this many is not going to recover. */
   maxBadCommands: 20,
+  /**
+   * After a handback (imap/handback.ts): what a client sent behind its LOGOUT before the MMP stopped
+   * reading it, dropped until the MMP's resync line. A few lines in practice; past this the
+   * connection is closed and the MMP opens another.
+   */
+  handbackDiscardBytes: 1024 * 1024,
   /** Before login: the MMP logs in at once; a connection that does not is not the MMP. */
   preauthTimeoutSeconds: 60,
   /** RFC 3501 section 5.4: the autologout timer, if any, is at least 30 minutes. */

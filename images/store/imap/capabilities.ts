@@ -4,6 +4,7 @@ import {
   STORE_IMAP_BASE_CAPABILITIES,
   STORE_IMAP_SESSION_CAPABILITIES,
 } from '../../lib/contract/store-capabilities.ts';
+import { HANDBACK_CAPABILITY } from './handback.ts';
 import type { ImapSession } from './session.ts';
 
 /** Set by the modules that add an extension once it is complete (SORT, THREAD). */
@@ -14,6 +15,7 @@ export function capabilities(session: ImapSession): string[] {
   if (session.state === 'not-authenticated') {
     if (session.transport.startTls && !session.transport.secure) list.push('STARTTLS');
     list.push('AUTH=PLAIN');
+    if (session.options.onHandback) list.push(HANDBACK_CAPABILITY);
     return list;
   }
   list.push(...STORE_IMAP_SESSION_CAPABILITIES, `APPENDLIMIT=${session.options.maxMessageBytes}`);

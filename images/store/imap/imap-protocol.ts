@@ -47,13 +47,13 @@ export const imapProtocol = {
       remoteAddress: connection.remoteAddress,
       userSessions,
       log: context.logger,
+      onSessionStart: () => context.metrics.sessionsTotal.inc({ protocol: 'imap' }),
       metrics: {
         command: (command, status) =>
           context.metrics.commands.inc({ protocol: 'imap', command, result: status.toLowerCase() }),
       },
     });
     context.metrics.sessions.inc({ protocol: 'imap' });
-    context.metrics.sessionsTotal.inc({ protocol: 'imap' });
     void session.ended.then(() => context.metrics.sessions.dec({ protocol: 'imap' }));
     return session;
   },

@@ -4,6 +4,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { constants as zlib, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
+import type { DrainableSession } from '../../lib/server/listener.ts';
+import { imapLimits } from '../limits.ts';
+import { ResyncScanner } from './handback.ts';
 import { ImapSession, type SessionOptions, type Transport } from './session.ts';
 
 export interface ImapServerOptions extends Omit<SessionOptions, 'userSessions' | 'draining'> {
@@ -16,7 +19,7 @@ export interface ImapServerOptions extends Omit<SessionOptions, 'userSessions' |
 
 export class ImapServer {
   private readonly server: Server;
-  private readonly sessions = new Set<ImapSession>();
+  private readonly sessions = new Set<ImapConnection>();
   private readonly userSessions = new Map<string, number>();
   private readonly options: ImapServerOptions;
   private draining = false;
@@ -76,17 +79,24 @@ export interface ConnectionOptions extends SessionOptions {
   remoteAddress: string;
   /** The listener has already wrapped the socket in TLS (implicit TLS done by the program's shell). */
   alreadySecure?: boolean;
+  /** A session begins: the connection's first, and each after a handback. */
+  onSessionStart?: () => void;
+}
+
+/** A connection's sessions: one, or one after another when each LOGOUT hands it back (handback.ts). */
+export interface ImapConnection extends DrainableSession {
+  /** Settles when the connection has closed. */
+  readonly ended: Promise<void>;
+  bye(text: string, code?: string): void;
 }
 
 /**
- * One accepted connection as an IMAP session: TLS first for an implicit-TLS listener, STARTTLS
+ * One accepted connection as IMAP sessions: TLS first for an implicit-TLS listener, STARTTLS
  * offered on a starttls one. Used by ImapServer here and by the store program's listener, which
- * drains the returned session (isIdle, goodbye).
+ * drains the returned connection (isIdle, goodbye).
  */
-export function openImapConnection(raw: Socket, options: ConnectionOptions): ImapSession {
+export function openImapConnection(raw: Socket, options: ConnectionOptions): ImapConnection {
   const secureContext = options.secureContext;
-  // Responses are small writes (untagged lines, then the tagged one): without TCP_NODELAY, Nagle's
-  // algorithm holds the second behind the client's delayed ACK, 40 ms per command (measured).
   raw.setNoDelay(true);
   const implicit = options.tls === 'implicit' && secureContext !== undefined;
   const socket = implicit ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() }) : raw;
@@ -96,16 +106,54 @@ export function openImapConnection(raw: Socket, options: ConnectionOptions): Ima
     options.remoteAddress,
     options.tls === 'starttls' ? secureContext : undefined,
   );
-  const session = new ImapSession(transport, options);
-  transport.onData = (chunk) => session.receive(chunk);
-  raw.on('close', () => session.disconnected());
+  /** Between a handback and the resync line: the connection has no session. */
+  let waiting = false;
+  const make = (): ImapSession => {
+    const next = new ImapSession(transport, { ...options, onHandback: handedBack });
+    transport.onData = (chunk) => next.receive(chunk);
+    options.onSessionStart?.();
+    return next;
+  };
+  function handedBack(resync: string, unread: Buffer): void {
+    waiting = true;
+    const scanner = new ResyncScanner(resync, imapLimits.handbackDiscardBytes);
+    const timer = setTimeout(() => transport.close(), imapLimits.preauthTimeoutSeconds * 1000);
+    timer.unref();
+    const feed = (chunk: Buffer) => {
+      const found = scanner.push(chunk);
+      if (found === 'more') return;
+      clearTimeout(timer);
+      if (found === 'overflow') transport.close();
+      else {
+        waiting = false;
+        session = make();
+        session.start();
+        if (found.rest.length > 0) session.receive(found.rest);
+      }
+    };
+    transport.onData = feed;
+    transport.resume();
+    if (unread.length > 0) feed(unread);
+  }
+  let session: ImapSession;
+  let markEnded: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
+  raw.on('close', () => {
+    session.disconnected();
+    markEnded();
+  });
   raw.on('error', () => raw.destroy());
   socket.on('error', () => raw.destroy());
+  session = make();
   if (socket instanceof TLSSocket && implicit) socket.once('secure', () => session.start());
   else session.start();
-  // A listener that read a PROXY header hands the socket over paused.
   socket.resume();
-  return session;
+  return {
+    ended,
+    isIdle: () => waiting || session.isIdle(),
+    goodbye: () => (waiting ? transport.close() : session.goodbye()),
+    bye: (text, code) => (waiting ? transport.close() : session.bye(text, code)),
+  };
 }
 
 /** Output queued for a slow reader before a drain() waits (a streamed FETCH, a long answer). */

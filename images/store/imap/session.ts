@@ -9,6 +9,7 @@ import { commandLabel, dispatch } from './dispatcher.ts';
 import { CommandReader, type ReaderEvent } from '../../lib/imap/command-reader.ts';
 import { encodeLine, encodeStatus, type ImapValue, type Status } from './protocol/response.ts';
 import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-mailbox.ts';
+import { handbackLine, type HandbackNonces } from './handback.ts';
 import { LiteralSpool } from './literal-spool.ts';
 
 export interface Transport {
@@ -63,6 +64,11 @@ export interface SessionOptions {
   userSessions?: Map<string, number>;
   /** Ends IDLE and the session with BYE (graceful drain). */
   draining?: () => boolean;
+  /**
+   * The connection can be handed back after LOGOUT (handback.ts): called with the resync nonce and
+   * what the client sent behind its LOGOUT, once the session has ended without closing it.
+   */
+  onHandback?: (resync: string, unread: Buffer) => void;
 }
 
 export class ImapSession {
@@ -84,6 +90,9 @@ export class ImapSession {
    * once the proxy's login succeeds, since until then anyone could have sent it.
    */
   claimedClientAddress: string | undefined;
+  /** The MMP's handback nonces from its ID: claimed before login, granted by the proxy's login. */
+  claimedHandback: HandbackNonces | undefined;
+  handback: HandbackNonces | undefined;
   compressed = false;
   private badCommands = 0;
   private pumping = false;
@@ -242,7 +251,10 @@ export class ImapSession {
         this.options.metrics?.command(commandLabel(event.command.name), result.status);
         if (result.status === 'BAD') this.countBad();
         else this.badCommands = 0;
-        if (this.state === 'logout') this.close();
+        if (this.state === 'logout') {
+          if (this.handback && !this.compressed && this.options.onHandback) this.handBack(this.handback);
+          else this.close();
+        }
         return;
       }
     }
@@ -348,6 +360,21 @@ export class ImapSession {
 
   close(): void {
     if (this.closed) return;
+    this.release();
+    this.transport.close();
+    this.markClosed();
+  }
+
+  /** After LOGOUT's answer: the marker, then the session ends and the connection is the MMP's. */
+  private handBack({ marker, resync }: HandbackNonces): void {
+    this.send(handbackLine(marker));
+    this.release();
+    this.markClosed();
+    this.options.onHandback!(resync, this.reader.takeUnread());
+  }
+
+  /** Everything the session holds, let go; the transport is the caller's to close or hand on. */
+  private release(): void {
     this.closed = true;
     clearTimeout(this.idleTimer);
     this.selected?.view.close();
@@ -361,8 +388,6 @@ export class ImapSession {
     }
     for (const fn of this.onClose.splice(0)) fn();
     void this.discardSpools();
-    this.transport.close();
-    this.markClosed();
   }
 
   /** The socket went away. */

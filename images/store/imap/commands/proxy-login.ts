@@ -21,6 +21,8 @@ export async function proxyLogin(
   // The proxy is proven: the address it named before logging in is the client's.
   if (session.claimedClientAddress !== undefined) session.clientAddress = session.claimedClientAddress;
   session.claimedClientAddress = undefined;
+  session.handback = session.claimedHandback;
+  session.claimedHandback = undefined;
   if (!session.claimUserSession(user)) {
     return no(`Too many sessions for ${user}`, 'LIMIT');
   }
