@@ -16,6 +16,7 @@ import { loginReply } from './routing/login-replies.ts';
 import { SmtpPreAuthSession, type SmtpSessionOptions } from './smtp/smtp-session.ts';
 import type { EndableSession, ProxiedSessions } from './proxied-sessions.ts';
 import { splice, type Splice, type SpliceOptions, type SpliceOwner, type SpliceStats } from './splice.ts';
+import type { WarmConnections } from './warm-connections.ts';
 
 export type CoreSettings = Omit<ImapSessionOptions, 'secure'> &
   Omit<Pop3SessionOptions, 'secure'> &
@@ -54,6 +55,8 @@ export interface ClientSessionOptions {
   core: CoreSettings;
   loginFlow: LoginFlow;
   proxied: ProxiedSessions;
+  /** Where a store connection handed back after LOGOUT goes (splice.ts), for the next login. */
+  warm?: WarmConnections | undefined;
   idleTimeoutMs: number;
   preLoginTimeoutMs?: number;
   metrics: MmpMetrics;
@@ -172,7 +175,15 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
   };
 
   let storeConnection:
-    { socket: Socket; toClient: string; rest: Buffer; identity: string; store: string } | undefined;
+    | {
+        socket: Socket;
+        toClient: string;
+        rest: Buffer;
+        identity: string;
+        store: string;
+        handbackId: number;
+      }
+    | undefined;
 
   const login = async (action: Extract<PreLoginAction, { kind: 'login' | 'login-by-address' }>) => {
     phase = 'logging-in';
@@ -213,7 +224,7 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
 
   const startSplice = (pipelined: Buffer) => {
     if (!storeConnection) return;
-    const { socket: storeSocket, rest, identity, store: storeName } = storeConnection;
+    const { socket: storeSocket, rest, identity, store: storeName, handbackId } = storeConnection;
     phase = 'proxied';
     // From here on the session is the proxied one alone: nothing made above (this function's
     // closures and what they hold: the options, the pre-login core and its buffers, the store's
@@ -239,12 +250,14 @@ export function startClientSession(o: ClientSessionOptions): ClientSession {
       identity,
       store: storeName,
       log: child,
+      warm: o.warm,
     });
     proxiedSession.start(socket, storeSocket, {
       idleTimeoutMs: o.idleTimeoutMs,
       pipelined,
       storeRest: rest,
       maxBufferedBytes: spliceLimits.maxBufferedBytes,
+      handbackId,
     });
     handle.current = proxiedSession;
   };
@@ -302,6 +315,7 @@ interface ProxiedSessionFields {
   store: string;
   /** The session's child logger, if it made one before the splice. */
   log: Logger | undefined;
+  warm: WarmConnections | undefined;
 }
 
 /**
@@ -332,6 +346,12 @@ class ProxiedSession implements ClientSession, EndableSession, SpliceOwner {
 
   end(): void {
     this.#splice?.end();
+  }
+
+  spliceHandedBack(store: Socket): void {
+    this.#f.metrics.storeHandbacks.inc({ protocol: this.#f.protocol });
+    if (this.#f.warm) this.#f.warm.give(store);
+    else store.destroy();
   }
 
   spliceEnded(stats: SpliceStats): void {

@@ -123,9 +123,15 @@ export const STORE_ADDRESS_TTL_MS = 5_000;
  * Store connections opened ahead of logins (warm-connections.ts). Four per store address cover a
  * burst of logins while the next ones connect; twenty seconds is well below the pre-login timeout
  * of our store and of Dovecot (a minute), so a connection is never used as the store closes it.
- * What a store may send before a login: its greeting, a capability line at most.
+ * What a store may send before a login: its greeting, a capability line at most. Sixty-four per
+ * address at most with those our store hands back after LOGOUT: as many sessions as end at once.
  */
-export const warmStoreConnections = { perAddress: 4, maxAgeMs: 20_000, maxReceivedBytes: 64 * 1024 } as const;
+export const warmStoreConnections = {
+  perAddress: 4,
+  maxPerAddress: 64,
+  maxAgeMs: 20_000,
+  maxReceivedBytes: 64 * 1024,
+} as const;
 
 /** How many directory answers the login cache keeps, per replica (about 300 bytes each). */
 export const loginCacheEntries = 50_000;

@@ -13,6 +13,7 @@ import { routeToStore, type StoreAddress, type StoreProtocol } from './routing/s
 import { RelayLogin } from './smtp/relay-login.ts';
 import { connectToStore, type StoreConnection, type StoreTls } from './store-connector.ts';
 import type { WarmConnections } from './warm-connections.ts';
+import { nextHandbackId } from './store-login/handback-nonces.ts';
 import { ImapStoreLogin, Pop3StoreLogin, type StoreLoginRequest } from './store-login/store-login.ts';
 
 /** What the flow needs of the kit's penalty box. */
@@ -183,6 +184,8 @@ export class LoginFlow {
       secret: o.proxySecret(),
       client: attempt.client,
       sessionId: attempt.sessionId,
+      // A connection handed back after LOGOUT needs the pool to wait in (IMAP, our store).
+      ...(attempt.protocol === 'imap' && o.warm ? { handbackId: nextHandbackId() } : {}),
     };
     const connection = await connectToStore(
       { host: route.host, port: route.port, tls: o.storeTls },

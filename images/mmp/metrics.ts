@@ -38,6 +38,7 @@ export interface MmpMetrics {
   sessions: SessionCounts;
   splicedBytes: Counter<'protocol' | 'direction'>;
   storeConnectFailures: Counter<'protocol'>;
+  storeHandbacks: Counter<'protocol'>;
   refusedConnections: Counter<'listener' | 'reason'>;
 }
 
@@ -78,6 +79,12 @@ export function mmpMetrics(registry: Registry): MmpMetrics {
       name: 'mtopo_mmp_spliced_bytes_total',
       help: 'Bytes passed after login, counted when a session ends (to-store, to-client).',
       labelNames: ['protocol', 'direction'],
+      registers,
+    }),
+    storeHandbacks: new Counter({
+      name: 'mtopo_mmp_store_handbacks_total',
+      help: 'Store connections the store handed back after a LOGOUT, kept for the next login instead of closed.',
+      labelNames: ['protocol'],
       registers,
     }),
     storeConnectFailures: new Counter({

@@ -241,6 +241,7 @@ export async function startMmp(options: MmpOptions): Promise<RunningMmp> {
           core,
           loginFlow,
           proxied,
+          warm,
           idleTimeoutMs,
           ...(options.preLoginTimeoutMs !== undefined
             ? { preLoginTimeoutMs: options.preLoginTimeoutMs }

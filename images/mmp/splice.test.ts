@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../../testing/support/wait.ts';
+import { HANDBACK_LINE_PREFIX, handbackLine } from '../lib/contract/handback.ts';
 import { nextReadBuffer, readIntoPair, splice, type SpliceStats } from './splice.ts';
+import { handbackNonces, nextHandbackId } from './store-login/handback-nonces.ts';
 
 // A proxy of one session over loopback: `client` is the user's end, `store` the store's; the MMP's
 // two sockets (accepted from the client, connected to the store) are spliced.
@@ -14,6 +16,8 @@ interface Rig {
   mmpClient: Socket;
   mmpStore: Socket;
   ended: Promise<SpliceStats>;
+  /** The MMP's store socket, once the splice has handed it back. */
+  handedBack: Promise<Socket>;
   end(): void;
 }
 
@@ -35,7 +39,15 @@ async function listening(): Promise<{ server: Server; port: number }> {
 }
 
 async function rig(
-  options: { idleTimeoutMs?: number; pipelined?: string; storeRest?: string; reused?: boolean } = {},
+  options: {
+    idleTimeoutMs?: number;
+    pipelined?: string;
+    storeRest?: string;
+    reused?: boolean;
+    handbackId?: number;
+    /** The client keeps writing after the MMP has ended its side (a client that pipelines on). */
+    halfOpenClient?: boolean;
+  } = {},
 ): Promise<Rig> {
   const front = await listening();
   const back = await listening();
@@ -55,10 +67,16 @@ async function rig(
   // As after a login (store-connector.ts): paused until the splice reads it.
   mmpStore.pause();
   const clientAccepted = accepted(front.server);
-  const client = connect({ port: front.port, host: '127.0.0.1' });
+  const client = connect({
+    port: front.port,
+    host: '127.0.0.1',
+    allowHalfOpen: options.halfOpenClient ?? false,
+  });
   const mmpClient = await clientAccepted;
   let resolveEnded!: (stats: SpliceStats) => void;
   const ended = new Promise<SpliceStats>((r) => (resolveEnded = r));
+  let resolveHandedBack!: (socket: Socket) => void;
+  const handedBack = new Promise<Socket>((r) => (resolveHandedBack = r));
   const spliced = splice(
     mmpClient,
     mmpStore,
@@ -67,12 +85,13 @@ async function rig(
       pipelined: Buffer.from(options.pipelined ?? ''),
       storeRest: Buffer.from(options.storeRest ?? ''),
       maxBufferedBytes: 256 * 1024,
+      ...(options.handbackId ? { handbackId: options.handbackId } : {}),
     },
-    { spliceEnded: resolveEnded },
+    { spliceEnded: resolveEnded, spliceHandedBack: resolveHandedBack },
   );
   client.on('error', () => undefined);
   store.on('error', () => undefined);
-  return { client, store, mmpClient, mmpStore, ended, end: () => spliced.end() };
+  return { client, store, mmpClient, mmpStore, ended, handedBack, end: () => spliced.end() };
 }
 
 /** Reads from `socket` until `bytes` have come, and returns them. */
@@ -199,4 +218,51 @@ describe('splice', () => {
     other.client.destroy();
     await Promise.all([slow.ended, other.ended]);
   });
+});
+
+describe('splice: the store hands the connection back after LOGOUT', () => {
+  /** What `socket` receives up to and including `end`. */
+  const readUntil = (socket: Socket, end: string) =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const onData = (chunk: Buffer) => {
+        got += chunk.toString('latin1');
+        if (!got.includes(end)) return;
+        socket.off('data', onData);
+        resolve(got);
+      };
+      socket.on('data', onData);
+    });
+
+  for (const reused of [false, true])
+    it(`at its marker line: the client ends, the store gets the resync line and no byte of the client after it (${reused ? 'own read buffers' : 'data events'})`, async () => {
+      const id = nextHandbackId();
+      const { marker, resync } = handbackNonces(id);
+      const r = await rig({ handbackId: id, reused, halfOpenClient: true });
+      // Another marker, as a message could quote it, passes as it is.
+      const quoted = `* OK ${HANDBACK_LINE_PREFIX}${'0'.repeat(32)}\r\n`;
+      r.store.write(quoted);
+      assert.equal((await read(r.client, quoted.length)).toString(), quoted);
+      r.client.write('b LOGOUT\r\n');
+      assert.equal((await read(r.store, 10)).toString(), 'b LOGOUT\r\n');
+      const clientEnded = new Promise((resolve) => r.client.once('end', resolve));
+      const toClient = readUntil(r.client, 'b OK');
+      const atStore = readUntil(r.store, 'sync');
+      r.store.write(`* BYE bye\r\nb OK done\r\n${handbackLine(marker)}`);
+      assert.equal(await toClient, '* BYE bye\r\nb OK done\r\n');
+      assert.equal(await r.handedBack, r.mmpStore);
+      await clientEnded;
+      // The client, still sending, then gone: none of it may reach the store, whose next session
+      // the connection now carries.
+      await new Promise((resolve) => r.client.write('x NOOP\r\n', resolve));
+      r.client.end();
+      assert.deepEqual(await r.ended, {
+        toStore: 18, // what the client sent, the dropped "x NOOP" too
+        toClient: quoted.length + 22 + handbackLine(marker).length,
+        reason: 'handed-back',
+      });
+      r.mmpStore.write('sync');
+      assert.equal(await atStore, `${resync}\r\nsync`);
+      r.mmpStore.destroy();
+    });
 });

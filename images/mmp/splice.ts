@@ -16,16 +16,20 @@ import type { Socket } from 'node:net';
 // it accepts, the store connector on its own once the login is over): the splice takes it off, so
 // that an idle socket holds one error listener, not an array.
 import { ignoreError } from '../lib/server/listener.ts';
+import { HANDBACK_LINE_PREFIX, handbackLine, resyncLine } from '../lib/contract/handback.ts';
+import { handbackNonces } from './store-login/handback-nonces.ts';
 
 export interface SpliceStats {
   toStore: number;
   toClient: number;
-  reason: 'client-closed' | 'store-closed' | 'idle' | 'ended';
+  reason: 'client-closed' | 'store-closed' | 'idle' | 'ended' | 'handed-back';
 }
 
 /** Told once, when both sockets have closed. */
 export interface SpliceOwner {
   spliceEnded(stats: SpliceStats): void;
+  /** The store handed its connection back after LOGOUT, resync sent: the owner's to keep or close. */
+  spliceHandedBack?(store: Socket): void;
 }
 
 export interface Splice {
@@ -40,6 +44,21 @@ export interface SpliceOptions {
   /** What the store sent after its login answer: the client's, first thing. */
   storeRest: Buffer;
   maxBufferedBytes: number;
+  /** The store was asked to hand the connection back after LOGOUT (handback-nonces.ts); 0: not. */
+  handbackId?: number;
+}
+
+const MARKER_PREFIX = Buffer.from(HANDBACK_LINE_PREFIX);
+
+/** Where the store's handback marker line for `id` starts in `view`, or -1. */
+function markerAt(view: Buffer, id: number): number {
+  let at = view.indexOf(MARKER_PREFIX);
+  if (at < 0) return -1;
+  // A message may hold the prefix; only the line with this login's marker is the handback.
+  const line = handbackLine(handbackNonces(id).marker);
+  for (; at >= 0; at = view.indexOf(MARKER_PREFIX, at + 1))
+    if (view.length - at >= line.length && view.toString('latin1', at, at + line.length) === line) return at;
+  return -1;
 }
 
 /** Each spliced socket's pair. */
@@ -63,12 +82,17 @@ class SplicedPair implements Splice {
   #waitingForWrite = false;
   /** Idle sweeps since the last byte in either direction (IdleSweep). */
   idleTicks = 0;
+  /** The login's handback number, 0 when the store was not asked (lib/contract/handback.ts). */
+  readonly handbackId: number;
+  /** The store connection went back: the client's bytes go nowhere from here on. */
+  handedBack = false;
   readonly #sweep: IdleSweep;
 
   constructor(client: Socket, store: Socket, options: SpliceOptions, owner: SpliceOwner) {
     this.client = client;
     this.store = store;
     this.maxBuffered = options.maxBufferedBytes;
+    this.handbackId = options.handbackId ?? 0;
     this.#owner = owner;
     this.#clientRead0 = client.bytesRead - options.pipelined.length;
     this.#storeRead0 = store.bytesRead - options.storeRest.length;
@@ -87,7 +111,38 @@ class SplicedPair implements Splice {
   finish(why: SpliceStats['reason']): void {
     this.#reason ??= why;
     this.client.destroy();
-    this.store.destroy();
+    if (!this.handedBack) this.store.destroy();
+  }
+
+  /**
+   * Whether `view`, read from the store, holds the marker line of a handback: then what came before
+   * it goes to the client, which is ended, and the store connection leaves the pair with its
+   * resync line sent (lib/contract/handback.ts). A marker line split between two reads is not
+   * seen: the client then has its pieces after its LOGOUT's answer, and the connection is closed
+   * with the client's, as without a handback.
+   */
+  handsBack(view: Buffer, owned: boolean): boolean {
+    const at = this.handbackId === 0 ? -1 : markerAt(view, this.handbackId);
+    if (at < 0) return false;
+    const { client, store } = this;
+    this.handedBack = true;
+    this.#reason ??= 'handed-back';
+    ownBuffers.delete(store);
+    pairs.delete(store);
+    store.off('close', onClose);
+    store.off('error', onError);
+    store.off('finish', onFinish);
+    store.off('drain', onDrain);
+    store.off('data', onData);
+    // The store's next read must not overwrite what the client is still sent from its buffer.
+    if (at > 0) client.write(owned ? Buffer.from(view.subarray(0, at)) : view.subarray(0, at));
+    client.end();
+    store.write(resyncLine(handbackNonces(this.handbackId).resync));
+    // The owner's error listener goes on at once (its pool's), or the socket goes.
+    if (this.#owner.spliceHandedBack) this.#owner.spliceHandedBack(store);
+    else store.destroy();
+    this.closed();
+    return true;
   }
 
   closed(): void {
@@ -110,6 +165,7 @@ class SplicedPair implements Splice {
    */
   fromStore(view: Buffer, owned: boolean): boolean {
     this.idleTicks = 0;
+    if (this.handsBack(view, owned)) return false;
     const to = this.client;
     if (!owned) {
       to.write(view);
@@ -173,15 +229,17 @@ const IDLE_TICKS = 5;
 // The listeners, one function each for every pair (called with the socket as `this`).
 function onData(this: Socket, chunk: Buffer): void {
   const pair = pairs.get(this);
-  if (!pair) return;
+  if (!pair || pair.handedBack) return;
   pair.idleTicks = 0;
+  if (this === pair.store && pair.handsBack(chunk, false)) return;
   const to = pair.other(this);
   to.write(chunk);
   if (to.writableLength >= pair.maxBuffered) this.pause();
 }
 // 'drain' follows every write that found the buffer over the high-water mark, once it is empty.
 function onDrain(this: Socket): void {
-  pairs.get(this)?.other(this).resume();
+  const pair = pairs.get(this);
+  if (pair && !pair.handedBack) pair.other(this).resume();
 }
 // A side's end (its peer's FIN) ends the other. Listened for as 'finish', which follows it (Node ends
 // a socket's writing when its reading ends): 'end' already has Node's own listener, and a second
@@ -189,7 +247,8 @@ function onDrain(this: Socket): void {
 // side already ended: end() again would make (and drop) an ERR_STREAM_ALREADY_FINISHED with its
 // stack, 1.5 % of the login profile.
 function onFinish(this: Socket): void {
-  const other = pairs.get(this)?.other(this);
+  const pair = pairs.get(this);
+  const other = pair && !pair.handedBack ? pair.other(this) : undefined;
   if (other && !other.writableEnded) other.end();
 }
 function onClose(this: Socket): void {

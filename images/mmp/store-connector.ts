@@ -27,6 +27,8 @@ export type StoreConnection =
       rest: Buffer;
       address: string;
       ehlo?: readonly string[] | undefined;
+      /** The store will hand this connection back after LOGOUT (splice.ts); 0 when not. */
+      handbackId: number;
     }
   | { ok: false; failure: 'store-down' | 'store-refused'; detail: string; failedAddresses: number };
 
@@ -87,8 +89,9 @@ export async function connectToStore(
     const ready = warm?.take(key);
     const onWarm = ready ? tryAddress(address, target, newLogin(), timeouts, ready) : undefined;
     // After the login on the warm connection has written its first command: the next connection's
-    // connect(2), a whole loopback handshake, is then not on this login's way.
-    warm?.refill(key, () => openReady(address, target, timeouts.connectMs));
+    // connect(2), a whole loopback handshake, is then not on this login's way. One the store
+    // handed back after a LOGOUT is replaced by the next handback, not a connect.
+    if (!ready?.handedBack) warm?.refill(key, () => openReady(address, target, timeouts.connectMs));
     let outcome = onWarm ? await onWarm : undefined;
     // A waiting connection the store had given up on is no verdict on the store: try a fresh one.
     if (!outcome || (!outcome.ok && outcome.failure === 'store-down'))
@@ -225,7 +228,15 @@ function tryAddress(
       else if (step.kind === 'start-tls') startTls();
       else if (step.kind === 'logged-in') {
         socket.off('close', onClosed);
-        settle({ ok: true, socket, toClient: step.toClient, rest: step.rest, address, ehlo: step.ehlo });
+        settle({
+          ok: true,
+          socket,
+          toClient: step.toClient,
+          rest: step.rest,
+          address,
+          ehlo: step.ehlo,
+          handbackId: step.handbackId ?? 0,
+        });
       } else if (step.kind === 'refused')
         settle({ ok: false, failure: 'store-refused', detail: step.text, failedAddresses: 0 });
       else fail(step.text);

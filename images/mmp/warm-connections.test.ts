@@ -32,7 +32,12 @@ const open = () =>
 
 describe('warm store connections', () => {
   test('refill opens up to the limit; take hands one out with the greeting it received', async () => {
-    const warm = new WarmConnections({ perAddress: 2, maxAgeMs: 10_000, maxReceivedBytes: 1024 });
+    const warm = new WarmConnections({
+      perAddress: 2,
+      maxPerAddress: 8,
+      maxAgeMs: 10_000,
+      maxReceivedBytes: 1024,
+    });
     assert.equal(warm.take('k'), undefined);
     const before = accepted.length;
     warm.refill('k', open);
@@ -54,7 +59,10 @@ describe('warm store connections', () => {
 
   test('a connection the server closed is dropped, and an old one is not used', async () => {
     let now = 0;
-    const warm = new WarmConnections({ perAddress: 1, maxAgeMs: 1000, maxReceivedBytes: 1024 }, () => now);
+    const warm = new WarmConnections(
+      { perAddress: 1, maxPerAddress: 8, maxAgeMs: 1000, maxReceivedBytes: 1024 },
+      () => now,
+    );
     const before = accepted.length;
     warm.refill('k', open);
     await waitFor('a ready connection', () => warm.readyFor('k') === 1 && accepted.length === before + 1);

@@ -10,6 +10,8 @@ export interface WarmConnection {
   socket: Socket;
   /** What the store sent while the connection waited (its greeting). */
   received: Buffer;
+  /** The store handed it back after a session's LOGOUT (splice.ts), rather than it being opened. */
+  handedBack: boolean;
 }
 
 interface Waiting extends WarmConnection {
@@ -22,6 +24,11 @@ export interface WarmPolicy {
   perAddress: number;
   /** Older ones are closed rather than used (below the store's pre-login timeout). */
   maxAgeMs: number;
+  /**
+   * Kept per store address at most, counting those the store handed back: as many as sessions end
+   * between two logins, more than are opened ahead.
+   */
+  maxPerAddress: number;
   /** What the store may send before a login; more is a broken store. */
   maxReceivedBytes: number;
 }
@@ -60,8 +67,22 @@ export class WarmConnections {
       this.#opening.set(key, opening + 1);
       void open().then((socket) => {
         this.#opening.set(key, (this.#opening.get(key) ?? 1) - 1);
-        if (socket) this.#keep(key, socket);
+        if (socket) this.#keep(key, socket, false);
       });
+    }
+  }
+
+  /**
+   * A connection the store handed back after LOGOUT, its resync line sent: kept for the next login
+   * to its address once the store greets again, or closed when the address has enough.
+   */
+  give(socket: Socket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (socket.destroyed || this.readyFor(key) >= this.#policy.maxPerAddress) socket.destroy();
+    else {
+      this.#keep(key, socket, true);
+      // The splice stopped reading it at the marker; the greeting after the resync is the pool's.
+      socket.resume();
     }
   }
 
@@ -76,7 +97,7 @@ export class WarmConnections {
     this.#ready.clear();
   }
 
-  #keep(key: string, socket: Socket): void {
+  #keep(key: string, socket: Socket, handedBack: boolean): void {
     const list = this.#ready.get(key) ?? [];
     this.#ready.set(key, list);
     const chunks: Buffer[] = [];
@@ -106,6 +127,7 @@ export class WarmConnections {
     const warm: Waiting = {
       socket,
       since: this.#now(),
+      handedBack,
       get received() {
         return Buffer.concat(chunks);
       },

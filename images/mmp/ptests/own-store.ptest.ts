@@ -28,6 +28,9 @@ const IVY = {
   mailHost: 'siroe-store-0',
 };
 
+/** A second user on the same store. */
+const JUNE = { uid: 'june', password: 'june pw', mail: 'june@example.test', mailHost: 'siroe-store-0' };
+
 /** imaplib through the MMP: every INBOX message, whole, as JSON. */
 const IMAPLIB_ALL = `
 import imaplib, json, ssl, sys
@@ -94,7 +97,7 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
   }
 
   before(async () => {
-    slapd = await startSlapd(join(dir.path, 'slapd'), [...USERS, IVY]);
+    slapd = await startSlapd(join(dir.path, 'slapd'), [...USERS, IVY, JUNE]);
     store = await startStoreProcess(join(dir.path, 'store'), { domains: ['example.test'] });
     const mtaDir = join(dir.path, 'mta');
     mkdirSync(mtaDir, { recursive: true });
@@ -161,6 +164,32 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
     );
   });
 
+  test('after LOGOUT the store hands the connection back: the next user logs in on it, into their own mailbox', async () => {
+    const tag = marker();
+    const toIvy = `Subject: ${tag} for ivy\r\n\r\nivy's\r\n`;
+    assert.equal((await send(mta.port, IVY.mail, toIvy)).code, 0);
+    const handbacks = () => plain.metric('mtopo_mmp_store_handbacks_total', { protocol: 'imap' });
+    const before = await handbacks();
+    const ivys = await waitForMessages(plain.ports.imap!, IVY.uid, 1, IVY.password);
+    assert.ok(ivys.some((m) => m.endsWith(toIvy)));
+    await waitFor('the store to hand the connection back', async () => (await handbacks()) > before);
+    const counted = await handbacks();
+    // June's login comes while Ivy's connection waits in the pool: none of Ivy's mail is June's.
+    const junes = await run('python3', [
+      '-c',
+      IMAPLIB_ALL,
+      String(plain.ports.imap),
+      JUNE.uid,
+      JUNE.password,
+    ]);
+    assert.equal(junes.code, 0, junes.stderr);
+    assert.ok(!junes.stdout.includes(tag), junes.stdout);
+    await waitFor("June's connection handed back too", async () => (await handbacks()) > counted);
+    // And Ivy again, after June: her mailbox as it was.
+    const again = await waitForMessages(plain.ports.imap!, IVY.uid, ivys.length, IVY.password);
+    assert.deepEqual(again, ivys);
+  });
+
   test('storeTls: the same mailbox through the MMP over TLS to the store (imaplib and curl pop3s)', async () => {
     const tag = marker();
     const message = `Subject: ${tag} over tls\r\n\r\nthird\r\n`;
@@ -193,11 +222,16 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
   });
 });
 
-function waitForMessages(port: number, login: string, atLeast: number): Promise<string[]> {
+function waitForMessages(
+  port: number,
+  login: string,
+  atLeast: number,
+  password = IVY.password,
+): Promise<string[]> {
   return waitFor(
     `${atLeast} messages for ${login} through the MMP`,
     async () => {
-      const result = await run('python3', ['-c', IMAPLIB_ALL, String(port), login, IVY.password], {
+      const result = await run('python3', ['-c', IMAPLIB_ALL, String(port), login, password], {
         timeoutMs: 30_000,
       });
       assert.equal(result.code, 0, result.stderr);

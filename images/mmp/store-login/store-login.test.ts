@@ -1,6 +1,7 @@
 // The MMP's login at a store on a user's behalf, as the store sees it and as the client is told.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { handbackNonces, nextHandbackId } from './handback-nonces.ts';
 import { ImapStoreLogin, Pop3StoreLogin, type StoreLoginStep } from './store-login.ts';
 
 const request = {
@@ -34,6 +35,32 @@ describe('IMAP login at the store', () => {
       step?.kind === 'logged-in' && step.toClient,
       'a7 OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in\r\n',
     );
+  });
+
+  test("asks a store that offers X-MTOPO-HANDBACK for it, with this login's nonces, and only such a store", () => {
+    const id = nextHandbackId();
+    const { marker, resync } = handbackNonces(id);
+    const login = new ImapStoreLogin({ ...request, handbackId: id }, 'a', 65536);
+    const [sent] = feed(login, '* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN X-MTOPO-HANDBACK] ready\r\n');
+    assert.match(
+      sent?.kind === 'send' ? sent.data : '',
+      new RegExp(
+        `^M1 ID \\("x-originating-ip" "192.0.2.7" .* "x-mtopo-handback" "${marker} ${resync}"\\)\r\n`,
+      ),
+    );
+    const [done] = feed(login, 'M1 OK\r\nM2 OK Logged in\r\n');
+    assert.equal(done?.kind === 'logged-in' && done.handbackId, id);
+    assert.notDeepEqual(handbackNonces(nextHandbackId()), { marker, resync }, 'a new pair each login');
+    for (const greeting of [
+      '* OK [CAPABILITY IMAP4rev1 SASL-IR] Dovecot ready.',
+      '* OK [CAPABILITY X-MTOPO-HANDBACKS] x',
+    ]) {
+      const other = new ImapStoreLogin({ ...request, handbackId: nextHandbackId() }, 'a', 65536);
+      const [plainSent] = feed(other, `${greeting}\r\n`);
+      assert.doesNotMatch(plainSent?.kind === 'send' ? plainSent.data : '', /handback/);
+      const [otherDone] = feed(other, 'M1 OK\r\nM2 OK Logged in\r\n');
+      assert.equal(otherDone?.kind === 'logged-in' && otherDone.handbackId, 0);
+    }
   });
 
   test('without SASL-IR the credentials follow the continuation', () => {

@@ -5,6 +5,8 @@
 // (x-originating-ip, RFC 2971 and Dovecot's login_trusted_networks), so the store's logs and limits
 // see the real client.
 import { encodePlain } from '../sasl-plain.ts';
+import { HANDBACK_CAPABILITY, HANDBACK_ID_FIELD } from '../../lib/contract/handback.ts';
+import { handbackNonces } from './handback-nonces.ts';
 import { StoreLineBuffer } from './line-buffer.ts';
 
 export interface StoreLoginRequest {
@@ -15,6 +17,8 @@ export interface StoreLoginRequest {
   secret: string;
   client: { address: string; port: number };
   sessionId: string;
+  /** Ask a store that offers it to hand the connection back after LOGOUT (handback-nonces.ts). */
+  handbackId?: number;
 }
 
 export type StoreLoginStep =
@@ -25,7 +29,14 @@ export type StoreLoginStep =
    * Logged in: pass `toClient` to the client (the store's own answer, under the client's tag), then
    * splice. `ehlo`: an SMTP relay's last EHLO reply lines, what the client's session there offers.
    */
-  | { kind: 'logged-in'; toClient: string; rest: Buffer; ehlo?: readonly string[] }
+  | {
+      kind: 'logged-in';
+      toClient: string;
+      rest: Buffer;
+      ehlo?: readonly string[];
+      /** The store was asked to hand the connection back (the request's id), else 0. */
+      handbackId?: number;
+    }
   /** The store said no to the MMP: a wrong secret, or no such mailbox there. */
   | { kind: 'refused'; text: string }
   /** The store is not usable (BYE, PREAUTH, a protocol error). */
@@ -43,6 +54,7 @@ const quotable = (value: string) => !/[\r\n\0]/.test(value);
 
 /** The greeting's capability list names SASL-IR (as a whole atom). */
 const SASL_IR_IN_GREETING = /\[CAPABILITY (?:[^\]]* )?SASL-IR[\] ]/i;
+const HANDBACK_IN_GREETING = new RegExp(`\\[CAPABILITY (?:[^\\]]* )?${HANDBACK_CAPABILITY}[\\] ]`, 'i');
 
 /** IMAP: greeting → ID (client address) → AUTHENTICATE PLAIN → the client's tagged OK. */
 export class ImapStoreLogin implements StoreLogin {
@@ -52,6 +64,7 @@ export class ImapStoreLogin implements StoreLogin {
   #phase: 'greeting' | 'continuation' | 'answer' | 'done' = 'greeting';
   /** Untagged lines the store sent with its login answer (a CAPABILITY), for the client. */
   #untagged: string[] = [];
+  #handbackId = 0;
 
   constructor(request: StoreLoginRequest, clientTag: string, maxLineBytes: number) {
     this.#request = request;
@@ -89,10 +102,18 @@ export class ImapStoreLogin implements StoreLogin {
           this.#phase = 'done';
           return { kind: 'broken', text: `store greeting: ${line.slice(0, 200)}` };
         }
-        const { client, sessionId } = this.#request;
-        const id = quotable(client.address)
-          ? `M1 ID ("x-originating-ip" ${quoted(client.address)} "x-originating-port" "${client.port}" "x-session-id" ${quoted(sessionId)})\r\n`
-          : '';
+        const { client, sessionId, handbackId } = this.#request;
+        const fields: string[] = [];
+        if (quotable(client.address))
+          fields.push(
+            `"x-originating-ip" ${quoted(client.address)} "x-originating-port" "${client.port}" "x-session-id" ${quoted(sessionId)}`,
+          );
+        if (handbackId && HANDBACK_IN_GREETING.test(line)) {
+          const { marker, resync } = handbackNonces(handbackId);
+          fields.push(`"${HANDBACK_ID_FIELD}" "${marker} ${resync}"`);
+          this.#handbackId = handbackId;
+        }
+        const id = fields.length > 0 ? `M1 ID (${fields.join(' ')})\r\n` : '';
         // RFC 4959: with SASL-IR the credentials ride on the command; without, after "+".
         if (SASL_IR_IN_GREETING.test(line)) {
           this.#phase = 'answer';
@@ -130,7 +151,7 @@ export class ImapStoreLogin implements StoreLogin {
     this.#phase = 'done';
     if (tagged[1]!.toUpperCase() !== 'OK') return { kind: 'refused', text: line.slice(3, 200) };
     const toClient = [...this.#untagged, `${this.#clientTag} OK ${tagged[2]}`].join('\r\n') + '\r\n';
-    return { kind: 'logged-in', toClient, rest: this.#lines.takeRest() };
+    return { kind: 'logged-in', toClient, rest: this.#lines.takeRest(), handbackId: this.#handbackId };
   }
 }
 

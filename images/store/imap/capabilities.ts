@@ -4,7 +4,7 @@ import {
   STORE_IMAP_BASE_CAPABILITIES,
   STORE_IMAP_SESSION_CAPABILITIES,
 } from '../../lib/contract/store-capabilities.ts';
-import { HANDBACK_CAPABILITY } from './handback.ts';
+import { HANDBACK_CAPABILITY } from '../../lib/contract/handback.ts';
 import type { ImapSession } from './session.ts';
 
 /** Set by the modules that add an extension once it is complete (SORT, THREAD). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { handbackLine, parseHandbackNonces, ResyncScanner } from './handback.ts';
+import { handbackLine, parseHandbackNonces } from '../../lib/contract/handback.ts';
+import { ResyncScanner } from './handback.ts';
 
 const marker = '0123456789abcdef0123456789abcdef';
 const resync = 'fedcba9876543210fedcba9876543210';
@@ -18,7 +19,7 @@ describe('handback nonces', () => {
       `${marker} ${resync} x`,
     ])
       assert.equal(parseHandbackNonces(bad), undefined, bad);
-    assert.equal(handbackLine(marker).toString(), `* X-MTOPO-HANDBACK ${marker}\r\n`);
+    assert.equal(handbackLine(marker), `* X-MTOPO-HANDBACK ${marker}\r\n`);
   });
 });
 

@@ -9,7 +9,7 @@ import { commandLabel, dispatch } from './dispatcher.ts';
 import { CommandReader, type ReaderEvent } from '../../lib/imap/command-reader.ts';
 import { encodeLine, encodeStatus, type ImapValue, type Status } from './protocol/response.ts';
 import { flagAtoms, type KnownMessage, type SelectedMailbox } from './selected-mailbox.ts';
-import { handbackLine, type HandbackNonces } from './handback.ts';
+import { handbackLine, type HandbackNonces } from '../../lib/contract/handback.ts';
 import { LiteralSpool } from './literal-spool.ts';
 
 export interface Transport {
@@ -367,7 +367,7 @@ export class ImapSession {
 
   /** After LOGOUT's answer: the marker, then the session ends and the connection is the MMP's. */
   private handBack({ marker, resync }: HandbackNonces): void {
-    this.send(handbackLine(marker));
+    this.send(Buffer.from(handbackLine(marker)));
     this.release();
     this.markClosed();
     this.options.onHandback!(resync, this.reader.takeUnread());

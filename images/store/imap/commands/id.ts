@@ -1,5 +1,5 @@
 import { ArgumentError, defineCommand, ok } from '../command.ts';
-import { HANDBACK_ID_FIELD, parseHandbackNonces } from '../handback.ts';
+import { HANDBACK_ID_FIELD, parseHandbackNonces } from '../../../lib/contract/handback.ts';
 import { atom } from '../protocol/response.ts';
 
 // ID (RFC 2971). The MMP passes the real client's address as x-originating-ip, before it logs in
