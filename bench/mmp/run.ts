@@ -141,6 +141,12 @@ async function mmpLoopLag(httpPort: number): Promise<{ p50: number; p99: number;
   };
 }
 
+/** Store connections our store handed back to the MMP after LOGOUT so far (docs/mmp.md). */
+async function mmpHandbacks(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Number(/^mtopo_mmp_store_handbacks_total\{[^}]*\} (\S+)/m.exec(text)?.[1] ?? 0);
+}
+
 /**
  * Where the MMP's memory is: its mappings (rss.ts) beside V8's own account from prom-client's
  * default metrics (heap committed and used, each space's committed size, external memory: the
@@ -351,6 +357,7 @@ try {
       client: (({ user, system }) => ({ user: user / 1e6, system: system / 1e6 }))(process.cpuUsage()),
     });
     const before = times();
+    const handbacksBefore = await mmpHandbacks(mmp.config.common.httpPort);
     const machineSince = machineMeter();
     await mmpLoopLag(mmp.config.common.httpPort);
     const client = clientLoopLag();
@@ -359,6 +366,7 @@ try {
     const mmpLag = await mmpLoopLag(mmp.config.common.httpPort);
     const after = times();
     const machine = machineSince();
+    const handbacks = (await mmpHandbacks(mmp.config.common.httpPort)) - handbacksBefore;
     const stealPercent = machine.stealPercent;
     const round = (n: number) => Math.round(n * 100) / 100;
     const split = Object.fromEntries(
@@ -370,7 +378,16 @@ try {
     const cpu = Object.fromEntries(
       Object.entries(split).map(([k, t]) => [k, round(t.user + t.system)]),
     ) as Record<keyof typeof pids | 'client', number>;
-    return { result, cpu, split, machine, load, stealPercent, lagMs: { mmp: mmpLag, client: clientLag } };
+    return {
+      result,
+      cpu,
+      split,
+      machine,
+      handbacks,
+      load,
+      stealPercent,
+      lagMs: { mmp: mmpLag, client: clientLag },
+    };
   };
   /** Milliseconds of user and kernel CPU per operation of each process on a path, and the client's. */
   const perOperationMs = (
@@ -410,7 +427,7 @@ try {
       const msPerLogin = perOperationMs(path, m.split, m.result.sessions);
       const machineMs = (m.machine.busySeconds * 1000) / Math.max(1, m.result.sessions);
       process.stdout.write(
-        `${ROUNDS > 1 ? `round ${r + 1}, ` : ''}${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, the machine ${machineMs.toFixed(2)} ms a login and ${m.machine.idlePercent} % idle, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ms per login (user, kernel) ${JSON.stringify(msPerLogin)}; ${m.stealPercent} % stolen; ${m.load}\n`,
+        `${ROUNDS > 1 ? `round ${r + 1}, ` : ''}${path}: ${m.result.perSecond.toFixed(0)} logins/s (${m.result.errors} errors), ${cpuSecondsPer1000.toFixed(2)} CPU s per 1,000, the machine ${machineMs.toFixed(2)} ms a login and ${m.machine.idlePercent} % idle, ${m.handbacks} store connections handed back, greeting ${JSON.stringify(m.result.greetingMs)} ms, lag ${JSON.stringify(m.lagMs)}; CPU s ${JSON.stringify(m.cpu)}; ms per login (user, kernel) ${JSON.stringify(msPerLogin)}; ${m.stealPercent} % stolen; ${m.load}\n`,
       );
     }
     byRound.push(round);
@@ -425,6 +442,8 @@ try {
       /** The whole machine's busy CPU (softirq included) per 1,000, and its idle share. */
       machineCpuSecondsPer1000: number;
       machineIdlePercent: number;
+      /** Store connections our store handed back to the MMP (its next logins' instead of a connect). */
+      storeHandbacks: number;
       msPerLogin: Record<string, { user: number; system: number }>;
       load: string;
       stealPercent: number;
@@ -460,6 +479,7 @@ try {
       cpuSecondsPer1000: (pathCpu(path, cpu) * 1000) / Math.max(1, sessions),
       machineCpuSecondsPer1000: (sum(ms.map((m) => m.machine.busySeconds)) * 1000) / Math.max(1, sessions),
       machineIdlePercent: median(ms.map((m) => m.machine.idlePercent)),
+      storeHandbacks: sum(ms.map((m) => m.handbacks)),
       msPerLogin: perOperationMs(path, split, sessions),
       load: ms[0]!.load,
       stealPercent: Math.max(...ms.map((m) => m.stealPercent)),

@@ -97,6 +97,8 @@ export interface ImapConnection extends DrainableSession {
  */
 export function openImapConnection(raw: Socket, options: ConnectionOptions): ImapConnection {
   const secureContext = options.secureContext;
+  // Responses are small writes (untagged lines, then the tagged one): without TCP_NODELAY, Nagle's
+  // algorithm holds the second behind the client's delayed ACK, 40 ms per command (measured).
   raw.setNoDelay(true);
   const implicit = options.tls === 'implicit' && secureContext !== undefined;
   const socket = implicit ? new TLSSocket(raw, { isServer: true, secureContext: secureContext() }) : raw;
@@ -147,6 +149,7 @@ export function openImapConnection(raw: Socket, options: ConnectionOptions): Ima
   session = make();
   if (socket instanceof TLSSocket && implicit) socket.once('secure', () => session.start());
   else session.start();
+  // A listener that read a PROXY header hands the socket over paused.
   socket.resume();
   return {
     ended,
