@@ -500,22 +500,40 @@ try {
     }
   >;
   const fetches = Number(values.fetches);
-  for (const path of paths) {
-    const bulkUser = path === 'direct' ? store.direct(BULK) : BULK;
-    const m = await measured(() => fetchThroughput(targets[path], bulkUser, fetches, BULK_BYTES));
-    const cpuSecondsPerGiB = pathCpu(path, m.cpu) / ((fetches * BULK_BYTES) / 2 ** 30);
-    throughput[path] = {
-      MBps: m.result,
-      cpu: m.cpu,
-      cpuSecondsPerGiB,
-      load: m.load,
-      stealPercent: m.stealPercent,
-      lagMs: m.lagMs,
-    };
-    process.stdout.write(
-      `${path}: ${m.result.toFixed(0)} MB/s bulk FETCH, ${cpuSecondsPerGiB.toFixed(2)} CPU s per GiB, lag ${JSON.stringify(m.lagMs)}; ${m.stealPercent} % stolen; ${m.load}\n`,
-    );
+  // In rounds too, each path's turn beside the others': one phase is under a second, and the
+  // machine's drift from one minute to the next is as large as what the splice costs.
+  type MeasuredBulk = Awaited<ReturnType<typeof measured<number>>>;
+  const bulkByRound: Record<Path, MeasuredBulk>[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round = {} as Record<Path, MeasuredBulk>;
+    for (const path of paths) {
+      const bulkUser = path === 'direct' ? store.direct(BULK) : BULK;
+      const m = await measured(() => fetchThroughput(targets[path], bulkUser, fetches, BULK_BYTES));
+      round[path] = m;
+      const cpuSecondsPerGiB = pathCpu(path, m.cpu) / ((fetches * BULK_BYTES) / 2 ** 30);
+      process.stdout.write(
+        `${ROUNDS > 1 ? `round ${r + 1}, ` : ''}${path}: ${m.result.toFixed(0)} MB/s bulk FETCH, ${cpuSecondsPerGiB.toFixed(2)} CPU s per GiB, lag ${JSON.stringify(m.lagMs)}; ${m.stealPercent} % stolen; ${m.load}\n`,
+      );
+    }
+    bulkByRound.push(round);
   }
+  // The rounds together: bytes over seconds, CPU over bytes.
+  for (const path of paths) {
+    const ms = bulkByRound.map((round) => round[path]);
+    const megabytes = (ms.length * fetches * BULK_BYTES) / 1e6;
+    const cpu = Object.fromEntries(
+      Object.keys(ms[0]!.cpu).map((k) => [k, sum(ms.map((m) => m.cpu[k as keyof MeasuredBulk['cpu']]))]),
+    ) as MeasuredBulk['cpu'];
+    throughput[path] = {
+      MBps: megabytes / sum(ms.map((m) => megabytes / ms.length / m.result)),
+      cpu,
+      cpuSecondsPerGiB: pathCpu(path, cpu) / ((megabytes * 1e6) / 2 ** 30),
+      load: ms[0]!.load,
+      stealPercent: Math.max(...ms.map((m) => m.stealPercent)),
+      lagMs: ROUNDS > 1 ? ms.map((m) => m.lagMs) : ms[0]!.lagMs,
+    };
+  }
+  const bulkRoundRatios = bulkByRound.map((round) => round.mmp.result / round.direct.result);
   memory.mmpAfterBulk = await mmpMemory(mmp.process.pid, config.common.httpPort);
   const snapshots: string[] = [];
   /** Asks the MMP for a heap snapshot and waits until its file is written (its size stays put). */
@@ -608,6 +626,7 @@ try {
       ...(ROUNDS > 1 ? { loginsMmpOverNginxByRound: roundRatios } : {}),
       loginsMmpOverDirect: logins.mmp.perSecond / logins.direct.perSecond,
       throughputMmpOverDirect: throughput.mmp.MBps / throughput.direct.MBps,
+      ...(ROUNDS > 1 ? { throughputMmpOverDirectByRound: bulkRoundRatios } : {}),
       throughputNginxOverDirect: throughput.nginx.MBps / throughput.direct.MBps,
       idleMemoryMmpOverNginx: idle.mmp!.withSessionsMiB / idle.nginx!.withSessionsMiB,
       idleMemorySettledMmpOverNginx: idle.mmp!.settledMiB / idle.nginx!.settledMiB,

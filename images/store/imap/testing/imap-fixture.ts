@@ -203,6 +203,13 @@ export class TranscriptClient {
     }
   }
 
+  /** Every byte the server sends from here until it closes the connection, unparsed. */
+  async restUntilClosed(timeoutMs = 10_000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) await this.waitWithTimeout(deadline, 'the server closing the connection');
+    return this.buffer;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,6 +1,7 @@
 // The connection handed back to the MMP after LOGOUT (handback.ts): transcripts on the real engine.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { plainLogin, startImapFixture, TranscriptClient, type ImapFixture } from '../testing/imap-fixture.ts';
 
@@ -74,6 +75,18 @@ describe("IMAP handback: the connection is the MMP's again after LOGOUT", () => 
       assert.match(tagged(await c.command('b LOGOUT')), /^b OK/);
       await closes(c);
     }
+  });
+
+  it('closes a compressed session at LOGOUT although the handback was asked (the MMP cannot read deflate)', async () => {
+    const c = await TranscriptClient.connect(fx.port);
+    const marker = nonce();
+    await handbackSession(c, 'hb-erin@example.test', marker, nonce());
+    assert.match(tagged(await c.command('z COMPRESS DEFLATE')), /^z OK/);
+    const flush = { finishFlush: constants.Z_SYNC_FLUSH };
+    c.write(deflateRawSync(Buffer.from('b LOGOUT\r\n'), flush));
+    const answer = inflateRawSync(await c.restUntilClosed(), flush).toString('latin1');
+    assert.match(answer, /^\* BYE .*\r\nb OK /);
+    assert.doesNotMatch(answer, /X-MTOPO-HANDBACK/);
   });
 
   it('closes a handed-back connection that sends a megabyte without the resync line', async () => {
