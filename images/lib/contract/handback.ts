@@ -3,7 +3,7 @@
 // store gives the connection back to the MMP for its next login instead of closing it. The MMP
 // names two nonces in its ID before logging in; the store, once the MMP's login is proven, ends
 // the session at LOGOUT with `* X-MTOPO-HANDBACK <marker>` and drops every byte until the line
-// `<resync>`, then greets again. Neither nonce ever reaches a client.
+// `<resync>`, then greets again. The resync nonce never reaches a client, and a marker is used once.
 
 export const HANDBACK_CAPABILITY = 'X-MTOPO-HANDBACK';
 export const HANDBACK_ID_FIELD = 'x-mtopo-handback';

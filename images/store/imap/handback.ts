@@ -9,8 +9,9 @@
 // LOGOUT the store answers BYE and OK, then `* X-MTOPO-HANDBACK MARKER`, ends the IMAP session
 // without closing the connection, and drops every byte until RESYNC and CRLF: what the client sent
 // behind its LOGOUT reached the store before the MMP, having seen the marker, stopped reading the
-// client and sent RESYNC. Then a new session greets. No client learns either nonce, and a message
-// cannot carry what its sender does not know, so neither can be forged from the client's side.
+// client and sent RESYNC. Then a new session greets. No client learns the resync nonce, nor a
+// marker it could still use (each is used once), and a message cannot carry what its sender does
+// not know, so neither can be forged from the client's side.
 //
 // Never for a compressed session (the MMP cannot read a deflated stream), and bounded: the
 // connection closes past `handbackDiscardBytes` dropped or the pre-login timeout.
