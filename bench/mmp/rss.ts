@@ -1,4 +1,5 @@
 // Resident memory and CPU time of a process and its descendants (nginx's workers), from /proc.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 function rssKiB(pid: number): number {
@@ -68,6 +69,23 @@ export function treeCpuTimes(pid: number): { user: number; system: number } {
     queue.push(...children(p));
   }
   return { user: user / 100, system: system / 100 };
+}
+
+/**
+ * Pins `pid`, its threads and its descendants to the CPUs in `cpus` (taskset's list, "0" or
+ * "0,1"); the processes they start later inherit it.
+ */
+export function pinTree(pid: number, cpus: string): void {
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.pop()!;
+    try {
+      execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(p)], { stdio: 'ignore' });
+    } catch {
+      continue; // gone
+    }
+    queue.push(...children(p));
+  }
 }
 
 /** The soft limit on open files of a running process (`Max open files` in /proc/PID/limits). */

@@ -16,7 +16,7 @@
 // Usage: node bench/mmp/run.ts [--seconds 10] [--concurrency 20] [--bulk-mb 8] [--fetches 20]
 //        [--idle 9900] [--mmp-env rendered|none|K=V,K=V] [--mmp-code compiled|ts] [--cpu-prof DIR]
 //        [--mmp-node-args=--perf-basic-prof,…] [--heap-snapshot DIR] [--store dovecot|mtopo]
-//        [--rounds 3] [--warmup 2]
+//        [--rounds 3] [--warmup 2] [--bulk-pinned]
 // The store behind all three paths: Dovecot 2.3 with a master user (the default, a store no one here
 // wrote), or ours (images/store), which is what the MMP fronts in an mtopo site; nginx then logs in
 // there with the proxy's proof that auth_http hands it.
@@ -39,7 +39,7 @@ import { PROXY_SECRET, PROXY_USER, startStoreProcess } from '../../images/store/
 import { fill } from '../store/imap-load.ts';
 import { localize, renderedMmpConfig, renderedMmpEnv } from '../../images/mmp/testing/rendered-config.ts';
 import { fetchThroughput, idleSessions, loginRate, type LoginRate } from './imap-load.ts';
-import { openFileLimit, treeCpuTimes, treeMemoryMap, treeRssMiB } from './rss.ts';
+import { openFileLimit, pinTree, treeCpuTimes, treeMemoryMap, treeRssMiB } from './rss.ts';
 import { startNginxMail } from './nginx.ts';
 import { compileMmp } from './compiled-mmp.ts';
 
@@ -78,6 +78,13 @@ const { values } = parseArgs({
      * drifts from minute to minute; rounds close together see the same machine.
      */
     rounds: { type: 'string', default: '3' },
+    /**
+     * The bulk phase with the store and the client on the first CPU and the proxies (the MMP,
+     * nginx) on the second: each path's store and client get the same core, and a proxy one of its
+     * own, as on a node of its own. On two cores shared by all, the splice's copies take CPU from
+     * the store and the client that the direct path does not.
+     */
+    'bulk-pinned': { type: 'boolean', default: false },
     /** Seconds of logins per path before any is measured (V8's tiers, heap sizes, Dovecot's processes). */
     warmup: { type: 'string', default: '2' },
   },
@@ -500,6 +507,10 @@ try {
     }
   >;
   const fetches = Number(values.fetches);
+  if (values['bulk-pinned']) {
+    for (const pid of [pids.store, process.pid]) pinTree(pid, '0');
+    for (const pid of [pids.mmp, pids.nginx]) pinTree(pid, '1');
+  }
   // In rounds too, each path's turn beside the others': one phase is under a second, and the
   // machine's drift from one minute to the next is as large as what the splice costs.
   type MeasuredBulk = Awaited<ReturnType<typeof measured<number>>>;
@@ -534,6 +545,8 @@ try {
     };
   }
   const bulkRoundRatios = bulkByRound.map((round) => round.mmp.result / round.direct.result);
+  if (values['bulk-pinned'])
+    for (const pid of [pids.store, process.pid, pids.mmp, pids.nginx]) pinTree(pid, '0,1');
   memory.mmpAfterBulk = await mmpMemory(mmp.process.pid, config.common.httpPort);
   const snapshots: string[] = [];
   /** Asks the MMP for a heap snapshot and waits until its file is written (its size stays put). */
@@ -612,7 +625,7 @@ try {
   const result = {
     when: new Date().toISOString(),
     store: values.store,
-    command: `node bench/mmp/run.ts --store ${values.store} --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle}${ROUNDS > 1 ? ` --rounds ${ROUNDS}` : ''}${WARMUP_SECONDS !== 2 ? ` --warmup ${WARMUP_SECONDS}` : ''} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
+    command: `node bench/mmp/run.ts --store ${values.store} --seconds ${SECONDS} --concurrency ${CONCURRENCY} --bulk-mb ${values['bulk-mb']} --fetches ${values.fetches} --idle ${values.idle}${ROUNDS > 1 ? ` --rounds ${ROUNDS}` : ''}${WARMUP_SECONDS !== 2 ? ` --warmup ${WARMUP_SECONDS}` : ''}${values['bulk-pinned'] ? ' --bulk-pinned' : ''} --mmp-env ${values['mmp-env']} --mmp-code ${values['mmp-code']} --idle-settle ${values['idle-settle']}`,
     mmpEnv: MMP_ENV,
     mmpCode: values['mmp-code'],
     mmpStartMiB,

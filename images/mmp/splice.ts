@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 // that an idle socket holds one error listener, not an array.
 import { ignoreError } from '../lib/server/listener.ts';
 import { HANDBACK_LINE_PREFIX, handbackLine, resyncLine } from '../lib/contract/handback.ts';
-import { handbackNonces } from './store-login/handback-nonces.ts';
+import { handbackNonces, NONCE_DIGITS } from './store-login/handback-nonces.ts';
 
 export interface SpliceStats {
   toStore: number;
@@ -49,16 +49,19 @@ export interface SpliceOptions {
 }
 
 const MARKER_PREFIX = Buffer.from(HANDBACK_LINE_PREFIX);
+const MARKER_LINE_BYTES = MARKER_PREFIX.length + NONCE_DIGITS + 2;
 
-/** Where the store's handback marker line for `id` starts in `view`, or -1. */
+/**
+ * Where the store's handback marker line for `id` starts in `view`, or -1. The store sends nothing
+ * after it until the resync line, so it can only be a read's last bytes: a look at those, not a
+ * search of the read (a bulk FETCH's quarter megabyte). A message may end a read with the prefix
+ * too; only the line with this login's marker is the handback.
+ */
 function markerAt(view: Buffer, id: number): number {
-  let at = view.indexOf(MARKER_PREFIX);
-  if (at < 0) return -1;
-  // A message may hold the prefix; only the line with this login's marker is the handback.
-  const line = handbackLine(handbackNonces(id).marker);
-  for (; at >= 0; at = view.indexOf(MARKER_PREFIX, at + 1))
-    if (view.length - at >= line.length && view.toString('latin1', at, at + line.length) === line) return at;
-  return -1;
+  const at = view.length - MARKER_LINE_BYTES;
+  if (at < 0 || view[view.length - 1] !== 0x0a) return -1;
+  if (MARKER_PREFIX.compare(view, at, at + MARKER_PREFIX.length) !== 0) return -1;
+  return view.toString('latin1', at) === handbackLine(handbackNonces(id).marker) ? at : -1;
 }
 
 /** Each spliced socket's pair. */
@@ -115,8 +118,8 @@ class SplicedPair implements Splice {
   }
 
   /**
-   * Whether `view`, read from the store, holds the marker line of a handback: then what came before
-   * it goes to the client, which is ended, and the store connection leaves the pair with its
+   * Whether `view`, read from the store, ends with the marker line of a handback: then what came
+   * before it goes to the client, which is ended, and the store connection leaves the pair with its
    * resync line sent (lib/contract/handback.ts). A marker line split between two reads is not
    * seen: the client then has its pieces after its LOGOUT's answer, and the connection is closed
    * with the client's, as without a handback.

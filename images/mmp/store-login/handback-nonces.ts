@@ -13,9 +13,12 @@ export function nextHandbackId(): number {
   return ++last;
 }
 
+/** Each nonce's length in hex digits (128 bits). */
+export const NONCE_DIGITS = 32;
+
 export function handbackNonces(id: number): HandbackNonces {
   return {
-    marker: hash('sha256', `${KEY}marker${id}`, 'hex').slice(0, 32),
-    resync: hash('sha256', `${KEY}resync${id}`, 'hex').slice(0, 32),
+    marker: hash('sha256', `${KEY}marker${id}`, 'hex').slice(0, NONCE_DIGITS),
+    resync: hash('sha256', `${KEY}resync${id}`, 'hex').slice(0, NONCE_DIGITS),
   };
 }
