@@ -251,6 +251,11 @@ describe('splice: the store hands the connection back after LOGOUT', () => {
       r.store.write(`* BYE bye\r\nb OK done\r\n${handbackLine(marker)}`);
       assert.equal(await toClient, '* BYE bye\r\nb OK done\r\n');
       assert.equal(await r.handedBack, r.mmpStore);
+      // The store's next greeting, read by the pool now: not this session's bytes.
+      const greeting = readUntil(r.mmpStore, 'ready\r\n');
+      r.mmpStore.resume();
+      r.store.write('* OK ready\r\n');
+      await greeting;
       await clientEnded;
       // The client, still sending, then gone: none of it may reach the store, whose next session
       // the connection now carries.

@@ -80,6 +80,8 @@ class SplicedPair implements Splice {
    */
   readonly #clientRead0: number;
   readonly #storeRead0: number;
+  /** What the store had sent at its handback: what it sends later is the next session's. */
+  #storeReadAtHandback: number | undefined;
   /** The store's read in its own buffer waits for this write (bulk reads); made at the first. */
   #written: (() => void) | undefined;
   #waitingForWrite = false;
@@ -130,6 +132,7 @@ class SplicedPair implements Splice {
     const { client, store } = this;
     this.handedBack = true;
     this.#reason ??= 'handed-back';
+    this.#storeReadAtHandback = store.bytesRead;
     ownBuffers.delete(store);
     pairs.delete(store);
     store.off('close', onClose);
@@ -153,7 +156,7 @@ class SplicedPair implements Splice {
     this.#sweep.remove(this);
     this.#owner.spliceEnded({
       toStore: this.client.bytesRead - this.#clientRead0,
-      toClient: this.store.bytesRead - this.#storeRead0,
+      toClient: (this.#storeReadAtHandback ?? this.store.bytesRead) - this.#storeRead0,
       reason: this.#reason ?? 'ended',
     });
   }
