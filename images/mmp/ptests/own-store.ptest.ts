@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
 import { directoryConfig, USERS } from '../../../testing/peers/directory-fixture.ts';
 import { startSlapd, type Slapd } from '../../../testing/peers/slapd.ts';
 import { makeSelfSignedCertificate } from '../../../testing/peers/tls-fixture.ts';
@@ -188,6 +189,33 @@ describe('the MMP in front of our own store, fed by our inbound MTA', () => {
     // And Ivy again, after June: her mailbox as it was.
     const again = await waitForMessages(plain.ports.imap!, IVY.uid, ivys.length, IVY.password);
     assert.deepEqual(again, ivys);
+  });
+
+  test("COMPRESS=DEFLATE with our store: ImapFlow's deflated session works through the splice and ends in a close, not a handback", async () => {
+    const handbacks = () => plain.metric('mtopo_mmp_store_handbacks_total', { protocol: 'imap' });
+    const toClient = () =>
+      plain.metric('mtopo_mmp_spliced_bytes_total', { protocol: 'imap', direction: 'to-client' });
+    const [handbacks0, toClient0] = [await handbacks(), await toClient()];
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: plain.ports.imap!,
+      secure: false,
+      tls: { rejectUnauthorized: false },
+      auth: { user: IVY.uid, pass: IVY.password },
+      logger: false,
+    });
+    await client.connect();
+    assert.ok((client as unknown as { _deflate?: unknown })._deflate, 'ImapFlow did not start COMPRESS');
+    const status = await client.status('INBOX', { messages: true });
+    const messages = status ? (status.messages ?? 0) : 0;
+    assert.ok(messages > 0, "Ivy's INBOX through a compressed session");
+    await client.logout();
+    // Counted when the session ends, after a handback would have been.
+    await waitFor('the compressed session to end', async () => (await toClient()) > toClient0);
+    assert.equal(await handbacks(), handbacks0, 'a compressed session was handed back');
+    // The next login connects anew and works as before.
+    const again = await waitForMessages(plain.ports.imap!, IVY.uid, messages, IVY.password);
+    assert.equal(again.length, messages);
   });
 
   test('storeTls: the same mailbox through the MMP over TLS to the store (imaplib and curl pop3s)', async () => {
